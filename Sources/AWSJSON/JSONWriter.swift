@@ -1,0 +1,167 @@
+/// How a JSON value is written out.
+public struct JSONWriteStyle: Sendable {
+    /// Separators `", "` and `": "` as Python's `json.dumps` writes by default.
+    public var pythonSeparators: Bool
+    /// Escape every non-ASCII character as `\uXXXX` (Python's `ensure_ascii=True`).
+    public var asciiOnly: Bool
+
+    public init(pythonSeparators: Bool, asciiOnly: Bool) {
+        self.pythonSeparators = pythonSeparators
+        self.asciiOnly = asciiOnly
+    }
+
+    /// Compact UTF-8, for JSON-RPC answers and logs.
+    public static let compact = JSONWriteStyle(pythonSeparators: false, asciiOnly: false)
+    /// Byte-for-byte what botocore's `json.dumps(body)` produces for request bodies.
+    public static let botocore = JSONWriteStyle(pythonSeparators: true, asciiOnly: true)
+}
+
+extension JSON {
+    public func serialized(_ style: JSONWriteStyle = .compact) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        write(to: &out, style: style)
+        return out
+    }
+
+    public func serializedString(_ style: JSONWriteStyle = .compact) -> String {
+        String(decoding: serialized(style), as: UTF8.self)
+    }
+
+    public func write(to out: inout [UInt8], style: JSONWriteStyle) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): JSON.writeDouble(d, to: &out)
+        case .string(let s): JSON.writeString(s, to: &out, asciiOnly: style.asciiOnly)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 {
+                    out.append(UInt8(ascii: ","))
+                    if style.pythonSeparators { out.append(UInt8(ascii: " ")) }
+                }
+                element.write(to: &out, style: style)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let object):
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in object.members.enumerated() {
+                if i > 0 {
+                    out.append(UInt8(ascii: ","))
+                    if style.pythonSeparators { out.append(UInt8(ascii: " ")) }
+                }
+                JSON.writeString(member.key, to: &out, asciiOnly: style.asciiOnly)
+                out.append(UInt8(ascii: ":"))
+                if style.pythonSeparators { out.append(UInt8(ascii: " ")) }
+                member.value.write(to: &out, style: style)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Shortest round-trip form, as Python's `repr(float)`; non-finite values become the
+    /// strings botocore sends for them.
+    static func writeDouble(_ d: Double, to out: inout [UInt8]) {
+        if d.isNaN {
+            out.append(contentsOf: "\"NaN\"".utf8)
+        } else if d.isInfinite {
+            out.append(contentsOf: (d < 0 ? "\"-Infinity\"" : "\"Infinity\"").utf8)
+        } else {
+            out.append(contentsOf: pythonFloatRepr(d).utf8)
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    public static func writeString(_ s: String, to out: inout [UInt8], asciiOnly: Bool) {
+        out.append(UInt8(ascii: "\""))
+        var needsSlowPath = false
+        for byte in s.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || (asciiOnly && byte >= 0x7F) {
+            needsSlowPath = true
+            break
+        }
+        if !needsSlowPath {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        func appendUnicodeEscape(_ unit: UInt16) {
+            out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u")])
+            out.append(hexDigits[Int(unit >> 12) & 0xF])
+            out.append(hexDigits[Int(unit >> 8) & 0xF])
+            out.append(hexDigits[Int(unit >> 4) & 0xF])
+            out.append(hexDigits[Int(unit) & 0xF])
+        }
+        for scalar in s.unicodeScalars {
+            switch scalar.value {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0..<0x20: appendUnicodeEscape(UInt16(scalar.value))
+            case 0x7F... where asciiOnly:
+                for unit in String(Character(scalar)).utf16 { appendUnicodeEscape(unit) }
+            default: out.append(contentsOf: String(Character(scalar)).utf8)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Python's `repr(float)`: shortest round-trip digits, exponent form when the decimal
+/// exponent is below -4 or at least 16, and always a `.0` on whole numbers.
+public func pythonFloatRepr(_ d: Double) -> String {
+    if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
+    // Swift's description gives the shortest round-trip digits; re-lay them out
+    // with Python's thresholds.
+    let swift = d.description
+    var mantissaDigits = ""
+    var exponent = 0
+    var negative = false
+    var text = Substring(swift)
+    if text.hasPrefix("-") {
+        negative = true
+        text = text.dropFirst()
+    }
+    var exponentPart: Substring = ""
+    if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+        exponentPart = text[text.index(after: e)...]
+        text = text[..<e]
+    }
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    let intPart = String(parts[0])
+    let fracPart = parts.count > 1 ? String(parts[1]) : ""
+    mantissaDigits = intPart + fracPart
+    // value = 0.mantissaDigits * 10^(intPart.count + exp)
+    exponent = intPart.count + (Int(exponentPart) ?? 0)
+    // Strip leading zeros (adjusting the exponent) and trailing zeros.
+    while mantissaDigits.hasPrefix("0") {
+        mantissaDigits.removeFirst()
+        exponent -= 1
+    }
+    while mantissaDigits.hasSuffix("0") { mantissaDigits.removeLast() }
+    if mantissaDigits.isEmpty { return negative ? "-0.0" : "0.0" }
+    let decimalExponent = exponent - 1  // scientific exponent: d.ddd × 10^decimalExponent
+    var result = negative ? "-" : ""
+    if decimalExponent < -4 || decimalExponent >= 16 {
+        result += String(mantissaDigits.first!)
+        let rest = mantissaDigits.dropFirst()
+        if !rest.isEmpty { result += "." + rest }
+        result += "e" + (decimalExponent < 0 ? "-" : "+")
+        let magnitude = abs(decimalExponent)
+        result += magnitude < 10 ? "0\(magnitude)" : "\(magnitude)"
+    } else if exponent <= 0 {
+        result += "0." + String(repeating: "0", count: -exponent) + mantissaDigits
+    } else if exponent >= mantissaDigits.count {
+        result += mantissaDigits + String(repeating: "0", count: exponent - mantissaDigits.count) + ".0"
+    } else {
+        let split = mantissaDigits.index(mantissaDigits.startIndex, offsetBy: exponent)
+        result += mantissaDigits[..<split] + "." + mantissaDigits[split...]
+    }
+    return result
+}

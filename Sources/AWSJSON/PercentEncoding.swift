@@ -1,0 +1,60 @@
+/// Percent-encoding as Python's `urllib.parse.quote` does it (which botocore uses for
+/// URIs and query strings, and SigV4 for canonical requests): unreserved characters
+/// `A-Z a-z 0-9 - _ . ~` and the given extra safe bytes stay, everything else is `%XX`
+/// (upper-case hex) of its UTF-8 bytes.
+public enum PercentEncoding {
+    private static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    @inline(__always)
+    public static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F
+            || b == 0x2E || b == 0x7E
+    }
+
+    public static func encode(_ s: String, safe: String = "") -> String {
+        var out: [UInt8] = []
+        encode(s, safe: Array(safe.utf8), into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func encode(_ s: String, safe: [UInt8], into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + s.utf8.count)
+        for b in s.utf8 {
+            if isUnreserved(b) || (!safe.isEmpty && safe.contains(b)) {
+                out.append(b)
+            } else {
+                out.append(0x25)
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            }
+        }
+    }
+
+    /// Decodes `%XX` sequences (a malformed one is kept as it is). `+` is left alone.
+    public static func decode(_ s: String) -> String {
+        let bytes = Array(s.utf8)
+        guard bytes.contains(0x25) else { return s }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x25, i + 2 < bytes.count, let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        case 0x61...0x66: return b - 0x61 + 10
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import CZlib
+
+/// Decompresses gzip or zlib data with the system zlib.
+public enum Inflater {
+    public struct Failure: Error, CustomStringConvertible {
+        public let code: Int32
+        public let message: String
+        public var description: String { "zlib error \(code): \(message)" }
+    }
+
+    /// Inflates a whole gzip (or zlib) stream; concatenated gzip members are joined.
+    public static func inflate(_ input: [UInt8]) throws(Failure) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count * 6)
+        var stream = z_stream()
+        // 15 window bits + 32: detect gzip or zlib headers automatically.
+        var status = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw Failure(code: status, message: "inflateInit failed") }
+        defer { inflateEnd(&stream) }
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var consumed = 0
+        while consumed < input.count {
+            status = input.withUnsafeBufferPointer { inputBuffer -> Int32 in
+                stream.next_in = UnsafeMutablePointer(mutating: inputBuffer.baseAddress! + consumed)
+                stream.avail_in = UInt32(input.count - consumed)
+                var result: Int32 = Z_OK
+                repeat {
+                    result = chunk.withUnsafeMutableBufferPointer { out -> Int32 in
+                        stream.next_out = out.baseAddress
+                        stream.avail_out = UInt32(out.count)
+                        let r = CZlib.inflate(&stream, Z_NO_FLUSH)
+                        output.append(contentsOf: out[0..<(out.count - Int(stream.avail_out))])
+                        return r
+                    }
+                } while result == Z_OK && stream.avail_in > 0
+                consumed = input.count - Int(stream.avail_in)
+                return result
+            }
+            if status == Z_STREAM_END {
+                // Another gzip member may follow.
+                if consumed < input.count {
+                    inflateReset(&stream)
+                    continue
+                }
+                break
+            }
+            guard status == Z_OK || status == Z_BUF_ERROR else {
+                let message = stream.msg.map { String(cString: $0) } ?? "corrupt data"
+                throw Failure(code: status, message: message)
+            }
+            if status == Z_BUF_ERROR && stream.avail_in == 0 { break }
+        }
+        if status != Z_STREAM_END {
+            throw Failure(code: status, message: "truncated compressed data")
+        }
+        return output
+    }
+}

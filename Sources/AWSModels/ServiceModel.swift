@@ -1,0 +1,254 @@
+import AWSJSON
+
+/// Why a model could not be used. Every case names the file involved.
+public enum ModelError: Error, Sendable, CustomStringConvertible, Equatable {
+    case missingFile(String)
+    case unreadableFile(String, reason: String)
+    case invalidModel(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path): return "model file not found: \(path)"
+        case .unreadableFile(let path, let reason): return "cannot read model file \(path): \(reason)"
+        case .invalidModel(let file, let reason): return "invalid model file \(file): \(reason)"
+        }
+    }
+}
+
+/// The service-level facts of a model (`metadata` in service-2.json).
+public struct ServiceMetadata: Sendable {
+    public let apiVersion: String
+    public let endpointPrefix: String
+    public let protocolName: String
+    public let protocols: [String]
+    public let serviceId: String
+    public let serviceFullName: String
+    public let signatureVersion: String
+    public let signingName: String
+    public let targetPrefix: String?
+    public let jsonVersion: String?
+    public let xmlNamespace: String?
+    public let globalEndpoint: String?
+    public let awsQueryCompatible: Bool
+    public let auth: [String]
+
+    init(_ metadata: JSONObject) {
+        apiVersion = metadata["apiVersion"]?.stringValue ?? ""
+        endpointPrefix = metadata["endpointPrefix"]?.stringValue ?? ""
+        protocolName = metadata["protocol"]?.stringValue ?? ""
+        protocols = metadata["protocols"]?.arrayValue?.compactMap(\.stringValue) ?? [protocolName]
+        serviceId = metadata["serviceId"]?.stringValue ?? ""
+        serviceFullName = metadata["serviceFullName"]?.stringValue ?? ""
+        signatureVersion = metadata["signatureVersion"]?.stringValue ?? "v4"
+        signingName = metadata["signingName"]?.stringValue ?? endpointPrefix
+        targetPrefix = metadata["targetPrefix"]?.stringValue
+        jsonVersion = metadata["jsonVersion"]?.stringValue
+        xmlNamespace = metadata["xmlNamespace"]?.stringValue
+        globalEndpoint = metadata["globalEndpoint"]?.stringValue
+        awsQueryCompatible = metadata["awsQueryCompatible"] != nil
+        auth = metadata["auth"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+}
+
+/// One operation: its HTTP binding and its input, output and error shapes.
+public struct Operation: Sendable {
+    public let name: String
+    public let httpMethod: String
+    public let requestURI: String
+    public let responseCode: Int?
+    public let input: Shape?
+    public let output: Shape?
+    public let errors: [Shape]
+    public let hostPrefix: String?
+    public let isReadOnly: Bool
+    public let isIdempotent: Bool
+    public let authType: String?
+    public let auth: [String]
+    public let httpChecksumRequired: Bool
+    public let requestChecksumRequired: Bool
+    public let unsignedPayload: Bool
+    /// `staticContextParams` for endpoint resolution.
+    public let staticContextParams: [(String, JSON)]
+    public let deprecated: Bool
+
+    /// Members of the input marked as idempotency tokens, filled when left out.
+    public var idempotencyTokenMembers: [Member] {
+        input?.members.filter(\.idempotencyToken) ?? []
+    }
+}
+
+/// A loaded service model with shapes resolved into a graph.
+public final class ServiceModel: Sendable {
+    /// The botocore folder name (`networkmanager`).
+    public let name: String
+    public let metadata: ServiceMetadata
+    public let operations: [String: Operation]
+    /// Operation names in model order.
+    public let operationNames: [String]
+    public let shapes: [String: Shape]
+    /// Error shapes by their wire code (the `error.code` trait or the shape name).
+    public let errorShapesByCode: [String: Shape]
+    /// The file it came from, for error messages.
+    public let file: String
+    private let operationsByLooseName: [String: String]
+
+    public init(name: String, json: JSON, file: String) throws(ModelError) {
+        self.name = name
+        self.file = file
+        guard let root = json.objectValue, let metadataObject = root["metadata"]?.objectValue else {
+            throw ModelError.invalidModel(file: file, reason: "no metadata object")
+        }
+        metadata = ServiceMetadata(metadataObject)
+        guard let shapeDefinitions = root["shapes"]?.objectValue else {
+            throw ModelError.invalidModel(file: file, reason: "no shapes object")
+        }
+
+        // Two passes: create every shape, then resolve references (cycles are allowed).
+        var shapes: [String: Shape] = [:]
+        shapes.reserveCapacity(shapeDefinitions.count)
+        for entry in shapeDefinitions {
+            guard let definition = entry.value.objectValue else {
+                throw ModelError.invalidModel(file: file, reason: "shape \(entry.key) is not an object")
+            }
+            shapes[entry.key] = try Shape(name: entry.key, definition: definition, file: file)
+        }
+        func resolve(_ reference: JSON?, owner: String, memberName: String) throws(ModelError) -> Member {
+            guard let reference = reference?.objectValue, let target = reference["shape"]?.stringValue,
+                let shape = shapes[target]
+            else {
+                throw ModelError.invalidModel(file: file, reason: "\(owner).\(memberName) refers to a missing shape")
+            }
+            return Member(name: memberName, reference: reference, shape: shape)
+        }
+        for entry in shapeDefinitions {
+            let shape = shapes[entry.key]!
+            let definition = entry.value.objectValue!
+            switch shape.type {
+            case .structure:
+                if let members = definition["members"]?.objectValue {
+                    shape.members.reserveCapacity(members.count)
+                    for member in members {
+                        shape.memberIndex[member.key] = shape.members.count
+                        shape.members.append(try resolve(member.value, owner: entry.key, memberName: member.key))
+                    }
+                }
+                shape.required = definition["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            case .list:
+                shape.listMember = try resolve(definition["member"], owner: entry.key, memberName: "member")
+            case .map:
+                shape.mapKey = try resolve(definition["key"], owner: entry.key, memberName: "key")
+                shape.mapValue = try resolve(definition["value"], owner: entry.key, memberName: "value")
+            default:
+                break
+            }
+        }
+        self.shapes = shapes
+
+        var errorShapes: [String: Shape] = [:]
+        for shape in shapes.values where shape.isException {
+            errorShapes[shape.errorCode ?? shape.name] = shape
+        }
+        errorShapesByCode = errorShapes
+
+        guard let operationDefinitions = root["operations"]?.objectValue else {
+            throw ModelError.invalidModel(file: file, reason: "no operations object")
+        }
+        var operations: [String: Operation] = [:]
+        var names: [String] = []
+        var loose: [String: String] = [:]
+        for entry in operationDefinitions {
+            guard let definition = entry.value.objectValue else {
+                throw ModelError.invalidModel(file: file, reason: "operation \(entry.key) is not an object")
+            }
+            func shapeRef(_ key: String) throws(ModelError) -> Shape? {
+                guard let ref = definition[key]?["shape"]?.stringValue else { return nil }
+                guard let shape = shapes[ref] else {
+                    throw ModelError.invalidModel(file: file, reason: "operation \(entry.key) \(key) refers to missing shape \(ref)")
+                }
+                return shape
+            }
+            let http = definition["http"]?.objectValue ?? JSONObject()
+            var errors: [Shape] = []
+            for error in definition["errors"]?.arrayValue ?? [] {
+                if let ref = error["shape"]?.stringValue, let shape = shapes[ref] { errors.append(shape) }
+            }
+            var staticParams: [(String, JSON)] = []
+            for param in definition["staticContextParams"]?.objectValue ?? JSONObject() {
+                if let value = param.value["value"] { staticParams.append((param.key, value)) }
+            }
+            let operation = Operation(
+                name: entry.key,
+                httpMethod: http["method"]?.stringValue ?? "POST",
+                requestURI: http["requestUri"]?.stringValue ?? "/",
+                responseCode: http["responseCode"]?.intValue.map { Int($0) },
+                input: try shapeRef("input"),
+                output: try shapeRef("output"),
+                errors: errors,
+                hostPrefix: definition["endpoint"]?["hostPrefix"]?.stringValue,
+                isReadOnly: definition["readonly"]?.boolValue ?? false,
+                isIdempotent: definition["idempotent"]?.boolValue ?? false,
+                authType: definition["authtype"]?.stringValue,
+                auth: definition["auth"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                httpChecksumRequired: definition["httpChecksumRequired"]?.boolValue ?? false,
+                requestChecksumRequired: definition["httpChecksum"]?["requestChecksumRequired"]?.boolValue ?? false,
+                unsignedPayload: definition["unsignedPayload"]?.boolValue ?? false,
+                staticContextParams: staticParams,
+                deprecated: definition["deprecated"]?.boolValue ?? false
+            )
+            operations[entry.key] = operation
+            names.append(entry.key)
+            loose[ServiceModel.looseName(entry.key)] = entry.key
+        }
+        self.operations = operations
+        operationNames = names
+        operationsByLooseName = loose
+    }
+
+    /// Lower-cased with underscores removed, so that `AssociateConnectPeer` and
+    /// boto3's `associate_connect_peer` meet.
+    static func looseName(_ name: String) -> String {
+        String(String.UnicodeScalarView(name.unicodeScalars.filter { $0 != "_" && $0 != "-" })).lowercased()
+    }
+
+    /// Finds an operation by its model name or boto3's snake_case name.
+    public func operation(named name: String) -> Operation? {
+        if let operation = operations[name] { return operation }
+        guard let canonical = operationsByLooseName[ServiceModel.looseName(name)] else { return nil }
+        return operations[canonical]
+    }
+
+    /// Operation names close to `name`, best first, for "did you mean" answers.
+    public func suggestions(for name: String, limit: Int = 5) -> [String] {
+        closestNames(to: name, among: operationNames, limit: limit)
+    }
+}
+
+/// Candidates ranked by edit distance on their loose form, then by prefix match.
+public func closestNames(to query: String, among candidates: [String], limit: Int) -> [String] {
+    let q = Array(ServiceModel.looseName(query).utf8)
+    var scored: [(Int, String)] = []
+    for candidate in candidates {
+        let c = Array(ServiceModel.looseName(candidate).utf8)
+        var distance = editDistance(q, c)
+        if !q.isEmpty, c.starts(with: q) || q.starts(with: c) { distance = Swift.min(distance, 1) }
+        if distance <= Swift.max(3, q.count / 3) { scored.append((distance, candidate)) }
+    }
+    scored.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+    return scored.prefix(limit).map(\.1)
+}
+
+func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,134 @@
+import AWSJSON
+
+/// The kinds of shapes botocore models use.
+public enum ShapeType: String, Sendable {
+    case structure, list, map, string, integer, long, float, double, boolean, timestamp, blob, bigdecimal, biginteger
+}
+
+/// Where a member of an input or output structure lives on the HTTP message.
+public enum MemberLocation: String, Sendable {
+    case uri, querystring, header, headers, statusCode
+}
+
+/// A reference from a structure, list or map to a shape, with the serialization
+/// traits of the reference merged over the target shape's own (as botocore does).
+public struct Member: Sendable {
+    public let name: String
+    public let shape: Shape
+    public let location: MemberLocation?
+    /// `locationName`: the wire name (header, query key, URI label, JSON key for some protocols).
+    public let locationName: String?
+    public let queryName: String?
+    public let timestampFormat: String?
+    public let jsonValue: Bool
+    public let idempotencyToken: Bool
+    public let hostLabel: Bool
+    public let contextParam: String?
+    public let flattened: Bool
+    public let xmlNamespace: JSON?
+    public let xmlAttribute: Bool
+    public let eventPayload: Bool
+
+    /// The name this member has on the wire, given how the protocol names things.
+    @inline(__always)
+    public var wireName: String { locationName ?? name }
+}
+
+/// One shape of a service model. Shapes form a graph (possibly cyclic), so they are
+/// reference types, resolved once when the model is loaded.
+public final class Shape: @unchecked Sendable {
+    public let name: String
+    public let type: ShapeType
+    /// Structure members in model order.
+    public internal(set) var members: [Member] = []
+    public internal(set) var memberIndex: [String: Int] = [:]
+    public internal(set) var required: [String] = []
+    /// The list element, map key and map value references.
+    public internal(set) var listMember: Member?
+    public internal(set) var mapKey: Member?
+    public internal(set) var mapValue: Member?
+
+    public let min: Double?
+    public let max: Double?
+    public let pattern: String?
+    public let enumValues: [String]?
+    public let timestampFormat: String?
+    public let isUnion: Bool
+    public let isDocument: Bool
+    public let isException: Bool
+    public let isFault: Bool
+    public let isStreaming: Bool
+    public let isEventStream: Bool
+    public let isSensitive: Bool
+    public let isFlattened: Bool
+    public let requiresLength: Bool
+    /// For structures: the member that is the whole HTTP body.
+    public let payload: String?
+    /// For errors: the `error` trait (code, httpStatusCode, senderFault).
+    public let errorCode: String?
+    public let errorHTTPStatus: Int?
+    public let isRetryable: Bool
+    public let isThrottlingRetry: Bool
+    /// `locationName` set on the shape itself (lists' and maps' XML names, etc.).
+    public let locationName: String?
+    public let xmlNamespace: JSON?
+
+    init(name: String, definition: JSONObject, file: String) throws(ModelError) {
+        self.name = name
+        guard let typeName = definition["type"]?.stringValue else {
+            throw ModelError.invalidModel(file: file, reason: "shape \(name) has no type")
+        }
+        guard let type = ShapeType(rawValue: typeName) else {
+            throw ModelError.invalidModel(file: file, reason: "shape \(name) has unknown type \(typeName)")
+        }
+        self.type = type
+        min = definition["min"]?.doubleValue
+        max = definition["max"]?.doubleValue
+        pattern = definition["pattern"]?.stringValue
+        enumValues = definition["enum"]?.arrayValue?.compactMap(\.stringValue)
+        timestampFormat = definition["timestampFormat"]?.stringValue
+        isUnion = definition["union"]?.boolValue ?? false
+        isDocument = definition["document"]?.boolValue ?? false
+        isException = definition["exception"]?.boolValue ?? false
+        isFault = definition["fault"]?.boolValue ?? false
+        isStreaming = definition["streaming"]?.boolValue ?? false
+        isEventStream = definition["eventstream"]?.boolValue ?? false
+        isSensitive = definition["sensitive"]?.boolValue ?? false
+        isFlattened = definition["flattened"]?.boolValue ?? false
+        requiresLength = definition["requiresLength"]?.boolValue ?? false
+        payload = definition["payload"]?.stringValue
+        errorCode = definition["error"]?["code"]?.stringValue
+        errorHTTPStatus = definition["error"]?["httpStatusCode"]?.intValue.map { Int($0) }
+        isRetryable = definition["retryable"] != nil
+        isThrottlingRetry = definition["retryable"]?["throttling"]?.boolValue ?? false
+        locationName = definition["locationName"]?.stringValue
+        xmlNamespace = definition["xmlNamespace"]
+    }
+
+    public func member(named name: String) -> Member? {
+        guard let index = memberIndex[name] else { return nil }
+        return members[index]
+    }
+
+    public func isRequired(_ member: String) -> Bool { required.contains(member) }
+}
+
+extension Member {
+    /// Builds a reference, merging the reference's traits over the target shape's.
+    init(name: String, reference: JSONObject, shape: Shape) {
+        self.name = name
+        self.shape = shape
+        location = reference["location"]?.stringValue.flatMap(MemberLocation.init(rawValue:))
+        locationName = reference["locationName"]?.stringValue ?? shape.locationName
+        queryName = reference["queryName"]?.stringValue
+        timestampFormat = reference["timestampFormat"]?.stringValue ?? shape.timestampFormat
+        jsonValue = reference["jsonvalue"]?.boolValue ?? false
+        idempotencyToken = reference["idempotencyToken"]?.boolValue ?? false
+        hostLabel = reference["hostLabel"]?.boolValue ?? false
+        contextParam = reference["contextParam"]?["name"]?.stringValue
+        flattened = reference["flattened"]?.boolValue ?? shape.isFlattened
+        xmlNamespace = reference["xmlNamespace"] ?? shape.xmlNamespace
+        xmlAttribute = reference["xmlAttribute"]?.boolValue ?? false
+        eventPayload = reference["eventpayload"]?.boolValue ?? false
+    }
+}

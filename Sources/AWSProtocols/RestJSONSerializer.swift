@@ -1,0 +1,335 @@
+import AWSJSON
+import AWSModels
+
+/// An HTTP request before it has an endpoint and a signature.
+public struct SerializedRequest: Sendable {
+    public var method: String
+    /// The percent-encoded path, without the query.
+    public var path: String
+    /// The percent-encoded query string ("" when there is none).
+    public var query: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// The expanded `endpoint.hostPrefix` of the operation, if it has one.
+    public var hostPrefix: String?
+
+    /// Path and query as they go on the request line.
+    public var pathAndQuery: String { query.isEmpty ? path : path + "?" + query }
+}
+
+public struct SerializationError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// What changes between the gateway and botocore's own test suites.
+public struct CodecOptions: Sendable {
+    /// Input blobs are base64 text (the gateway) or raw text (botocore's tests).
+    public var blobsAreBase64 = true
+    /// How timestamps in results are written.
+    public var resultTimestamps: ResultTimestampStyle = .iso8601
+    /// How blobs in results are written.
+    public var resultBlobs: ResultBlobStyle = .base64
+
+    public enum ResultTimestampStyle: Sendable { case iso8601, epochSeconds }
+    public enum ResultBlobStyle: Sendable { case base64, utf8Text }
+
+    public init() {}
+}
+
+/// The URI template of an operation, split once into literal text and labels.
+struct URITemplate: Sendable {
+    enum Part: Sendable {
+        case literal(String)
+        case label(String, greedy: Bool)
+    }
+    let parts: [Part]
+
+    init(_ template: String) {
+        var parts: [Part] = []
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            if open > rest.startIndex { parts.append(.literal(String(rest[..<open]))) }
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                parts.append(.literal(String(rest[open...])))
+                rest = ""
+                break
+            }
+            var name = String(rest[rest.index(after: open)..<close])
+            let greedy = name.hasSuffix("+")
+            if greedy { name.removeLast() }
+            parts.append(.label(name, greedy: greedy))
+            rest = rest[rest.index(after: close)...]
+        }
+        if !rest.isEmpty { parts.append(.literal(String(rest))) }
+        self.parts = parts
+    }
+}
+
+/// The rest-json serializer, byte-compatible with botocore's RestJSONSerializer.
+/// A plan is made once per operation and reused for every call.
+public struct RestJSONSerializer: Sendable {
+    public let operation: AWSModels.Operation
+    let template: URITemplate
+    public let options: CodecOptions
+
+    public init(operation: AWSModels.Operation, options: CodecOptions = CodecOptions()) {
+        self.operation = operation
+        self.template = URITemplate(operation.requestURI)
+        self.options = options
+    }
+
+    public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
+        var request = SerializedRequest(method: operation.httpMethod, path: "/", query: "", headers: [], body: [], hostPrefix: nil)
+        request.hostPrefix = try expandHostPrefix(params)
+        guard let shape = operation.input else {
+            (request.path, request.query) = splitQuery(operation.requestURI)
+            return request
+        }
+
+        var uriValues: [String: String] = [:]
+        var queryPairs = QueryParameters()
+        var bodyMembers = JSONObject()
+        for entry in params {
+            if case .null = entry.value { continue }
+            guard let member = shape.member(named: entry.key) else {
+                throw SerializationError(message: "unknown member \(entry.key)")
+            }
+            switch member.location {
+            case .uri:
+                uriValues[member.wireName] = scalarText(entry.value, member, timestampDefault: "iso8601")
+            case .querystring:
+                appendQuery(entry.value, member, to: &queryPairs)
+            case .header:
+                if case .array(let list) = entry.value, list.isEmpty, member.shape.type == .list { continue }
+                setHeader(&request.headers, member.wireName, headerValue(entry.value, member))
+            case .headers:
+                if case .object(let map) = entry.value {
+                    for item in map { setHeader(&request.headers, member.wireName + item.key, plainText(item.value)) }
+                }
+            case .statusCode:
+                continue
+            case nil:
+                bodyMembers.append(entry.key, entry.value)
+            }
+        }
+
+        // Path: labels percent-encoded ('/' kept only in greedy labels).
+        var rendered = ""
+        for part in template.parts {
+            switch part {
+            case .literal(let text): rendered += text
+            case .label(let name, let greedy):
+                guard let value = uriValues[name] else {
+                    throw SerializationError(message: "missing value for URI label {\(name)}")
+                }
+                rendered += PercentEncoding.encode(value, safe: greedy ? "/~" : "")
+            }
+        }
+        (request.path, request.query) = splitQuery(rendered)
+        if !queryPairs.entries.isEmpty {
+            var encoded: [UInt8] = Array(request.query.utf8)
+            for (key, values) in queryPairs.entries {
+                for value in values {
+                    if !encoded.isEmpty { encoded.append(UInt8(ascii: "&")) }
+                    PercentEncoding.encode(key, safe: [], into: &encoded)
+                    encoded.append(UInt8(ascii: "="))
+                    PercentEncoding.encode(value, safe: [], into: &encoded)
+                }
+            }
+            request.query = String(decoding: encoded, as: UTF8.self)
+        }
+
+        // Body.
+        var streamingPayload = false
+        if let payloadName = shape.payload, let payloadMember = shape.member(named: payloadName) {
+            let payloadValue = params[payloadName].flatMap { $0.isNull ? nil : $0 }
+            if payloadMember.shape.type == .blob || payloadMember.shape.type == .string {
+                streamingPayload = true
+                if let payloadValue { request.body = rawBytes(payloadValue, payloadMember.shape) }
+            } else if let payloadValue {
+                request.body = bodyJSON(payloadValue, payloadMember).serialized(.botocore)
+            } else {
+                request.body = Array("{}".utf8)
+            }
+        } else if !bodyMembers.isEmpty {
+            request.body = JSON.object(serializeStructure(bodyMembers, shape)).serialized(.botocore)
+        } else if shape.members.contains(where: { $0.location == nil }) {
+            request.body = Array("{}".utf8)
+        }
+        if !streamingPayload, !request.body.isEmpty, !request.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+            request.headers.append(("Content-Type", "application/json"))
+        }
+        return request
+    }
+
+    // MARK: Locations
+
+    private func splitQuery(_ uri: String) -> (String, String) {
+        guard let q = uri.firstIndex(of: "?") else { return (uri, "") }
+        return (String(uri[..<q]), String(uri[uri.index(after: q)...]))
+    }
+
+    private func setHeader(_ headers: inout [(name: String, value: String)], _ name: String, _ value: String) {
+        if let index = headers.firstIndex(where: { $0.name == name }) {
+            headers[index].value = value
+        } else {
+            headers.append((name, value))
+        }
+    }
+
+    /// Query parameters with the semantics of the Python dict botocore collects them in:
+    /// a key set again keeps its first position and takes the new value.
+    struct QueryParameters {
+        var entries: [(String, [String])] = []
+        mutating func set(_ key: String, _ values: [String]) {
+            if let index = entries.firstIndex(where: { $0.0 == key }) {
+                entries[index].1 = values
+            } else {
+                entries.append((key, values))
+            }
+        }
+    }
+
+    private func appendQuery(_ value: JSON, _ member: Member, to query: inout QueryParameters) {
+        switch value {
+        case .object(let map):
+            // A map bound to the query string adds its own keys.
+            for item in map {
+                if case .array(let list) = item.value {
+                    query.set(item.key, list.map(plainText))
+                } else {
+                    query.set(item.key, [plainText(item.value)])
+                }
+            }
+        case .array(let list):
+            let elementMember = member.shape.listMember ?? member
+            query.set(member.wireName, list.map { scalarText($0, elementMember, timestampDefault: "iso8601") })
+        default:
+            query.set(member.wireName, [scalarText(value, member, timestampDefault: "iso8601")])
+        }
+    }
+
+    /// A scalar for a URI label or query value (botocore's `_get_uri_and_query_string_value`).
+    private func scalarText(_ value: JSON, _ member: Member, timestampDefault: String) -> String {
+        switch member.shape.type {
+        case .timestamp:
+            guard let t = Timestamp.parse(value) else { return plainText(value) }
+            return formatTimestampText(t, member.timestampFormat ?? timestampDefault)
+        default:
+            return plainText(value)
+        }
+    }
+
+    /// Python's `str()` of a JSON scalar.
+    func plainText(_ value: JSON) -> String {
+        switch value {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d):
+            if d.isNaN { return "NaN" }
+            if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
+            return pythonFloatRepr(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return ""
+        case .array, .object: return value.serializedString(.botocore)
+        }
+    }
+
+    private func formatTimestampText(_ t: Timestamp, _ format: String) -> String {
+        switch format.lowercased() {
+        case "rfc822": return t.rfc822
+        case "unixtimestamp": return t.unixString
+        default: return t.iso8601
+        }
+    }
+
+    /// botocore's `_convert_header_value`.
+    private func headerValue(_ value: JSON, _ member: Member) -> String {
+        let shape = member.shape
+        switch shape.type {
+        case .timestamp:
+            // Headers carry whole seconds.
+            guard var t = Timestamp.parse(value) else { return plainText(value) }
+            t.microseconds = 0
+            return formatTimestampText(t, member.timestampFormat ?? "rfc822")
+        case .list:
+            guard case .array(let list) = value, let element = shape.listMember else { return plainText(value) }
+            var parts: [String] = []
+            for item in list where !item.isNull {
+                if element.shape.type == .string, case .string(let s) = item {
+                    parts.append(s.contains("\"") || s.contains(",") ? "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : s)
+                } else {
+                    parts.append(headerValue(item, element))
+                }
+            }
+            return parts.joined(separator: ",")
+        case .string where member.jsonValue:
+            let json = value.serialized(JSONWriteStyle(pythonSeparators: false, asciiOnly: true))
+            return Base64.encode(json)
+        default:
+            return plainText(value)
+        }
+    }
+
+    private func rawBytes(_ value: JSON, _ shape: Shape) -> [UInt8] {
+        guard case .string(let s) = value else { return Array(plainText(value).utf8) }
+        if shape.type == .blob, options.blobsAreBase64 { return Base64.decode(s) ?? [] }
+        return Array(s.utf8)
+    }
+
+    private func expandHostPrefix(_ params: JSONObject) throws(SerializationError) -> String? {
+        guard let prefix = operation.hostPrefix else { return nil }
+        var result = prefix
+        for member in operation.input?.members ?? [] where member.hostLabel {
+            guard case .string(let value) = params[member.name] ?? .null else {
+                throw SerializationError(message: "missing host label \(member.name)")
+            }
+            result = result.replacingOccurrences(of: "{\(member.name)}", with: value)
+        }
+        return result
+    }
+
+    // MARK: JSON body (shared with the json protocol)
+
+    func bodyJSON(_ value: JSON, _ member: Member) -> JSON {
+        switch member.shape.type {
+        case .structure:
+            if member.shape.isDocument { return value }
+            guard case .object(let object) = value else { return value }
+            return .object(serializeStructure(object, member.shape))
+        case .list:
+            guard case .array(let list) = value, let element = member.shape.listMember else { return value }
+            return .array(list.map { bodyJSON($0, element) })
+        case .map:
+            guard case .object(let map) = value, let valueMember = member.shape.mapValue else { return value }
+            var out = JSONObject()
+            out.members.reserveCapacity(map.count)
+            for item in map { out.append(item.key, bodyJSON(item.value, valueMember)) }
+            return .object(out)
+        case .timestamp:
+            guard let t = Timestamp.parse(value) else { return value }
+            switch (member.timestampFormat ?? "unixtimestamp").lowercased() {
+            case "iso8601": return .string(t.iso8601)
+            case "rfc822": return .string(t.rfc822)
+            default: return t.unixJSON
+            }
+        case .blob:
+            guard case .string(let s) = value else { return value }
+            if options.blobsAreBase64 { return .string(Base64.encode(Base64.decode(s) ?? [])) }
+            return .string(Base64.encode(Array(s.utf8)))
+        default:
+            return value
+        }
+    }
+
+    func serializeStructure(_ object: JSONObject, _ shape: Shape) -> JSONObject {
+        var out = JSONObject()
+        out.members.reserveCapacity(object.count)
+        for entry in object {
+            guard let member = shape.member(named: entry.key) else { continue }
+            out.append(member.wireName, bodyJSON(entry.value, member))
+        }
+        return out
+    }
+}

@@ -1,0 +1,319 @@
+import AWSJSON
+import Crypto
+import Foundation
+
+/// AWS access keys. `description` never shows the secret or the token.
+public struct Credentials: Sendable, CustomStringConvertible {
+    public var accessKeyId: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+
+    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+    }
+
+    public var description: String { "Credentials(accessKeyId: \(accessKeyId), secret: <redacted>)" }
+}
+
+/// An HTTP request as the signer sees it. `path` and `query` are in their wire form
+/// (already percent-encoded, as the serializer produced them).
+public struct SignableRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: String = "", headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first(where: { $0.name.lowercased() == lower })?.value
+    }
+
+    public mutating func setHeader(_ name: String, _ value: String) {
+        let lower = name.lowercased()
+        headers.removeAll(where: { $0.name.lowercased() == lower })
+        headers.append((name, value))
+    }
+}
+
+/// The knobs that differ between services and SDKs.
+public struct SigV4Options: Sendable {
+    /// Percent-encode the (already encoded) path again. True for every service but S3.
+    public var doubleEncodePath = true
+    /// Remove `.`/`..` segments and repeated slashes. True for every service but S3.
+    public var normalizePath = true
+    /// Add and sign `x-amz-content-sha256` (S3 and some others).
+    public var addContentSHA256Header = false
+    /// Add the session token after signing instead of signing it (some services ask this).
+    public var omitSessionTokenFromSignature = false
+    /// Headers never signed: botocore leaves these out, since proxies may change them.
+    public var unsignedHeaders: Set<String> = ["expect", "transfer-encoding", "user-agent", "x-amzn-trace-id", "authorization"]
+    /// Use `UNSIGNED-PAYLOAD` instead of the body's hash.
+    public var unsignedPayload = false
+
+    public init() {}
+}
+
+/// Everything computed while signing, for tests and debugging.
+public struct SigningResult: Sendable {
+    public var canonicalRequest: String
+    public var stringToSign: String
+    public var signature: String
+    public var signedHeaders: String
+}
+
+/// SigV4 signing (RFC-style header signing and query presigning) as the AWS SDKs do it.
+public struct SigV4Signer: Sendable {
+    public var credentials: Credentials
+    public var region: String
+    public var service: String
+    public var options: SigV4Options
+    let keyCache: SigningKeyCache?
+
+    public init(credentials: Credentials, region: String, service: String, options: SigV4Options = SigV4Options(), keyCache: SigningKeyCache? = nil) {
+        self.credentials = credentials
+        self.region = region
+        self.service = service
+        self.options = options
+        self.keyCache = keyCache
+    }
+
+    /// Signs with an `Authorization` header, setting `X-Amz-Date` (and the token and
+    /// content hash headers when they apply).
+    @discardableResult
+    public func sign(_ request: inout SignableRequest, at time: Timestamp) -> SigningResult {
+        let amzDate = time.amzDate
+        request.headers.removeAll { $0.name.lowercased() == "x-amz-date" || $0.name.lowercased() == "authorization" }
+        request.headers.append(("X-Amz-Date", amzDate))
+        let payloadHash = options.unsignedPayload ? "UNSIGNED-PAYLOAD" : SigV4Signer.hexSHA256(request.body)
+        if options.addContentSHA256Header { request.setHeader("X-Amz-Content-SHA256", payloadHash) }
+        if let token = credentials.sessionToken, !options.omitSessionTokenFromSignature {
+            request.setHeader("X-Amz-Security-Token", token)
+        }
+        let (canonicalHeaders, signedHeaders) = canonicalHeaderBlock(request.headers)
+        let canonical = canonicalRequest(
+            method: request.method, path: request.path, canonicalQuery: SigV4Signer.canonicalQuery(request.query),
+            canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
+        let scope = credentialScope(time)
+        let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
+        let signature = hexHMAC(key: signingKey(day: time.amzDay), toSign)
+        request.headers.append((
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+        ))
+        if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
+            request.setHeader("X-Amz-Security-Token", token)
+        }
+        return SigningResult(canonicalRequest: canonical, stringToSign: toSign, signature: signature, signedHeaders: signedHeaders)
+    }
+
+    /// Presigns by adding the `X-Amz-*` query parameters (valid for `expires` seconds).
+    @discardableResult
+    public func presign(_ request: inout SignableRequest, at time: Timestamp, expires: Int) -> SigningResult {
+        let amzDate = time.amzDate
+        request.headers.removeAll { $0.name.lowercased() == "x-amz-date" || $0.name.lowercased() == "authorization" }
+        let (canonicalHeaders, signedHeaders) = canonicalHeaderBlock(request.headers)
+        let scope = credentialScope(time)
+        var added: [(String, String)] = [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", "\(credentials.accessKeyId)/\(scope)"),
+            ("X-Amz-Date", amzDate),
+            ("X-Amz-SignedHeaders", signedHeaders),
+            ("X-Amz-Expires", String(expires)),
+        ]
+        if let token = credentials.sessionToken, !options.omitSessionTokenFromSignature {
+            added.append(("X-Amz-Security-Token", token))
+        }
+        var query = request.query
+        for (name, value) in added {
+            if !query.isEmpty { query += "&" }
+            query += name + "=" + PercentEncoding.encode(value)
+        }
+        let payloadHash = options.unsignedPayload ? "UNSIGNED-PAYLOAD" : SigV4Signer.hexSHA256(request.body)
+        let canonical = canonicalRequest(
+            method: request.method, path: request.path, canonicalQuery: SigV4Signer.canonicalQuery(query),
+            canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
+        let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
+        let signature = hexHMAC(key: signingKey(day: time.amzDay), toSign)
+        if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
+            query += "&X-Amz-Security-Token=" + PercentEncoding.encode(token)
+        }
+        query += "&X-Amz-Signature=" + signature
+        request.query = query
+        return SigningResult(canonicalRequest: canonical, stringToSign: toSign, signature: signature, signedHeaders: signedHeaders)
+    }
+
+    // MARK: Pieces
+
+    func credentialScope(_ time: Timestamp) -> String {
+        "\(time.amzDay)/\(region)/\(service)/aws4_request"
+    }
+
+    func stringToSign(_ canonicalRequest: String, amzDate: String, scope: String) -> String {
+        "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(SigV4Signer.hexSHA256(Array(canonicalRequest.utf8)))"
+    }
+
+    func canonicalRequest(
+        method: String, path: String, canonicalQuery: String, canonicalHeaders: String, signedHeaders: String, payloadHash: String
+    ) -> String {
+        "\(method)\n\(canonicalPath(path))\n\(canonicalQuery)\n\(canonicalHeaders)\n\(signedHeaders)\n\(payloadHash)"
+    }
+
+    /// The path as signed: normalized, then encoded again (unless S3).
+    public func canonicalPath(_ path: String) -> String {
+        var p = path.isEmpty ? "/" : path
+        if options.normalizePath { p = SigV4Signer.removeDotSegments(p) }
+        if options.doubleEncodePath { p = PercentEncoding.encode(p, safe: "/") }
+        return p
+    }
+
+    /// RFC 3986 dot-segment removal, plus collapsing of empty segments, keeping a
+    /// trailing slash.
+    static func removeDotSegments(_ path: String) -> String {
+        var output: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if segment == "." { continue }
+            if segment == ".." {
+                if !output.isEmpty { output.removeLast() }
+                continue
+            }
+            output.append(segment)
+        }
+        var result = "/" + output.joined(separator: "/")
+        if path.hasSuffix("/") && result != "/" { result += "/" }
+        return result
+    }
+
+    /// Sorted `key=value` pairs, each percent-encoded exactly once.
+    public static func canonicalQuery(_ query: String) -> String {
+        guard !query.isEmpty else { return "" }
+        var pairs: [(String, String)] = []
+        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let key: Substring
+            let value: Substring
+            if let eq = part.firstIndex(of: "=") {
+                key = part[..<eq]
+                value = part[part.index(after: eq)...]
+            } else {
+                key = part
+                value = ""
+            }
+            pairs.append((reencode(key), reencode(value)))
+        }
+        pairs.sort { $0.0 != $1.0 ? $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) : $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) }
+        return pairs.map { $0.0 + "=" + $0.1 }.joined(separator: "&")
+    }
+
+    private static func reencode(_ s: Substring) -> String {
+        // Fast path: already in canonical form.
+        if s.utf8.allSatisfy({ PercentEncoding.isUnreserved($0) }) { return String(s) }
+        return PercentEncoding.encode(PercentEncoding.decode(String(s)))
+    }
+
+    /// Lower-cased, sorted, trimmed headers (values with inner runs of spaces folded,
+    /// repeated names joined with commas), and the `;`-joined names.
+    func canonicalHeaderBlock(_ headers: [(name: String, value: String)]) -> (String, String) {
+        var merged: [(String, String)] = []
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            if options.unsignedHeaders.contains(lower) { continue }
+            let trimmed = SigV4Signer.foldSpaces(value)
+            if let index = merged.firstIndex(where: { $0.0 == lower }) {
+                merged[index].1 += "," + trimmed
+            } else {
+                merged.append((lower, trimmed))
+            }
+        }
+        merged.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        var block = ""
+        for (name, value) in merged { block += name + ":" + value + "\n" }
+        return (block, merged.map(\.0).joined(separator: ";"))
+    }
+
+    static func foldSpaces(_ value: String) -> String {
+        var out = ""
+        var pendingSpace = false
+        for ch in value.unicodeScalars {
+            if ch == " " || ch == "\t" || ch == "\n" || ch == "\r" {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.unicodeScalars.append(" ") }
+                pendingSpace = false
+                out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+
+    // MARK: Crypto
+
+    func signingKey(day: String) -> SymmetricKey {
+        if let keyCache {
+            return keyCache.key(secret: credentials.secretAccessKey, day: day, region: region, service: service)
+        }
+        return SigV4Signer.deriveKey(secret: credentials.secretAccessKey, day: day, region: region, service: service)
+    }
+
+    public static func deriveKey(secret: String, day: String, region: String, service: String) -> SymmetricKey {
+        var key = SymmetricKey(data: Array(("AWS4" + secret).utf8))
+        for part in [day, region, service, "aws4_request"] {
+            key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+        }
+        return key
+    }
+
+    func hexHMAC(key: SymmetricKey, _ message: String) -> String {
+        hex(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: key))
+    }
+
+    public static func hexSHA256(_ bytes: [UInt8]) -> String {
+        hex(SHA256.hash(data: bytes))
+    }
+}
+
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for byte in digest {
+        out.append(hexDigits[Int(byte >> 4)])
+        out.append(hexDigits[Int(byte & 0xF)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// Derived signing keys by (secret, day, region, service): four HMACs saved per request.
+/// The secret is kept only as a hash in the cache key.
+public final class SigningKeyCache: @unchecked Sendable {
+    private struct Entry { let fingerprint: [UInt8]; let day: String; let region: String; let service: String; let key: SymmetricKey }
+    private var entries: [Entry] = []
+    private let lock = NSLock()
+    private let capacity: Int
+
+    public init(capacity: Int = 64) { self.capacity = capacity }
+
+    public func key(secret: String, day: String, region: String, service: String) -> SymmetricKey {
+        let fingerprint = Array(SHA256.hash(data: Array(secret.utf8)))
+        lock.lock()
+        let hit = entries.first(where: { $0.day == day && $0.region == region && $0.service == service && $0.fingerprint == fingerprint })?.key
+        lock.unlock()
+        if let hit { return hit }
+        let key = SigV4Signer.deriveKey(secret: secret, day: day, region: region, service: service)
+        lock.lock()
+        if entries.count >= capacity { entries.removeFirst() }
+        entries.append(Entry(fingerprint: fingerprint, day: day, region: region, service: service, key: key))
+        lock.unlock()
+        return key
+    }
+}
