@@ -58,6 +58,10 @@ public struct Operation: Sendable {
     public let responseCode: Int?
     public let input: Shape?
     public let output: Shape?
+    /// The member that is the whole request/response body: from the operation's
+    /// input/output reference (old models) or the shape's own `payload` trait.
+    public let inputPayload: String?
+    public let outputPayload: String?
     public let errors: [Shape]
     public let hostPrefix: String?
     public let isReadOnly: Bool
@@ -176,13 +180,17 @@ public final class ServiceModel: Sendable {
             for param in definition["staticContextParams"]?.objectValue ?? JSONObject() {
                 if let value = param.value["value"] { staticParams.append((param.key, value)) }
             }
+            let inputShape = try shapeRef("input")
+            let outputShape = try shapeRef("output")
             let operation = Operation(
                 name: entry.key,
                 httpMethod: http["method"]?.stringValue ?? "POST",
                 requestURI: http["requestUri"]?.stringValue ?? "/",
                 responseCode: http["responseCode"]?.intValue.map { Int($0) },
-                input: try shapeRef("input"),
-                output: try shapeRef("output"),
+                input: inputShape,
+                output: outputShape,
+                inputPayload: definition["input"]?["payload"]?.stringValue ?? inputShape?.payload,
+                outputPayload: definition["output"]?["payload"]?.stringValue ?? outputShape?.payload,
                 errors: errors,
                 hostPrefix: definition["endpoint"]?["hostPrefix"]?.stringValue,
                 isReadOnly: definition["readonly"]?.boolValue ?? false,

@@ -3,6 +3,8 @@ import AWSJSON
 /// The kinds of shapes botocore models use.
 public enum ShapeType: String, Sendable {
     case structure, list, map, string, integer, long, float, double, boolean, timestamp, blob, bigdecimal, biginteger
+    /// Old models' single-character strings.
+    case character
 }
 
 /// Where a member of an input or output structure lives on the HTTP message.
@@ -71,6 +73,8 @@ public final class Shape: @unchecked Sendable {
     public let isThrottlingRetry: Bool
     /// `locationName` set on the shape itself (lists' and maps' XML names, etc.).
     public let locationName: String?
+    /// `location` set on the shape itself (old models put it there).
+    public let location: MemberLocation?
     public let xmlNamespace: JSON?
 
     init(name: String, definition: JSONObject, file: String) throws(ModelError) {
@@ -102,6 +106,7 @@ public final class Shape: @unchecked Sendable {
         isRetryable = definition["retryable"] != nil
         isThrottlingRetry = definition["retryable"]?["throttling"]?.boolValue ?? false
         locationName = definition["locationName"]?.stringValue
+        location = definition["location"]?.stringValue.flatMap(MemberLocation.init(rawValue:))
         xmlNamespace = definition["xmlNamespace"]
     }
 
@@ -118,7 +123,7 @@ extension Member {
     init(name: String, reference: JSONObject, shape: Shape) {
         self.name = name
         self.shape = shape
-        location = reference["location"]?.stringValue.flatMap(MemberLocation.init(rawValue:))
+        location = reference["location"]?.stringValue.flatMap(MemberLocation.init(rawValue:)) ?? shape.location
         locationName = reference["locationName"]?.stringValue ?? shape.locationName
         queryName = reference["queryName"]?.stringValue
         timestampFormat = reference["timestampFormat"]?.stringValue ?? shape.timestampFormat

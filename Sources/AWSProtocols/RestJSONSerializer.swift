@@ -142,7 +142,7 @@ public struct RestJSONSerializer: Sendable {
 
         // Body.
         var streamingPayload = false
-        if let payloadName = shape.payload, let payloadMember = shape.member(named: payloadName) {
+        if let payloadName = operation.inputPayload, let payloadMember = shape.member(named: payloadName) {
             let payloadValue = params[payloadName].flatMap { $0.isNull ? nil : $0 }
             if payloadMember.shape.type == .blob || payloadMember.shape.type == .string {
                 streamingPayload = true

@@ -63,7 +63,7 @@ public struct ParamValidator: Sendable {
                     validate(entry.value, valueMember.shape, path: entryPath, into: &problems)
                 }
             }
-        case .string:
+        case .string, .character:
             guard case .string(let s) = value else { return wrongType("string") }
             checkMin(Double(s.count), shape, path: path, what: "length", into: &problems)
         case .integer, .long, .biginteger:
