@@ -1,0 +1,242 @@
+import AWSCredentials
+import AWSEndpoints
+import AWSJSON
+import AWSModels
+import AWSProtocols
+import AWSSigning
+import Foundation
+import Synchronization
+
+/// Why a call could not be turned into a request. Each case maps to one JSON-RPC error.
+public enum ClientError: Error, Sendable, CustomStringConvertible {
+    case unknownService(String, suggestions: [String])
+    case unknownOperation(service: String, operation: String, suggestions: [String])
+    case invalidParams([ValidationProblem])
+    case unsupportedProtocol(service: String, protocolName: String)
+    case endpoint(String)
+    case model(ModelError)
+    case credentials(CredentialsError)
+    case serialization(String)
+
+    public var description: String {
+        switch self {
+        case .unknownService(let name, _): return "unknown service \(name)"
+        case .unknownOperation(let service, let operation, _): return "unknown operation \(operation) of service \(service)"
+        case .invalidParams(let problems): return "invalid params: " + problems.map(\.description).joined(separator: "; ")
+        case .unsupportedProtocol(let service, let name): return "service \(service) uses the \(name) protocol, which awsgw does not support yet"
+        case .endpoint(let message): return "cannot resolve the endpoint: \(message)"
+        case .model(let error): return error.description
+        case .credentials(let error): return error.description
+        case .serialization(let message): return "cannot serialize the request: \(message)"
+        }
+    }
+}
+
+/// A request ready to send: signed, with its full URL.
+public struct PreparedRequest: Sendable {
+    public var method: String
+    public var url: String
+    /// Headers in the order they are sent.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// The signing name and region that were used.
+    public var signingName: String
+    public var signingRegion: String
+}
+
+/// A resolved `<service>.<Operation>` with the compiled plan to serialize it.
+public struct OperationHandle: Sendable {
+    public let service: ServiceModel
+    public let operation: AWSModels.Operation
+    let serializer: RestJSONSerializer
+    let ruleSet: EndpointRuleSet
+
+    /// The canonical `service.Operation` name.
+    public var canonicalName: String { service.name + "." + operation.name }
+}
+
+/// Turns (method, params) into a signed HTTP request exactly as botocore would make
+/// it, and AWS's answer into a result. Models, plans and rule sets are made once.
+public final class RequestBuilder: Sendable {
+    public let models: ModelStore
+    let environment: [String: String]
+    let keyCache = SigningKeyCache()
+    private let handles = Mutex<[String: OperationHandle]>([:])
+    private let partitions = Mutex<Partitions?>(nil)
+    public let codecOptions: CodecOptions
+
+    public init(models: ModelStore, environment: [String: String] = ProcessInfo.processInfo.environment, codecOptions: CodecOptions = CodecOptions()) {
+        self.models = models
+        self.environment = environment
+        self.codecOptions = codecOptions
+    }
+
+    /// Resolves `service.Operation` (any accepted spelling) once and caches the plan.
+    public func operation(_ method: String) throws(ClientError) -> OperationHandle {
+        if let cached = handles.withLock({ $0[method] }) { return cached }
+        guard let dot = method.firstIndex(of: ".") else {
+            throw .unknownOperation(service: method, operation: "", suggestions: [])
+        }
+        let serviceName = String(method[..<dot])
+        let operationName = String(method[method.index(after: dot)...])
+        let service: ServiceModel
+        do {
+            guard let loaded = try models.service(serviceName) else {
+                throw ClientError.unknownService(serviceName, suggestions: models.serviceSuggestions(for: serviceName))
+            }
+            service = loaded
+        } catch let error as ClientError {
+            throw error
+        } catch let error as ModelError {
+            throw .model(error)
+        } catch {
+            throw .serialization("\(error)")
+        }
+        guard let operation = service.operation(named: operationName) else {
+            throw .unknownOperation(service: service.name, operation: operationName, suggestions: service.suggestions(for: operationName))
+        }
+        guard service.metadata.protocolName == "rest-json" else {
+            throw .unsupportedProtocol(service: service.name, protocolName: service.metadata.protocolName)
+        }
+        let ruleSet: EndpointRuleSet
+        do {
+            ruleSet = try EndpointRuleSet(ruleSet: try models.endpointRuleSet(service.name), partitions: try loadPartitions())
+        } catch let error as ModelError {
+            throw .model(error)
+        } catch let error as EndpointError {
+            throw .endpoint(error.message)
+        } catch {
+            throw .endpoint("\(error)")
+        }
+        let handle = OperationHandle(
+            service: service, operation: operation, serializer: RestJSONSerializer(operation: operation, options: codecOptions), ruleSet: ruleSet)
+        handles.withLock { $0[method] = handle }
+        return handle
+    }
+
+    private func loadPartitions() throws -> Partitions {
+        if let cached = partitions.withLock({ $0 }) { return cached }
+        let loaded = try Partitions(try models.partitions())
+        partitions.withLock { $0 = loaded }
+        return loaded
+    }
+
+    /// Fills idempotency tokens the caller left out (appended last, as botocore does),
+    /// drops the gateway's own `$` options, and validates.
+    public func prepareParams(_ params: JSONObject, for handle: OperationHandle, newToken: () -> String = { UUID().uuidString.lowercased() }) throws(ClientError) -> JSONObject {
+        var cleaned = JSONObject()
+        cleaned.members.reserveCapacity(params.count + 1)
+        for member in params where !member.key.hasPrefix("$") { cleaned.members.append(member) }
+        for member in handle.operation.input?.members ?? [] where member.idempotencyToken && cleaned[member.name] == nil {
+            cleaned.append(member.name, .string(newToken()))
+        }
+        let problems = ParamValidator(blobsAreBase64: codecOptions.blobsAreBase64).validate(cleaned, against: handle.operation.input)
+        if !problems.isEmpty { throw .invalidParams(problems) }
+        return cleaned
+    }
+
+    /// The endpoint for a call: the configured override (`AWS_ENDPOINT_URL_<SERVICE>`,
+    /// `AWS_ENDPOINT_URL`, or `endpointOverride`) goes through the rule set as the SDKs do.
+    public func resolveEndpoint(_ handle: OperationHandle, params: JSONObject, region: String, endpointOverride: String? = nil) throws(ClientError) -> ResolvedEndpoint {
+        var input: [String: JSON] = [:]
+        for (parameter, builtIn) in handle.ruleSet.builtIns {
+            switch builtIn {
+            case "AWS::Region": input[parameter] = .string(region)
+            case "AWS::UseFIPS", "AWS::UseDualStack": input[parameter] = .bool(false)
+            case "SDK::Endpoint":
+                if let url = endpointOverride ?? configuredEndpoint(handle.service) { input[parameter] = .string(url) }
+            default: break
+            }
+        }
+        for (name, value) in handle.operation.staticContextParams { input[name] = value }
+        for member in handle.operation.input?.members ?? [] {
+            if let name = member.contextParam, let value = params[member.name] { input[name] = value }
+        }
+        do {
+            return try handle.ruleSet.resolve(input)
+        } catch {
+            throw .endpoint(error.message)
+        }
+    }
+
+    /// `AWS_ENDPOINT_URL_<SERVICE_ID>` (serviceId upper-cased, spaces as underscores), then `AWS_ENDPOINT_URL`.
+    func configuredEndpoint(_ service: ServiceModel) -> String? {
+        let key = "AWS_ENDPOINT_URL_" + service.metadata.serviceId.uppercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
+        if let url = environment[key], !url.isEmpty { return url }
+        if let url = environment["AWS_ENDPOINT_URL"], !url.isEmpty { return url }
+        return nil
+    }
+
+    /// Serializes, resolves the endpoint and signs. `params` must come from `prepareParams`.
+    public func buildRequest(
+        _ handle: OperationHandle, params: JSONObject, region: String, credentials: Credentials, at time: Timestamp,
+        endpointOverride: String? = nil, userAgent: String = "awsgw/0.1"
+    ) throws(ClientError) -> PreparedRequest {
+        let serialized: SerializedRequest
+        do {
+            serialized = try handle.serializer.serialize(params)
+        } catch {
+            throw .serialization(error.message)
+        }
+        let endpoint = try resolveEndpoint(handle, params: params, region: region, endpointOverride: endpointOverride)
+        guard let parsed = URLParts(endpoint.url) else { throw .endpoint("invalid endpoint URL \(endpoint.url)") }
+        let host = (serialized.hostPrefix ?? "") + parsed.authority
+        let path = RequestBuilder.joinPath(parsed.path, serialized.path)
+
+        var request = SignableRequest(method: serialized.method, path: path, query: serialized.query, headers: [], body: serialized.body)
+        request.headers.append(("Host", host))
+        for header in serialized.headers { request.headers.append(header) }
+        for (name, values) in endpoint.headers { request.headers.append((name, values.joined(separator: ","))) }
+
+        let scheme = endpoint.sigV4Scheme
+        let signingName = scheme?.signingName ?? handle.service.metadata.signingName
+        let signingRegion = scheme?.signingRegion ?? region
+        var options = SigV4Options()
+        options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false) && handle.service.name != "s3"
+        options.normalizePath = handle.service.name != "s3"
+        let signer = SigV4Signer(credentials: credentials, region: signingRegion, service: signingName, options: options, keyCache: keyCache)
+        signer.sign(&request, at: time)
+
+        // botocore sends Content-Length for any body, and 0 for an empty one except on GET/HEAD/OPTIONS.
+        if !request.body.isEmpty || !["GET", "HEAD", "OPTIONS"].contains(request.method) {
+            request.headers.append(("Content-Length", String(request.body.count)))
+        }
+        request.headers.append(("User-Agent", userAgent))
+        let url = parsed.scheme + "://" + host + path + (request.query.isEmpty ? "" : "?" + request.query)
+        return PreparedRequest(
+            method: request.method, url: url, headers: request.headers, body: request.body, signingName: signingName, signingRegion: signingRegion)
+    }
+
+    /// botocore's `_urljoin`: the endpoint's path, then the operation's.
+    static func joinPath(_ base: String, _ path: String) -> String {
+        if path.isEmpty || path == "/" { return base.isEmpty ? "/" : base }
+        if base.hasSuffix("/") && path.hasPrefix("/") { return String(base.dropLast()) + path }
+        return base + path
+    }
+
+    /// Parses AWS's answer: the output as JSON, or the AWS error.
+    public func parseResponse(_ response: ResponseData, for handle: OperationHandle) -> Result<JSONObject, AWSErrorResponse> {
+        RestJSONParser(options: codecOptions).parse(response, operation: handle.operation, model: handle.service)
+    }
+}
+
+/// scheme://authority/path of an endpoint URL.
+struct URLParts {
+    let scheme: String
+    let authority: String
+    let path: String
+
+    init?(_ url: String) {
+        guard let sep = url.range(of: "://") else { return nil }
+        scheme = String(url[..<sep.lowerBound])
+        let rest = url[sep.upperBound...]
+        if let slash = rest.firstIndex(of: "/") {
+            authority = String(rest[..<slash])
+            path = String(rest[slash...])
+        } else {
+            authority = String(rest)
+            path = ""
+        }
+        if authority.isEmpty { return nil }
+    }
+}

@@ -1,0 +1,154 @@
+import AWSSigning
+import Foundation
+
+/// No credentials could be found. Names the sources that were tried; never a secret.
+public struct CredentialsError: Error, Sendable, CustomStringConvertible {
+    public let source: String
+    public let reason: String
+    public init(source: String, reason: String) {
+        self.source = source
+        self.reason = reason
+    }
+    public var description: String { "no usable credentials from \(source): \(reason)" }
+}
+
+/// Where credentials come from. Async, so that sources that call out (assume-role,
+/// instance metadata) fit the same shape later.
+public protocol CredentialProvider: Sendable {
+    /// A short name for errors and logs (`environment`, `profile netops`).
+    var sourceName: String { get }
+    func credentials() async throws(CredentialsError) -> Credentials
+}
+
+/// Fixed keys, e.g. from the gateway's config file.
+public struct StaticCredentialProvider: CredentialProvider {
+    let value: Credentials
+    public var sourceName: String { "static" }
+    public init(_ credentials: Credentials) { value = credentials }
+    public func credentials() async throws(CredentialsError) -> Credentials { value }
+}
+
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN`.
+public struct EnvironmentCredentialProvider: CredentialProvider {
+    let environment: [String: String]
+    public var sourceName: String { "environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)" }
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) { self.environment = environment }
+
+    public func credentials() async throws(CredentialsError) -> Credentials {
+        guard let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty else {
+            throw CredentialsError(source: sourceName, reason: "AWS_ACCESS_KEY_ID is not set")
+        }
+        guard let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
+            throw CredentialsError(source: sourceName, reason: "AWS_SECRET_ACCESS_KEY is not set")
+        }
+        let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
+    }
+}
+
+/// A profile of the shared `credentials` and `config` files, as the SDKs read them:
+/// `[name]` in the credentials file, `[profile name]` (or `[default]`) in the config file;
+/// the credentials file wins.
+public struct ProfileCredentialProvider: CredentialProvider {
+    public let profile: String
+    let files: SharedConfigFiles
+    public var sourceName: String { "profile \(profile) (\(files.credentialsPath), \(files.configPath))" }
+
+    public init(profile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.profile = profile ?? environment["AWS_PROFILE"] ?? "default"
+        files = SharedConfigFiles(environment: environment)
+    }
+
+    public func credentials() async throws(CredentialsError) -> Credentials {
+        let settings = files.profile(profile)
+        guard !settings.isEmpty else { throw CredentialsError(source: sourceName, reason: "profile not found") }
+        guard let id = settings["aws_access_key_id"], let secret = settings["aws_secret_access_key"] else {
+            throw CredentialsError(source: sourceName, reason: "profile has no aws_access_key_id/aws_secret_access_key")
+        }
+        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: settings["aws_session_token"])
+    }
+}
+
+/// The SDKs' default chain: environment, then the shared files.
+public struct ChainCredentialProvider: CredentialProvider {
+    let providers: [any CredentialProvider]
+    public var sourceName: String { "chain of " + providers.map(\.sourceName).joined(separator: ", ") }
+
+    public init(_ providers: [any CredentialProvider]) { self.providers = providers }
+
+    public static func sdkDefault(environment: [String: String] = ProcessInfo.processInfo.environment) -> ChainCredentialProvider {
+        ChainCredentialProvider([EnvironmentCredentialProvider(environment: environment), ProfileCredentialProvider(environment: environment)])
+    }
+
+    public func credentials() async throws(CredentialsError) -> Credentials {
+        var tried: [String] = []
+        for provider in providers {
+            do {
+                return try await provider.credentials()
+            } catch {
+                tried.append("\(error.source): \(error.reason)")
+            }
+        }
+        throw CredentialsError(source: "default chain", reason: "tried " + tried.joined(separator: "; "))
+    }
+}
+
+/// The shared `config` and `credentials` files (INI), located as the SDKs locate them.
+public struct SharedConfigFiles: Sendable {
+    public let configPath: String
+    public let credentialsPath: String
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        configPath = SharedConfigFiles.expand(environment["AWS_CONFIG_FILE"] ?? "~/.aws/config", home: home)
+        credentialsPath = SharedConfigFiles.expand(environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials", home: home)
+    }
+
+    static func expand(_ path: String, home: String) -> String {
+        path.hasPrefix("~/") ? home + path.dropFirst(1) : path
+    }
+
+    /// A profile's settings: the config file's section overlaid by the credentials file's.
+    public func profile(_ name: String) -> [String: String] {
+        var result: [String: String] = [:]
+        let config = SharedConfigFiles.parseINI(atPath: configPath)
+        let configSection = name == "default" ? (config["default"] ?? config["profile default"]) : config["profile " + name]
+        for (key, value) in configSection ?? [:] { result[key] = value }
+        for (key, value) in SharedConfigFiles.parseINI(atPath: credentialsPath)[name] ?? [:] { result[key] = value }
+        return result
+    }
+
+    /// Sections and `key = value` lines; `#` and `;` start comments; indented lines
+    /// (nested settings such as `s3 =`) are skipped.
+    static func parseINI(atPath path: String) -> [String: [String: String]] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        var sections: [String: [String: String]] = [:]
+        var current: String?
+        for rawLine in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            if rawLine.first == " " || rawLine.first == "\t" { continue }
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") {
+                let name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                current = name.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+                if sections[current!] == nil { sections[current!] = [:] }
+                continue
+            }
+            guard let current, let eq = line.firstIndex(of: "=") else { continue }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
+            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            // An inline comment needs whitespace before it.
+            if let hash = value.range(of: " #") ?? value.range(of: " ;") { value = value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces) }
+            sections[current]?[key] = value
+        }
+        return sections
+    }
+}
+
+/// The region as the SDKs find it: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile's.
+public func resolveRegion(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    if let region = environment["AWS_REGION"], !region.isEmpty { return region }
+    if let region = environment["AWS_DEFAULT_REGION"], !region.isEmpty { return region }
+    let profile = environment["AWS_PROFILE"] ?? "default"
+    return SharedConfigFiles(environment: environment).profile(profile)["region"]
+}

@@ -1,0 +1,103 @@
+import AWSClient
+import AWSCredentials
+import AWSJSON
+import AWSModels
+import AWSSigning
+import ArgumentParser
+import Foundation
+
+struct CallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "call",
+        abstract: "Calls an AWS operation through the gateway, or builds and signs it in-process with --dry-run.")
+
+    @Argument(help: "<service>.<Operation>, e.g. networkmanager.AssociateConnectPeer") var method: String
+    @Argument(help: "Params as JSON, @file, or - for standard input.") var params: String?
+    @Option(help: "The gateway to call (unix:PATH, tcp:HOST:PORT, tls:HOST:PORT).") var connect: String?
+    @Option(help: "The AWS region (wins over the environment).") var region: String?
+    @Option(help: "The botocore data folder (default: AWSGW_MODELS or ./models).") var models: String?
+    @Flag(help: "Build and sign the request here and print it; send nothing.") var dryRun = false
+
+    func run() async throws {
+        let paramsObject: JSONObject
+        do {
+            paramsObject = try readParams()
+        } catch let error as ValidationError {
+            printError("awsgw: \(error.message)")
+            throw ExitCode(2)
+        }
+        guard dryRun else {
+            fail(RPCError(code: RPCError.internalError, message: "calling a running gateway is not available yet; use --dry-run"))
+        }
+        let store: ModelStore
+        do {
+            store = try ModelsLocation.open(models)
+        } catch {
+            fail(RPCError(code: RPCError.internalError, message: "\(error)"))
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let builder = RequestBuilder(models: store, environment: environment)
+        do {
+            let handle = try builder.operation(method)
+            let prepared = try builder.prepareParams(paramsObject, for: handle)
+            let chosenRegion = region ?? paramsObject["$region"]?.stringValue ?? resolveRegion(environment: environment) ?? ""
+            let credentials: Credentials
+            do {
+                credentials = try await ChainCredentialProvider.sdkDefault(environment: environment).credentials()
+            } catch {
+                throw ClientError.credentials(error)
+            }
+            let now = Date().timeIntervalSince1970
+            let request = try builder.buildRequest(handle, params: prepared, region: chosenRegion, credentials: credentials, at: Timestamp(seconds: Int64(now)))
+            print(DryRunOutput.render(request).serializedString(.compact))
+        } catch let error as ClientError {
+            fail(error.rpcError)
+        }
+    }
+
+    private func readParams() throws -> JSONObject {
+        guard let params else { return JSONObject() }
+        let bytes: [UInt8]
+        if params == "-" {
+            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+        } else if params.hasPrefix("@") {
+            guard let data = FileManager.default.contents(atPath: String(params.dropFirst())) else {
+                throw ValidationError("cannot read params file \(params.dropFirst())")
+            }
+            bytes = Array(data)
+        } else {
+            bytes = Array(params.utf8)
+        }
+        let json: JSON
+        do {
+            json = try JSON.parse(bytes)
+        } catch {
+            throw ValidationError("params are not JSON: \(error)")
+        }
+        switch json {
+        case .null: return JSONObject()
+        case .object(let object): return object
+        default: throw ValidationError("params must be a JSON object")
+        }
+    }
+
+    private func fail(_ error: RPCError) -> Never {
+        printError(error.json.serializedString(.compact))
+        Foundation.exit(1)
+    }
+}
+
+/// `{"method":..., "url":..., "headers":{...}, "body":"..."}` (`bodyBase64` when the body is not UTF-8).
+enum DryRunOutput {
+    static func render(_ request: PreparedRequest) -> JSON {
+        var headers = JSONObject()
+        for header in request.headers { headers.append(header.name, .string(header.value)) }
+        var object = JSONObject([("method", .string(request.method)), ("url", .string(request.url)), ("headers", .object(headers))])
+        if let text = String(validating: request.body, as: UTF8.self) {
+            object.append("body", .string(text))
+        } else {
+            object.append("bodyBase64", .string(Data(request.body).base64EncodedString()))
+        }
+        return .object(object)
+    }
+}

@@ -1,0 +1,40 @@
+import AWSModels
+import ArgumentParser
+
+struct ModelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models", abstract: "Lists the services awsgw knows, or one service's operations.",
+        subcommands: [List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Lists services, or the operations of SERVICE.")
+
+        @Argument(help: "A service (botocore name or serviceId).") var service: String?
+        @Option(help: "The botocore data folder (default: AWSGW_MODELS or ./models).") var models: String?
+
+        func run() throws {
+            let store: ModelStore
+            do {
+                store = try ModelsLocation.open(models)
+            } catch {
+                printError("awsgw: \(error)")
+                throw ExitCode(1)
+            }
+            guard let service else {
+                for name in store.serviceNames { print(name) }
+                return
+            }
+            do {
+                guard let model = try store.service(service) else {
+                    let suggestions = store.serviceSuggestions(for: service)
+                    printError("awsgw: unknown service \(service)" + (suggestions.isEmpty ? "" : "; did you mean \(suggestions.joined(separator: ", "))?"))
+                    throw ExitCode(1)
+                }
+                for name in model.operationNames.sorted() { print(name) }
+            } catch let error as ModelError {
+                printError("awsgw: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
