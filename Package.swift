@@ -42,6 +42,8 @@ let package = Package(
         .testTarget(name: "AWSEndpointsTests", dependencies: ["TestSupport", "AWSEndpoints", "AWSModels"]),
         .testTarget(name: "AWSSigningTests", dependencies: ["TestSupport", "AWSSigning"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["TestSupport", "AWSCredentials"]),
-        .testTarget(name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient"]),
+        // boto3-seed-requests.json: what botocore 1.44.5 sends for the seed operations
+        // (made by scripts/boto3_reference.py with a frozen clock).
+        .testTarget(name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient"], exclude: ["boto3-seed-requests.json"]),
     ]
 )

@@ -138,6 +138,12 @@ public final class RequestBuilder: Sendable {
     /// The endpoint for a call: the configured override (`AWS_ENDPOINT_URL_<SERVICE>`,
     /// `AWS_ENDPOINT_URL`, or `endpointOverride`) goes through the rule set as the SDKs do.
     public func resolveEndpoint(_ handle: OperationHandle, params: JSONObject, region: String, endpointOverride: String? = nil) throws(ClientError) -> ResolvedEndpoint {
+        guard !region.isEmpty else {
+            throw .endpoint("no region: give --region, $region, AWS_REGION, AWS_DEFAULT_REGION or a profile region")
+        }
+        guard RequestBuilder.isValidRegionName(region) else {
+            throw .endpoint("invalid region name \(region)")
+        }
         var input: [String: JSON] = [:]
         for (parameter, builtIn) in handle.ruleSet.builtIns {
             switch builtIn {
@@ -157,6 +163,13 @@ public final class RequestBuilder: Sendable {
         } catch {
             throw .endpoint(error.message)
         }
+    }
+
+    /// botocore's check: letters, digits and inner hyphens, at most 63 long.
+    static func isValidRegionName(_ region: String) -> Bool {
+        let bytes = Array(region.utf8)
+        guard !bytes.isEmpty, bytes.count <= 63, bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else { return false }
+        return bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D }
     }
 
     /// `AWS_ENDPOINT_URL_<SERVICE_ID>` (serviceId upper-cased, spaces as underscores), then `AWS_ENDPOINT_URL`.

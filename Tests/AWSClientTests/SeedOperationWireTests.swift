@@ -1,0 +1,156 @@
+import AWSClient
+import AWSJSON
+import AWSModels
+import AWSSigning
+import Testing
+import TestSupport
+
+/// A call whose exact request boto3 (botocore 1.44.5) made with a frozen clock.
+struct SeedCase: CustomTestStringConvertible, Sendable {
+    let name: String
+    let json: JSON
+    var testDescription: String { name }
+
+    static func all() -> [SeedCase] {
+        guard case .array(let items)? = try? Fixtures.readJSON(Fixtures.repoRoot + "/Tests/AWSClientTests/boto3-seed-requests.json") else { return [] }
+        return items.map { SeedCase(name: $0["name"]?.stringValue ?? "?", json: $0) }
+    }
+}
+
+let frozenTime = Timestamp(year: 2026, month: 11, day: 20, hour: 10)
+let exampleKeys = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+
+func makeBuilder(environment: [String: String] = [:]) throws -> RequestBuilder {
+    RequestBuilder(models: try ModelStore(root: Fixtures.modelsDir), environment: environment)
+}
+
+@Suite("Seed operations: the exact request boto3 sends")
+struct SeedOperationWireTests {
+    @Test("the reference file lists every seed case")
+    func inventory() {
+        let names = SeedCase.all().map(\.name)
+        #expect(names.count == 10)
+        for required in ["associateConnectPeer", "associateConnectPeerWithLink", "disassociateConnectPeer", "createConnectionWithTags",
+                         "createAccountAssociationFillsClientToken", "getNetworkConnectorByARN"] {
+            #expect(names.contains(required))
+        }
+    }
+
+    @Test("method, URL, headers and body match boto3 byte for byte", arguments: SeedCase.all())
+    func matchesBoto3(_ c: SeedCase) throws {
+        var environment: [String: String] = [:]
+        for entry in c.json["env"]?.objectValue ?? JSONObject() { environment[entry.key] = entry.value.stringValue }
+        let builder = try makeBuilder(environment: environment)
+        let handle = try builder.operation(try #require(c.json["method"]?.stringValue))
+        let params = try builder.prepareParams(c.json["params"]?.objectValue ?? JSONObject(), for: handle,
+                                               newToken: { "11111111-2222-4333-8444-555555555555" })
+        var credentials = exampleKeys
+        credentials.sessionToken = c.json["sessionToken"]?.stringValue
+        let request = try builder.buildRequest(handle, params: params, region: try #require(c.json["region"]?.stringValue),
+                                               credentials: credentials, at: frozenTime)
+        let expect = try #require(c.json["expect"])
+        #expect(request.method == expect["method"]?.stringValue)
+        #expect(request.url == expect["url"]?.stringValue)
+        #expect(String(decoding: request.body, as: UTF8.self) == expect["body"]?.stringValue)
+
+        // Every header boto3 sets, in the same order, with the same value; plus Host
+        // (which urllib3 adds on the wire) and our own User-Agent.
+        let ours = request.headers.filter { $0.name != "Host" && $0.name != "User-Agent" }
+        let theirs = expect["headers"]?.objectValue?.members ?? []
+        #expect(ours.map(\.name) == theirs.map(\.key))
+        for header in theirs {
+            #expect(ours.first(where: { $0.name == header.key })?.value == header.value.stringValue, "header \(header.key)")
+        }
+        let authority = request.url.split(separator: "/")[1]
+        #expect(request.headers.first(where: { $0.name == "Host" })?.value == String(authority))
+    }
+}
+
+@Suite("Request building")
+struct RequestBuilderTests {
+    @Test("services and operations resolve by every accepted spelling")
+    func nameResolution() throws {
+        let builder = try makeBuilder()
+        for method in ["networkmanager.AssociateConnectPeer", "NetworkManager.associate_connect_peer", "networkmanager.associate_connect_peer",
+                       "iot-managed-integrations.CreateAccountAssociation", "IoTManagedIntegrations.create_account_association",
+                       "lambda-core.GetNetworkConnector", "LambdaCore.get_network_connector", "lambdacore.GetNetworkConnector"] {
+            let handle = try builder.operation(method)
+            #expect(["networkmanager.AssociateConnectPeer", "iot-managed-integrations.CreateAccountAssociation", "lambda-core.GetNetworkConnector"]
+                        .contains(handle.canonicalName), "\(method)")
+        }
+    }
+
+    @Test("an unknown service or operation is -32601 with suggestions")
+    func unknownNames() throws {
+        let builder = try makeBuilder()
+        #expect(throws: ClientError.self) { try builder.operation("networkmanagr.AssociateConnectPeer") }
+        do {
+            _ = try builder.operation("networkmanagr.AssociateConnectPeer")
+        } catch {
+            let rpc = error.rpcError
+            #expect(rpc.code == -32601)
+            #expect(rpc.data?["suggestions"]?.arrayValue?.first == "networkmanager")
+        }
+        do {
+            _ = try builder.operation("networkmanager.AssociateConectPeer")
+        } catch {
+            #expect(error.rpcError.code == -32601)
+            #expect(error.rpcError.data?["suggestions"]?.arrayValue?.first == "networkmanager.AssociateConnectPeer")
+        }
+    }
+
+    @Test("every problem with the params is reported with its path, and nothing is sent")
+    func validation() throws {
+        let builder = try makeBuilder()
+        let handle = try builder.operation("networkmanager.CreateConnection")
+        let params = try JSON.parse(#"{"GlobalNetworkId": 7, "ConnectedDeviceId": "", "Tags": [{"Key": 1, "Value": "v"}, {"Nope": true}], "Extra": null}"#).objectValue!
+        do {
+            _ = try builder.prepareParams(params, for: handle)
+            Issue.record("expected invalid params")
+        } catch {
+            let rpc = error.rpcError
+            #expect(rpc.code == -32602)
+            let errors = rpc.data?["errors"]?.arrayValue ?? []
+            let byPath = Dictionary(errors.map { ($0["path"]?.stringValue ?? "", $0["problem"]?.stringValue ?? "") }, uniquingKeysWith: { a, _ in a })
+            #expect(byPath["$.DeviceId"] == "missing required member")
+            #expect(byPath["$.GlobalNetworkId"] == "expected string, got number")
+            #expect(byPath["$.Tags[0].Key"] == "expected string, got number")
+            #expect(byPath["$.Tags[1].Nope"]?.hasPrefix("unknown member") == true)
+            #expect(byPath["$.Extra"]?.hasPrefix("unknown member") == true)
+        }
+    }
+
+    @Test("params of every shape and wrong type are rejected without a crash")
+    func hostileParams() throws {
+        let builder = try makeBuilder()
+        let handle = try builder.operation("networkmanager.CreateConnection")
+        let values: [JSON] = [.null, true, 1, 1.5, "s", [], [1, [2, [3]]], ["a": ["b": ["c": 1]]], .double(.infinity)]
+        for member in ["GlobalNetworkId", "DeviceId", "Tags", "Description", "$region", "__proto__"] {
+            for value in values {
+                var params = JSONObject([("GlobalNetworkId", "g"), ("DeviceId", "d"), ("ConnectedDeviceId", "c")])
+                params[member] = value
+                if let prepared = try? builder.prepareParams(params, for: handle) {
+                    _ = try? builder.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
+                }
+            }
+        }
+    }
+
+    @Test("a region with no endpoint is an error naming the problem")
+    func unresolvableEndpoint() throws {
+        let builder = try makeBuilder()
+        let handle = try builder.operation("lambda-core.GetNetworkConnector")
+        let params = try builder.prepareParams(JSONObject([("Identifier", "nc-1")]), for: handle)
+        #expect(throws: ClientError.self) {
+            try builder.buildRequest(handle, params: params, region: "not a region!", credentials: exampleKeys, at: frozenTime)
+        }
+    }
+
+    @Test("the plan is compiled once and reused")
+    func planReuse() throws {
+        let builder = try makeBuilder()
+        let a = try builder.operation("networkmanager.AssociateConnectPeer")
+        let b = try builder.operation("networkmanager.AssociateConnectPeer")
+        #expect(a.service === b.service)
+    }
+}
