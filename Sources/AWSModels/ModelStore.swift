@@ -104,7 +104,8 @@ public final class ModelStore: Sendable {
                 let head = ModelFiles.readPrefix(atPath: dir + "/service-2.json", bytes: 16384),
                 let serviceId = ModelFiles.extractStringField("serviceId", from: head)
             else { continue }
-            index[ServiceModel.looseName(serviceId)] = service
+            // Folders are visited in order, so a shared serviceId resolves to the first.
+            if index[ServiceModel.looseName(serviceId)] == nil { index[ServiceModel.looseName(serviceId)] = service }
         }
         state.withLock { $0.serviceIdIndex = index }
         return index

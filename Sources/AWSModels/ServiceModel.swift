@@ -215,7 +215,7 @@ public final class ServiceModel: Sendable {
     /// Lower-cased with underscores removed, so that `AssociateConnectPeer` and
     /// boto3's `associate_connect_peer` meet.
     static func looseName(_ name: String) -> String {
-        String(String.UnicodeScalarView(name.unicodeScalars.filter { $0 != "_" && $0 != "-" })).lowercased()
+        String(String.UnicodeScalarView(name.unicodeScalars.filter { $0 != "_" && $0 != "-" && $0 != " " })).lowercased()
     }
 
     /// Finds an operation by its model name or boto3's snake_case name.

@@ -1,0 +1,102 @@
+import AWSJSON
+import Testing
+
+@Suite("JSON parser and writer")
+struct JSONTests {
+    @Test("parses every kind of value and keeps key order")
+    func parse() throws {
+        let value = try JSON.parse(#" {"b": 1, "a": [true, false, null, -0.5, 1e3, "x\u00e9\n\ud83d\ude00"], "c": {}} "#)
+        guard case .object(let object) = value else { Issue.record("not an object"); return }
+        #expect(object.keys == ["b", "a", "c"])
+        #expect(value["b"] == .int(1))
+        #expect(value["a"] == [true, false, nil, -0.5, 1000.0, "xé\n😀"])
+    }
+
+    @Test("integers stay integers; huge ones become doubles")
+    func numbers() throws {
+        #expect(try JSON.parse("9223372036854775807") == .int(Int64.max))
+        #expect(try JSON.parse("-9223372036854775808") == .int(Int64.min))
+        if case .double = try JSON.parse("9223372036854775808") {} else { Issue.record("expected a double") }
+        if case .double(let d) = try JSON.parse("1.0") { #expect(d == 1) } else { Issue.record("expected a double") }
+    }
+
+    @Test("malformed input is an error with its offset, never a crash",
+          arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\\x\"", "\"abc", "tru", "[1] 2", "\"\\ud800\"", "{\"a\":1,}", "\u{01}"])
+    func malformed(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSON.parse(text) }
+    }
+
+    @Test("nesting deeper than the limit is refused")
+    func depth() {
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(throws: JSONParseError.self) { try JSON.parse(deep, maxDepth: 50) }
+        #expect((try? JSON.parse(deep, maxDepth: 100)) != nil)
+    }
+
+    @Test("invalid UTF-8 inside a string is refused")
+    func invalidUTF8() {
+        #expect(throws: JSONParseError.self) { try JSON.parse([0x22, 0xFF, 0xFE, 0x22]) }
+    }
+
+    @Test("botocore style: Python's separators and ASCII-only escapes")
+    func botocoreStyle() {
+        let value: JSON = ["k": "café \"q\" \u{7f}\u{1}", "n": [1, 2.5], "😀": true]
+        #expect(value.serializedString(.botocore) == #"{"k": "caf\u00e9 \"q\" \u007f\u0001", "n": [1, 2.5], "\ud83d\ude00": true}"#)
+        #expect(value.serializedString(.compact) == "{\"k\":\"café \\\"q\\\" \u{7f}\\u0001\",\"n\":[1,2.5],\"😀\":true}")
+    }
+
+    @Test("floats print as Python's repr", arguments: [
+        (1.0, "1.0"), (0.1, "0.1"), (1e16, "1e+16"), (1e-5, "1e-05"), (0.0001, "0.0001"), (123456.789, "123456.789"),
+        (-2.5, "-2.5"), (1.5e300, "1.5e+300"), (1234567890123456.0, "1234567890123456.0"),
+    ])
+    func floatRepr(_ pair: (Double, String)) {
+        #expect(pythonFloatRepr(pair.0) == pair.1)
+    }
+
+    @Test("round trip keeps the value")
+    func roundTrip() throws {
+        let text = #"{"a":[1,2.25,"\u0000",{"b":null}],"c":false}"#
+        let value = try JSON.parse(text)
+        #expect(try JSON.parse(value.serialized()) == value)
+    }
+}
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test("formats as botocore does")
+    func formats() {
+        let t = Timestamp(year: 2015, month: 1, day: 25, hour: 8)
+        #expect(t.iso8601 == "2015-01-25T08:00:00Z")
+        #expect(t.rfc822 == "Sun, 25 Jan 2015 08:00:00 GMT")
+        #expect(t.unixString == "1422172800")
+        #expect(t.amzDate == "20150125T080000Z")
+        let fractional = Timestamp(seconds: 1_422_172_800, microseconds: 123_000)
+        #expect(fractional.iso8601 == "2015-01-25T08:00:00.123000Z")
+        #expect(fractional.iso8601Result == "2015-01-25T08:00:00.123Z")
+        #expect(fractional.unixString == "1422172800.123")
+    }
+
+    @Test("parses ISO 8601, epoch seconds and RFC 822", arguments: [
+        ("2015-01-25T08:00:00Z", 1_422_172_800.0), ("2015-01-25T08:00:00.5Z", 1_422_172_800.5), ("2015-01-25", 1_422_144_000.0),
+        ("2015-01-25T09:00:00+01:00", 1_422_172_800.0), ("1422172800", 1_422_172_800.0), ("Sun, 25 Jan 2015 08:00:00 GMT", 1_422_172_800.0),
+        ("1969-12-31T23:59:59Z", -1.0),
+    ])
+    func parse(_ pair: (String, Double)) {
+        #expect(Timestamp.parse(pair.0)?.epochSeconds == pair.1)
+    }
+
+    @Test("rejects what is not a time", arguments: ["", "yesterday", "2015-13-01", "2015-01-25T25:00:00Z", "NaN", "1e400"])
+    func reject(_ text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+}
+
+@Suite("Percent-encoding")
+struct PercentEncodingTests {
+    @Test("as Python's quote")
+    func encode() {
+        #expect(PercentEncoding.encode("arn:aws:x/y z~ü") == "arn%3Aaws%3Ax%2Fy%20z~%C3%BC")
+        #expect(PercentEncoding.encode("a/b c", safe: "/~") == "a/b%20c")
+        #expect(PercentEncoding.decode("a%2Fb%20c%zz") == "a/b c%zz")
+    }
+}
