@@ -42,8 +42,10 @@ let package = Package(
         .testTarget(name: "AWSEndpointsTests", dependencies: ["TestSupport", "AWSEndpoints", "AWSModels"]),
         .testTarget(name: "AWSSigningTests", dependencies: ["TestSupport", "AWSSigning"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["TestSupport", "AWSCredentials"]),
-        // boto3-seed-requests.json: what botocore 1.44.5 sends for the seed operations
-        // (made by scripts/boto3_reference.py with a frozen clock).
-        .testTarget(name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient"], exclude: ["boto3-seed-requests.json"]),
+        // boto3-seed-requests.json / boto3-seed-responses.json: what botocore 1.44.5 sends
+        // and returns for the seed operations (scripts/boto3_reference.py, boto3_parse_reference.py).
+        .testTarget(
+            name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient"],
+            exclude: ["boto3-seed-requests.json", "boto3-seed-responses.json"]),
     ]
 )
