@@ -44,6 +44,8 @@ let package = Package(
         .testTarget(name: "AWSCredentialsTests", dependencies: ["TestSupport", "AWSCredentials"]),
         // boto3-seed-requests.json / boto3-seed-responses.json: what botocore 1.44.5 sends
         // and returns for the seed operations (scripts/boto3_reference.py, boto3_parse_reference.py).
+        // Runs the built awsgw binary as a user would.
+        .testTarget(name: "awsgwCLITests", dependencies: ["TestSupport", "awsgw"]),
         .testTarget(
             name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient"],
             exclude: ["boto3-seed-requests.json", "boto3-seed-responses.json"]),

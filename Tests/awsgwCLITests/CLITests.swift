@@ -1,0 +1,133 @@
+import AWSJSON
+import Foundation
+import Testing
+import TestSupport
+
+/// Runs `awsgw` with arguments, environment and standard input; returns exit code and output.
+struct CLIRun {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    static var binary: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir.appendingPathComponent("awsgw").path, dir.deletingLastPathComponent().appendingPathComponent("awsgw").path,
+                          Fixtures.repoRoot + "/.build/debug/awsgw"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return Fixtures.repoRoot + "/.build/debug/awsgw"
+    }
+
+    init(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLIRun.binary)
+        process.arguments = arguments
+        // A clean environment: no AWS settings leak in from the machine.
+        var env = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent-home", "AWSGW_MODELS": Fixtures.modelsDir]
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        stdout = String(decoding: outData, as: UTF8.self)
+        stderr = String(decoding: errData, as: UTF8.self)
+    }
+}
+
+let exampleEnvironment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"]
+
+@Suite("awsgw command line")
+struct CLITests {
+    @Test("call --dry-run prints the signed request")
+    func dryRun() throws {
+        let run = try CLIRun(["call", "--dry-run", "networkmanager.AssociateConnectPeer",
+                              #"{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123"}"#,
+                              "--region", "eu-west-1"], environment: exampleEnvironment.merging(["AWS_REGION": "ap-south-1"]) { $1 })
+        #expect(run.status == 0, "\(run.stderr)")
+        let output = try JSON.parse(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(output["method"] == "POST")
+        #expect(output["url"] == "https://networkmanager.us-west-2.amazonaws.com/global-networks/global-network-0123/connect-peer-associations")
+        #expect(output["body"] == #"{"ConnectPeerId": "connect-peer-0123", "DeviceId": "device-0123"}"#)
+        #expect(output["headers"]?["Content-Type"] == "application/json")
+        #expect(output["headers"]?["Content-Length"] == "65")
+        let authorization = try #require(output["headers"]?["Authorization"]?.stringValue)
+        #expect(authorization.contains("/us-west-2/networkmanager/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature="))
+        #expect(!run.stdout.contains("wJalrXUtnFEMI"))
+    }
+
+    @Test("--region wins over the environment, which is used otherwise")
+    func regionPrecedence() throws {
+        let params = #"{"Identifier":"nc-1"}"#
+        let flag = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", params, "--region", "eu-west-1"],
+                              environment: exampleEnvironment.merging(["AWS_REGION": "ap-south-1"]) { $1 })
+        #expect(flag.stdout.contains("https://lambda.eu-west-1.amazonaws.com/"))
+        let env = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", params],
+                             environment: exampleEnvironment.merging(["AWS_REGION": "ap-south-1", "AWS_DEFAULT_REGION": "us-east-2"]) { $1 })
+        #expect(env.stdout.contains("https://lambda.ap-south-1.amazonaws.com/"))
+    }
+
+    @Test("params from a file and from standard input")
+    func paramsSources() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-params-\(UUID().uuidString).json")
+        try Data(#"{"Identifier":"from-file"}"#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", "@" + file.path, "--region", "us-east-1"], environment: exampleEnvironment)
+        #expect(fromFile.stdout.contains("/network-connectors/from-file"))
+        let fromStdin = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", "-", "--region", "us-east-1"],
+                                   environment: exampleEnvironment, stdin: #"{"Identifier":"from-stdin"}"#)
+        #expect(fromStdin.stdout.contains("/network-connectors/from-stdin"))
+    }
+
+    @Test("errors: JSON-RPC error object on stderr and exit 1; usage errors exit 2")
+    func errors() throws {
+        let unknown = try CLIRun(["call", "--dry-run", "networkmanager.AssociateConectPeer", "{}", "--region", "us-east-1"], environment: exampleEnvironment)
+        #expect(unknown.status == 1)
+        #expect(try JSON.parse(unknown.stderr.trimmingCharacters(in: .whitespacesAndNewlines))["code"] == -32601)
+
+        let invalid = try CLIRun(["call", "--dry-run", "networkmanager.AssociateConnectPeer", #"{"DeviceId": 5}"#, "--region", "us-east-1"], environment: exampleEnvironment)
+        #expect(invalid.status == 1)
+        let invalidError = try JSON.parse(invalid.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(invalidError["code"] == -32602)
+        #expect(invalidError["data"]?["errors"]?.arrayValue?.contains { $0["path"] == "$.GlobalNetworkId" } == true)
+
+        let noCredentials = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", #"{"Identifier":"x"}"#, "--region", "us-east-1"],
+                                       environment: ["AWS_SECRET_ACCESS_KEY": "ONLYTHESECRET"])
+        #expect(noCredentials.status == 1)
+        #expect(try JSON.parse(noCredentials.stderr.trimmingCharacters(in: .whitespacesAndNewlines))["code"] == -32012)
+        #expect(!noCredentials.stderr.contains("ONLYTHESECRET"))
+
+        let noEndpoint = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", #"{"Identifier":"x"}"#], environment: exampleEnvironment)
+        #expect(noEndpoint.status == 1)
+
+        let badJSON = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", "{not json"], environment: exampleEnvironment)
+        #expect(badJSON.status == 2)
+        let notObject = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", "[1]"], environment: exampleEnvironment)
+        #expect(notObject.status == 2)
+        let noMethod = try CLIRun(["call"])
+        #expect(noMethod.status == 2)
+    }
+
+    @Test("models list: services, and one service's operations")
+    func modelsList() throws {
+        let services = try CLIRun(["models", "list"])
+        #expect(services.status == 0)
+        let names = services.stdout.split(separator: "\n").map(String.init)
+        #expect(names.contains("networkmanager") && names.contains("lambda-core") && names.contains("iot-managed-integrations"))
+        let operations = try CLIRun(["models", "list", "NetworkManager"])
+        #expect(operations.stdout.split(separator: "\n").contains("AssociateConnectPeer"))
+        let unknown = try CLIRun(["models", "list", "networkmanagr"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("networkmanager"))
+        let missingModels = try CLIRun(["models", "list"], environment: ["AWSGW_MODELS": "/nonexistent/models"])
+        #expect(missingModels.status == 1)
+        #expect(missingModels.stderr.contains("/nonexistent/models"))
+    }
+}
