@@ -50,6 +50,10 @@ public struct OperationHandle: Sendable {
     public let operation: AWSModels.Operation
     let serializer: RestJSONSerializer
     let ruleSet: EndpointRuleSet
+    /// Input members that feed the endpoint rules (`contextParam`).
+    let contextParamMembers: [Member]
+    /// The endpoint URL configured for this service in the environment, if any.
+    let configuredEndpoint: String?
 
     /// The canonical `service.Operation` name.
     public var canonicalName: String { service.name + "." + operation.name }
@@ -63,6 +67,10 @@ public final class RequestBuilder: Sendable {
     let keyCache = SigningKeyCache()
     private let handles = Mutex<[String: OperationHandle]>([:])
     private let partitions = Mutex<Partitions?>(nil)
+    /// Resolved endpoints by operation and rule-set input: the rules are pure functions
+    /// of their input, and most calls repeat the same few inputs.
+    private let endpointCache = Mutex<[String: ResolvedEndpoint]>([:])
+    static let endpointCacheLimit = 4096
     public let codecOptions: CodecOptions
 
     public init(models: ModelStore, environment: [String: String] = ProcessInfo.processInfo.environment, codecOptions: CodecOptions = CodecOptions()) {
@@ -109,7 +117,9 @@ public final class RequestBuilder: Sendable {
             throw .endpoint("\(error)")
         }
         let handle = OperationHandle(
-            service: service, operation: operation, serializer: RestJSONSerializer(operation: operation, options: codecOptions), ruleSet: ruleSet)
+            service: service, operation: operation, serializer: RestJSONSerializer(operation: operation, options: codecOptions), ruleSet: ruleSet,
+            contextParamMembers: operation.input?.members.filter { $0.contextParam != nil } ?? [],
+            configuredEndpoint: configuredEndpoint(service))
         handles.withLock { $0[method] = handle }
         return handle
     }
@@ -144,25 +154,38 @@ public final class RequestBuilder: Sendable {
         guard RequestBuilder.isValidRegionName(region) else {
             throw .endpoint("invalid region name \(region)")
         }
+        let override = endpointOverride ?? handle.configuredEndpoint
+        // The rule-set input depends only on these, so they make the cache key.
+        var key = handle.canonicalName + "\u{0}" + region + "\u{0}" + (override ?? "")
+        for member in handle.contextParamMembers {
+            key += "\u{0}" + (params[member.name]?.serializedString() ?? "")
+        }
+        if let cached = endpointCache.withLock({ $0[key] }) { return cached }
+
         var input: [String: JSON] = [:]
         for (parameter, builtIn) in handle.ruleSet.builtIns {
             switch builtIn {
             case "AWS::Region": input[parameter] = .string(region)
             case "AWS::UseFIPS", "AWS::UseDualStack": input[parameter] = .bool(false)
-            case "SDK::Endpoint":
-                if let url = endpointOverride ?? configuredEndpoint(handle.service) { input[parameter] = .string(url) }
+            case "SDK::Endpoint": if let override { input[parameter] = .string(override) }
             default: break
             }
         }
         for (name, value) in handle.operation.staticContextParams { input[name] = value }
-        for member in handle.operation.input?.members ?? [] {
+        for member in handle.contextParamMembers {
             if let name = member.contextParam, let value = params[member.name] { input[name] = value }
         }
+        let resolved: ResolvedEndpoint
         do {
-            return try handle.ruleSet.resolve(input)
+            resolved = try handle.ruleSet.resolve(input)
         } catch {
             throw .endpoint(error.message)
         }
+        endpointCache.withLock { cache in
+            if cache.count >= RequestBuilder.endpointCacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[key] = resolved
+        }
+        return resolved
     }
 
     /// botocore's check: letters, digits and inner hyphens, at most 63 long.

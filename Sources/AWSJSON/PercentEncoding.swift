@@ -12,8 +12,14 @@ public enum PercentEncoding {
     }
 
     public static func encode(_ s: String, safe: String = "") -> String {
+        encode(s, safe: Array(safe.utf8))
+    }
+
+    public static func encode(_ s: String, safe: [UInt8]) -> String {
+        // Fast path: nothing to encode.
+        if s.utf8.allSatisfy({ isUnreserved($0) || safe.contains($0) }) { return s }
         var out: [UInt8] = []
-        encode(s, safe: Array(safe.utf8), into: &out)
+        encode(s, safe: safe, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 

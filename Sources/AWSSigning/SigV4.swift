@@ -35,13 +35,11 @@ public struct SignableRequest: Sendable {
     }
 
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first(where: { $0.name.lowercased() == lower })?.value
+        headers.first(where: { equalsIgnoringCase($0.name, name) })?.value
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
-        let lower = name.lowercased()
-        headers.removeAll(where: { $0.name.lowercased() == lower })
+        headers.removeAll(where: { equalsIgnoringCase($0.name, name) })
         headers.append((name, value))
     }
 }
@@ -93,7 +91,8 @@ public struct SigV4Signer: Sendable {
     @discardableResult
     public func sign(_ request: inout SignableRequest, at time: Timestamp) -> SigningResult {
         let amzDate = time.amzDate
-        request.headers.removeAll { $0.name.lowercased() == "x-amz-date" || $0.name.lowercased() == "authorization" }
+        let amzDay = String(amzDate.prefix(8))
+        request.headers.removeAll { equalsIgnoringCase($0.name, "x-amz-date") || equalsIgnoringCase($0.name, "authorization") }
         request.headers.append(("X-Amz-Date", amzDate))
         let payloadHash = options.unsignedPayload ? "UNSIGNED-PAYLOAD" : SigV4Signer.hexSHA256(request.body)
         if options.addContentSHA256Header { request.setHeader("X-Amz-Content-SHA256", payloadHash) }
@@ -104,9 +103,9 @@ public struct SigV4Signer: Sendable {
         let canonical = canonicalRequest(
             method: request.method, path: request.path, canonicalQuery: SigV4Signer.canonicalQuery(request.query),
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
-        let scope = credentialScope(time)
+        let scope = credentialScope(amzDay)
         let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
-        let signature = hexHMAC(key: signingKey(day: time.amzDay), toSign)
+        let signature = hexHMAC(key: signingKey(day: amzDay), toSign)
         request.headers.append((
             "Authorization",
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
@@ -121,9 +120,10 @@ public struct SigV4Signer: Sendable {
     @discardableResult
     public func presign(_ request: inout SignableRequest, at time: Timestamp, expires: Int) -> SigningResult {
         let amzDate = time.amzDate
-        request.headers.removeAll { $0.name.lowercased() == "x-amz-date" || $0.name.lowercased() == "authorization" }
+        let amzDay = String(amzDate.prefix(8))
+        request.headers.removeAll { equalsIgnoringCase($0.name, "x-amz-date") || equalsIgnoringCase($0.name, "authorization") }
         let (canonicalHeaders, signedHeaders) = canonicalHeaderBlock(request.headers)
-        let scope = credentialScope(time)
+        let scope = credentialScope(amzDay)
         var added: [(String, String)] = [
             ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
             ("X-Amz-Credential", "\(credentials.accessKeyId)/\(scope)"),
@@ -144,7 +144,7 @@ public struct SigV4Signer: Sendable {
             method: request.method, path: request.path, canonicalQuery: SigV4Signer.canonicalQuery(query),
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
         let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
-        let signature = hexHMAC(key: signingKey(day: time.amzDay), toSign)
+        let signature = hexHMAC(key: signingKey(day: amzDay), toSign)
         if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
             query += "&X-Amz-Security-Token=" + PercentEncoding.encode(token)
         }
@@ -155,8 +155,8 @@ public struct SigV4Signer: Sendable {
 
     // MARK: Pieces
 
-    func credentialScope(_ time: Timestamp) -> String {
-        "\(time.amzDay)/\(region)/\(service)/aws4_request"
+    func credentialScope(_ amzDay: String) -> String {
+        amzDay + "/" + region + "/" + service + "/aws4_request"
     }
 
     func stringToSign(_ canonicalRequest: String, amzDate: String, scope: String) -> String {
@@ -172,9 +172,32 @@ public struct SigV4Signer: Sendable {
     /// The path as signed: normalized, then encoded again (unless S3).
     public func canonicalPath(_ path: String) -> String {
         var p = path.isEmpty ? "/" : path
-        if options.normalizePath { p = SigV4Signer.removeDotSegments(p) }
-        if options.doubleEncodePath { p = PercentEncoding.encode(p, safe: "/") }
+        if options.normalizePath && SigV4Signer.needsNormalization(p) { p = SigV4Signer.removeDotSegments(p) }
+        if options.doubleEncodePath { p = PercentEncoding.encode(p, safe: SigV4Signer.slash) }
         return p
+    }
+
+    static let slash: [UInt8] = [UInt8(ascii: "/")]
+
+    /// True when the path has `//`, a `.` or `..` segment, or does not start with `/`.
+    static func needsNormalization(_ path: String) -> Bool {
+        guard path.utf8.first == UInt8(ascii: "/") else { return true }
+        var segmentLength = 0
+        var segmentDots = 0
+        var afterSlash = false
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") {
+                if afterSlash && segmentLength == 0 { return true }
+                if segmentLength > 0 && segmentLength <= 2 && segmentDots == segmentLength { return true }
+                afterSlash = true
+                segmentLength = 0
+                segmentDots = 0
+            } else {
+                segmentLength += 1
+                if byte == UInt8(ascii: ".") { segmentDots += 1 }
+            }
+        }
+        return segmentLength > 0 && segmentLength <= 2 && segmentDots == segmentLength
     }
 
     /// RFC 3986 dot-segment removal, plus collapsing of empty segments, keeping a
@@ -241,6 +264,15 @@ public struct SigV4Signer: Sendable {
     }
 
     static func foldSpaces(_ value: String) -> String {
+        // Most values have no whitespace to fold.
+        var previousSpace = true
+        var clean = true
+        for byte in value.utf8 {
+            let isSpace = byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+            if isSpace && (previousSpace || byte != 0x20) { clean = false; break }
+            previousSpace = isSpace
+        }
+        if clean && !previousSpace || value.isEmpty { return value }
         var out = ""
         var pendingSpace = false
         for ch in value.unicodeScalars {
@@ -283,6 +315,22 @@ public struct SigV4Signer: Sendable {
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+/// ASCII case-insensitive equality without allocating lower-cased copies.
+@inline(__always)
+func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+    var ai = a.utf8.makeIterator()
+    var bi = b.utf8.makeIterator()
+    while true {
+        switch (ai.next(), bi.next()) {
+        case (nil, nil): return true
+        case let (x?, y?):
+            if x != y && (x | 0x20) != (y | 0x20) { return false }
+            if x != y && !((x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) { return false }
+        default: return false
+        }
+    }
+}
+
 func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
     var out: [UInt8] = []
     out.reserveCapacity(64)
@@ -294,9 +342,9 @@ func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
 }
 
 /// Derived signing keys by (secret, day, region, service): four HMACs saved per request.
-/// The secret is kept only as a hash in the cache key.
+/// Entries hold the secret they were derived from, as the credentials do already.
 public final class SigningKeyCache: @unchecked Sendable {
-    private struct Entry { let fingerprint: [UInt8]; let day: String; let region: String; let service: String; let key: SymmetricKey }
+    private struct Entry { let secret: String; let day: String; let region: String; let service: String; let key: SymmetricKey }
     private var entries: [Entry] = []
     private let lock = NSLock()
     private let capacity: Int
@@ -304,15 +352,14 @@ public final class SigningKeyCache: @unchecked Sendable {
     public init(capacity: Int = 64) { self.capacity = capacity }
 
     public func key(secret: String, day: String, region: String, service: String) -> SymmetricKey {
-        let fingerprint = Array(SHA256.hash(data: Array(secret.utf8)))
         lock.lock()
-        let hit = entries.first(where: { $0.day == day && $0.region == region && $0.service == service && $0.fingerprint == fingerprint })?.key
+        let hit = entries.last(where: { $0.day == day && $0.region == region && $0.service == service && $0.secret == secret })?.key
         lock.unlock()
         if let hit { return hit }
         let key = SigV4Signer.deriveKey(secret: secret, day: day, region: region, service: service)
         lock.lock()
         if entries.count >= capacity { entries.removeFirst() }
-        entries.append(Entry(fingerprint: fingerprint, day: day, region: region, service: service, key: key))
+        entries.append(Entry(secret: secret, day: day, region: region, service: service, key: key))
         lock.unlock()
         return key
     }

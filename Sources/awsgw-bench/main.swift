@@ -1,1 +1,89 @@
-print("bench: not yet")
+import AWSClient
+import AWSJSON
+import AWSModels
+import AWSProtocols
+import AWSSigning
+import Foundation
+
+// Micro-benchmarks of the engine. Run with `make bench` (release build).
+// Each figure is the median of several rounds; a round times many iterations and
+// divides, so clock resolution does not matter.
+
+func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+/// Median per-iteration time in nanoseconds over `rounds` rounds of `iterations`.
+func measure(rounds: Int = 9, iterations: Int, _ body: () throws -> Void) rethrows -> Double {
+    var samples: [Double] = []
+    for _ in 0..<rounds {
+        let start = now()
+        for _ in 0..<iterations { try body() }
+        samples.append(Double(now() - start) / Double(iterations))
+    }
+    samples.sort()
+    return samples[samples.count / 2]
+}
+
+func format(_ nanoseconds: Double) -> String {
+    nanoseconds >= 1_000_000 ? String(format: "%.2f ms", nanoseconds / 1_000_000) : String(format: "%.2f µs", nanoseconds / 1000)
+}
+
+var modelsDir = FileManager.default.currentDirectoryPath + "/models"
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    if argument == "--models", let value = arguments.popFirst() { modelsDir = value }
+}
+
+let store = try ModelStore(root: modelsDir)
+let builder = RequestBuilder(models: store, environment: [:])
+let handle = try builder.operation("networkmanager.AssociateConnectPeer")
+let params = try JSON.parse(#"{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123","LinkId":"link-0123"}"#).objectValue!
+let credentials = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+let time = Timestamp(year: 2026, month: 11, day: 20, hour: 10)
+
+var rows: [(String, String, String)] = []
+
+let fullBuild = try measure(iterations: 20_000) {
+    let prepared = try builder.prepareParams(params, for: handle)
+    _ = try builder.buildRequest(handle, params: prepared, region: "us-east-1", credentials: credentials, at: time)
+}
+rows.append(("AssociateConnectPeer: validate + serialize + endpoint + sign", format(fullBuild), "≤ 15 µs"))
+
+let validateOnly = try measure(iterations: 200_000) { _ = try builder.prepareParams(params, for: handle) }
+rows.append(("  of which validate (+ token fill)", format(validateOnly), ""))
+
+let endpointOnly = try measure(iterations: 50_000) { _ = try builder.resolveEndpoint(handle, params: params, region: "us-east-1") }
+rows.append(("  of which endpoint resolution", format(endpointOnly), ""))
+
+let serializer = RestJSONSerializer(operation: handle.operation)
+let serializeOnly = try measure(iterations: 200_000) { _ = try serializer.serialize(params) }
+rows.append(("  of which serialize", format(serializeOnly), ""))
+
+let signer = SigV4Signer(credentials: credentials, region: "us-west-2", service: "networkmanager", keyCache: SigningKeyCache())
+let body = Array(#"{"ConnectPeerId": "connect-peer-0123", "DeviceId": "device-0123", "LinkId": "link-0123"}"#.utf8)
+let signOnly = measure(iterations: 50_000) {
+    var request = SignableRequest(method: "POST", path: "/global-networks/global-network-0123/connect-peer-associations",
+                                  headers: [("Host", "networkmanager.us-west-2.amazonaws.com"), ("Content-Type", "application/json")], body: body)
+    signer.sign(&request, at: time)
+}
+rows.append(("  of which sign (SigV4, cached key)", format(signOnly), ""))
+
+let responseBody = Array(#"{"ConnectPeerAssociation":{"ConnectPeerId":"connect-peer-0123","GlobalNetworkId":"global-network-0123","DeviceId":"device-0123","LinkId":"link-0123","State":"PENDING"}}"#.utf8)
+let response = ResponseData(status: 200, headers: [("x-amzn-RequestId", "req-1"), ("Content-Type", "application/json")], body: responseBody)
+let parse = measure(iterations: 200_000) {
+    if case .success(let result) = builder.parseResponse(response, for: handle) { _ = JSON.object(result).serialized() }
+}
+rows.append(("AssociateConnectPeer: parse response to JSON result", format(parse), ""))
+
+for (service, target) in [("networkmanager", "≤ 10 ms"), ("ec2", "≤ 150 ms")] {
+    let cold = try measure(rounds: 7, iterations: 1) {
+        let fresh = try ModelStore(root: modelsDir)
+        _ = try fresh.service(service)
+    }
+    rows.append(("cold load of the \(service) model (read + parse + compile)", format(cold), target))
+}
+
+let nameWidth = rows.map(\.0.count).max()!
+print("awsgw engine benchmarks (release build, median of rounds)")
+for (name, value, target) in rows {
+    print(name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  " + value.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + target)
+}

@@ -1,5 +1,5 @@
 import AWSJSON
-import AWSSigning
+@testable import AWSSigning
 import Testing
 import TestSupport
 
@@ -226,5 +226,28 @@ struct SigV4DetailTests {
         let creds = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "SECRETSECRET", sessionToken: "TOKENTOKEN")
         #expect(!"\(creds)".contains("SECRETSECRET"))
         #expect(!"\(creds)".contains("TOKENTOKEN"))
+    }
+}
+
+@Suite("SigV4 path normalization fast path")
+struct PathNormalizationTests {
+    @Test("paths the fast path skips are already normal")
+    func fastPathAgrees() {
+        let pieces = ["/", "a", ".", "..", "...", ".a", "a.", "%2F", "//", "b"]
+        var checked = 0
+        for a in pieces { for b in pieces { for c in pieces {
+            let path = "/" + a + b + "/" + c
+            if !SigV4Signer.needsNormalization(path) {
+                #expect(SigV4Signer.removeDotSegments(path) == path, "\(path)")
+                checked += 1
+            }
+        }}}
+        #expect(checked > 100)
+        #expect(SigV4Signer.needsNormalization("/a/./b"))
+        #expect(SigV4Signer.needsNormalization("/a/../b"))
+        #expect(SigV4Signer.needsNormalization("/a//b"))
+        #expect(SigV4Signer.needsNormalization("/a/.."))
+        #expect(!SigV4Signer.needsNormalization("/a/.../b"))
+        #expect(!SigV4Signer.needsNormalization("/a/.b/c."))
     }
 }
