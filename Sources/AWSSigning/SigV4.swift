@@ -62,12 +62,16 @@ public struct SigV4Options: Sendable {
     public init() {}
 }
 
-/// Everything computed while signing, for tests and debugging.
+/// Everything computed while signing, for tests and debugging. The texts are kept as
+/// bytes (what was hashed) and turned into strings only when asked for.
 public struct SigningResult: Sendable {
-    public var canonicalRequest: String
-    public var stringToSign: String
+    public var canonicalRequestBytes: [UInt8]
+    public var stringToSignBytes: [UInt8]
     public var signature: String
     public var signedHeaders: String
+
+    public var canonicalRequest: String { String(decoding: canonicalRequestBytes, as: UTF8.self) }
+    public var stringToSign: String { String(decoding: stringToSignBytes, as: UTF8.self) }
 }
 
 /// SigV4 signing (RFC-style header signing and query presigning) as the AWS SDKs do it.
@@ -113,7 +117,7 @@ public struct SigV4Signer: Sendable {
         if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
             request.setHeader("X-Amz-Security-Token", token)
         }
-        return SigningResult(canonicalRequest: canonical, stringToSign: toSign, signature: signature, signedHeaders: signedHeaders)
+        return SigningResult(canonicalRequestBytes: canonical, stringToSignBytes: toSign, signature: signature, signedHeaders: signedHeaders)
     }
 
     /// Presigns by adding the `X-Amz-*` query parameters (valid for `expires` seconds).
@@ -150,7 +154,7 @@ public struct SigV4Signer: Sendable {
         }
         query += "&X-Amz-Signature=" + signature
         request.query = query
-        return SigningResult(canonicalRequest: canonical, stringToSign: toSign, signature: signature, signedHeaders: signedHeaders)
+        return SigningResult(canonicalRequestBytes: canonical, stringToSignBytes: toSign, signature: signature, signedHeaders: signedHeaders)
     }
 
     // MARK: Pieces
@@ -159,14 +163,28 @@ public struct SigV4Signer: Sendable {
         amzDay + "/" + region + "/" + service + "/aws4_request"
     }
 
-    func stringToSign(_ canonicalRequest: String, amzDate: String, scope: String) -> String {
-        "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(SigV4Signer.hexSHA256(Array(canonicalRequest.utf8)))"
+    func stringToSign(_ canonicalRequest: [UInt8], amzDate: String, scope: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(160)
+        out.append(contentsOf: "AWS4-HMAC-SHA256\n".utf8)
+        out.append(contentsOf: amzDate.utf8)
+        out.append(0x0A)
+        out.append(contentsOf: scope.utf8)
+        out.append(0x0A)
+        appendHex(SHA256.hash(data: canonicalRequest), to: &out)
+        return out
     }
 
     func canonicalRequest(
         method: String, path: String, canonicalQuery: String, canonicalHeaders: String, signedHeaders: String, payloadHash: String
-    ) -> String {
-        "\(method)\n\(canonicalPath(path))\n\(canonicalQuery)\n\(canonicalHeaders)\n\(signedHeaders)\n\(payloadHash)"
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(method.utf8.count + path.utf8.count + canonicalQuery.utf8.count + canonicalHeaders.utf8.count + signedHeaders.utf8.count + 80)
+        for (i, part) in [method, canonicalPath(path), canonicalQuery, canonicalHeaders, signedHeaders, payloadHash].enumerated() {
+            if i > 0 { out.append(0x0A) }
+            out.append(contentsOf: part.utf8)
+        }
+        return out
     }
 
     /// The path as signed: normalized, then encoded again (unless S3).
@@ -247,8 +265,9 @@ public struct SigV4Signer: Sendable {
     /// repeated names joined with commas), and the `;`-joined names.
     func canonicalHeaderBlock(_ headers: [(name: String, value: String)]) -> (String, String) {
         var merged: [(String, String)] = []
+        merged.reserveCapacity(headers.count)
         for (name, value) in headers {
-            let lower = name.lowercased()
+            let lower = SigV4Signer.asciiLowercased(name)
             if options.unsignedHeaders.contains(lower) { continue }
             let trimmed = SigV4Signer.foldSpaces(value)
             if let index = merged.firstIndex(where: { $0.0 == lower }) {
@@ -261,6 +280,12 @@ public struct SigV4Signer: Sendable {
         var block = ""
         for (name, value) in merged { block += name + ":" + value + "\n" }
         return (block, merged.map(\.0).joined(separator: ";"))
+    }
+
+    /// Header names are ASCII; skip the Unicode machinery of `lowercased()`.
+    static func asciiLowercased(_ s: String) -> String {
+        if !s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return s }
+        return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     static func foldSpaces(_ value: String) -> String {
@@ -304,8 +329,8 @@ public struct SigV4Signer: Sendable {
         return key
     }
 
-    func hexHMAC(key: SymmetricKey, _ message: String) -> String {
-        hex(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: key))
+    func hexHMAC(key: SymmetricKey, _ message: [UInt8]) -> String {
+        hex(HMAC<SHA256>.authenticationCode(for: message, using: key))
     }
 
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
@@ -334,11 +359,15 @@ func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
 func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
     var out: [UInt8] = []
     out.reserveCapacity(64)
+    appendHex(digest, to: &out)
+    return String(decoding: out, as: UTF8.self)
+}
+
+func appendHex<D: Sequence>(_ digest: D, to out: inout [UInt8]) where D.Element == UInt8 {
     for byte in digest {
         out.append(hexDigits[Int(byte >> 4)])
         out.append(hexDigits[Int(byte & 0xF)])
     }
-    return String(decoding: out, as: UTF8.self)
 }
 
 /// Derived signing keys by (secret, day, region, service): four HMACs saved per request.
