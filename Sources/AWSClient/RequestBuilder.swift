@@ -137,9 +137,7 @@ public final class RequestBuilder: Sendable {
         var cleaned = JSONObject()
         cleaned.members.reserveCapacity(params.count + 1)
         for member in params where !member.key.hasPrefix("$") { cleaned.members.append(member) }
-        for member in handle.operation.input?.members ?? [] where member.idempotencyToken && cleaned[member.name] == nil {
-            cleaned.append(member.name, .string(newToken()))
-        }
+        cleaned = IdempotencyTokens.fill(cleaned, input: handle.operation.input, newToken: newToken)
         let problems = ParamValidator(blobsAreBase64: codecOptions.blobsAreBase64).validate(cleaned, against: handle.operation.input)
         if !problems.isEmpty { throw .invalidParams(problems) }
         return cleaned

@@ -27,8 +27,8 @@ struct ProtocolCase: CustomTestStringConvertible, Sendable {
 
     /// Every case of `<direction>/<protocol>.json` and `legacy/<direction>/<protocol>.json`,
     /// less botocore's ignore list (returned separately, so that the count is visible).
-    static func load(protocolName: String, direction: String) -> (run: [ProtocolCase], skipped: [String]) {
-        let ignore = ignoreList(protocolName: protocolName, direction: direction)
+    static func load(protocolName: String, direction: String, includeIgnored: Bool = false) -> (run: [ProtocolCase], skipped: [String]) {
+        let ignore = includeIgnored ? (suites: [String](), cases: [String]()) : ignoreList(protocolName: protocolName, direction: direction)
         var run: [ProtocolCase] = []
         var skipped: [String] = []
         for relative in ["\(direction)/\(protocolName).json", "legacy/\(direction)/\(protocolName).json"] {
@@ -119,6 +119,28 @@ struct RestJSONInputSuite {
             let baseHost = URL(string: endpoint)?.host ?? ""
             #expect((request.hostPrefix ?? "") + baseHost == host)
         }
+    }
+}
+
+@Suite("botocore protocol suite: rest-json idempotency-token suites")
+struct RestJSONIdempotencySuite {
+    /// botocore skips these suites because a handler, not its serializer, fills tokens;
+    /// awsgw fills them before serializing, so they run here through both steps.
+    static let cases: [ProtocolCase] = ProtocolCase.load(protocolName: "rest-json", direction: "input", includeIgnored: true).run
+        .filter { ["Test cases for QueryIdempotencyTokenAutoFill operation", "Idempotency token auto fill"].contains($0.suite) }
+
+    @Test("the suites are there")
+    func inventory() { #expect(Self.cases.count == 4) }
+
+    @Test("a missing token is filled, a given one kept", arguments: RestJSONIdempotencySuite.cases)
+    func fill(_ c: ProtocolCase) throws {
+        let (_, operation) = try c.serviceModel()
+        let params = IdempotencyTokens.fill(c.testCase["params"]?.objectValue ?? JSONObject(), input: operation.input,
+                                            newToken: { "00000000-0000-4000-8000-000000000000" })
+        let request = try RestJSONSerializer(operation: operation, options: testCodecOptions).serialize(params)
+        let expected = try #require(c.testCase["serialized"])
+        #expect(request.pathAndQuery == expected["uri"]?.stringValue)
+        #expect(String(decoding: request.body, as: UTF8.self) == expected["body"]?.stringValue)
     }
 }
 
