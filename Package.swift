@@ -10,6 +10,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // zlib from the system (zlib1g-dev): gzip models now, compressed audit logs later.
@@ -28,9 +37,39 @@ let package = Package(
         .target(name: "AWSCredentials", dependencies: ["AWSSigning"]),
         // Turns (service, operation, params) into a signed HTTP request and parses answers.
         .target(name: "AWSClient", dependencies: ["AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSCredentials", "AWSJSON"]),
+        // The gateway's pipeline (JSON-RPC, dispatch, retries, configuration), free of NIO.
+        .target(name: "GatewayCore", dependencies: [
+            "AWSClient",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // Listeners, framing, TLS, the HTTP client to AWS, lifecycle.
+        .target(
+            name: "GatewayServer",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "awsgw", dependencies: [
             "AWSClient",
+            "GatewayServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "awsgw-bench", dependencies: ["AWSClient"]),
 
@@ -44,6 +83,17 @@ let package = Package(
         .testTarget(name: "AWSCredentialsTests", dependencies: ["TestSupport", "AWSCredentials"]),
         // boto3-seed-requests.json / boto3-seed-responses.json: what botocore 1.44.5 sends
         // and returns for the seed operations (scripts/boto3_reference.py, boto3_parse_reference.py).
+        .testTarget(name: "GatewayCoreTests", dependencies: ["TestSupport", "GatewayCore"]),
+        .testTarget(
+            name: "GatewayServerTests",
+            dependencies: [
+                "TestSupport", "GatewayServer", "GatewayCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
         // Runs the built awsgw binary as a user would.
         .testTarget(name: "awsgwCLITests", dependencies: ["TestSupport", "awsgw"]),
         .testTarget(

@@ -69,6 +69,29 @@ public struct ProfileCredentialProvider: CredentialProvider {
     }
 }
 
+/// Keeps another provider's answer for a while, so that files are not read per call.
+/// Failures are not kept: the next call tries again.
+public final class CachingCredentialProvider: CredentialProvider, @unchecked Sendable {
+    let inner: any CredentialProvider
+    let ttl: TimeInterval
+    private var cached: (Credentials, Date)?
+    private let lock = NSLock()
+    public var sourceName: String { inner.sourceName }
+
+    public init(_ inner: any CredentialProvider, ttl: TimeInterval = 300) {
+        self.inner = inner
+        self.ttl = ttl
+    }
+
+    public func credentials() async throws(CredentialsError) -> Credentials {
+        let hit = lock.withLock { cached.flatMap { Date().timeIntervalSince($0.1) < ttl ? $0.0 : nil } }
+        if let hit { return hit }
+        let fresh = try await inner.credentials()
+        lock.withLock { cached = (fresh, Date()) }
+        return fresh
+    }
+}
+
 /// The SDKs' default chain: environment, then the shared files.
 public struct ChainCredentialProvider: CredentialProvider {
     let providers: [any CredentialProvider]

@@ -7,6 +7,11 @@ public struct ValidationProblem: Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let problem: String
     public var description: String { "\(path): \(problem)" }
+
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
 }
 
 /// Checks params against an input shape before anything is sent, as botocore's

@@ -6,7 +6,7 @@ struct AWSGW: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "awsgw",
         abstract: "A local gateway: unsigned JSON-RPC in, signed AWS API calls out.",
-        subcommands: [CallCommand.self, ModelsCommand.self]
+        subcommands: [ServeCommand.self, CallCommand.self, ModelsCommand.self, CertsCommand.self]
     )
 
     /// ArgumentParser's own entry point, except that usage errors exit 2 (as INTERFACE.md

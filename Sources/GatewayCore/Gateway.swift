@@ -1,0 +1,223 @@
+import AWSClient
+import AWSCredentials
+import AWSJSON
+import AWSProtocols
+import AWSSigning
+import Foundation
+import Logging
+import Synchronization
+
+/// Who is calling and through which listener (identity and policy come with issue 4).
+public struct CallContext: Sendable {
+    public var listener: String
+    public init(listener: String) { self.listener = listener }
+}
+
+/// What to send back for one request body: a JSON-RPC answer, or nothing when every
+/// call was a notification.
+public struct GatewayAnswer: Sendable {
+    public var body: [UInt8]?
+}
+
+/// The gateway's pipeline, in the order a call flows through it:
+/// envelope → operation → options → validate → credentials → (build, sign, send, parse)
+/// with retries → JSON-RPC answer. No sockets here: listeners hand it bytes.
+public final class Gateway: Sendable {
+    public let builder: RequestBuilder
+    let transport: any HTTPTransport
+    let credentials: any CredentialProvider
+    let defaultRegion: String?
+    let limits: GatewayLimits
+    let upstream: UpstreamSettings
+    let quota: RetryQuota
+    let logger: Logger
+    public let metrics: GatewayMetrics
+    private let inFlight = Mutex(0)
+    /// Sleeps between attempts; tests may shorten it.
+    let sleep: @Sendable (Double) async -> Void
+
+    public init(
+        builder: RequestBuilder, transport: any HTTPTransport, credentials: any CredentialProvider, defaultRegion: String?,
+        limits: GatewayLimits = GatewayLimits(), upstream: UpstreamSettings = UpstreamSettings(),
+        logger: Logger = Logger(label: "awsgw"), metrics: GatewayMetrics = GatewayMetrics(),
+        sleep: @escaping @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
+    ) {
+        self.builder = builder
+        self.transport = transport
+        self.credentials = credentials
+        self.defaultRegion = defaultRegion
+        self.limits = limits
+        self.upstream = upstream
+        quota = RetryQuota(settings: upstream.retry)
+        self.logger = logger
+        self.metrics = metrics
+        self.sleep = sleep
+    }
+
+    /// Calls being carried out now.
+    public var callsInFlight: Int { inFlight.withLock { $0 } }
+
+    /// Answers one request body (a call or a batch). Batches run their calls concurrently
+    /// and answer in request order.
+    public func handle(_ body: [UInt8], context: CallContext) async -> GatewayAnswer {
+        switch RPCEnvelope.parse(body, limits: limits) {
+        case .rejected(let error):
+            return GatewayAnswer(body: RPCEnvelope.response(id: .null, error: error).serialized())
+        case .single(let entry):
+            guard let response = await answer(entry, context: context) else { return GatewayAnswer(body: nil) }
+            return GatewayAnswer(body: response.serialized())
+        case .batch(let entries):
+            let responses = await withTaskGroup(of: (Int, JSON?).self) { group in
+                for (index, entry) in entries.enumerated() {
+                    group.addTask { (index, await self.answer(entry, context: context)) }
+                }
+                var collected = [JSON?](repeating: nil, count: entries.count)
+                for await (index, response) in group { collected[index] = response }
+                return collected.compactMap { $0 }
+            }
+            return GatewayAnswer(body: responses.isEmpty ? nil : JSON.array(responses).serialized())
+        }
+    }
+
+    func answer(_ entry: RPCEntry, context: CallContext) async -> JSON? {
+        switch entry {
+        case .invalid(let id, let error):
+            return id.map { RPCEnvelope.response(id: $0, error: error) }
+        case .call(let call):
+            let outcome = await perform(call, context: context)
+            guard let id = call.id else { return nil }
+            switch outcome {
+            case .success(let result): return RPCEnvelope.response(id: id, result: .object(result))
+            case .failure(let error): return RPCEnvelope.response(id: id, error: error)
+            }
+        }
+    }
+
+    /// Carries out one call and returns the operation's result or the JSON-RPC error.
+    public func perform(_ call: RPCCall, context: CallContext) async -> Result<JSONObject, RPCError> {
+        let admitted = inFlight.withLock { count -> Bool in
+            guard count < limits.maxInFlightCalls else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            return .failure(RPCError(code: RPCError.internalError, message: "gateway busy: \(limits.maxInFlightCalls) calls in flight",
+                                     data: .object(JSONObject([("limit", .int(Int64(limits.maxInFlightCalls)))]))))
+        }
+        metrics.inFlight.increment()
+        let started = Date()
+        defer {
+            inFlight.withLock { $0 -= 1 }
+            metrics.inFlight.decrement()
+        }
+        let outcome: Result<JSONObject, RPCError>
+        do {
+            outcome = .success(try await execute(call))
+        } catch let error as RPCError {
+            outcome = .failure(error)
+        } catch let error as ClientError {
+            outcome = .failure(error.rpcError)
+        } catch {
+            logger.error("internal fault", metadata: ["method": "\(call.method)", "error": "\(error)"])
+            outcome = .failure(RPCError(code: RPCError.internalError, message: "internal error"))
+        }
+        let method = (try? builder.operation(call.method).canonicalName) ?? "unknown"
+        switch outcome {
+        case .success: metrics.recordCall(method: method, outcome: "ok", seconds: Date().timeIntervalSince(started))
+        case .failure(let error): metrics.recordCall(method: method, outcome: String(error.code), seconds: Date().timeIntervalSince(started))
+        }
+        return outcome
+    }
+
+    private func execute(_ call: RPCCall) async throws -> JSONObject {
+        let handle = try builder.operation(call.method)
+        let options = try CallOptions(call.params)
+        // The idempotency token is filled here, once, and reused by every attempt.
+        let params = try builder.prepareParams(call.params, for: handle)
+        let region = options.region ?? defaultRegion ?? ""
+        let keys: Credentials
+        do {
+            keys = try await credentials.credentials()
+        } catch {
+            throw ClientError.credentials(error)
+        }
+        let start = Date()
+        let deadline = options.timeoutMs.map { Double($0) / 1000 }
+        var attempt = 0
+        var lastRetryCost: Int?
+        while true {
+            attempt += 1
+            let elapsed = Date().timeIntervalSince(start)
+            var timeout = upstream.requestTimeoutSeconds
+            if let deadline {
+                guard deadline - elapsed > 0 else { throw unreachable(attempts: attempt - 1, cause: "timeout: $timeoutMs elapsed") }
+                timeout = min(timeout, deadline - elapsed)
+            }
+            let request = try builder.buildRequest(handle, params: params, region: region, credentials: keys,
+                                                   at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
+            let failure: FailureKind
+            let retryAfterMs: Int?
+            let finalError: Error
+            do {
+                metrics.recordAttempt()
+                let response = try await transport.send(request, timeoutSeconds: timeout)
+                switch builder.parseResponse(response, for: handle) {
+                case .success(let result):
+                    quota.release(lastRetryCost: lastRetryCost)
+                    return result
+                case .failure(let awsError):
+                    failure = RetryClassifier.classify(awsError)
+                    retryAfterMs = response.header("x-amz-retry-after").flatMap { Int($0) }
+                    finalError = awsError.rpcError(retryable: failure != .permanent)
+                }
+            } catch {
+                failure = .transient
+                retryAfterMs = nil
+                finalError = unreachable(attempts: attempt, cause: error.description)
+            }
+            guard failure != .permanent, attempt < upstream.retry.maxAttempts, let cost = quota.acquire(for: failure) else {
+                throw finalError
+            }
+            let delay = quota.backoff(kind: failure, attempt: attempt, retryAfterMs: retryAfterMs)
+            if let deadline, Date().timeIntervalSince(start) + delay >= deadline { throw finalError }
+            lastRetryCost = cost
+            logger.debug("retrying", metadata: ["method": "\(handle.canonicalName)", "attempt": "\(attempt)", "delay": "\(delay)"])
+            await sleep(delay)
+        }
+    }
+
+    private func unreachable(attempts: Int, cause: String) -> RPCError {
+        RPCError(code: RPCError.awsUnreachable, message: "AWS could not be reached",
+                 data: .object(JSONObject([("attempts", .int(Int64(attempts))), ("cause", .string(cause))])))
+    }
+}
+
+/// The gateway's own options in params (`$region`, `$cache`, `$timeoutMs`, `$token`).
+struct CallOptions {
+    var region: String?
+    var cache = "use"
+    var timeoutMs: Int?
+    var token: String?
+
+    init(_ params: JSONObject) throws {
+        var problems: [ValidationProblem] = []
+        func problem(_ key: String, _ text: String) { problems.append(ValidationProblem(path: "$." + key, problem: text)) }
+        for member in params where member.key.hasPrefix("$") {
+            switch member.key {
+            case "$region":
+                if case .string(let s) = member.value { region = s } else { problem(member.key, "expected string") }
+            case "$cache":
+                if case .string(let s) = member.value, ["use", "bypass", "refresh"].contains(s) { cache = s } else {
+                    problem(member.key, "expected \"use\", \"bypass\" or \"refresh\"")
+                }
+            case "$timeoutMs":
+                if case .int(let i) = member.value, i > 0 { timeoutMs = Int(i) } else { problem(member.key, "expected a positive integer") }
+            case "$token":
+                if case .string(let s) = member.value { token = s } else { problem(member.key, "expected string") }
+            default:
+                problem(member.key, "unknown gateway option (known: $region, $cache, $timeoutMs, $token)")
+            }
+        }
+        if !problems.isEmpty { throw ClientError.invalidParams(problems) }
+    }
+}

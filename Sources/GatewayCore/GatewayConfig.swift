@@ -1,0 +1,331 @@
+import AWSCredentials
+import AWSJSON
+import AWSSigning
+import Foundation
+import Yams
+
+/// A problem in a configuration file, with the key path it is at.
+public struct ConfigProblem: Error, Sendable, CustomStringConvertible, Equatable {
+    public let path: String
+    public let problem: String
+    public var description: String { "\(path): \(problem)" }
+}
+
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let problems: [ConfigProblem]
+    public var description: String {
+        "invalid configuration \(file):\n" + problems.map { "  - \($0.description)" }.joined(separator: "\n")
+    }
+}
+
+/// A named source of AWS credentials (`credentials:` in the file).
+public enum CredentialSourceConfig: Sendable, Equatable {
+    case chain
+    case environment
+    case profile(String)
+    /// Keys from the file; the secret and token are read from the named environment variables.
+    case staticKeys(accessKeyId: String, secretEnv: String, tokenEnv: String?)
+}
+
+/// TLS material for `tls:` listeners.
+public struct TLSConfig: Sendable, Equatable {
+    public var cert: String
+    public var key: String
+    public var clientCA: String?
+}
+
+/// The gateway's configuration: INTERFACE.md's YAML file, or the secure defaults
+/// when there is no file.
+public struct GatewayConfig: Sendable {
+    public var listen: [String] = []
+    public var socketMode: UInt16 = 0o600
+    public var tls = TLSConfig(cert: "certs/server.pem", key: "certs/server.key", clientCA: nil)
+    public var models: String?
+    public var region: String?
+    public var credentials: [String: CredentialSourceConfig] = ["default": .chain]
+    /// Plaintext TCP on a non-loopback address must be asked for explicitly.
+    public var allowPlaintextNonLoopback = false
+    public var limits = GatewayLimits()
+    public var upstream = UpstreamSettings()
+
+    public init() {}
+
+    /// Keys the file may hold. Anything else is an error: a typo must never silently
+    /// weaken policy.
+    static let topLevelKeys: Set<String> = [
+        "listen", "socket_mode", "tls", "models", "region", "credentials", "allow_plaintext_non_loopback", "limits", "upstream",
+        "teams", "cache", "logs",
+    ]
+
+    public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> GatewayConfig {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(file: file, problems: [ConfigProblem(path: "(file)", problem: "cannot read the file")])
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: file, environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String = "(config)", environment: [String: String] = [:]) throws(ConfigError) -> GatewayConfig {
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigError(file: file, problems: [ConfigProblem(path: "(file)", problem: "not valid YAML: \(error)")])
+        }
+        var config = GatewayConfig()
+        config.upstream.retry = RetrySettings.fromEnvironment(environment)
+        guard let root else { return config }
+        guard let top = root as? [String: Any] else {
+            throw ConfigError(file: file, problems: [ConfigProblem(path: "(file)", problem: "the top level must be a mapping")])
+        }
+        var reader = ConfigReader()
+        for key in top.keys.sorted() where !topLevelKeys.contains(key) {
+            reader.fail(key, "unknown key" + suggestion(key, among: topLevelKeys))
+        }
+        for key in ["teams", "cache", "logs"] where top[key] != nil {
+            // Not enforced yet: refuse rather than run without the policy the file asks for.
+            reader.fail(key, "not supported by this version of awsgw yet")
+        }
+        if let listen = top["listen"] {
+            if let list = listen as? [Any] {
+                for (i, item) in list.enumerated() {
+                    guard let address = item as? String else { reader.fail("listen[\(i)]", "expected a string"); continue }
+                    if let problem = ListenAddress.validate(address) { reader.fail("listen[\(i)]", problem) }
+                    config.listen.append(address)
+                }
+            } else { reader.fail("listen", "expected a list of addresses") }
+        }
+        if let mode = top["socket_mode"] {
+            let text = (mode as? String) ?? (mode as? Int).map { String($0) }
+            if let text, let value = UInt16(text, radix: 8), value <= 0o777 { config.socketMode = value } else {
+                reader.fail("socket_mode", "expected an octal file mode such as \"0600\"")
+            }
+        }
+        if let tls = top["tls"] {
+            if let map = tls as? [String: Any] {
+                reader.unknownKeys(map, allowed: ["cert", "key", "client_ca"], at: "tls")
+                config.tls.cert = reader.string(map["cert"], "tls.cert") ?? config.tls.cert
+                config.tls.key = reader.string(map["key"], "tls.key") ?? config.tls.key
+                config.tls.clientCA = reader.string(map["client_ca"], "tls.client_ca")
+            } else { reader.fail("tls", "expected a mapping") }
+        }
+        config.models = reader.string(top["models"], "models")
+        config.region = reader.string(top["region"], "region")
+        if let allow = top["allow_plaintext_non_loopback"] {
+            if let flag = allow as? Bool { config.allowPlaintextNonLoopback = flag } else { reader.fail("allow_plaintext_non_loopback", "expected true or false") }
+        }
+        if let credentials = top["credentials"] {
+            if let map = credentials as? [String: Any] {
+                config.credentials = [:]
+                for name in map.keys.sorted() {
+                    if let source = reader.credentialSource(map[name], at: "credentials.\(name)") { config.credentials[name] = source }
+                }
+                if config.credentials["default"] == nil && !map.isEmpty && reader.problems.isEmpty {
+                    reader.fail("credentials", "a source named \"default\" is needed")
+                }
+            } else { reader.fail("credentials", "expected a mapping of named sources") }
+        }
+        if let limits = top["limits"] {
+            if let map = limits as? [String: Any] {
+                reader.unknownKeys(map, allowed: ["max_body", "max_batch", "max_json_depth", "header_timeout", "idle_timeout", "max_connections",
+                                                   "max_in_flight", "max_upstream_response", "shutdown_grace"], at: "limits")
+                if let v = reader.size(map["max_body"], "limits.max_body") { config.limits.maxBodyBytes = v }
+                if let v = reader.positiveInt(map["max_batch"], "limits.max_batch") { config.limits.maxBatchSize = v }
+                if let v = reader.positiveInt(map["max_json_depth"], "limits.max_json_depth") { config.limits.maxJSONDepth = v }
+                if let v = reader.duration(map["header_timeout"], "limits.header_timeout") { config.limits.headerTimeoutSeconds = v }
+                if let v = reader.duration(map["idle_timeout"], "limits.idle_timeout") { config.limits.idleTimeoutSeconds = v }
+                if let v = reader.positiveInt(map["max_connections"], "limits.max_connections") { config.limits.maxConnections = v }
+                if let v = reader.positiveInt(map["max_in_flight"], "limits.max_in_flight") { config.limits.maxInFlightCalls = v }
+                if let v = reader.size(map["max_upstream_response"], "limits.max_upstream_response") { config.limits.maxUpstreamResponseBytes = v }
+                if let v = reader.duration(map["shutdown_grace"], "limits.shutdown_grace") { config.limits.shutdownGraceSeconds = v }
+            } else { reader.fail("limits", "expected a mapping") }
+        }
+        if let upstream = top["upstream"] {
+            if let map = upstream as? [String: Any] {
+                reader.unknownKeys(map, allowed: ["connect_timeout", "request_timeout", "max_attempts"], at: "upstream")
+                if let v = reader.duration(map["connect_timeout"], "upstream.connect_timeout") { config.upstream.connectTimeoutSeconds = v }
+                if let v = reader.duration(map["request_timeout"], "upstream.request_timeout") { config.upstream.requestTimeoutSeconds = v }
+                if let v = reader.positiveInt(map["max_attempts"], "upstream.max_attempts") { config.upstream.retry.maxAttempts = v }
+            } else { reader.fail("upstream", "expected a mapping") }
+        }
+        if !reader.problems.isEmpty { throw ConfigError(file: file, problems: reader.problems) }
+        return config
+    }
+
+    static func suggestion(_ key: String, among known: Set<String>) -> String {
+        let close = known.filter { k in
+            let a = Array(k), b = Array(key)
+            return abs(a.count - b.count) <= 2 && (k.hasPrefix(String(key.prefix(3))) || k.hasSuffix(String(key.suffix(3))))
+        }.sorted()
+        return close.isEmpty ? "" : " (did you mean \(close.joined(separator: ", "))?)"
+    }
+
+    /// The provider for a named source.
+    public func credentialProvider(named name: String, environment: [String: String]) -> (any CredentialProvider)? {
+        guard let source = credentials[name] else { return nil }
+        switch source {
+        case .chain: return CachingCredentialProvider(ChainCredentialProvider.sdkDefault(environment: environment))
+        case .environment: return EnvironmentCredentialProvider(environment: environment)
+        case .profile(let profile): return CachingCredentialProvider(ProfileCredentialProvider(profile: profile, environment: environment))
+        case .staticKeys(let id, let secretEnv, let tokenEnv):
+            return StaticEnvironmentKeysProvider(accessKeyId: id, secretEnv: secretEnv, tokenEnv: tokenEnv, environment: environment)
+        }
+    }
+}
+
+/// Keys named in the config file whose secret (and token) come from environment variables,
+/// so that no secret is ever written in the file.
+struct StaticEnvironmentKeysProvider: CredentialProvider {
+    let accessKeyId: String
+    let secretEnv: String
+    let tokenEnv: String?
+    let environment: [String: String]
+    var sourceName: String { "static keys \(accessKeyId) (secret from $\(secretEnv))" }
+
+    func credentials() async throws(CredentialsError) -> Credentials {
+        guard let secret = environment[secretEnv], !secret.isEmpty else {
+            throw CredentialsError(source: sourceName, reason: "environment variable \(secretEnv) is not set")
+        }
+        let token = tokenEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        return Credentials(accessKeyId: accessKeyId, secretAccessKey: secret, sessionToken: token)
+    }
+}
+
+/// Collects problems while reading typed values out of YAML.
+struct ConfigReader {
+    var problems: [ConfigProblem] = []
+
+    mutating func fail(_ path: String, _ problem: String) { problems.append(ConfigProblem(path: path, problem: problem)) }
+
+    mutating func unknownKeys(_ map: [String: Any], allowed: Set<String>, at path: String) {
+        for key in map.keys.sorted() where !allowed.contains(key) {
+            fail(path + "." + key, "unknown key" + GatewayConfig.suggestion(key, among: allowed))
+        }
+    }
+
+    mutating func string(_ value: Any?, _ path: String) -> String? {
+        guard let value else { return nil }
+        if let s = value as? String { return s }
+        fail(path, "expected a string")
+        return nil
+    }
+
+    mutating func positiveInt(_ value: Any?, _ path: String) -> Int? {
+        guard let value else { return nil }
+        if let i = value as? Int, i > 0 { return i }
+        fail(path, "expected a positive integer")
+        return nil
+    }
+
+    /// Bytes, or with a `KiB`/`MiB`/`GiB` suffix.
+    mutating func size(_ value: Any?, _ path: String) -> Int? {
+        guard let value else { return nil }
+        if let i = value as? Int, i > 0 { return i }
+        if let s = value as? String, let size = ConfigReader.parseSize(s) { return size }
+        fail(path, "expected a size such as 1048576, 512KiB or 64MiB")
+        return nil
+    }
+
+    static func parseSize(_ text: String) -> Int? {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, factor) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)] where s.hasSuffix(suffix) {
+            guard let n = Int(s.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), n > 0 else { return nil }
+            return n * factor
+        }
+        return Int(s).flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    /// `500ms`, `10s`, `5m`, `1h`.
+    mutating func duration(_ value: Any?, _ path: String) -> Double? {
+        guard let value else { return nil }
+        if let s = value as? String, let seconds = ConfigReader.parseDuration(s) { return seconds }
+        fail(path, "expected a duration such as 500ms, 10s, 5m or 1h")
+        return nil
+    }
+
+    static func parseDuration(_ text: String) -> Double? {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where s.hasSuffix(suffix) {
+            guard let n = Double(s.dropLast(suffix.count)), n > 0, n.isFinite else { return nil }
+            return n * factor
+        }
+        return nil
+    }
+
+    mutating func credentialSource(_ value: Any?, at path: String) -> CredentialSourceConfig? {
+        guard let map = value as? [String: Any] else {
+            fail(path, "expected a mapping with a source")
+            return nil
+        }
+        switch map["source"] as? String {
+        case "chain":
+            unknownKeys(map, allowed: ["source"], at: path)
+            return .chain
+        case "env", "environment":
+            unknownKeys(map, allowed: ["source"], at: path)
+            return .environment
+        case "profile":
+            unknownKeys(map, allowed: ["source", "profile"], at: path)
+            guard let profile = string(map["profile"], path + ".profile") else {
+                fail(path + ".profile", "a profile source needs a profile name")
+                return nil
+            }
+            return .profile(profile)
+        case "static":
+            unknownKeys(map, allowed: ["source", "access_key_id", "secret_access_key_env", "session_token_env"], at: path)
+            if map["secret_access_key"] != nil {
+                fail(path + ".secret_access_key", "secrets are not written in the file; name an environment variable with secret_access_key_env")
+            }
+            guard let id = string(map["access_key_id"], path + ".access_key_id"),
+                  let secretEnv = string(map["secret_access_key_env"], path + ".secret_access_key_env") else {
+                fail(path, "a static source needs access_key_id and secret_access_key_env")
+                return nil
+            }
+            return .staticKeys(accessKeyId: id, secretEnv: secretEnv, tokenEnv: string(map["session_token_env"], path + ".session_token_env"))
+        default:
+            fail(path + ".source", "expected chain, env, profile or static")
+            return nil
+        }
+    }
+}
+
+/// A listener address: `unix:PATH`, `tcp:HOST:PORT` or `tls:HOST:PORT`.
+public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    case unix(path: String)
+    case tcp(host: String, port: Int)
+    case tls(host: String, port: Int)
+
+    public init?(_ text: String) {
+        if text.hasPrefix("unix:") {
+            let path = String(text.dropFirst(5))
+            guard !path.isEmpty else { return nil }
+            self = .unix(path: path)
+            return
+        }
+        let isTLS = text.hasPrefix("tls:")
+        guard isTLS || text.hasPrefix("tcp:") else { return nil }
+        let rest = text.dropFirst(4)
+        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(rest[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self = isTLS ? .tls(host: host, port: port) : .tcp(host: host, port: port)
+    }
+
+    static func validate(_ text: String) -> String? {
+        ListenAddress(text) == nil ? "expected unix:PATH, tcp:HOST:PORT or tls:HOST:PORT" : nil
+    }
+
+    public var description: String {
+        switch self {
+        case .unix(let path): return "unix:\(path)"
+        case .tcp(let host, let port): return "tcp:\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        case .tls(let host, let port): return "tls:\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        }
+    }
+
+    /// True for 127.0.0.0/8, ::1 and localhost.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

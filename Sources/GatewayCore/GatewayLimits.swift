@@ -1,0 +1,33 @@
+/// Every limit of the gateway, named, with the defaults INTERFACE.md and the issues set.
+public struct GatewayLimits: Sendable {
+    /// Largest request body (HTTP) or line (NDJSON) accepted.
+    public var maxBodyBytes = 1 << 20
+    /// Most calls in one batch.
+    public var maxBatchSize = 100
+    /// Deepest JSON nesting accepted in a request.
+    public var maxJSONDepth = 64
+    /// How long a client may take to send a complete request head.
+    public var headerTimeoutSeconds = 10.0
+    /// How long an idle keep-alive connection is kept open.
+    public var idleTimeoutSeconds = 60.0
+    /// Most connections open at once, over all listeners.
+    public var maxConnections = 1024
+    /// Most calls being carried out at once; more are answered with an error at once.
+    public var maxInFlightCalls = 4096
+    /// Largest response body accepted from AWS.
+    public var maxUpstreamResponseBytes = 32 << 20
+    /// How long a graceful shutdown waits for calls in flight.
+    public var shutdownGraceSeconds = 10.0
+
+    public init() {}
+}
+
+/// Timeouts and retries towards AWS.
+public struct UpstreamSettings: Sendable {
+    public var connectTimeoutSeconds = 3.0
+    /// Per attempt; a call's `$timeoutMs` bounds all of its attempts together.
+    public var requestTimeoutSeconds = 30.0
+    public var retry = RetrySettings()
+
+    public init() {}
+}

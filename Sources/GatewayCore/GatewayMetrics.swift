@@ -1,0 +1,42 @@
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The gateway's metrics, served on `GET /metrics` in Prometheus text format.
+public final class GatewayMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let calls = Mutex<[String: Counter]>([:])
+    private let latency: ValueHistogram
+    private let attempts: Counter
+    let inFlight: Gauge
+    public let connections: Gauge
+    public let rejectedConnections: Counter
+
+    public init() {
+        latency = registry.makeValueHistogram(
+            name: "awsgw_call_duration_seconds", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+            help: "Time from a call's arrival to its answer")
+        attempts = registry.makeCounter(name: "awsgw_upstream_attempts_total", help: "HTTP requests sent to AWS, retries included")
+        inFlight = registry.makeGauge(name: "awsgw_calls_in_flight", help: "Calls being carried out")
+        connections = registry.makeGauge(name: "awsgw_connections", help: "Open client connections")
+        rejectedConnections = registry.makeCounter(name: "awsgw_connections_rejected_total", help: "Connections closed at once: over the connection limit")
+    }
+
+    /// One finished call: by canonical method and outcome (`ok` or the JSON-RPC error code).
+    public func recordCall(method: String, outcome: String, seconds: Double) {
+        let key = method + "\u{0}" + outcome
+        let counter = calls.withLock { cache -> Counter in
+            if let existing = cache[key] { return existing }
+            let made = registry.makeCounter(name: "awsgw_calls_total", labels: [("method", method), ("outcome", outcome)],
+                                            help: "Calls answered, by method and outcome")
+            cache[key] = made
+            return made
+        }
+        counter.increment()
+        latency.record(seconds)
+    }
+
+    public func recordAttempt() { attempts.increment() }
+
+    public func text() -> [UInt8] { registry.emitToBuffer() }
+}

@@ -1,0 +1,24 @@
+import AWSClient
+import AWSProtocols
+
+/// Sends one signed request to AWS. The gateway's only dependency on the network, so
+/// the pipeline can be tested with a real server standing in for AWS.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData
+}
+
+/// AWS could not be reached or did not answer in time.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case connect, timeout, connectionClosed, responseTooLarge, other
+    }
+    public var kind: Kind
+    public var message: String
+
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { "\(kind.rawValue): \(message)" }
+}

@@ -1,0 +1,312 @@
+import AWSClient
+import AWSJSON
+import Foundation
+import GatewayCore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// What every connection handler needs: the gateway, its limits, and the connection set.
+final class ServerContext: @unchecked Sendable {
+    let gateway: Gateway
+    let limits: GatewayLimits
+    let connections: ConnectionTracker
+    let logger: Logger
+
+    init(gateway: Gateway, limits: GatewayLimits, connections: ConnectionTracker, logger: Logger) {
+        self.gateway = gateway
+        self.limits = limits
+        self.connections = connections
+        self.logger = logger
+    }
+}
+
+/// Admits a connection while under the connection limit; closes it at once otherwise.
+final class ConnectionLimitHandler: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+    let server: ServerContext
+
+    init(server: ServerContext) { self.server = server }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if server.connections.admit(context.channel) {
+            context.fireChannelActive()
+        } else {
+            server.gateway.metrics.rejectedConnections.increment()
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        server.connections.remove(context.channel)
+        context.fireChannelInactive()
+    }
+}
+
+/// Looks at a connection's first byte and sets up the framing it speaks: HTTP/1.1 when
+/// it is an upper-case letter (a method), newline-delimited JSON otherwise.
+final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    let server: ServerContext
+    let listener: String
+
+    init(server: ServerContext, listener: String) {
+        self.server = server
+        self.listener = listener
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        guard let first = buffer.readableBytesView.first else { return }
+        do {
+            let sync = context.pipeline.syncOperations
+            if first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z") {
+                try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                try sync.addHandler(HTTPConnectionHandler(server: server, listener: listener))
+            } else {
+                try sync.addHandler(ByteToMessageHandler(LineFramer(maxLength: server.limits.maxBodyBytes)))
+                try sync.addHandler(NDJSONConnectionHandler(server: server, listener: listener))
+            }
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelRead(data)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+}
+
+/// The JSON answer for a body over the limit.
+func tooLargeAnswer(_ limit: Int) -> [UInt8] {
+    RPCEnvelope.response(id: .null, error: RPCError(
+        code: RPCError.invalidRequest, message: "request over \(limit) bytes",
+        data: .object(JSONObject([("limit", .int(Int64(limit)))])))).serialized()
+}
+
+/// HTTP/1.1: `POST` (any path) carries JSON-RPC; `GET /healthz`; `GET /metrics`.
+/// Pipelined requests are answered in order (NIO's pipelining handler holds later ones).
+final class HTTPConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let server: ServerContext
+    let listener: String
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var rejected = false
+    private var callPending = false
+    private var headTimeout: Scheduled<Void>?
+
+    init(server: ServerContext, listener: String) {
+        self.server = server
+        self.listener = listener
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body.clear()
+            rejected = false
+            // The rest of the request must follow within the header timeout.
+            headTimeout = context.eventLoop.scheduleTask(in: .milliseconds(Int64(server.limits.headerTimeoutSeconds * 1000))) { [weak self] in
+                guard let self, self.head != nil, !self.callPending else { return }
+                self.respond(context: context, status: .requestTimeout, body: Array("request not completed in time\n".utf8),
+                             contentType: "text/plain", close: true)
+            }
+            if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.maxBodyBytes {
+                reject(context: context)
+            }
+        case .body(var chunk):
+            guard !rejected else { return }
+            if body.readableBytes + chunk.readableBytes > server.limits.maxBodyBytes {
+                reject(context: context)
+                return
+            }
+            body.writeBuffer(&chunk)
+        case .end:
+            headTimeout?.cancel()
+            headTimeout = nil
+            guard !rejected, let requestHead = head else { return }
+            head = nil
+            route(context: context, head: requestHead)
+        }
+    }
+
+    private func reject(context: ChannelHandlerContext) {
+        rejected = true
+        headTimeout?.cancel()
+        respond(context: context, status: .payloadTooLarge, body: tooLargeAnswer(server.limits.maxBodyBytes), contentType: "application/json", close: true)
+    }
+
+    private func route(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let keepAlive = head.isKeepAlive
+        // Browsers send Origin; a page must never drive the gateway (DNS rebinding, CSRF).
+        if head.headers.contains(name: "origin") {
+            respond(context: context, status: .forbidden, body: Array("requests from browsers are refused\n".utf8),
+                    contentType: "text/plain", close: !keepAlive)
+            return
+        }
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        switch head.method {
+        case .GET where path == "/healthz":
+            respond(context: context, status: .ok, body: Array("ok\n".utf8), contentType: "text/plain", close: !keepAlive)
+        case .GET where path == "/metrics":
+            respond(context: context, status: .ok, body: server.gateway.metrics.text(), contentType: "text/plain; version=0.0.4",
+                    close: !keepAlive)
+        case .POST:
+            callPending = true
+            let bytes = Array(body.readableBytesView)
+            let gateway = server.gateway
+            let callContext = CallContext(listener: listener)
+            let promise = context.eventLoop.makePromise(of: GatewayAnswer.self)
+            promise.completeWithTask { await gateway.handle(bytes, context: callContext) }
+            promise.futureResult.whenSuccess { answer in
+                self.callPending = false
+                if let answerBody = answer.body {
+                    self.respond(context: context, status: .ok, body: answerBody, contentType: "application/json", close: !keepAlive)
+                } else {
+                    self.respond(context: context, status: .noContent, body: [], contentType: nil, close: !keepAlive)
+                }
+            }
+        case .GET, .HEAD:
+            respond(context: context, status: .notFound, body: Array("not found: POST JSON-RPC to any path, or GET /healthz, /metrics\n".utf8),
+                    contentType: "text/plain", close: !keepAlive)
+        default:
+            respond(context: context, status: .methodNotAllowed, body: Array("use POST for JSON-RPC\n".utf8), contentType: "text/plain",
+                    close: !keepAlive, extraHeaders: [("Allow", "GET, POST")])
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8], contentType: String?, close: Bool,
+                         extraHeaders: [(String, String)] = []) {
+        guard context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        if let contentType { headers.add(name: "Content-Type", value: contentType) }
+        if status != .noContent { headers.add(name: "Content-Length", value: String(body.count)) }
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        if close { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if !body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        }
+        let done = context.writeAndFlushPromise()
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        if close { done.futureResult.whenComplete { _ in context.close(promise: nil) } }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, !callPending, head == nil {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        server.logger.debug("http connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}
+
+extension ChannelHandlerContext {
+    func writeAndFlushPromise() -> EventLoopPromise<Void> { eventLoop.makePromise(of: Void.self) }
+}
+
+/// Splits a byte stream into lines (without `\n` or a trailing `\r`), refusing any
+/// line longer than `maxLength`.
+struct LineFramer: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    let maxLength: Int
+
+    struct LineTooLong: Error {}
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let view = buffer.readableBytesView
+        guard let newline = view.firstIndex(of: UInt8(ascii: "\n")) else {
+            if buffer.readableBytes > maxLength { throw LineTooLong() }
+            return .needMoreData
+        }
+        let length = newline - view.startIndex
+        if length > maxLength { throw LineTooLong() }
+        var line = buffer.readSlice(length: length)!
+        buffer.moveReaderIndex(forwardBy: 1)
+        if line.readableBytesView.last == UInt8(ascii: "\r") { line = line.getSlice(at: line.readerIndex, length: line.readableBytes - 1)! }
+        context.fireChannelRead(wrapInboundOut(line))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        // A last line without a newline still counts.
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if buffer.readableBytes > 0 {
+            let line = buffer.readSlice(length: buffer.readableBytes)!
+            context.fireChannelRead(wrapInboundOut(line))
+        }
+        return .needMoreData
+    }
+}
+
+/// Newline-delimited JSON: each line one request or batch, each answer one line, in the
+/// order the calls complete (callers match answers by id).
+final class NDJSONConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let server: ServerContext
+    let listener: String
+    private var pending = 0
+    private var inputClosed = false
+
+    init(server: ServerContext, listener: String) {
+        self.server = server
+        self.listener = listener
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let line = unwrapInboundIn(data)
+        guard line.readableBytesView.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+        pending += 1
+        let bytes = Array(line.readableBytesView)
+        let gateway = server.gateway
+        let callContext = CallContext(listener: listener)
+        let promise = context.eventLoop.makePromise(of: GatewayAnswer.self)
+        promise.completeWithTask { await gateway.handle(bytes, context: callContext) }
+        promise.futureResult.whenSuccess { answer in
+            self.pending -= 1
+            if let body = answer.body, context.channel.isActive {
+                var buffer = context.channel.allocator.buffer(capacity: body.count + 1)
+                buffer.writeBytes(body)
+                buffer.writeInteger(UInt8(ascii: "\n"))
+                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            }
+            if self.inputClosed && self.pending == 0 { context.close(promise: nil) }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            // The client is done sending; answer what is pending, then close.
+            inputClosed = true
+            if pending == 0 { context.close(promise: nil) }
+            return
+        }
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, pending == 0 {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if error is LineFramer.LineTooLong {
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            buffer.writeBytes(tooLargeAnswer(server.limits.maxBodyBytes))
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        server.logger.debug("ndjson connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}
