@@ -4,7 +4,12 @@ import AWSJSON
 import AWSModels
 import AWSSigning
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
+import GatewayCore
+import GatewayServer
+import NIOCore
+import NIOSSL
 
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +18,10 @@ struct CallCommand: AsyncParsableCommand {
 
     @Argument(help: "<service>.<Operation>, e.g. networkmanager.AssociateConnectPeer") var method: String
     @Argument(help: "Params as JSON, @file, or - for standard input.") var params: String?
-    @Option(help: "The gateway to call (unix:PATH, tcp:HOST:PORT, tls:HOST:PORT).") var connect: String?
+    @Option(help: "The gateway to call: unix:PATH, tcp:HOST:PORT or tls:HOST:PORT (default: AWSGW_CONNECT or the default socket).")
+    var connect: String?
+    @Option(help: "A CA certificate (PEM) to trust for tls: gateways, e.g. certs/server.pem.") var ca: String?
+    @Option(help: "A bearer token to present to the gateway.") var token: String?
     @Option(help: "The AWS region (wins over the environment).") var region: String?
     @Option(help: "The botocore data folder (default: AWSGW_MODELS or ./models).") var models: String?
     @Flag(help: "Build and sign the request here and print it; send nothing.") var dryRun = false
@@ -27,7 +35,8 @@ struct CallCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         guard dryRun else {
-            fail(RPCError(code: RPCError.internalError, message: "calling a running gateway is not available yet; use --dry-run"))
+            try await callGateway(paramsObject)
+            return
         }
         let store: ModelStore
         do {
@@ -52,6 +61,58 @@ struct CallCommand: AsyncParsableCommand {
             print(DryRunOutput.render(request).serializedString(.compact))
         } catch let error as ClientError {
             fail(error.rpcError)
+        }
+    }
+
+    /// Sends the call to a running gateway over HTTP and prints its answer.
+    private func callGateway(_ params: JSONObject) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let target = connect ?? environment["AWSGW_CONNECT"].flatMap { $0.isEmpty ? nil : $0 } ?? "unix:" + DefaultListener.path(environment: environment)
+        guard let address = ListenAddress(target) else {
+            printError("awsgw: --connect \(target): expected unix:PATH, tcp:HOST:PORT or tls:HOST:PORT")
+            throw ExitCode(2)
+        }
+        var callParams = params
+        if let region { callParams["$region"] = .string(region) }
+        if let token { callParams["$token"] = .string(token) }
+        let request = JSON.object(JSONObject([("jsonrpc", "2.0"), ("id", 1), ("method", .string(method)), ("params", .object(callParams))]))
+
+        let url: String
+        var configuration = HTTPClient.Configuration()
+        switch address {
+        case .unix(let path): url = "http+unix://" + PercentEncoding.encode(path) + "/"
+        case .tcp(let host, let port): url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+        case .tls(let host, let port):
+            url = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let ca { tls.trustRoots = .file(ca) }
+            configuration.tlsConfiguration = tls
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var outgoing = HTTPClientRequest(url: url)
+        outgoing.method = .POST
+        outgoing.headers.add(name: "Content-Type", value: "application/json")
+        outgoing.body = .bytes(ByteBuffer(bytes: request.serialized()))
+        let answer: JSON
+        do {
+            let response = try await client.execute(outgoing, timeout: .seconds(300))
+            let body = try await response.body.collect(upTo: 256 << 20)
+            try? await client.shutdown()
+            guard response.status == .ok else {
+                fail(RPCError(code: RPCError.internalError, message: "the gateway answered HTTP \(response.status.code): \(String(buffer: body))"))
+            }
+            answer = try JSON.parse(Array(body.readableBytesView))
+        } catch {
+            try? await client.shutdown()
+            fail(RPCError(code: RPCError.internalError, message: "cannot reach the gateway at \(target): \(error)"))
+        }
+        if let result = answer["result"] {
+            printNow(result.serializedString(.compact))
+        } else if let error = answer["error"] {
+            printError(error.serializedString(.compact))
+            Foundation.exit(1)
+        } else {
+            fail(RPCError(code: RPCError.internalError, message: "the gateway's answer has neither result nor error"))
         }
     }
 
