@@ -88,6 +88,7 @@ let package = Package(
             name: "GatewayServerTests",
             dependencies: [
                 "TestSupport", "GatewayServer", "GatewayCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,0 +1,107 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A real HTTP server on 127.0.0.1 standing in for AWS: it records every request that
+/// arrives and answers as the test's script says.
+final class FakeAWS: @unchecked Sendable {
+    struct Request: Sendable {
+        let method: String
+        let uri: String
+        let headers: [(String, String)]
+        let body: [UInt8]
+        var bodyText: String { String(decoding: body, as: UTF8.self) }
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    enum Reply: Sendable {
+        case respond(status: Int, headers: [(String, String)], body: String, delay: Double = 0)
+        /// Close the connection without answering.
+        case drop
+    }
+
+    typealias Script = @Sendable (_ request: Request, _ attempt: Int) -> Reply
+
+    private let lock = NIOLock()
+    private var recorded: [Request] = []
+    private var script: Script
+    let group: EventLoopGroup
+    private(set) var channel: Channel!
+
+    var port: Int { channel.localAddress!.port! }
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init(group: EventLoopGroup, script: @escaping Script) async throws {
+        self.group = group
+        self.script = script
+        channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(FakeAWSHandler(server: self))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    var requests: [Request] { lock.withLock { recorded } }
+
+    func setScript(_ script: @escaping Script) { lock.withLock { self.script = script } }
+
+    /// Records the request and decides the reply (attempt counts from 1).
+    func arrived(_ request: Request) -> Reply {
+        lock.withLock {
+            recorded.append(request)
+            return script(request, recorded.count)
+        }
+    }
+
+    func stop() async { try? await channel.close() }
+
+    static let okAssociate: Script = { _, _ in
+        .respond(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", "req-ok")],
+                 body: #"{"ConnectPeerAssociation":{"ConnectPeerId":"connect-peer-0123","State":"PENDING"}}"#)
+    }
+}
+
+final class FakeAWSHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+    let server: FakeAWS
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+
+    init(server: FakeAWS) { self.server = server }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = []
+        case .body(let chunk):
+            body += Array(chunk.readableBytesView)
+        case .end:
+            guard let head else { return }
+            let request = FakeAWS.Request(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
+            switch server.arrived(request) {
+            case .drop:
+                context.close(promise: nil)
+            case .respond(let status, let headers, let text, let delay):
+                let write = {
+                    var responseHeaders = HTTPHeaders(headers)
+                    responseHeaders.replaceOrAdd(name: "Content-Length", value: String(text.utf8.count))
+                    context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: responseHeaders))), promise: nil)
+                    context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+                    context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+                }
+                if delay > 0 {
+                    context.eventLoop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) { write() }
+                } else {
+                    write()
+                }
+            }
+        }
+    }
+}

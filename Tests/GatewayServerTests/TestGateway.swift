@@ -1,0 +1,228 @@
+import AWSClient
+import AWSCredentials
+import AWSJSON
+import AWSModels
+import AWSSigning
+import Foundation
+import GatewayCore
+import GatewayServer
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let sharedModels: ModelStore = try! ModelStore(root: Fixtures.modelsDir)
+
+/// Records the backoff delays the gateway asked for, without waiting them out.
+final class SleepRecorder: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var delays: [Double] = []
+    var recorded: [Double] { lock.withLock { delays } }
+    func record(_ seconds: Double) { lock.withLock { delays.append(seconds) } }
+}
+
+/// A gateway started in-process on real sockets, in front of a FakeAWS.
+final class TestGateway: @unchecked Sendable {
+    let fake: FakeAWS
+    let gateway: Gateway
+    let server: GatewayServer
+    let transport: AHCTransport
+    let group: MultiThreadedEventLoopGroup
+    let sleeps = SleepRecorder()
+    let dir: String
+
+    var socketPath: String { dir + "/gw.sock" }
+
+    func address(_ kind: String) -> ListenAddress {
+        server.listeners.first { listener in
+            switch (listener.address, kind) {
+            case (.unix, "unix"), (.tcp, "tcp"), (.tls, "tls"): return true
+            default: return false
+            }
+        }!.address
+    }
+
+    init(
+        listen: [String]? = nil, configure: (inout GatewayConfig) -> Void = { _ in },
+        credentials: (any CredentialProvider)? = nil, environment: [String: String] = [:],
+        script: @escaping FakeAWS.Script = FakeAWS.okAssociate
+    ) async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        fake = try await FakeAWS(group: group, script: script)
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var config = GatewayConfig()
+        config.listen = listen ?? ["unix:" + dir + "/gw.sock", "tcp:127.0.0.1:0"]
+        config.limits.shutdownGraceSeconds = 5
+        configure(&config)
+        var env = ["AWS_ENDPOINT_URL": fake.url]
+        for (key, value) in environment { env[key] = value }
+        transport = AHCTransport(eventLoopGroup: group, connectTimeoutSeconds: 1, maxResponseBytes: 1 << 20)
+        let keys = credentials ?? StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"))
+        var logger = Logger(label: "awsgw-test")
+        logger.logLevel = .warning
+        let sleeps = self.sleeps
+        gateway = Gateway(builder: RequestBuilder(models: sharedModels, environment: env), transport: transport, credentials: keys,
+                          defaultRegion: "us-east-1", limits: config.limits, upstream: config.upstream, logger: logger,
+                          sleep: { seconds in sleeps.record(seconds) })
+        server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
+        do {
+            try await server.start()
+        } catch {
+            await fake.stop()
+            try? await transport.shutdown()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    func stop() async {
+        await server.shutdown()
+        await fake.stop()
+        try? await transport.shutdown()
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+/// A JSON-RPC request line or body.
+func rpc(_ id: JSON?, _ method: String, _ params: JSON = .object(JSONObject())) -> String {
+    var object = JSONObject([("jsonrpc", "2.0"), ("method", .string(method)), ("params", params)])
+    if let id { object.append("id", id) }
+    return JSON.object(object).serializedString()
+}
+
+let associateParams: JSON = ["GlobalNetworkId": "global-network-0123", "ConnectPeerId": "connect-peer-0123", "DeviceId": "device-0123"]
+
+/// Runs blocking socket work on its own thread, so the cooperative pool (which the
+/// gateway itself runs on) is never blocked by a test.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+        thread.start()
+    }
+}
+
+struct SocketError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A plain blocking client socket to a listener.
+final class RawSocket: @unchecked Sendable {
+    let fd: Int32
+
+    init(_ address: ListenAddress, timeoutSeconds: Int = 20) throws {
+        switch address {
+        case .unix(let path):
+            fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_un()
+            addr.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+                for (i, b) in bytes.enumerated() { raw[i] = b }
+                raw[bytes.count] = 0
+            }
+            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+            if rc != 0 { close(fd); throw SocketError(description: "connect \(path): \(String(cString: strerror(errno)))") }
+        case .tcp(let host, let port), .tls(let host, let port):
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            inet_pton(AF_INET, host, &addr.sin_addr)
+            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if rc != 0 { close(fd); throw SocketError(description: "connect \(host):\(port): \(String(cString: strerror(errno)))") }
+        }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+    func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { throw SocketError(description: "write: \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+    }
+
+    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Reads until the peer closes (or the timeout).
+    func readToEnd() -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            out += buffer[0..<n]
+        }
+        return out
+    }
+
+    /// Reads until `count` newline-terminated lines have arrived (or the peer closes).
+    func readLines(_ count: Int) -> [String] {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while data.filter({ $0 == 0x0A }).count < count {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
+
+/// One HTTP exchange on a fresh connection that the gateway closes afterwards.
+struct HTTPReply {
+    let status: Int
+    let headers: [(String, String)]
+    let body: String
+
+    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    var json: JSON? { try? JSON.parse(body) }
+
+    static func parse(_ bytes: [UInt8]) -> HTTPReply? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let split = text.range(of: "\r\n\r\n") else { return nil }
+        let lines = text[..<split.lowerBound].split(separator: "\r\n").map(String.init)
+        guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ")[1]) else { return nil }
+        let headers = lines.dropFirst().compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
+    }
+}
+
+func httpExchange(_ address: ListenAddress, method: String = "POST", path: String = "/", body: String = "", headers: [(String, String)] = []) async throws -> HTTPReply {
+    try await onThread {
+        let socket = try RawSocket(address)
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        if method == "POST" { request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
+        request += "\r\n" + body
+        try socket.write(request)
+        guard let reply = HTTPReply.parse(socket.readToEnd()) else { throw SocketError(description: "no HTTP reply") }
+        return reply
+    }
+}
+
+func ndjsonExchange(_ address: ListenAddress, lines: [String], expect: Int) async throws -> [JSON] {
+    try await onThread {
+        let socket = try RawSocket(address)
+        try socket.write(lines.map { $0 + "\n" }.joined())
+        return socket.readLines(expect).compactMap { try? JSON.parse($0) }
+    }
+}
