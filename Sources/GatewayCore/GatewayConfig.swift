@@ -33,6 +33,12 @@ public struct TLSConfig: Sendable, Equatable {
     public var cert: String
     public var key: String
     public var clientCA: String?
+
+    public init(cert: String, key: String, clientCA: String?) {
+        self.cert = cert
+        self.key = key
+        self.clientCA = clientCA
+    }
 }
 
 /// The gateway's configuration: INTERFACE.md's YAML file, or the secure defaults

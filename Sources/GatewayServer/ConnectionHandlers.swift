@@ -74,6 +74,12 @@ final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
+
+    /// Errors before any framing (a failed TLS handshake, say) end the connection.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        server.logger.debug("connection error before framing", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
 }
 
 /// The JSON answer for a body over the limit.

@@ -41,9 +41,14 @@ final class ConnectionTracker: @unchecked Sendable {
 
     var count: Int { lock.withLock { channels.count } }
 
+    /// Closes every connection at once and waits briefly: a TLS connection may wait
+    /// for its peer's close_notify, which must not hold up shutdown.
     func closeAll() async {
         let all = lock.withLock { Array(channels.values) }
-        for channel in all { try? await channel.close() }
+        guard !all.isEmpty else { return }
+        for channel in all { channel.close(promise: nil) }
+        let deadline = Date().addingTimeInterval(1)
+        while count > 0 && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
     }
 }
 

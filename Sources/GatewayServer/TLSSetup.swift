@@ -19,6 +19,8 @@ enum TLSSetup {
         }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
+        // A peer that never answers close_notify must not hold a connection (or shutdown) long.
+        configuration.shutdownTimeout = .seconds(1)
         if let clientCA = tls.clientCA {
             configuration.certificateVerification = .noHostnameVerification
             configuration.trustRoots = .file(clientCA)
