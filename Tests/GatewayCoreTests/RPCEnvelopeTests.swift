@@ -1,0 +1,114 @@
+import AWSClient
+import AWSJSON
+import GatewayCore
+import Foundation
+import Testing
+
+@Suite("JSON-RPC envelope")
+struct RPCEnvelopeTests {
+    let limits = GatewayLimits()
+
+    func single(_ text: String) -> RPCEntry? {
+        if case .single(let entry) = RPCEnvelope.parse(Array(text.utf8), limits: limits) { return entry }
+        return nil
+    }
+
+    @Test("a call, a notification, an id of each allowed type")
+    func calls() {
+        guard case .call(let call)? = single(#"{"jsonrpc":"2.0","id":"a","method":"s.Op","params":{"X":1}}"#) else { Issue.record("no call"); return }
+        #expect(call.id == "a" && call.method == "s.Op" && call.params["X"] == 1)
+        guard case .call(let notification)? = single(#"{"jsonrpc":"2.0","method":"s.Op"}"#) else { Issue.record("no call"); return }
+        #expect(notification.isNotification && notification.params.isEmpty)
+        guard case .call(let nullID)? = single(#"{"jsonrpc":"2.0","id":null,"method":"s.Op","params":null}"#) else { Issue.record("no call"); return }
+        #expect(nullID.id == .null && !nullID.isNotification)
+        guard case .call(let numberID)? = single(#"{"jsonrpc":"2.0","id":7.5,"method":"s.Op"}"#) else { Issue.record("no call"); return }
+        #expect(numberID.id == 7.5)
+    }
+
+    @Test("invalid requests answer -32600 with the id when it can be read",
+          arguments: [
+            (#"{"id":1,"method":"s.Op"}"#, JSON.int(1)), (#"{"jsonrpc":"2.0","id":2}"#, JSON.int(2)),
+            (#"{"jsonrpc":"2.0","id":[1],"method":"s.Op"}"#, JSON.null), (#"{"jsonrpc":"2.0","id":3,"method":5}"#, JSON.int(3)),
+            (#"{"jsonrpc":"2.0","id":4,"method":"s.Op","extra":1}"#, JSON.int(4)), ("5", JSON.null),
+          ])
+    func invalid(_ pair: (String, JSON)) {
+        guard case .invalid(let id, let error)? = single(pair.0) else { Issue.record("not invalid: \(pair.0)"); return }
+        #expect(id == pair.1)
+        #expect(error.code == -32600)
+    }
+
+    @Test("positional params are -32602; a notification with them gets no answer")
+    func positionalParams() {
+        guard case .invalid(let id, let error)? = single(#"{"jsonrpc":"2.0","id":1,"method":"s.Op","params":[1]}"#) else { Issue.record("not invalid"); return }
+        #expect(id == 1 && error.code == -32602)
+        guard case .invalid(let none, _)? = single(#"{"jsonrpc":"2.0","method":"s.Op","params":[1]}"#) else { Issue.record("not invalid"); return }
+        #expect(none == nil)
+    }
+
+    @Test("whole-body errors: parse error, empty batch, limits")
+    func rejected() {
+        var small = GatewayLimits()
+        small.maxBodyBytes = 50
+        small.maxBatchSize = 2
+        small.maxJSONDepth = 3
+        func code(_ text: String) -> (Int, JSON?)? {
+            if case .rejected(let error) = RPCEnvelope.parse(Array(text.utf8), limits: small) { return (error.code, error.data?["limit"]) }
+            return nil
+        }
+        #expect(code("{") ?? (0, nil) == (-32700, nil))
+        #expect(code("[]")?.0 == -32600)
+        #expect(code(String(repeating: " ", count: 51))! == (-32600, 50))
+        #expect(code("[1,2,3]")! == (-32600, 2))
+        #expect(code("[[[[1]]]]")! == (-32600, 3))
+    }
+
+    @Test("answers carry jsonrpc, id and result or error")
+    func answers() {
+        #expect(RPCEnvelope.response(id: 1, result: ["a": 1]).serializedString() == #"{"jsonrpc":"2.0","id":1,"result":{"a":1}}"#)
+        #expect(RPCEnvelope.response(id: .null, error: RPCError(code: -32700, message: "m")).serializedString()
+                == #"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"m"}}"#)
+    }
+}
+
+@Suite("Standard retry mode")
+struct RetryTests {
+    @Test("the quota pays for retries and is paid back by successes")
+    func quota() {
+        let quota = RetryQuota(settings: RetrySettings())
+        #expect(quota.available == 500)
+        #expect(quota.acquire(for: .transient) == 14)
+        #expect(quota.acquire(for: .throttling) == 5)
+        #expect(quota.available == 481)
+        quota.release(lastRetryCost: 14)
+        #expect(quota.available == 495)
+        quota.release(lastRetryCost: nil)
+        #expect(quota.available == 496)
+        for _ in 0..<40 { quota.release(lastRetryCost: 14) }
+        #expect(quota.available == 500)
+        var spent = 0
+        while quota.acquire(for: .transient) != nil { spent += 1 }
+        #expect(spent == 35)
+        #expect(quota.available == 10)
+        #expect(quota.acquire(for: .throttling) == 5)
+    }
+
+    @Test("backoff: full jitter under the exponential ceiling, capped; retry-after wins")
+    func backoff() {
+        let quota = RetryQuota(settings: RetrySettings())
+        for attempt in 1...12 {
+            let transient = quota.backoff(kind: .transient, attempt: attempt, retryAfterMs: nil)
+            #expect(transient >= 0 && transient <= min(20, 0.05 * pow(2, Double(attempt - 1))))
+            let throttled = quota.backoff(kind: .throttling, attempt: attempt, retryAfterMs: nil)
+            #expect(throttled >= 0 && throttled <= min(20, 1.0 * pow(2, Double(attempt - 1))))
+        }
+        #expect(quota.backoff(kind: .transient, attempt: 1, retryAfterMs: 2500) == 2.5)
+        #expect(quota.backoff(kind: .transient, attempt: 1, retryAfterMs: 90_000) == 20)
+    }
+
+    @Test("AWS_MAX_ATTEMPTS sets the attempts")
+    func maxAttempts() {
+        #expect(RetrySettings.fromEnvironment(["AWS_MAX_ATTEMPTS": "5"]).maxAttempts == 5)
+        #expect(RetrySettings.fromEnvironment(["AWS_MAX_ATTEMPTS": "0"]).maxAttempts == 3)
+        #expect(RetrySettings.fromEnvironment([:]).maxAttempts == 3)
+    }
+}
