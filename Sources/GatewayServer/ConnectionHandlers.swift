@@ -75,6 +75,15 @@ final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
+    /// A connection that never says anything is closed when it has been idle too long.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     /// Errors before any framing (a failed TLS handshake, say) end the connection.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         server.logger.debug("connection error before framing", metadata: ["error": "\(error)"])

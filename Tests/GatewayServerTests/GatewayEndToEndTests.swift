@@ -343,3 +343,87 @@ struct GatewayLoadTests {
         await gw.stop()
     }
 }
+
+@Suite("Gateway limits", .serialized)
+struct GatewayLimitTests {
+    @Test("connections over the limit are closed at once and counted")
+    func connectionLimit() async throws {
+        let gw = try await TestGateway(configure: { $0.limits.maxConnections = 2 })
+        let unix = gw.address("unix")
+        let third = try await onThread { () -> [UInt8] in
+            let a = try RawSocket(unix), b = try RawSocket(unix)
+            Thread.sleep(forTimeInterval: 0.2)
+            let c = try RawSocket(unix, timeoutSeconds: 3)
+            let bytes = c.readToEnd()
+            _ = (a, b)
+            return bytes
+        }
+        #expect(third.isEmpty)
+        // Once the others are gone, a new connection is served again.
+        try await Task.sleep(nanoseconds: 200_000_000)
+        #expect(try await httpExchange(unix, method: "GET", path: "/healthz").status == 200)
+        let metrics = try await httpExchange(unix, method: "GET", path: "/metrics")
+        #expect(metrics.body.contains("awsgw_connections_rejected_total 1"))
+        await gw.stop()
+    }
+
+    @Test("a request that stalls mid-body gets 408 and the connection is closed")
+    func headerTimeout() async throws {
+        let gw = try await TestGateway(configure: { $0.limits.headerTimeoutSeconds = 0.3 })
+        let unix = gw.address("unix")
+        let started = Date()
+        let reply = try await onThread { () -> HTTPReply? in
+            let socket = try RawSocket(unix, timeoutSeconds: 5)
+            try socket.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
+            return HTTPReply.parse(socket.readToEnd())
+        }
+        #expect(reply?.status == 408)
+        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(gw.fake.requests.isEmpty)
+        await gw.stop()
+    }
+
+    @Test("an idle connection is closed after the idle timeout")
+    func idleTimeout() async throws {
+        let gw = try await TestGateway(configure: { $0.limits.idleTimeoutSeconds = 0.3 })
+        let tcp = gw.address("tcp")
+        let started = Date()
+        let silent = try await onThread { () -> Int in
+            let socket = try RawSocket(tcp, timeoutSeconds: 5)
+            return socket.readToEnd().count
+        }
+        #expect(silent == 0)
+        #expect(Date().timeIntervalSince(started) < 3)
+        // A keep-alive NDJSON connection with a call pending is not idle.
+        let slow = try await TestGateway(configure: { $0.limits.idleTimeoutSeconds = 0.3 }, script: { _, _ in
+            .respond(status: 200, headers: [], body: #"{"ConnectPeerAssociation":{"State":"PENDING"}}"#, delay: 0.8)
+        })
+        let answers = try await ndjsonExchange(slow.address("tcp"), lines: [rpc(1, "networkmanager.AssociateConnectPeer", associateParams)], expect: 1)
+        #expect(answers.first?["result"] != nil)
+        await slow.stop()
+        await gw.stop()
+    }
+
+    @Test("calls over the in-flight limit are answered at once with an error")
+    func inFlightLimit() async throws {
+        let gw = try await TestGateway(configure: { $0.limits.maxInFlightCalls = 1 }, script: { _, _ in
+            .respond(status: 200, headers: [], body: #"{"ConnectPeerAssociation":{"State":"PENDING"}}"#, delay: 0.5)
+        })
+        let answers = try await ndjsonExchange(gw.address("tcp"), lines: [
+            rpc(1, "networkmanager.AssociateConnectPeer", associateParams), rpc(2, "networkmanager.AssociateConnectPeer", associateParams),
+        ], expect: 2)
+        #expect(answers.count == 2)
+        #expect(answers.contains { $0["result"] != nil })
+        #expect(answers.contains { $0["error"]?["data"]?["limit"] == 1 })
+        await gw.stop()
+    }
+
+    @Test("an NDJSON line over the body limit is answered with -32600 and the connection closed")
+    func longLine() async throws {
+        let gw = try await TestGateway(configure: { $0.limits.maxBodyBytes = 1000 })
+        let answers = try await ndjsonExchange(gw.address("tcp"), lines: [String(repeating: " ", count: 2000)], expect: 1)
+        #expect(answers.first?["error"]?["code"] == -32600)
+        #expect(answers.first?["error"]?["data"]?["limit"] == 1000)
+        await gw.stop()
+    }
+}
