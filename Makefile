@@ -1,6 +1,6 @@
 # The two commands a newcomer needs: `make run` and `make test`. Each installs what it needs.
 SWIFT ?= swift
-ARGS ?= models list
+ARGS ?= serve
 
 .PHONY: run test setup build release bench clean
 
@@ -13,7 +13,7 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-# Starts awsgw (for now: whatever ARGS says, by default `models list`).
+# Starts the gateway (`awsgw serve`; ARGS="..." runs another command).
 run: build
 	AWSGW_MODELS=$(CURDIR)/models $(SWIFT) run --skip-build awsgw $(ARGS)
 
@@ -22,7 +22,7 @@ test: setup
 	$(SWIFT) test --skip-build
 
 bench: release
-	$(SWIFT) run -c release --skip-build awsgw-bench --models $(CURDIR)/models
+	.build/release/awsgw-bench --models $(CURDIR)/models
 
 clean:
 	rm -rf .build

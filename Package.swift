@@ -71,7 +71,13 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "awsgw-bench", dependencies: ["AWSClient"]),
+        .executableTarget(name: "awsgw-bench", dependencies: [
+            "AWSClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Locating the fetched fixtures and ../shared/conformance from tests.
         .target(name: "TestSupport", dependencies: ["AWSJSON"], path: "Tests/TestSupport"),

@@ -131,6 +131,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             }
             if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.maxBodyBytes {
                 reject(context: context)
+            } else if requestHead.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                // curl asks before sending larger bodies; say yes rather than make it wait.
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
             }
         case .body(var chunk):
             guard !rejected else { return }

@@ -28,9 +28,17 @@ func format(_ nanoseconds: Double) -> String {
 }
 
 var modelsDir = FileManager.default.currentDirectoryPath + "/models"
+var loadSeconds = 2.0
+var only: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     if argument == "--models", let value = arguments.popFirst() { modelsDir = value }
+    if argument == "--seconds", let value = arguments.popFirst().flatMap(Double.init) { loadSeconds = value }
+    if argument == "--only", let value = arguments.popFirst() { only = value }
+}
+if only == "gateway" {
+    try gatewayBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
+    exit(0)
 }
 
 let store = try ModelStore(root: modelsDir)
@@ -86,4 +94,8 @@ let nameWidth = rows.map(\.0.count).max()!
 print("awsgw engine benchmarks (release build, median of rounds)")
 for (name, value, target) in rows {
     print(name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  " + value.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + target)
+}
+
+if only != "engine" {
+    try gatewayBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
 }

@@ -1,4 +1,5 @@
 import GatewayCore
+import TestSupport
 import Testing
 
 @Suite("Configuration file")
@@ -81,5 +82,17 @@ struct GatewayConfigTests {
         #expect(ListenAddress("tcp:127.0.0.1:99999") == nil)
         #expect(ListenAddress("unix:") == nil)
         #expect(ListenAddress.isLoopback("127.0.0.1") && ListenAddress.isLoopback("::1") && !ListenAddress.isLoopback("0.0.0.0"))
+    }
+}
+
+@Suite("The example configuration")
+struct ExampleConfigTests {
+    @Test("config/awsgw.example.yaml is valid and says what it documents")
+    func exampleIsValid() throws {
+        let config = try GatewayConfig.load(file: Fixtures.repoRoot + "/config/awsgw.example.yaml")
+        #expect(config.listen.count == 3)
+        #expect(config.limits.maxBodyBytes == 1 << 20)
+        #expect(config.limits.shutdownGraceSeconds == 10)
+        #expect(config.credentials.count == 3)
     }
 }

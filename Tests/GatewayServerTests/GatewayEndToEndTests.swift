@@ -427,3 +427,31 @@ struct GatewayLimitTests {
         await gw.stop()
     }
 }
+
+@Suite("Gateway with curl", .serialized)
+struct CurlTests {
+    @Test("curl --unix-socket, including a body large enough for Expect: 100-continue")
+    func curl() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { return }
+        let gw = try await TestGateway()
+        let body = rpc(1, "networkmanager.CreateConnection", ["GlobalNetworkId": "g", "DeviceId": "d", "ConnectedDeviceId": "e",
+                                                               "Description": .string(String(repeating: "d", count: 3000))])
+        gw.fake.setScript { _, _ in .respond(status: 200, headers: [], body: #"{"Connection":{"ConnectionId":"c-1"}}"#) }
+        let socketPath = gw.socketPath
+        let started = Date()
+        let output = try await onThread { () -> String in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            process.arguments = ["-s", "--unix-socket", socketPath, "-H", "Expect: 100-continue", "http://localhost/", "--data-binary", body]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        #expect(try JSON.parse(output)["result"]?["Connection"]?["ConnectionId"] == "c-1", "\(output)")
+        #expect(Date().timeIntervalSince(started) < 0.9, "curl did not have to wait for 100-continue")
+        await gw.stop()
+    }
+}

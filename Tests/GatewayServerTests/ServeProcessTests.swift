@@ -8,15 +8,7 @@ import TestSupport
 import Glibc
 #endif
 
-/// The awsgw binary built beside the tests.
-var awsgwBinary: String {
-    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [dir.appendingPathComponent("awsgw").path, dir.deletingLastPathComponent().appendingPathComponent("awsgw").path,
-                      Fixtures.repoRoot + "/.build/debug/awsgw"] where FileManager.default.isExecutableFile(atPath: candidate) {
-        return candidate
-    }
-    return Fixtures.repoRoot + "/.build/debug/awsgw"
-}
+var awsgwBinary: String { Fixtures.awsgwBinary }
 
 /// Runs a command to completion on its own thread.
 func runProcess(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String, String) {

@@ -12,6 +12,16 @@ public enum Fixtures {
     }()
 
     public static var modelsDir: String { repoRoot + "/models" }
+
+    /// The awsgw binary built beside the test bundle.
+    public static var awsgwBinary: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir.appendingPathComponent("awsgw").path, dir.deletingLastPathComponent().appendingPathComponent("awsgw").path]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return repoRoot + "/.build/debug/awsgw"
+    }
     public static var botocoreTests: String { repoRoot + "/fixtures/botocore/tests" }
     public static var sharedConformance: String { repoRoot + "/../shared/conformance" }
 

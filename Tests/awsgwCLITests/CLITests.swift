@@ -9,14 +9,7 @@ struct CLIRun {
     let stdout: String
     let stderr: String
 
-    static var binary: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [dir.appendingPathComponent("awsgw").path, dir.deletingLastPathComponent().appendingPathComponent("awsgw").path,
-                          Fixtures.repoRoot + "/.build/debug/awsgw"] where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return Fixtures.repoRoot + "/.build/debug/awsgw"
-    }
+    static var binary: String { Fixtures.awsgwBinary }
 
     init(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws {
         let process = Process()

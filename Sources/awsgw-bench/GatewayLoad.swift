@@ -1,0 +1,294 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An upstream that answers every request at once with a small JSON body, standing in
+/// for AWS so that only the gateway's own cost is measured.
+final class InstantUpstream: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+    static let body = #"{"ConnectPeerAssociation":{"ConnectPeerId":"connect-peer-0123","GlobalNetworkId":"global-network-0123","DeviceId":"device-0123","State":"PENDING"}}"#
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .end = unwrapInboundIn(data) else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "x-amzn-RequestId", value: "bench")
+        headers.add(name: "Content-Length", value: String(Self.body.utf8.count))
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: Self.body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    static func start(group: EventLoopGroup) throws -> Channel {
+        try ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 512)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false).flatMap {
+                    channel.pipeline.addHandler(InstantUpstream())
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+    }
+}
+
+/// One closed-loop client connection: sends a request, waits for the whole answer,
+/// records the latency, sends the next, until the deadline.
+final class LoadConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Framing { case http, ndjson }
+
+    let request: ByteBuffer
+    let framing: Framing
+    let deadline: UInt64
+    let done: EventLoopPromise<[UInt64]>
+    var latencies: [UInt64] = []
+    var sentAt: UInt64 = 0
+    var received = ByteBuffer()
+
+    init(request: ByteBuffer, framing: Framing, deadline: UInt64, done: EventLoopPromise<[UInt64]>) {
+        self.request = request
+        self.framing = framing
+        self.deadline = deadline
+        self.done = done
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        send(context: context)
+    }
+
+    func send(context: ChannelHandlerContext) {
+        sentAt = DispatchTime.now().uptimeNanoseconds
+        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var chunk = unwrapInboundIn(data)
+        received.writeBuffer(&chunk)
+        while let length = completeAnswerLength() {
+            received.moveReaderIndex(forwardBy: length)
+            let now = DispatchTime.now().uptimeNanoseconds
+            latencies.append(now - sentAt)
+            if now >= deadline {
+                done.succeed(latencies)
+                context.close(promise: nil)
+                return
+            }
+            send(context: context)
+        }
+        received.discardReadBytes()
+    }
+
+    /// The byte length of a complete answer at the front of `received`, if there is one.
+    func completeAnswerLength() -> Int? {
+        let view = received.readableBytesView
+        switch framing {
+        case .ndjson:
+            guard let newline = view.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            return newline - view.startIndex + 1
+        case .http:
+            let bytes = Array(view)
+            guard let end = findHeaderEnd(bytes) else { return nil }
+            let head = String(decoding: bytes[..<end], as: UTF8.self).lowercased()
+            guard let range = head.range(of: "content-length:") else { return end + 4 }
+            let number = head[range.upperBound...].prefix { $0 != "\r" }.trimmingCharacters(in: .whitespaces)
+            let total = end + 4 + (Int(number) ?? 0)
+            return bytes.count >= total ? total : nil
+        }
+    }
+
+    func findHeaderEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
+            return i
+        }
+        return nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        done.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        done.succeed(latencies)
+    }
+}
+
+struct LoadResult {
+    let callsPerSecond: Double
+    let p50: Double
+    let p99: Double
+    let calls: Int
+}
+
+enum Target {
+    case unix(String)
+    case tcp(String, Int)
+    case tls(String, Int, NIOSSLContext)
+}
+
+/// Runs `concurrency` closed-loop connections for `seconds` and reports throughput and latency.
+func runLoad(group: EventLoopGroup, target: Target, framing: LoadConnection.Framing, body: String, path: String = "/",
+             concurrency: Int, seconds: Double) throws -> LoadResult {
+    let request: String
+    switch framing {
+    case .http: request = "POST \(path) HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    case .ndjson: request = body + "\n"
+    }
+    let start = DispatchTime.now().uptimeNanoseconds
+    let deadline = start + UInt64(seconds * 1e9)
+    var futures: [EventLoopFuture<[UInt64]>] = []
+    for _ in 0..<concurrency {
+        let done = group.next().makePromise(of: [UInt64].self)
+        let bootstrap = ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if case .tls(_, _, let context) = target {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(
+                        LoadConnection(request: ByteBuffer(string: request), framing: framing, deadline: deadline, done: done))
+                }
+            }
+        switch target {
+        case .unix(let path): _ = bootstrap.connect(unixDomainSocketPath: path)
+        case .tcp(let host, let port), .tls(let host, let port, _):
+            _ = bootstrap.channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1).connect(host: host, port: port)
+        }
+        futures.append(done.futureResult)
+    }
+    var latencies: [UInt64] = []
+    for future in futures { latencies += try future.wait() }
+    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    latencies.sort()
+    func percentile(_ p: Double) -> Double {
+        guard !latencies.isEmpty else { return 0 }
+        return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
+    }
+    return LoadResult(callsPerSecond: Double(latencies.count) / elapsed, p50: percentile(0.5), p99: percentile(0.99), calls: latencies.count)
+}
+
+/// Peak resident set size (VmHWM) of a process, in MB.
+func peakRSS(pid: Int32) -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kb / 1024
+    }
+    return nil
+}
+
+/// `make bench`'s gateway part: starts `awsgw serve` (release) in front of an instant
+/// upstream and drives it over each listener and framing.
+func gatewayBenchmarks(modelsDir: String, seconds: Double) throws {
+    let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    let awsgw = binDir + "/awsgw"
+    guard FileManager.default.isExecutableFile(atPath: awsgw) else {
+        print("gateway benchmarks skipped: \(awsgw) not built")
+        return
+    }
+    let upstreamGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    defer {
+        try? clientGroup.syncShutdownGracefully()
+        try? upstreamGroup.syncShutdownGracefully()
+    }
+    let upstream = try InstantUpstream.start(group: upstreamGroup)
+    let upstreamPort = upstream.localAddress!.port!
+
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-bench-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let socketPath = dir + "/gw.sock"
+    let tcpPort = 20000 + Int(getpid() % 10000)
+    let tlsPort = tcpPort + 1
+    let config = """
+    listen: ["unix:\(socketPath)", "tcp:127.0.0.1:\(tcpPort)", "tls:127.0.0.1:\(tlsPort)"]
+    tls: { cert: \(dir)/server.pem, key: \(dir)/server.key }
+    models: \(modelsDir)
+    region: us-east-1
+    credentials: { default: { source: env } }
+    limits: { max_connections: 4096 }
+    """
+    try config.write(toFile: dir + "/bench.yaml", atomically: true, encoding: .utf8)
+    let certs = Process()
+    certs.executableURL = URL(fileURLWithPath: awsgw)
+    certs.arguments = ["certs", "generate", "--dir", dir]
+    certs.standardOutput = FileHandle.nullDevice
+    try certs.run()
+    certs.waitUntilExit()
+
+    let serve = Process()
+    serve.executableURL = URL(fileURLWithPath: awsgw)
+    serve.arguments = ["serve", "--config", dir + "/bench.yaml", "--log-level", "error"]
+    serve.environment = [
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:\(upstreamPort)", "HOME": dir, "PATH": "/usr/bin:/bin",
+    ]
+    let out = Pipe()
+    serve.standardOutput = out
+    try serve.run()
+    defer {
+        kill(serve.processIdentifier, SIGTERM)
+        serve.waitUntilExit()
+    }
+    var started = ""
+    while started.components(separatedBy: "listening on").count < 4 {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        started += String(decoding: chunk, as: UTF8.self)
+    }
+
+    var tls = TLSConfiguration.makeClientConfiguration()
+    tls.trustRoots = .file(dir + "/server.pem")
+    let tlsContext = try NIOSSLContext(configuration: tls)
+
+    let call = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.AssociateConnectPeer","params":{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123"}}"#
+    let upstreamBody = #"{"ConnectPeerId": "connect-peer-0123", "DeviceId": "device-0123"}"#
+
+    // Warm up: models loaded, pools filled.
+    _ = try runLoad(group: clientGroup, target: .unix(socketPath), framing: .http, body: call, concurrency: 64, seconds: 0.5)
+
+    print("")
+    print("gateway load (closed loop, keep-alive, \(seconds) s per row; load generator, gateway and upstream share the 2 cores)")
+    print("target                          conc   calls/s    p50 µs    p99 µs")
+    func row(_ name: String, _ result: LoadResult, _ concurrency: Int) {
+        print(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%4d  %8.0f  %8.0f  %8.0f", concurrency, result.callsPerSecond, result.p50, result.p99))
+    }
+    var direct: [Int: LoadResult] = [:]
+    for concurrency in [1, 16, 64] {
+        let result = try runLoad(group: clientGroup, target: .tcp("127.0.0.1", upstreamPort), framing: .http, body: upstreamBody,
+                                 path: "/global-networks/global-network-0123/connect-peer-associations", concurrency: concurrency, seconds: seconds)
+        direct[concurrency] = result
+        row("upstream directly (HTTP, TCP)", result, concurrency)
+    }
+    let targets: [(String, Target, LoadConnection.Framing)] = [
+        ("gateway unix socket, HTTP", .unix(socketPath), .http),
+        ("gateway unix socket, NDJSON", .unix(socketPath), .ndjson),
+        ("gateway TCP, HTTP", .tcp("127.0.0.1", tcpPort), .http),
+        ("gateway TLS, HTTP", .tls("127.0.0.1", tlsPort, tlsContext), .http),
+    ]
+    for (name, target, framing) in targets {
+        for concurrency in [1, 16, 64] {
+            let result = try runLoad(group: clientGroup, target: target, framing: framing, body: call, concurrency: concurrency, seconds: seconds)
+            row(name, result, concurrency)
+            if concurrency == 1, name == "gateway unix socket, HTTP", let base = direct[1] {
+                print(String(format: "  added p50 latency at concurrency 1: %.0f µs", result.p50 - base.p50))
+            }
+        }
+    }
+    if let rss = peakRSS(pid: serve.processIdentifier) {
+        print(String(format: "gateway peak RSS (VmHWM): %.1f MB", rss))
+    }
+}
