@@ -18,9 +18,10 @@ public final class GatewayRunner: @unchecked Sendable {
 
     /// Builds the gateway from a configuration; nothing is bound until `start`.
     public init(config: GatewayConfig, models: ModelStore, environment: [String: String], logger: Logger,
-                threads: Int = System.coreCount) throws {
+                threads: Int? = nil) throws {
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let count = threads ?? environment["AWSGW_THREADS"].flatMap(Int.init) ?? System.coreCount
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, count))
         transport = AHCTransport(eventLoopGroup: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
                                  maxResponseBytes: config.limits.maxUpstreamResponseBytes)
         guard let credentials = config.credentialProvider(named: "default", environment: environment) else {

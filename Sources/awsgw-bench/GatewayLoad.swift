@@ -235,6 +235,7 @@ func gatewayBenchmarks(modelsDir: String, seconds: Double) throws {
     serve.environment = [
         "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:\(upstreamPort)", "HOME": dir, "PATH": "/usr/bin:/bin",
+        "AWSGW_THREADS": ProcessInfo.processInfo.environment["AWSGW_THREADS"] ?? "",
     ]
     let out = Pipe()
     serve.standardOutput = out
