@@ -44,7 +44,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
-        // Listeners, framing, TLS, the HTTP client to AWS, lifecycle.
+        // Listeners, framing, TLS, the HTTP client to AWS (pooled per event loop), lifecycle.
         .target(
             name: "GatewayServer",
             dependencies: [
@@ -53,7 +53,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -94,7 +93,6 @@ let package = Package(
             name: "GatewayServerTests",
             dependencies: [
                 "TestSupport", "GatewayServer", "GatewayCore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -177,9 +177,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             let bytes = Array(body.readableBytesView)
             let gateway = server.gateway
             let callContext = CallContext(listener: listener)
-            let promise = context.eventLoop.makePromise(of: GatewayAnswer.self)
-            promise.completeWithTask { await gateway.handle(bytes, context: callContext) }
-            promise.futureResult.whenSuccess { answer in
+            context.eventLoop.runOnLoop { await gateway.handle(bytes, context: callContext) }.whenSuccess { answer in
                 self.callPending = false
                 if let answerBody = answer.body {
                     self.respond(context: context, status: .ok, body: answerBody, contentType: "application/json", close: !keepAlive)
@@ -288,9 +286,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         let bytes = Array(line.readableBytesView)
         let gateway = server.gateway
         let callContext = CallContext(listener: listener)
-        let promise = context.eventLoop.makePromise(of: GatewayAnswer.self)
-        promise.completeWithTask { await gateway.handle(bytes, context: callContext) }
-        promise.futureResult.whenSuccess { answer in
+        context.eventLoop.runOnLoop { await gateway.handle(bytes, context: callContext) }.whenSuccess { answer in
             self.pending -= 1
             if let body = answer.body, context.channel.isActive {
                 var buffer = context.channel.allocator.buffer(capacity: body.count + 1)

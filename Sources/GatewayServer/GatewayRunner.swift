@@ -12,7 +12,7 @@ import ServiceLifecycle
 public final class GatewayRunner: @unchecked Sendable {
     public let gateway: Gateway
     public let server: GatewayServer
-    let transport: AHCTransport
+    let transport: UpstreamClient
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
 
@@ -22,8 +22,8 @@ public final class GatewayRunner: @unchecked Sendable {
         self.logger = logger
         let count = threads ?? environment["AWSGW_THREADS"].flatMap(Int.init) ?? System.coreCount
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, count))
-        transport = AHCTransport(eventLoopGroup: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
-                                 maxResponseBytes: config.limits.maxUpstreamResponseBytes)
+        transport = try UpstreamClient(group: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
+                                       maxResponseBytes: config.limits.maxUpstreamResponseBytes)
         guard let credentials = config.credentialProvider(named: "default", environment: environment) else {
             throw ListenerError(address: "config", reason: "no credential source named default")
         }
@@ -41,7 +41,7 @@ public final class GatewayRunner: @unchecked Sendable {
     /// period), connections closed, socket files removed, HTTP client shut down.
     public func stop() async {
         await server.shutdown()
-        try? await transport.shutdown()
+        await transport.shutdown()
         try? await group.shutdownGracefully()
     }
 

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A real HTTP server on 127.0.0.1 standing in for AWS: it records every request that
 /// arrives and answers as the test's script says.
@@ -26,25 +27,37 @@ final class FakeAWS: @unchecked Sendable {
 
     private let lock = NIOLock()
     private var recorded: [Request] = []
+    private var accepted = 0
     private var script: Script
     let group: EventLoopGroup
     private(set) var channel: Channel!
 
     var port: Int { channel.localAddress!.port! }
-    var url: String { "http://127.0.0.1:\(port)" }
 
-    init(group: EventLoopGroup, script: @escaping Script) async throws {
+    let tls: NIOSSLContext?
+    var url: String { (tls == nil ? "http" : "https") + "://localhost:\(port)" }
+
+    init(group: EventLoopGroup, tls: NIOSSLContext? = nil, script: @escaping Script) async throws {
         self.group = group
         self.script = script
+        self.tls = tls
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(FakeAWSHandler(server: self))
+                self.countConnection()
+                return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(FakeAWSHandler(server: self))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
     }
+
+    func countConnection() { lock.withLock { accepted += 1 } }
+    /// Connections AWS saw opened.
+    var connections: Int { lock.withLock { accepted } }
 
     var requests: [Request] { lock.withLock { recorded } }
 

@@ -10,6 +10,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import TestSupport
 
 #if canImport(Glibc)
@@ -31,7 +32,7 @@ final class TestGateway: @unchecked Sendable {
     let fake: FakeAWS
     let gateway: Gateway
     let server: GatewayServer
-    let transport: AHCTransport
+    let transport: UpstreamClient
     let group: MultiThreadedEventLoopGroup
     let sleeps = SleepRecorder()
     let dir: String
@@ -50,10 +51,11 @@ final class TestGateway: @unchecked Sendable {
     init(
         listen: [String]? = nil, configure: (inout GatewayConfig) -> Void = { _ in },
         credentials: (any CredentialProvider)? = nil, environment: [String: String] = [:],
+        upstreamTLS: NIOSSLContext? = nil, upstreamTrust: NIOSSLTrustRoots = .default,
         script: @escaping FakeAWS.Script = FakeAWS.okAssociate
     ) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        fake = try await FakeAWS(group: group, script: script)
+        fake = try await FakeAWS(group: group, tls: upstreamTLS, script: script)
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var config = GatewayConfig()
@@ -62,7 +64,7 @@ final class TestGateway: @unchecked Sendable {
         configure(&config)
         var env = ["AWS_ENDPOINT_URL": fake.url]
         for (key, value) in environment { env[key] = value }
-        transport = AHCTransport(eventLoopGroup: group, connectTimeoutSeconds: 1, maxResponseBytes: 1 << 20)
+        transport = try UpstreamClient(group: group, connectTimeoutSeconds: 1, maxResponseBytes: 1 << 20, trustRoots: upstreamTrust)
         let keys = credentials ?? StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"))
         var logger = Logger(label: "awsgw-test")
         logger.logLevel = .warning
@@ -75,7 +77,7 @@ final class TestGateway: @unchecked Sendable {
             try await server.start()
         } catch {
             await fake.stop()
-            try? await transport.shutdown()
+            await transport.shutdown()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -84,7 +86,7 @@ final class TestGateway: @unchecked Sendable {
     func stop() async {
         await server.shutdown()
         await fake.stop()
-        try? await transport.shutdown()
+        await transport.shutdown()
         try? await group.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: dir)
     }
