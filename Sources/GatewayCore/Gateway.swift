@@ -7,10 +7,19 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Who is calling and through which listener (identity and policy come with issue 4).
+/// Who is calling and through which listener.
 public struct CallContext: Sendable {
     public var listener: String
-    public init(listener: String) { self.listener = listener }
+    /// Unix peer credentials or the client certificate's CN, when the listener has them.
+    public var peer: PeerIdentity
+    /// A bearer token from the HTTP `Authorization` header (NDJSON callers use `$token`).
+    public var bearerToken: String?
+
+    public init(listener: String, peer: PeerIdentity = PeerIdentity(), bearerToken: String? = nil) {
+        self.listener = listener
+        self.peer = peer
+        self.bearerToken = bearerToken
+    }
 }
 
 /// What to send back for one request body: a JSON-RPC answer, or nothing when every
@@ -25,7 +34,9 @@ public struct GatewayAnswer: Sendable {
 public final class Gateway: Sendable {
     public let builder: RequestBuilder
     let transport: any HTTPTransport
-    let credentials: any CredentialProvider
+    /// Named credential sources; a team's calls are signed with its source.
+    let credentialSources: [String: any CredentialProvider]
+    public let policy: Policy
     let defaultRegion: String?
     let limits: GatewayLimits
     let upstream: UpstreamSettings
@@ -37,14 +48,16 @@ public final class Gateway: Sendable {
     let sleep: @Sendable (Double) async -> Void
 
     public init(
-        builder: RequestBuilder, transport: any HTTPTransport, credentials: any CredentialProvider, defaultRegion: String?,
+        builder: RequestBuilder, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider],
+        policy: Policy = .ownUserOnly(), defaultRegion: String?,
         limits: GatewayLimits = GatewayLimits(), upstream: UpstreamSettings = UpstreamSettings(),
         logger: Logger = Logger(label: "awsgw"), metrics: GatewayMetrics = GatewayMetrics(),
         sleep: @escaping @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
     ) {
         self.builder = builder
         self.transport = transport
-        self.credentials = credentials
+        self.credentialSources = credentialSources
+        self.policy = policy
         self.defaultRegion = defaultRegion
         self.limits = limits
         self.upstream = upstream
@@ -112,7 +125,7 @@ public final class Gateway: Sendable {
         }
         let outcome: Result<JSONObject, RPCError>
         do {
-            outcome = .success(try await execute(call))
+            outcome = .success(try await execute(call, context: context))
         } catch let error as RPCError {
             outcome = .failure(error)
         } catch let error as ClientError {
@@ -129,15 +142,23 @@ public final class Gateway: Sendable {
         return outcome
     }
 
-    private func execute(_ call: RPCCall) async throws -> JSONObject {
+    private func execute(_ call: RPCCall, context: CallContext) async throws -> JSONObject {
         let handle = try builder.operation(call.method)
         let options = try CallOptions(call.params)
+        // Policy before any work: who is calling, and may their team call this?
+        let (found, identity) = policy.team(for: context.peer, token: options.token ?? context.bearerToken)
+        guard let team = found else { throw denied(identity: identity, rule: "(no team's members match)") }
+        let decision = policy.decide(team, service: handle.service.name, operation: handle.operation.name)
+        guard decision.allowed else { throw denied(identity: identity, rule: decision.rule) }
         // The idempotency token is filled here, once, and reused by every attempt.
         let params = try builder.prepareParams(call.params, for: handle)
-        let region = options.region ?? defaultRegion ?? ""
+        let region = options.region ?? team.region ?? defaultRegion ?? ""
+        guard let source = credentialSources[team.credentials] else {
+            throw ClientError.credentials(CredentialsError(source: team.credentials, reason: "no such credential source"))
+        }
         let keys: Credentials
         do {
-            keys = try await credentials.credentials()
+            keys = try await source.credentials()
         } catch {
             throw ClientError.credentials(error)
         }
@@ -184,6 +205,11 @@ public final class Gateway: Sendable {
             logger.debug("retrying", metadata: ["method": "\(handle.canonicalName)", "attempt": "\(attempt)", "delay": "\(delay)"])
             await sleep(delay)
         }
+    }
+
+    private func denied(identity: String, rule: String) -> RPCError {
+        RPCError(code: RPCError.policyDenied, message: "denied by the gateway's policy",
+                 data: .object(JSONObject([("identity", .string(identity)), ("rule", .string(rule))])))
     }
 
     private func unreachable(attempts: Int, cause: String) -> RPCError {

@@ -54,8 +54,14 @@ public struct GatewayConfig: Sendable {
     public var allowPlaintextNonLoopback = false
     public var limits = GatewayLimits()
     public var upstream = UpstreamSettings()
+    /// Teams in file order; nil when the file has none (then only the gateway's own user
+    /// is admitted, allowed everything).
+    public var teams: [Team]?
 
     public init() {}
+
+    /// The policy the teams (or their absence) make.
+    public var policy: Policy { teams.map(Policy.init(teams:)) ?? .ownUserOnly() }
 
     /// Keys the file may hold. Anything else is an error: a typo must never silently
     /// weaken policy.
@@ -88,7 +94,7 @@ public struct GatewayConfig: Sendable {
         for key in top.keys.sorted() where !topLevelKeys.contains(key) {
             reader.fail(key, "unknown key" + suggestion(key, among: topLevelKeys))
         }
-        for key in ["teams", "cache", "logs"] where top[key] != nil {
+        for key in ["cache", "logs"] where top[key] != nil {
             // Not enforced yet: refuse rather than run without the policy the file asks for.
             reader.fail(key, "not supported by this version of awsgw yet")
         }
@@ -153,6 +159,14 @@ public struct GatewayConfig: Sendable {
                 if let v = reader.duration(map["request_timeout"], "upstream.request_timeout") { config.upstream.requestTimeoutSeconds = v }
                 if let v = reader.positiveInt(map["max_attempts"], "upstream.max_attempts") { config.upstream.retry.maxAttempts = v }
             } else { reader.fail("upstream", "expected a mapping") }
+        }
+        if let teams = top["teams"] {
+            if let map = teams as? [String: Any] {
+                // YAML mappings lose their order when loaded; the file's order decides
+                // which team a caller belongs to, so read it from the document itself.
+                let order = (try? Yams.compose(yaml: text))?.mapping?["teams"]?.mapping?.keys.compactMap(\.string) ?? map.keys.sorted()
+                config.teams = order.compactMap { name in reader.team(name, map[name], credentials: config.credentials) }
+            } else { reader.fail("teams", "expected a mapping of team names to teams") }
         }
         if !reader.problems.isEmpty { throw ConfigError(file: file, problems: reader.problems) }
         return config
@@ -256,6 +270,50 @@ struct ConfigReader {
             return n * factor
         }
         return nil
+    }
+
+    mutating func team(_ name: String, _ value: Any?, credentials: [String: CredentialSourceConfig]) -> Team? {
+        let path = "teams." + name
+        guard let map = value as? [String: Any] else {
+            fail(path, "expected a mapping with members, allow and the rest")
+            return nil
+        }
+        unknownKeys(map, allowed: ["members", "credentials", "region", "allow", "deny", "rate"], at: path)
+        if map["rate"] != nil { fail(path + ".rate", "rate limits are not supported by this version of awsgw yet") }
+        var members: [MemberPattern] = []
+        if let list = map["members"] as? [Any] {
+            for (i, item) in list.enumerated() {
+                guard let text = item as? String, let member = MemberPattern(text) else {
+                    fail("\(path).members[\(i)]", "expected any, uid:N, gid:N, cn:NAME or token-sha256:<64 hex digits>")
+                    continue
+                }
+                members.append(member)
+            }
+        } else if let single = map["members"] as? String, single == "any" {
+            members = [.any]
+        } else {
+            fail(path + ".members", "expected a list of members, or any")
+        }
+        let source = string(map["credentials"], path + ".credentials") ?? "default"
+        if credentials[source] == nil { fail(path + ".credentials", "no credential source named \(source)") }
+        func patterns(_ key: String) -> [OperationPattern] {
+            guard let raw = map[key] else { return [] }
+            guard let list = raw as? [Any] else {
+                fail("\(path).\(key)", "expected a list of service:Operation patterns")
+                return []
+            }
+            var result: [OperationPattern] = []
+            for (i, item) in list.enumerated() {
+                guard let text = item as? String, let pattern = OperationPattern(text) else {
+                    fail("\(path).\(key)[\(i)]", "expected service:Operation with * wildcards, e.g. networkmanager:Get*")
+                    continue
+                }
+                result.append(pattern)
+            }
+            return result
+        }
+        return Team(name: name, members: members, credentials: source, region: string(map["region"], path + ".region"),
+                    allow: patterns("allow"), deny: patterns("deny"))
     }
 
     mutating func credentialSource(_ value: Any?, at path: String) -> CredentialSourceConfig? {

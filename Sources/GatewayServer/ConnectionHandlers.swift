@@ -49,23 +49,28 @@ final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     let server: ServerContext
     let listener: String
+    let kind: ListenerKind
 
-    init(server: ServerContext, listener: String) {
+    init(server: ServerContext, listener: String, kind: ListenerKind) {
         self.server = server
         self.listener = listener
+        self.kind = kind
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         guard let first = buffer.readableBytesView.first else { return }
+        // Who is calling is known once the connection speaks: peer credentials on a Unix
+        // socket, the verified client certificate on TLS.
+        let peer = PeerIdentityReader.read(context.channel, kind: kind)
         do {
             let sync = context.pipeline.syncOperations
             if first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z") {
                 try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                try sync.addHandler(HTTPConnectionHandler(server: server, listener: listener))
+                try sync.addHandler(HTTPConnectionHandler(server: server, listener: listener, peer: peer))
             } else {
                 try sync.addHandler(ByteToMessageHandler(LineFramer(maxLength: server.limits.maxBodyBytes)))
-                try sync.addHandler(NDJSONConnectionHandler(server: server, listener: listener))
+                try sync.addHandler(NDJSONConnectionHandler(server: server, listener: listener, peer: peer))
             }
         } catch {
             context.close(promise: nil)
@@ -106,15 +111,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     let server: ServerContext
     let listener: String
+    let peer: PeerIdentity
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var rejected = false
     private var callPending = false
     private var headTimeout: Scheduled<Void>?
 
-    init(server: ServerContext, listener: String) {
+    init(server: ServerContext, listener: String, peer: PeerIdentity) {
         self.server = server
         self.listener = listener
+        self.peer = peer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -176,7 +183,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             callPending = true
             let bytes = Array(body.readableBytesView)
             let gateway = server.gateway
-            let callContext = CallContext(listener: listener)
+            var bearer: String?
+            if let authorization = head.headers.first(name: "authorization"), authorization.lowercased().hasPrefix("bearer ") {
+                bearer = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            }
+            let callContext = CallContext(listener: listener, peer: peer, bearerToken: bearer)
             context.eventLoop.runOnLoop { await gateway.handle(bytes, context: callContext) }.whenSuccess { answer in
                 self.callPending = false
                 if let answerBody = answer.body {
@@ -271,12 +282,14 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
 
     let server: ServerContext
     let listener: String
+    let peer: PeerIdentity
     private var pending = 0
     private var inputClosed = false
 
-    init(server: ServerContext, listener: String) {
+    init(server: ServerContext, listener: String, peer: PeerIdentity) {
         self.server = server
         self.listener = listener
+        self.peer = peer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -285,7 +298,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         pending += 1
         let bytes = Array(line.readableBytesView)
         let gateway = server.gateway
-        let callContext = CallContext(listener: listener)
+        let callContext = CallContext(listener: listener, peer: peer)
         context.eventLoop.runOnLoop { await gateway.handle(bytes, context: callContext) }.whenSuccess { answer in
             self.pending -= 1
             if let body = answer.body, context.channel.isActive {

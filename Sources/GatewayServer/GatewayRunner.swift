@@ -24,12 +24,13 @@ public final class GatewayRunner: @unchecked Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, count))
         transport = try UpstreamClient(group: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
                                        maxResponseBytes: config.limits.maxUpstreamResponseBytes)
-        guard let credentials = config.credentialProvider(named: "default", environment: environment) else {
-            throw ListenerError(address: "config", reason: "no credential source named default")
+        var sources: [String: any CredentialProvider] = [:]
+        for name in config.credentials.keys {
+            sources[name] = config.credentialProvider(named: name, environment: environment)
         }
         let region = config.region ?? resolveRegion(environment: environment)
-        gateway = Gateway(builder: RequestBuilder(models: models, environment: environment), transport: transport, credentials: credentials,
-                          defaultRegion: region, limits: config.limits, upstream: config.upstream, logger: logger)
+        gateway = Gateway(builder: RequestBuilder(models: models, environment: environment), transport: transport, credentialSources: sources,
+                          policy: config.policy, defaultRegion: region, limits: config.limits, upstream: config.upstream, logger: logger)
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
     }
 

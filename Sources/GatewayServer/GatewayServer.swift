@@ -105,7 +105,7 @@ public final class GatewayServer: @unchecked Sendable {
             // Create the socket file with no access for others, then set the configured mode.
             let previous = umask(0o177)
             defer { umask(previous) }
-            let channel = try await bootstrap(tls: nil, listener: address.description, tcp: false)
+            let channel = try await bootstrap(tls: nil, listener: address.description, kind: .unix)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
             guard chmod(path, mode_t(config.socketMode)) == 0 else {
                 try? await channel.close()
@@ -117,16 +117,16 @@ public final class GatewayServer: @unchecked Sendable {
                 throw ListenerError(address: address.description,
                                     reason: "plaintext on a non-loopback address is refused; use tls: or set allow_plaintext_non_loopback: true")
             }
-            let channel = try await bootstrap(tls: nil, listener: address.description, tcp: true).bind(host: host, port: port).get()
+            let channel = try await bootstrap(tls: nil, listener: address.description, kind: .tcp).bind(host: host, port: port).get()
             return BoundListener(address: .tcp(host: host, port: channel.localAddress?.port ?? port), channel: channel)
         case .tls(let host, let port):
             let context = try TLSSetup.serverContext(config.tls)
-            let channel = try await bootstrap(tls: context, listener: address.description, tcp: true).bind(host: host, port: port).get()
+            let channel = try await bootstrap(tls: context, listener: address.description, kind: .tls).bind(host: host, port: port).get()
             return BoundListener(address: .tls(host: host, port: channel.localAddress?.port ?? port), channel: channel)
         }
     }
 
-    private func bootstrap(tls: NIOSSLContext?, listener: String, tcp: Bool) -> ServerBootstrap {
+    private func bootstrap(tls: NIOSSLContext?, listener: String, kind: ListenerKind) -> ServerBootstrap {
         let server = self.server
         let limits = config.limits
         var bootstrap = ServerBootstrap(group: group)
@@ -140,10 +140,10 @@ public final class GatewayServer: @unchecked Sendable {
                     try sync.addHandler(ConnectionLimitHandler(server: server))
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
-                    try sync.addHandler(FramingDetector(server: server, listener: listener))
+                    try sync.addHandler(FramingDetector(server: server, listener: listener, kind: kind))
                 }
             }
-        if tcp { bootstrap = bootstrap.childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1) }
+        if kind != .unix { bootstrap = bootstrap.childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1) }
         return bootstrap
     }
 

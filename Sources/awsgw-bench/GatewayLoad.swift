@@ -220,6 +220,7 @@ func gatewayBenchmarks(modelsDir: String, seconds: Double) throws {
     region: us-east-1
     credentials: { default: { source: env } }
     limits: { max_connections: 4096 }
+    teams: { bench: { members: any, allow: ["networkmanager:*"] } }
     """
     try config.write(toFile: dir + "/bench.yaml", atomically: true, encoding: .utf8)
     let certs = Process()

@@ -52,13 +52,16 @@ struct GatewayConfigTests {
             credentials:
               default: { source: static, access_key_id: A, secret_access_key: SHOULD-NOT-BE-HERE, secret_access_key_env: X }
             limits: { max_body: lots, header_timeout: 10 }
-            teams: {}
+            cache: {}
+            teams:
+              ops: { members: [ "uid:x", "token-sha256:abc" ], credentials: nope, allow: [ "networkmanager" ], rate: { "*": "1/s" } }
             """, file: "bad.yaml")
             Issue.record("expected problems")
         } catch {
             let paths = error.problems.map(\.path)
             for expected in ["listne", "listen[0]", "listen[1]", "socket_mode", "tls.certificate", "credentials.default.secret_access_key",
-                             "limits.max_body", "limits.header_timeout", "teams"] {
+                             "limits.max_body", "limits.header_timeout", "cache", "teams.ops.members[0]", "teams.ops.members[1]",
+                             "teams.ops.credentials", "teams.ops.allow[0]", "teams.ops.rate"] {
                 #expect(paths.contains(expected), "\(expected) in \(paths)")
             }
             #expect(error.description.contains("bad.yaml"))
@@ -94,5 +97,81 @@ struct ExampleConfigTests {
         #expect(config.limits.maxBodyBytes == 1 << 20)
         #expect(config.limits.shutdownGraceSeconds == 10)
         #expect(config.credentials.count == 3)
+    }
+}
+
+@Suite("Teams and policy")
+struct PolicyTests {
+    static let file = """
+    credentials:
+      default: { source: chain }
+      netops: { source: profile, profile: netops }
+    teams:
+      zeta:
+        members: [ "uid:1001", "gid:2000" ]
+        credentials: netops
+        region: eu-west-1
+        allow: [ "networkmanager:*", "lambda-core:Get*" ]
+        deny: [ "networkmanager:Delete*" ]
+      alpha:
+        members: [ "cn:netops-app", "token-sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" ]
+        allow: [ "*:Describe*", "s3:*Object" ]
+      everyone:
+        members: any
+        allow: [ "sts:GetCallerIdentity" ]
+    """
+
+    @Test("teams keep the file's order, with their credentials, region and rules")
+    func parse() throws {
+        let config = try GatewayConfig.parse(Self.file)
+        let teams = try #require(config.teams)
+        #expect(teams.map(\.name) == ["zeta", "alpha", "everyone"])
+        #expect(teams[0].credentials == "netops" && teams[0].region == "eu-west-1")
+        #expect(teams[1].credentials == "default")
+        #expect(teams[2].members == [.any])
+    }
+
+    @Test("the first team whose members match is the caller's; tokens match by their hash")
+    func membership() throws {
+        let policy = try GatewayConfig.parse(Self.file).policy
+        #expect(policy.team(for: PeerIdentity(uid: 1001, gid: 5), token: nil).0?.name == "zeta")
+        #expect(policy.team(for: PeerIdentity(uid: 7, gid: 2000), token: nil).0?.name == "zeta")
+        #expect(policy.team(for: PeerIdentity(commonName: "netops-app"), token: nil).0?.name == "alpha")
+        let (byToken, identity) = policy.team(for: PeerIdentity(), token: "test")
+        #expect(byToken?.name == "alpha")
+        #expect(identity.hasPrefix("token-sha256:9f86d0") && !identity.contains("test"))
+        #expect(policy.team(for: PeerIdentity(), token: "wrong").0?.name == "everyone")
+        #expect(policy.team(for: PeerIdentity(uid: 7), token: nil).1 == "uid:7")
+    }
+
+    @Test("deny wins; nothing is allowed unless a rule allows it; the deciding rule is named as written")
+    func decisions() throws {
+        let policy = try GatewayConfig.parse(Self.file).policy
+        let zeta = policy.teams[0], alpha = policy.teams[1]
+        #expect(policy.decide(zeta, service: "networkmanager", operation: "AssociateConnectPeer") == (true, "networkmanager:*"))
+        #expect(policy.decide(zeta, service: "networkmanager", operation: "DeleteConnection") == (false, "networkmanager:Delete*"))
+        #expect(policy.decide(zeta, service: "lambda-core", operation: "GetNetworkConnector") == (true, "lambda-core:Get*"))
+        #expect(policy.decide(zeta, service: "lambda-core", operation: "DeleteNetworkConnector").allowed == false)
+        #expect(policy.decide(alpha, service: "ec2", operation: "DescribeInstances") == (true, "*:Describe*"))
+        #expect(policy.decide(alpha, service: "s3", operation: "GetObject").allowed)
+        #expect(!policy.decide(alpha, service: "s3", operation: "GetObjectAcl").allowed)
+    }
+
+    @Test("no teams: only the gateway's own user, allowed everything")
+    func ownUser() {
+        let policy = Policy.ownUserOnly(uid: 1234)
+        #expect(policy.team(for: PeerIdentity(uid: 1234), token: nil).0 != nil)
+        #expect(policy.team(for: PeerIdentity(uid: 99), token: nil).0 == nil)
+        #expect(policy.team(for: PeerIdentity(), token: "x").0 == nil)
+    }
+
+    @Test("glob patterns", arguments: [
+        ("*:*", "a", "B", true), ("net*:Get*", "networkmanager", "GetLinks", true), ("net*:Get*", "networkmanager", "ListLinks", false),
+        ("*manager:*Peer", "networkmanager", "AssociateConnectPeer", true), ("s3:*Object*", "s3", "GetObjectAcl", true),
+        ("s3:Get*Acl", "s3", "GetObjectAcl", true), ("s3:Get*Acl", "s3", "GetAcl", true), ("s3:Get*Acl", "s3", "GetAc", false),
+        ("sts:GetCallerIdentity", "sts", "GetCallerIdentity", true), ("sts:GetCallerIdentity", "sts", "GetCallerIdentityX", false),
+    ])
+    func globs(_ c: (String, String, String, Bool)) throws {
+        #expect(try #require(OperationPattern(c.0)).matches(service: c.1, operation: c.2) == c.3)
     }
 }

@@ -67,12 +67,17 @@ struct ServeProcessTests {
         let viaSocket = try await runProcess(["call", "networkmanager.AssociateConnectPeer", params, "--connect", "unix:" + socketPath], environment: environment)
         #expect(viaSocket.0 == 0, "\(viaSocket.2)")
         #expect(try JSON.parse(viaSocket.1.trimmingCharacters(in: .whitespacesAndNewlines))["ConnectPeerAssociation"]?["State"] == "PENDING")
+        // With no teams configured only the gateway's own user is admitted: a TCP caller has
+        // no peer credentials, so it is denied.
         let viaTCP = try await runProcess(["call", "networkmanager.AssociateConnectPeer", params, "--connect", tcpAddress], environment: environment)
-        #expect(viaTCP.0 == 0)
+        #expect(viaTCP.0 == 1)
+        let denial = try JSON.parse(viaTCP.2.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(denial["code"] == -32001)
+        #expect(denial["data"]?["identity"] == "anonymous")
         let failing = try await runProcess(["call", "networkmanager.AssociateConnectPeer", "{}", "--connect", "unix:" + socketPath], environment: environment)
         #expect(failing.0 == 1)
         #expect(try JSON.parse(failing.2.trimmingCharacters(in: .whitespacesAndNewlines))["code"] == -32602)
-        #expect(fake.requests.count == 2)
+        #expect(fake.requests.count == 1)
 
         kill(serve.processIdentifier, SIGTERM)
         let status = try await onThread { () -> Int32 in

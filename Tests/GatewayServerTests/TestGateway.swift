@@ -52,6 +52,8 @@ final class TestGateway: @unchecked Sendable {
         listen: [String]? = nil, configure: (inout GatewayConfig) -> Void = { _ in },
         credentials: (any CredentialProvider)? = nil, environment: [String: String] = [:],
         upstreamTLS: NIOSSLContext? = nil, upstreamTrust: NIOSSLTrustRoots = .default,
+        policy: Policy = Policy(teams: [Team(name: "everyone", members: [.any], allow: [OperationPattern("*:*")!])]),
+        extraSources: [String: any CredentialProvider] = [:],
         script: @escaping FakeAWS.Script = FakeAWS.okAssociate
     ) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -69,8 +71,10 @@ final class TestGateway: @unchecked Sendable {
         var logger = Logger(label: "awsgw-test")
         logger.logLevel = .warning
         let sleeps = self.sleeps
-        gateway = Gateway(builder: RequestBuilder(models: sharedModels, environment: env), transport: transport, credentials: keys,
-                          defaultRegion: "us-east-1", limits: config.limits, upstream: config.upstream, logger: logger,
+        var sources: [String: any CredentialProvider] = ["default": keys]
+        for (name, source) in extraSources { sources[name] = source }
+        gateway = Gateway(builder: RequestBuilder(models: sharedModels, environment: env), transport: transport, credentialSources: sources,
+                          policy: policy, defaultRegion: "us-east-1", limits: config.limits, upstream: config.upstream, logger: logger,
                           sleep: { seconds in sleeps.record(seconds) })
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
         do {

@@ -1,0 +1,165 @@
+import AWSClient
+import AWSJSON
+import Crypto
+import Foundation
+
+/// What is known of a caller's connection: Unix peer credentials, or the subject CN of a
+/// verified client certificate.
+public struct PeerIdentity: Sendable, Equatable {
+    public var uid: UInt32?
+    public var gid: UInt32?
+    public var commonName: String?
+
+    public init(uid: UInt32? = nil, gid: UInt32? = nil, commonName: String? = nil) {
+        self.uid = uid
+        self.gid = gid
+        self.commonName = commonName
+    }
+}
+
+/// Who may be a member of a team (`members:` in the config).
+public enum MemberPattern: Sendable, Equatable {
+    case any
+    case uid(UInt32)
+    case gid(UInt32)
+    case commonName(String)
+    /// The SHA-256 of a bearer token (the token itself is never configured or shown).
+    case tokenSHA256([UInt8])
+
+    public init?(_ text: String) {
+        if text == "any" {
+            self = .any
+        } else if text.hasPrefix("uid:"), let uid = UInt32(text.dropFirst(4)) {
+            self = .uid(uid)
+        } else if text.hasPrefix("gid:"), let gid = UInt32(text.dropFirst(4)) {
+            self = .gid(gid)
+        } else if text.hasPrefix("cn:"), text.count > 3 {
+            self = .commonName(String(text.dropFirst(3)))
+        } else if text.hasPrefix("token-sha256:"), let digest = MemberPattern.hexBytes(String(text.dropFirst(13))), digest.count == 32 {
+            self = .tokenSHA256(digest)
+        } else {
+            return nil
+        }
+    }
+
+    static func hexBytes(_ hex: String) -> [UInt8]? {
+        let chars = Array(hex.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let value = UInt8(String(decoding: chars[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(value)
+            i += 2
+        }
+        return bytes
+    }
+}
+
+/// A `service:Operation` pattern with `*` wildcards, compiled once.
+public struct OperationPattern: Sendable, Equatable {
+    /// As written in the config, for error messages.
+    public let text: String
+    let service: [Substring]
+    let operation: [Substring]
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        self.text = text
+        service = parts[0].split(separator: "*", omittingEmptySubsequences: false)
+        operation = parts[1].split(separator: "*", omittingEmptySubsequences: false)
+    }
+
+    public func matches(service name: String, operation op: String) -> Bool {
+        OperationPattern.glob(service, name) && OperationPattern.glob(operation, op)
+    }
+
+    /// `pieces` are the text between `*`s: the first must start the name, the last end it,
+    /// the others appear in order.
+    static func glob(_ pieces: [Substring], _ name: String) -> Bool {
+        if pieces.count == 1 { return pieces[0] == name }
+        var rest = Substring(name)
+        guard rest.hasPrefix(pieces[0]) else { return false }
+        rest = rest.dropFirst(pieces[0].count)
+        for piece in pieces.dropFirst().dropLast() where !piece.isEmpty {
+            guard let range = rest.range(of: piece) else { return false }
+            rest = rest[range.upperBound...]
+        }
+        return rest.hasSuffix(pieces.last!)
+    }
+}
+
+/// One team: who is in it, which credentials and region its calls use, what it may call.
+public struct Team: Sendable, Equatable {
+    public var name: String
+    public var members: [MemberPattern]
+    public var credentials: String
+    public var region: String?
+    public var allow: [OperationPattern]
+    public var deny: [OperationPattern]
+
+    public init(name: String, members: [MemberPattern], credentials: String = "default", region: String? = nil,
+                allow: [OperationPattern], deny: [OperationPattern] = []) {
+        self.name = name
+        self.members = members
+        self.credentials = credentials
+        self.region = region
+        self.allow = allow
+        self.deny = deny
+    }
+}
+
+/// Teams in the order the file lists them; the first whose members match a caller is its team.
+public struct Policy: Sendable {
+    public let teams: [Team]
+
+    public init(teams: [Team]) { self.teams = teams }
+
+    /// With no teams configured: only the user the gateway runs as, allowed everything.
+    public static func ownUserOnly(uid: UInt32 = getuid()) -> Policy {
+        Policy(teams: [Team(name: "default", members: [.uid(uid)], allow: [OperationPattern("*:*")!])])
+    }
+
+    /// The caller's team, or nil; also how to name the caller in errors (never a token).
+    public func team(for peer: PeerIdentity, token: String?) -> (Team?, String) {
+        let tokenDigest = token.map { Array(SHA256.hash(data: Array($0.utf8))) }
+        for team in teams {
+            for member in team.members {
+                switch member {
+                case .any: return (team, describe(peer, tokenDigest))
+                case .uid(let uid) where peer.uid == uid: return (team, "uid:\(uid)")
+                case .gid(let gid) where peer.gid == gid: return (team, "gid:\(gid)")
+                case .commonName(let cn) where peer.commonName == cn: return (team, "cn:\(cn)")
+                case .tokenSHA256(let digest):
+                    if let tokenDigest, Policy.constantTimeEqual(tokenDigest, digest) { return (team, describe(peer, tokenDigest)) }
+                default: continue
+                }
+            }
+        }
+        return (nil, describe(peer, tokenDigest))
+    }
+
+    /// Deny wins; nothing is allowed unless an allow rule matches. Returns the rule that decided.
+    public func decide(_ team: Team, service: String, operation: String) -> (allowed: Bool, rule: String) {
+        if let rule = team.deny.first(where: { $0.matches(service: service, operation: operation) }) { return (false, rule.text) }
+        if let rule = team.allow.first(where: { $0.matches(service: service, operation: operation) }) { return (true, rule.text) }
+        return (false, "(no allow rule matches)")
+    }
+
+    /// A caller as errors name it: the token only by a short prefix of its hash.
+    func describe(_ peer: PeerIdentity, _ tokenDigest: [UInt8]?) -> String {
+        if let cn = peer.commonName { return "cn:\(cn)" }
+        if let uid = peer.uid { return "uid:\(uid)" }
+        if let tokenDigest { return "token-sha256:" + tokenDigest.prefix(6).map { String(format: "%02x", $0) }.joined() + "…" }
+        return "anonymous"
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<a.count { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}

@@ -1,0 +1,116 @@
+import AWSCredentials
+import AWSJSON
+import AWSSigning
+import Foundation
+import GatewayCore
+import GatewayServer
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Identities and team policy through real sockets", .serialized)
+struct PolicyEndToEndTests {
+    @Test("Unix peer credentials: the caller's real uid and gid decide its team")
+    func unixPeerCredentials() async throws {
+        let me = getuid(), myGroup = getgid()
+        let admitted = try await TestGateway(policy: Policy(teams: [Team(name: "me", members: [.uid(me)], allow: [OperationPattern("networkmanager:*")!])]))
+        let ok = try await httpExchange(admitted.address("unix"), body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams))
+        #expect(ok.json?["result"] != nil)
+        // The same caller over TCP has no peer credentials: denied.
+        let overTCP = try await httpExchange(admitted.address("tcp"), body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams))
+        #expect(overTCP.json?["error"]?["code"] == -32001)
+        #expect(overTCP.json?["error"]?["data"]?["identity"] == "anonymous")
+        await admitted.stop()
+
+        let byGroup = try await TestGateway(policy: Policy(teams: [Team(name: "grp", members: [.gid(myGroup)], allow: [OperationPattern("*:*")!])]))
+        #expect(try await httpExchange(byGroup.address("unix"), body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams)).json?["result"] != nil)
+        await byGroup.stop()
+
+        let other = try await TestGateway(policy: Policy(teams: [Team(name: "other", members: [.uid(me &+ 4242)], allow: [OperationPattern("*:*")!])]))
+        let denied = try await httpExchange(other.address("unix"), body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams))
+        let error = try #require(denied.json?["error"])
+        #expect(error["code"] == -32001)
+        #expect(error["data"]?["identity"] == .string("uid:\(me)"))
+        #expect(error["data"]?["rule"] == "(no team's members match)")
+        #expect(other.fake.requests.isEmpty)
+        await other.stop()
+    }
+
+    @Test("allow and deny: deny wins, the deciding rule is named, nothing reaches AWS")
+    func allowDeny() async throws {
+        let team = Team(name: "ops", members: [.any], allow: [OperationPattern("networkmanager:*")!],
+                        deny: [OperationPattern("networkmanager:Disassociate*")!])
+        let gw = try await TestGateway(policy: Policy(teams: [team]))
+        let unix = gw.address("unix")
+        #expect(try await httpExchange(unix, body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams)).json?["result"] != nil)
+        let denied = try await httpExchange(unix, body: rpc(2, "networkmanager.disassociate_connect_peer", ["GlobalNetworkId": "g", "ConnectPeerId": "c"]))
+        #expect(denied.json?["error"]?["code"] == -32001)
+        #expect(denied.json?["error"]?["data"]?["rule"] == "networkmanager:Disassociate*")
+        let notAllowed = try await httpExchange(unix, body: rpc(3, "LambdaCore.GetNetworkConnector", ["Identifier": "nc-1"]))
+        #expect(notAllowed.json?["error"]?["data"]?["rule"] == "(no allow rule matches)")
+        #expect(gw.fake.requests.count == 1)
+        await gw.stop()
+    }
+
+    @Test("bearer tokens: from the Authorization header or $token, matched by SHA-256, never echoed")
+    func bearerTokens() async throws {
+        let digest = MemberPattern("token-sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")!
+        let gw = try await TestGateway(policy: Policy(teams: [Team(name: "ci", members: [digest], allow: [OperationPattern("*:*")!])]))
+        let tcp = gw.address("tcp")
+        let viaHeader = try await httpExchange(tcp, body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams), headers: [("Authorization", "Bearer test")])
+        #expect(viaHeader.json?["result"] != nil)
+        var withToken = associateParams
+        if case .object(var o) = withToken { o["$token"] = "test"; withToken = .object(o) }
+        let viaParam = try await ndjsonExchange(tcp, lines: [rpc(1, "networkmanager.AssociateConnectPeer", withToken)], expect: 1)
+        #expect(viaParam.first?["result"] != nil)
+        // $token is the gateway's: it never reaches AWS.
+        #expect(gw.fake.requests.count == 2 && gw.fake.requests.allSatisfy { !$0.bodyText.contains("$token") })
+        let wrong = try await httpExchange(tcp, body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams), headers: [("Authorization", "Bearer SECRET-WRONG-TOKEN")])
+        #expect(wrong.json?["error"]?["code"] == -32001)
+        #expect(!wrong.body.contains("SECRET-WRONG-TOKEN"))
+        #expect(wrong.json?["error"]?["data"]?["identity"]?.stringValue?.hasPrefix("token-sha256:") == true)
+        await gw.stop()
+    }
+
+    @Test("each team's calls are signed with its own credentials and region")
+    func perTeamCredentials() async throws {
+        let netopsKeys = StaticCredentialProvider(Credentials(accessKeyId: "AKIDNETOPS", secretAccessKey: "netops-secret"))
+        let policy = Policy(teams: [
+            Team(name: "netops", members: [.uid(getuid())], credentials: "netops", region: "eu-west-1", allow: [OperationPattern("*:*")!]),
+            Team(name: "rest", members: [.any], allow: [OperationPattern("*:*")!]),
+        ])
+        let gw = try await TestGateway(policy: policy, extraSources: ["netops": netopsKeys])
+        _ = try await httpExchange(gw.address("unix"), body: rpc(1, "lambda-core.GetNetworkConnector", ["Identifier": "nc-1"]))
+        _ = try await httpExchange(gw.address("tcp"), body: rpc(2, "lambda-core.GetNetworkConnector", ["Identifier": "nc-1"]))
+        let authorizations = gw.fake.requests.compactMap { $0.header("Authorization") }
+        #expect(authorizations.count == 2)
+        #expect(authorizations[0].contains("Credential=AKIDNETOPS/") && authorizations[0].contains("/eu-west-1/lambda/"))
+        #expect(authorizations[1].contains("Credential=AKIDEXAMPLE/") && authorizations[1].contains("/us-east-1/lambda/"))
+        await gw.stop()
+    }
+
+    @Test("mTLS: the client certificate's CN is the identity")
+    func certificateIdentity() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-cn-\(UUID().uuidString.prefix(8))").path
+        let server = try DevCertificate.generate(dir: dir, hosts: ["localhost", "127.0.0.1"])
+        let clientCA = try TestCA(commonName: "clients CA")
+        try clientCA.write(to: dir + "/clients-ca.pem")
+        let netops = try clientCA.issueClient(commonName: "netops-app", dir: dir)
+        let intruder = try clientCA.issueClient(commonName: "other-app", dir: dir)
+        let gw = try await TestGateway(
+            listen: ["tls:127.0.0.1:0"],
+            configure: { $0.tls = TLSConfig(cert: server.certificate, key: server.key, clientCA: dir + "/clients-ca.pem") },
+            policy: Policy(teams: [Team(name: "netops", members: [.commonName("netops-app")], allow: [OperationPattern("*:*")!])]))
+        guard case .tls(_, let port) = gw.address("tls") else { Issue.record("no tls listener"); return }
+        let body = rpc(1, "networkmanager.AssociateConnectPeer", associateParams)
+        let ok = try await tlsExchange(port: port, ca: server.certificate, client: netops, body: body, group: gw.group)
+        #expect(ok.json?["result"] != nil)
+        let denied = try await tlsExchange(port: port, ca: server.certificate, client: intruder, body: body, group: gw.group)
+        #expect(denied.json?["error"]?["code"] == -32001)
+        #expect(denied.json?["error"]?["data"]?["identity"] == "cn:other-app")
+        await gw.stop()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
