@@ -37,6 +37,7 @@ public final class Gateway: Sendable {
     /// Named credential sources; a team's calls are signed with its source.
     let credentialSources: [String: any CredentialProvider]
     public let policy: Policy
+    public let rateLimiter: RateLimiter
     let defaultRegion: String?
     let limits: GatewayLimits
     let upstream: UpstreamSettings
@@ -49,7 +50,7 @@ public final class Gateway: Sendable {
 
     public init(
         builder: RequestBuilder, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider],
-        policy: Policy = .ownUserOnly(), defaultRegion: String?,
+        policy: Policy = .ownUserOnly(), rateLimiter: RateLimiter = RateLimiter(limits: [:]), defaultRegion: String?,
         limits: GatewayLimits = GatewayLimits(), upstream: UpstreamSettings = UpstreamSettings(),
         logger: Logger = Logger(label: "awsgw"), metrics: GatewayMetrics = GatewayMetrics(),
         sleep: @escaping @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
@@ -58,6 +59,7 @@ public final class Gateway: Sendable {
         self.transport = transport
         self.credentialSources = credentialSources
         self.policy = policy
+        self.rateLimiter = rateLimiter
         self.defaultRegion = defaultRegion
         self.limits = limits
         self.upstream = upstream
@@ -150,6 +152,11 @@ public final class Gateway: Sendable {
         guard let team = found else { throw denied(identity: identity, rule: "(no team's members match)") }
         let decision = policy.decide(team, service: handle.service.name, operation: handle.operation.name)
         guard decision.allowed else { throw denied(identity: identity, rule: decision.rule) }
+        let service = handle.service.name, operation = handle.operation.name
+        if let waitMs = rateLimiter.admit(team: team.name, service: service, operation: operation) {
+            throw RPCError(code: RPCError.rateLimited, message: "over the rate limit; retry later",
+                           data: .object(JSONObject([("retryAfterMs", .int(Int64(waitMs)))])))
+        }
         // The idempotency token is filled here, once, and reused by every attempt.
         let params = try builder.prepareParams(call.params, for: handle)
         let region = options.region ?? team.region ?? defaultRegion ?? ""
@@ -185,9 +192,11 @@ public final class Gateway: Sendable {
                 switch builder.parseResponse(response, for: handle) {
                 case .success(let result):
                     quota.release(lastRetryCost: lastRetryCost)
+                    rateLimiter.succeeded(team: team.name, service: service, operation: operation)
                     return result
                 case .failure(let awsError):
                     failure = RetryClassifier.classify(awsError)
+                    if failure == .throttling { rateLimiter.throttled(team: team.name, service: service, operation: operation) }
                     retryAfterMs = response.header("x-amz-retry-after").flatMap { Int($0) }
                     finalError = awsError.rpcError(retryable: failure != .permanent)
                 }

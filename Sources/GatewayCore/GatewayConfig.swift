@@ -57,6 +57,8 @@ public struct GatewayConfig: Sendable {
     /// Teams in file order; nil when the file has none (then only the gateway's own user
     /// is admitted, allowed everything).
     public var teams: [Team]?
+    /// Each team's rate limits (`rate:`), by team name.
+    public var rateLimits: [String: RateLimiter.TeamLimits] = [:]
 
     public init() {}
 
@@ -166,6 +168,9 @@ public struct GatewayConfig: Sendable {
                 // which team a caller belongs to, so read it from the document itself.
                 let order = (try? Yams.compose(yaml: text))?.mapping?["teams"]?.mapping?.keys.compactMap(\.string) ?? map.keys.sorted()
                 config.teams = order.compactMap { name in reader.team(name, map[name], credentials: config.credentials) }
+                for name in order {
+                    if let limits = reader.rateLimits(name, (map[name] as? [String: Any])?["rate"]) { config.rateLimits[name] = limits }
+                }
             } else { reader.fail("teams", "expected a mapping of team names to teams") }
         }
         if !reader.problems.isEmpty { throw ConfigError(file: file, problems: reader.problems) }
@@ -279,7 +284,6 @@ struct ConfigReader {
             return nil
         }
         unknownKeys(map, allowed: ["members", "credentials", "region", "allow", "deny", "rate"], at: path)
-        if map["rate"] != nil { fail(path + ".rate", "rate limits are not supported by this version of awsgw yet") }
         var members: [MemberPattern] = []
         if let list = map["members"] as? [Any] {
             for (i, item) in list.enumerated() {
@@ -314,6 +318,31 @@ struct ConfigReader {
         }
         return Team(name: name, members: members, credentials: source, region: string(map["region"], path + ".region"),
                     allow: patterns("allow"), deny: patterns("deny"))
+    }
+
+    /// `rate: { "*": "20/s burst 40", "networkmanager:CreateConnection": "1/s" }`.
+    mutating func rateLimits(_ team: String, _ value: Any?) -> RateLimiter.TeamLimits? {
+        guard let value else { return nil }
+        let path = "teams.\(team).rate"
+        guard let map = value as? [String: Any] else {
+            fail(path, "expected a mapping of \"*\" or service:Operation patterns to rates")
+            return nil
+        }
+        var limits = RateLimiter.TeamLimits(team: nil, operations: [])
+        for key in map.keys.sorted() {
+            guard let text = map[key] as? String, let rate = Rate(text) else {
+                fail("\(path).\(key)", "expected a rate such as 20/s, 600/m or 5/s burst 10")
+                continue
+            }
+            if key == "*" {
+                limits.team = rate
+            } else if let pattern = OperationPattern(key) {
+                limits.operations.append((pattern, rate))
+            } else {
+                fail("\(path).\(key)", "expected \"*\" or a service:Operation pattern")
+            }
+        }
+        return limits
     }
 
     mutating func credentialSource(_ value: Any?, at path: String) -> CredentialSourceConfig? {

@@ -54,14 +54,14 @@ struct GatewayConfigTests {
             limits: { max_body: lots, header_timeout: 10 }
             cache: {}
             teams:
-              ops: { members: [ "uid:x", "token-sha256:abc" ], credentials: nope, allow: [ "networkmanager" ], rate: { "*": "1/s" } }
+              ops: { members: [ "uid:x", "token-sha256:abc" ], credentials: nope, allow: [ "networkmanager" ], rate: { "*": "1/d", "bad": "1/s" } }
             """, file: "bad.yaml")
             Issue.record("expected problems")
         } catch {
             let paths = error.problems.map(\.path)
             for expected in ["listne", "listen[0]", "listen[1]", "socket_mode", "tls.certificate", "credentials.default.secret_access_key",
                              "limits.max_body", "limits.header_timeout", "cache", "teams.ops.members[0]", "teams.ops.members[1]",
-                             "teams.ops.credentials", "teams.ops.allow[0]", "teams.ops.rate"] {
+                             "teams.ops.credentials", "teams.ops.allow[0]", "teams.ops.rate.*", "teams.ops.rate.bad"] {
                 #expect(paths.contains(expected), "\(expected) in \(paths)")
             }
             #expect(error.description.contains("bad.yaml"))

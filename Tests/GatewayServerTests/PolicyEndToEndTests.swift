@@ -113,4 +113,29 @@ struct PolicyEndToEndTests {
         await gw.stop()
         try? FileManager.default.removeItem(atPath: dir)
     }
+
+    @Test("over the rate limit: -32002 with retryAfterMs, and nothing reaches AWS")
+    func rateLimited() async throws {
+        let limiter = RateLimiter(limits: ["everyone": .init(team: Rate("1/m burst 2")!, operations: [])])
+        let gw = try await TestGateway(rateLimiter: limiter)
+        let answers = try await ndjsonExchange(gw.address("tcp"), lines: (1...3).map { rpc(.int(Int64($0)), "networkmanager.AssociateConnectPeer", associateParams) }, expect: 3)
+        let limited = answers.filter { $0["error"]?["code"] == -32002 }
+        #expect(limited.count == 1)
+        let wait = limited.first?["error"]?["data"]?["retryAfterMs"]?.intValue ?? 0
+        #expect(wait > 50_000 && wait <= 60_000)
+        #expect(gw.fake.requests.count == 2)
+        await gw.stop()
+    }
+
+    @Test("a throttling answer from AWS holds back that team's next calls of the operation")
+    func adaptiveSlowdown() async throws {
+        let gw = try await TestGateway(script: { _, _ in .respond(status: 400, headers: [("x-amzn-ErrorType", "ThrottlingException")], body: "{}") })
+        let first = try await httpExchange(gw.address("unix"), body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams))
+        #expect(first.json?["error"]?["code"] == -32010)
+        let held = try await httpExchange(gw.address("unix"), body: rpc(2, "networkmanager.AssociateConnectPeer", associateParams))
+        #expect(held.json?["error"]?["code"] == -32002)
+        let attemptsSoFar = gw.fake.requests.count
+        #expect(attemptsSoFar == 3)
+        await gw.stop()
+    }
 }

@@ -53,7 +53,7 @@ final class TestGateway: @unchecked Sendable {
         credentials: (any CredentialProvider)? = nil, environment: [String: String] = [:],
         upstreamTLS: NIOSSLContext? = nil, upstreamTrust: NIOSSLTrustRoots = .default,
         policy: Policy = Policy(teams: [Team(name: "everyone", members: [.any], allow: [OperationPattern("*:*")!])]),
-        extraSources: [String: any CredentialProvider] = [:],
+        extraSources: [String: any CredentialProvider] = [:], rateLimiter: RateLimiter = RateLimiter(limits: [:]),
         script: @escaping FakeAWS.Script = FakeAWS.okAssociate
     ) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -74,7 +74,7 @@ final class TestGateway: @unchecked Sendable {
         var sources: [String: any CredentialProvider] = ["default": keys]
         for (name, source) in extraSources { sources[name] = source }
         gateway = Gateway(builder: RequestBuilder(models: sharedModels, environment: env), transport: transport, credentialSources: sources,
-                          policy: policy, defaultRegion: "us-east-1", limits: config.limits, upstream: config.upstream, logger: logger,
+                          policy: policy, rateLimiter: rateLimiter, defaultRegion: "us-east-1", limits: config.limits, upstream: config.upstream, logger: logger,
                           sleep: { seconds in sleeps.record(seconds) })
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
         do {
