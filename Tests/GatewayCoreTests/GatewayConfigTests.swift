@@ -97,6 +97,8 @@ struct ExampleConfigTests {
         #expect(config.limits.maxBodyBytes == 1 << 20)
         #expect(config.limits.shutdownGraceSeconds == 10)
         #expect(config.credentials.count == 3)
+        #expect(config.teams?.map(\.name) == ["netops", "ci"])
+        #expect(config.rateLimits["netops"]?.team?.burst == 40)
     }
 }
 
