@@ -38,6 +38,8 @@ public final class Gateway: Sendable {
     let credentialSources: [String: any CredentialProvider]
     public let policy: Policy
     public let rateLimiter: RateLimiter
+    /// Cached reads; nil when the config has no `cache:`.
+    public let cache: ResponseCache?
     let defaultRegion: String?
     let limits: GatewayLimits
     let upstream: UpstreamSettings
@@ -50,7 +52,8 @@ public final class Gateway: Sendable {
 
     public init(
         builder: RequestBuilder, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider],
-        policy: Policy = .ownUserOnly(), rateLimiter: RateLimiter = RateLimiter(limits: [:]), defaultRegion: String?,
+        policy: Policy = .ownUserOnly(), rateLimiter: RateLimiter = RateLimiter(limits: [:]), cache: ResponseCache? = nil,
+        defaultRegion: String?,
         limits: GatewayLimits = GatewayLimits(), upstream: UpstreamSettings = UpstreamSettings(),
         logger: Logger = Logger(label: "awsgw"), metrics: GatewayMetrics = GatewayMetrics(),
         sleep: @escaping @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
@@ -60,6 +63,7 @@ public final class Gateway: Sendable {
         self.credentialSources = credentialSources
         self.policy = policy
         self.rateLimiter = rateLimiter
+        self.cache = cache
         self.defaultRegion = defaultRegion
         self.limits = limits
         self.upstream = upstream
@@ -163,6 +167,57 @@ public final class Gateway: Sendable {
         guard let source = credentialSources[team.credentials] else {
             throw ClientError.credentials(CredentialsError(source: team.credentials, reason: "no such credential source"))
         }
+        let forward: @Sendable () async throws -> JSONObject = {
+            try await self.forward(handle, params: params, region: region, source: source, team: team.name, timeoutMs: options.timeoutMs)
+        }
+        guard let cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: handle.operation.isReadOnly),
+              let ttl = cache.settings.ttl(service: service, operation: operation)
+        else {
+            metrics.recordCache("none")
+            let result = try await forward()
+            // A call that may change things drops what was cached of its service for these credentials.
+            cache?.invalidate(scope: ResponseCache.scope(credentials: team.credentials, service: service))
+            return result
+        }
+        if options.cache == "bypass" {
+            metrics.recordCache("bypass")
+            return try await forward()
+        }
+        let key = ResponseCache.key(credentials: team.credentials, region: region, service: service, operation: operation, params: call.params)
+        if options.cache == "use", let hit = cache.lookup(key) {
+            metrics.recordCache("hit")
+            return hit
+        }
+        metrics.recordCache(options.cache == "refresh" ? "refresh" : "miss")
+        // Identical misses in flight together make one call to AWS.
+        let (result, leader) = await cache.coalesce(key) {
+            do {
+                return .success(try await forward())
+            } catch {
+                return .failure(Gateway.rpcError(error))
+            }
+        }
+        switch result {
+        case .success(let value):
+            if leader { cache.store(key, value, ttl: ttl, scope: ResponseCache.scope(credentials: team.credentials, service: service)) }
+            return value
+        case .failure(let error):
+            throw error
+        }
+    }
+
+    static func rpcError(_ error: Error) -> RPCError {
+        switch error {
+        case let error as RPCError: return error
+        case let error as ClientError: return error.rpcError
+        default: return RPCError(code: RPCError.internalError, message: "internal error")
+        }
+    }
+
+    /// Signs and sends a call, with the standard retry mode, and parses the answer.
+    private func forward(_ handle: OperationHandle, params: JSONObject, region: String, source: any CredentialProvider, team: String,
+                         timeoutMs: Int?) async throws -> JSONObject {
+        let service = handle.service.name, operation = handle.operation.name
         let keys: Credentials
         do {
             keys = try await source.credentials()
@@ -170,7 +225,7 @@ public final class Gateway: Sendable {
             throw ClientError.credentials(error)
         }
         let start = Date()
-        let deadline = options.timeoutMs.map { Double($0) / 1000 }
+        let deadline = timeoutMs.map { Double($0) / 1000 }
         var attempt = 0
         var lastRetryCost: Int?
         while true {
@@ -192,11 +247,11 @@ public final class Gateway: Sendable {
                 switch builder.parseResponse(response, for: handle) {
                 case .success(let result):
                     quota.release(lastRetryCost: lastRetryCost)
-                    rateLimiter.succeeded(team: team.name, service: service, operation: operation)
+                    rateLimiter.succeeded(team: team, service: service, operation: operation)
                     return result
                 case .failure(let awsError):
                     failure = RetryClassifier.classify(awsError)
-                    if failure == .throttling { rateLimiter.throttled(team: team.name, service: service, operation: operation) }
+                    if failure == .throttling { rateLimiter.throttled(team: team, service: service, operation: operation) }
                     retryAfterMs = response.header("x-amz-retry-after").flatMap { Int($0) }
                     finalError = awsError.rpcError(retryable: failure != .permanent)
                 }

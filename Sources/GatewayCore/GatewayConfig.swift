@@ -59,6 +59,8 @@ public struct GatewayConfig: Sendable {
     public var teams: [Team]?
     /// Each team's rate limits (`rate:`), by team name.
     public var rateLimits: [String: RateLimiter.TeamLimits] = [:]
+    /// Cached reads (`cache:`); nil when the file has none.
+    public var cache: CacheSettings?
 
     public init() {}
 
@@ -96,7 +98,7 @@ public struct GatewayConfig: Sendable {
         for key in top.keys.sorted() where !topLevelKeys.contains(key) {
             reader.fail(key, "unknown key" + suggestion(key, among: topLevelKeys))
         }
-        for key in ["cache", "logs"] where top[key] != nil {
+        for key in ["logs"] where top[key] != nil {
             // Not enforced yet: refuse rather than run without the policy the file asks for.
             reader.fail(key, "not supported by this version of awsgw yet")
         }
@@ -172,6 +174,13 @@ public struct GatewayConfig: Sendable {
                     if let limits = reader.rateLimits(name, (map[name] as? [String: Any])?["rate"]) { config.rateLimits[name] = limits }
                 }
             } else { reader.fail("teams", "expected a mapping of team names to teams") }
+        }
+        if let cache = top["cache"] {
+            var ttlOrder: [String]?
+            if let keys = (try? Yams.compose(yaml: text))?.mapping?["cache"]?.mapping?["ttl"]?.mapping?.keys {
+                ttlOrder = keys.compactMap(\.string)
+            }
+            config.cache = reader.cache(cache, ttlOrder: ttlOrder)
         }
         if !reader.problems.isEmpty { throw ConfigError(file: file, problems: reader.problems) }
         return config
@@ -318,6 +327,43 @@ struct ConfigReader {
         }
         return Team(name: name, members: members, credentials: source, region: string(map["region"], path + ".region"),
                     allow: patterns("allow"), deny: patterns("deny"))
+    }
+
+    /// `cache: { max_bytes: 64MiB, ttl: { "*": 10s, "lambda-core:Get*": 2s }, include: [...], exclude: [...] }`.
+    mutating func cache(_ value: Any, ttlOrder: [String]?) -> CacheSettings? {
+        guard let map = value as? [String: Any] else {
+            fail("cache", "expected a mapping")
+            return nil
+        }
+        unknownKeys(map, allowed: ["max_bytes", "ttl", "include", "exclude"], at: "cache")
+        var settings = CacheSettings()
+        if let size = size(map["max_bytes"], "cache.max_bytes") { settings.maxBytes = size }
+        if let ttl = map["ttl"] {
+            if let ttlMap = ttl as? [String: Any] {
+                // Specific patterns first, in file order; "*" last, as the default.
+                let keys = (ttlOrder ?? ttlMap.keys.sorted()).filter { $0 != "*" } + (ttlMap["*"] != nil ? ["*"] : [])
+                for key in keys {
+                    guard let seconds = duration(ttlMap[key], "cache.ttl.\(key)") else { continue }
+                    guard let pattern = OperationPattern(key == "*" ? "*:*" : key) else {
+                        fail("cache.ttl.\(key)", "expected \"*\" or a service:Operation pattern")
+                        continue
+                    }
+                    settings.ttl.append((pattern, seconds))
+                }
+            } else { fail("cache.ttl", "expected a mapping of patterns to durations") }
+        }
+        for key in ["include", "exclude"] {
+            guard let raw = map[key] else { continue }
+            guard let list = raw as? [Any] else { fail("cache.\(key)", "expected a list of service:Operation patterns"); continue }
+            for (i, item) in list.enumerated() {
+                guard let text = item as? String, let pattern = OperationPattern(text) else {
+                    fail("cache.\(key)[\(i)]", "expected a service:Operation pattern")
+                    continue
+                }
+                if key == "include" { settings.include.append(pattern) } else { settings.exclude.append(pattern) }
+            }
+        }
+        return settings
     }
 
     /// `rate: { "*": "20/s burst 40", "networkmanager:CreateConnection": "1/s" }`.

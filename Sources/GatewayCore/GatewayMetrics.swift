@@ -38,5 +38,18 @@ public final class GatewayMetrics: Sendable {
 
     public func recordAttempt() { attempts.increment() }
 
+    private let cacheCounters = Mutex<[String: Counter]>([:])
+
+    /// One cache decision: hit, miss, bypass, refresh or none (not cacheable).
+    public func recordCache(_ result: String) {
+        let counter = cacheCounters.withLock { cache -> Counter in
+            if let existing = cache[result] { return existing }
+            let made = registry.makeCounter(name: "awsgw_cache_total", labels: [("result", result)], help: "Cache decisions for calls")
+            cache[result] = made
+            return made
+        }
+        counter.increment()
+    }
+
     public func text() -> [UInt8] { registry.emitToBuffer() }
 }

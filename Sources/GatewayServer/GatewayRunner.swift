@@ -30,7 +30,8 @@ public final class GatewayRunner: @unchecked Sendable {
         }
         let region = config.region ?? resolveRegion(environment: environment)
         gateway = Gateway(builder: RequestBuilder(models: models, environment: environment), transport: transport, credentialSources: sources,
-                          policy: config.policy, rateLimiter: RateLimiter(limits: config.rateLimits), defaultRegion: region, limits: config.limits, upstream: config.upstream, logger: logger)
+                          policy: config.policy, rateLimiter: RateLimiter(limits: config.rateLimits),
+                          cache: config.cache.map { ResponseCache(settings: $0) }, defaultRegion: region, limits: config.limits, upstream: config.upstream, logger: logger)
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
     }
 

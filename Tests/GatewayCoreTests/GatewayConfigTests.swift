@@ -52,7 +52,7 @@ struct GatewayConfigTests {
             credentials:
               default: { source: static, access_key_id: A, secret_access_key: SHOULD-NOT-BE-HERE, secret_access_key_env: X }
             limits: { max_body: lots, header_timeout: 10 }
-            cache: {}
+            logs: {}
             teams:
               ops: { members: [ "uid:x", "token-sha256:abc" ], credentials: nope, allow: [ "networkmanager" ], rate: { "*": "1/d", "bad": "1/s" } }
             """, file: "bad.yaml")
@@ -60,7 +60,7 @@ struct GatewayConfigTests {
         } catch {
             let paths = error.problems.map(\.path)
             for expected in ["listne", "listen[0]", "listen[1]", "socket_mode", "tls.certificate", "credentials.default.secret_access_key",
-                             "limits.max_body", "limits.header_timeout", "cache", "teams.ops.members[0]", "teams.ops.members[1]",
+                             "limits.max_body", "limits.header_timeout", "logs", "teams.ops.members[0]", "teams.ops.members[1]",
                              "teams.ops.credentials", "teams.ops.allow[0]", "teams.ops.rate.*", "teams.ops.rate.bad"] {
                 #expect(paths.contains(expected), "\(expected) in \(paths)")
             }
@@ -99,6 +99,12 @@ struct ExampleConfigTests {
         #expect(config.credentials.count == 3)
         #expect(config.teams?.map(\.name) == ["netops", "ci"])
         #expect(config.rateLimits["netops"]?.team?.burst == 40)
+        let cache = try #require(config.cache)
+        #expect(cache.maxBytes == 64 << 20)
+        #expect(cache.ttl.map(\.0.text) == ["lambda-core:GetNetworkConnector", "*:*"])
+        #expect(cache.ttl(service: "lambda-core", operation: "GetNetworkConnector") == 2)
+        #expect(cache.ttl(service: "networkmanager", operation: "GetLinks") == 10)
+        #expect(!cache.isCacheable(service: "secretsmanager", operation: "GetSecretValue", readOnly: true))
     }
 }
 

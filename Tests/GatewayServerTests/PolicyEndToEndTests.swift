@@ -139,3 +139,87 @@ struct PolicyEndToEndTests {
         await gw.stop()
     }
 }
+
+@Suite("Cached reads through the gateway", .serialized)
+struct CacheEndToEndTests {
+    static func cache() -> ResponseCache {
+        var settings = CacheSettings()
+        settings.ttl = [(OperationPattern("*:*")!, 60)]
+        return ResponseCache(settings: settings)
+    }
+
+    static let get = rpc(1, "lambda-core.GetNetworkConnector", ["Identifier": "nc-1"])
+
+    @Test("100 concurrent identical gets make exactly one call to AWS")
+    func singleFlight() async throws {
+        let gw = try await TestGateway(cache: Self.cache(), script: { _, _ in .respond(status: 200, headers: [], body: #"{"Id":"nc-1"}"#, delay: 0.3) })
+        let lines = (0..<100).map { rpc(.int(Int64($0)), "lambda-core.GetNetworkConnector", ["Identifier": "nc-1"]) }
+        let answers = try await withThrowingTaskGroup(of: [JSON].self) { group in
+            for chunk in 0..<4 {
+                let part = Array(lines[(chunk * 25)..<((chunk + 1) * 25)])
+                group.addTask { try await ndjsonExchange(gw.address("tcp"), lines: part, expect: 25) }
+            }
+            var all: [JSON] = []
+            for try await batch in group { all += batch }
+            return all
+        }
+        #expect(answers.count == 100 && answers.allSatisfy { $0["result"]?["Id"] == "nc-1" })
+        #expect(gw.fake.requests.count == 1)
+        await gw.stop()
+    }
+
+    @Test("hit, bypass, refresh; errors are not cached; metrics count hits")
+    func modes() async throws {
+        let gw = try await TestGateway(cache: Self.cache(), script: { _, attempt in
+            attempt == 1 ? .respond(status: 404, headers: [("x-amzn-ErrorType", "ResourceNotFoundException")], body: "{}")
+                : .respond(status: 200, headers: [], body: #"{"Id":"nc-\#(attempt)"}"#)
+        })
+        let unix = gw.address("unix")
+        func call(_ cacheMode: String? = nil) async throws -> JSON? {
+            var params = JSONObject([("Identifier", "nc-1")])
+            if let cacheMode { params["$cache"] = .string(cacheMode) }
+            return try await httpExchange(unix, body: rpc(1, "lambda-core.GetNetworkConnector", .object(params))).json
+        }
+        #expect(try await call()?["error"]?["code"] == -32010)     // upstream 1: error, not cached
+        #expect(try await call()?["result"]?["Id"] == "nc-2")      // upstream 2: stored
+        #expect(try await call()?["result"]?["Id"] == "nc-2")      // hit
+        #expect(try await call("bypass")?["result"]?["Id"] == "nc-3")  // upstream 3, not stored
+        #expect(try await call()?["result"]?["Id"] == "nc-2")      // still the stored one
+        #expect(try await call("refresh")?["result"]?["Id"] == "nc-4") // upstream 4, stored
+        #expect(try await call()?["result"]?["Id"] == "nc-4")
+        #expect(gw.fake.requests.count == 4)
+        let metrics = try await httpExchange(unix, method: "GET", path: "/metrics").body
+        #expect(metrics.contains(#"awsgw_cache_total{result="hit"} 3"#))
+        await gw.stop()
+    }
+
+    @Test("a mutating call drops the service's entries for the same credentials")
+    func invalidation() async throws {
+        let gw = try await TestGateway(cache: Self.cache(), script: { request, attempt in
+            .respond(status: request.method == "DELETE" ? 202 : 200, headers: [], body: #"{"Id":"v\#(attempt)"}"#)
+        })
+        let unix = gw.address("unix")
+        #expect(try await httpExchange(unix, body: Self.get).json?["result"]?["Id"] == "v1")
+        #expect(try await httpExchange(unix, body: Self.get).json?["result"]?["Id"] == "v1")
+        _ = try await httpExchange(unix, body: rpc(2, "lambda-core.DeleteNetworkConnector", ["Identifier": "nc-1"]))
+        #expect(try await httpExchange(unix, body: Self.get).json?["result"]?["Id"] == "v3")
+        await gw.stop()
+    }
+
+    @Test("no cross-team leak: teams with different credentials never share entries")
+    func noCrossTeamLeak() async throws {
+        let other = StaticCredentialProvider(Credentials(accessKeyId: "AKIDOTHER", secretAccessKey: "other"))
+        let policy = Policy(teams: [
+            Team(name: "mine", members: [.uid(getuid())], credentials: "other", allow: [OperationPattern("*:*")!]),
+            Team(name: "rest", members: [.any], allow: [OperationPattern("*:*")!]),
+        ])
+        let gw = try await TestGateway(policy: policy, extraSources: ["other": other], cache: Self.cache(), script: { request, _ in
+            .respond(status: 200, headers: [], body: #"{"Id":"\#(request.header("Authorization")?.contains("AKIDOTHER") == true ? "other" : "default")"}"#)
+        })
+        #expect(try await httpExchange(gw.address("unix"), body: Self.get).json?["result"]?["Id"] == "other")
+        #expect(try await httpExchange(gw.address("tcp"), body: Self.get).json?["result"]?["Id"] == "default")
+        #expect(try await httpExchange(gw.address("tcp"), body: Self.get).json?["result"]?["Id"] == "default")
+        #expect(gw.fake.requests.count == 2)
+        await gw.stop()
+    }
+}
