@@ -34,13 +34,10 @@ public struct GatewayAnswer: Sendable {
 public final class Gateway: Sendable {
     public let builder: RequestBuilder
     let transport: any HTTPTransport
-    /// Named credential sources; a team's calls are signed with its source.
-    let credentialSources: [String: any CredentialProvider]
-    public let policy: Policy
     public let rateLimiter: RateLimiter
-    /// Cached reads; nil when the config has no `cache:`.
-    public let cache: ResponseCache?
-    let defaultRegion: String?
+    /// The rules a reload may replace; each call works with the rules it started with.
+    private let rulesBox: Mutex<GatewayRules>
+    public var rules: GatewayRules { rulesBox.withLock { $0 } }
     let limits: GatewayLimits
     let upstream: UpstreamSettings
     let quota: RetryQuota
@@ -60,11 +57,8 @@ public final class Gateway: Sendable {
     ) {
         self.builder = builder
         self.transport = transport
-        self.credentialSources = credentialSources
-        self.policy = policy
         self.rateLimiter = rateLimiter
-        self.cache = cache
-        self.defaultRegion = defaultRegion
+        rulesBox = Mutex(GatewayRules(credentialSources: credentialSources, policy: policy, cache: cache, defaultRegion: defaultRegion))
         self.limits = limits
         self.upstream = upstream
         quota = RetryQuota(settings: upstream.retry)
@@ -151,6 +145,8 @@ public final class Gateway: Sendable {
     private func execute(_ call: RPCCall, context: CallContext) async throws -> JSONObject {
         let handle = try builder.operation(call.method)
         let options = try CallOptions(call.params)
+        let rules = self.rules
+        let policy = rules.policy
         // Policy before any work: who is calling, and may their team call this?
         let (found, identity) = policy.team(for: context.peer, token: options.token ?? context.bearerToken)
         guard let team = found else { throw denied(identity: identity, rule: "(no team's members match)") }
@@ -163,20 +159,20 @@ public final class Gateway: Sendable {
         }
         // The idempotency token is filled here, once, and reused by every attempt.
         let params = try builder.prepareParams(call.params, for: handle)
-        let region = options.region ?? team.region ?? defaultRegion ?? ""
-        guard let source = credentialSources[team.credentials] else {
+        let region = options.region ?? team.region ?? rules.defaultRegion ?? ""
+        guard let source = rules.credentialSources[team.credentials] else {
             throw ClientError.credentials(CredentialsError(source: team.credentials, reason: "no such credential source"))
         }
         let forward: @Sendable () async throws -> JSONObject = {
             try await self.forward(handle, params: params, region: region, source: source, team: team.name, timeoutMs: options.timeoutMs)
         }
-        guard let cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: handle.operation.isReadOnly),
+        guard let cache = rules.cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: handle.operation.isReadOnly),
               let ttl = cache.settings.ttl(service: service, operation: operation)
         else {
             metrics.recordCache("none")
             let result = try await forward()
             // A call that may change things drops what was cached of its service for these credentials.
-            cache?.invalidate(scope: ResponseCache.scope(credentials: team.credentials, service: service))
+            rules.cache?.invalidate(scope: ResponseCache.scope(credentials: team.credentials, service: service))
             return result
         }
         if options.cache == "bypass" {
@@ -271,6 +267,12 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// Puts new rules in force (a reload). Calls already running keep theirs.
+    public func replaceRules(_ rules: GatewayRules, rateLimits: [String: RateLimiter.TeamLimits]) {
+        rateLimiter.update(limits: rateLimits)
+        rulesBox.withLock { $0 = rules }
+    }
+
     private func denied(identity: String, rule: String) -> RPCError {
         RPCError(code: RPCError.policyDenied, message: "denied by the gateway's policy",
                  data: .object(JSONObject([("identity", .string(identity)), ("rule", .string(rule))])))
@@ -279,6 +281,23 @@ public final class Gateway: Sendable {
     private func unreachable(attempts: Int, cause: String) -> RPCError {
         RPCError(code: RPCError.awsUnreachable, message: "AWS could not be reached",
                  data: .object(JSONObject([("attempts", .int(Int64(attempts))), ("cause", .string(cause))])))
+    }
+}
+
+/// What a configuration decides about calls, replaced whole on reload.
+public struct GatewayRules: Sendable {
+    /// Named credential sources; a team's calls are signed with its source.
+    public var credentialSources: [String: any CredentialProvider]
+    public var policy: Policy
+    /// Cached reads; nil when the config has no `cache:`.
+    public var cache: ResponseCache?
+    public var defaultRegion: String?
+
+    public init(credentialSources: [String: any CredentialProvider], policy: Policy, cache: ResponseCache?, defaultRegion: String?) {
+        self.credentialSources = credentialSources
+        self.policy = policy
+        self.cache = cache
+        self.defaultRegion = defaultRegion
     }
 }
 

@@ -90,7 +90,7 @@ public final class RateLimiter: Sendable {
 
     let clock: any RateClock
     private let buckets: Mutex<[String: TokenBucket]>
-    private let limits: [String: TeamLimits]
+    private let limitsBox: Mutex<[String: TeamLimits]>
     /// After AWS throttles a team's operation, its calls wait this long (doubling while
     /// AWS keeps throttling, halving on success) before another may go.
     private let slowdown: Mutex<[String: (until: Double, interval: Double)]>
@@ -98,7 +98,7 @@ public final class RateLimiter: Sendable {
     static let maximumSlowdown = 5.0
 
     public init(limits: [String: TeamLimits], clock: any RateClock = MonotonicClock()) {
-        self.limits = limits
+        limitsBox = Mutex(limits)
         self.clock = clock
         buckets = Mutex([:])
         slowdown = Mutex([:])
@@ -111,7 +111,7 @@ public final class RateLimiter: Sendable {
         if let hold = slowdown.withLock({ $0[key] }), hold.until > now {
             return Int(((hold.until - now) * 1000).rounded(.up))
         }
-        guard let teamLimits = limits[team] else { return nil }
+        guard let teamLimits = limitsBox.withLock({ $0[team] }) else { return nil }
         var applicable: [TokenBucket] = []
         if let rate = teamLimits.team { applicable.append(bucket(team + "\u{0}*", rate, now)) }
         for (pattern, rate) in teamLimits.operations where pattern.matches(service: service, operation: operation) {
@@ -127,6 +127,12 @@ public final class RateLimiter: Sendable {
             }
         }
         return nil
+    }
+
+    /// New limits (a reload). Buckets whose team, pattern and rate are unchanged keep
+    /// their tokens; the others start afresh (full).
+    public func update(limits: [String: TeamLimits]) {
+        limitsBox.withLock { $0 = limits }
     }
 
     /// AWS throttled this team's operation: hold its calls back for a while.

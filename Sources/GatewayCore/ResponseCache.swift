@@ -23,6 +23,13 @@ public struct CacheSettings: Sendable {
         return ["Get", "Describe", "List", "BatchGet", "Head"].contains { operation.hasPrefix($0) }
     }
 
+    /// Whether two settings would cache the same things the same way (a reload keeps the
+    /// cache's contents only then).
+    public func sameRules(as other: CacheSettings) -> Bool {
+        maxBytes == other.maxBytes && ttl.map { "\($0.0.text)=\($0.1)" } == other.ttl.map { "\($0.0.text)=\($0.1)" }
+            && include.map(\.text) == other.include.map(\.text) && exclude.map(\.text) == other.exclude.map(\.text)
+    }
+
     /// The first TTL whose pattern matches; the `"*:*"` pattern stands for `"*"`.
     public func ttl(service: String, operation: String) -> Double? {
         ttl.first { $0.0.matches(service: service, operation: operation) }?.1

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 
 /// Everything `awsgw serve` starts, wired together, and its orderly stop.
 public final class GatewayRunner: @unchecked Sendable {
@@ -15,23 +16,24 @@ public final class GatewayRunner: @unchecked Sendable {
     let transport: UpstreamClient
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
+    /// The file SIGHUP reloads, and the environment its sources read.
+    let configFile: String?
+    let environment: [String: String]
 
     /// Builds the gateway from a configuration; nothing is bound until `start`.
-    public init(config: GatewayConfig, models: ModelStore, environment: [String: String], logger: Logger,
+    public init(config: GatewayConfig, configFile: String? = nil, models: ModelStore, environment: [String: String], logger: Logger,
                 threads: Int? = nil) throws {
         self.logger = logger
+        self.configFile = configFile
+        self.environment = environment
         let count = threads ?? environment["AWSGW_THREADS"].flatMap(Int.init) ?? System.coreCount
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, count))
         transport = try UpstreamClient(group: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
                                        maxResponseBytes: config.limits.maxUpstreamResponseBytes)
-        var sources: [String: any CredentialProvider] = [:]
-        for name in config.credentials.keys {
-            sources[name] = config.credentialProvider(named: name, environment: environment)
-        }
-        let region = config.region ?? resolveRegion(environment: environment)
-        gateway = Gateway(builder: RequestBuilder(models: models, environment: environment), transport: transport, credentialSources: sources,
-                          policy: config.policy, rateLimiter: RateLimiter(limits: config.rateLimits),
-                          cache: config.cache.map { ResponseCache(settings: $0) }, defaultRegion: region, limits: config.limits, upstream: config.upstream, logger: logger)
+        let rules = GatewayRunner.rules(for: config, environment: environment, previous: nil)
+        gateway = Gateway(builder: RequestBuilder(models: models, environment: environment), transport: transport,
+                          credentialSources: rules.credentialSources, policy: rules.policy, rateLimiter: RateLimiter(limits: config.rateLimits),
+                          cache: rules.cache, defaultRegion: rules.defaultRegion, limits: config.limits, upstream: config.upstream, logger: logger)
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
     }
 
@@ -47,12 +49,57 @@ public final class GatewayRunner: @unchecked Sendable {
         try? await group.shutdownGracefully()
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops gracefully.
+    /// The rules a configuration makes. The cache is kept from `previous` when its
+    /// settings did not change, so a reload does not throw its contents away.
+    static func rules(for config: GatewayConfig, environment: [String: String], previous: GatewayRules?) -> GatewayRules {
+        var sources: [String: any CredentialProvider] = [:]
+        for name in config.credentials.keys {
+            sources[name] = config.credentialProvider(named: name, environment: environment)
+        }
+        var cache: ResponseCache?
+        if let settings = config.cache {
+            if let old = previous?.cache, old.settings.sameRules(as: settings) { cache = old } else { cache = ResponseCache(settings: settings) }
+        }
+        return GatewayRules(credentialSources: sources, policy: config.policy, cache: cache,
+                            defaultRegion: config.region ?? resolveRegion(environment: environment))
+    }
+
+    /// Reads the config file again and puts its rules in force; an invalid file changes
+    /// nothing and the reason is logged. Listeners, TLS and limits need a restart.
+    @discardableResult
+    public func reload() -> Bool {
+        guard let configFile else {
+            logger.warning("reload asked for, but the gateway runs without a config file")
+            return false
+        }
+        do {
+            let config = try GatewayConfig.load(file: configFile, environment: environment)
+            gateway.replaceRules(GatewayRunner.rules(for: config, environment: environment, previous: gateway.rules), rateLimits: config.rateLimits)
+            logger.info("configuration reloaded", metadata: ["file": "\(configFile)"])
+            return true
+        } catch {
+            logger.error("configuration reload failed; the previous configuration stays in force", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops gracefully; SIGHUP reloads the config file.
     public func runUntilSignalled() async throws {
-        let service = SignalledStop(runner: self)
         let serviceGroup = ServiceGroup(configuration: .init(
-            services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: SignalledStop(runner: self)), .init(service: ReloadOnHangup(runner: self))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
+    }
+}
+
+/// Reloads the configuration on each SIGHUP until shutdown.
+struct ReloadOnHangup: Service {
+    let runner: GatewayRunner
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            runner.reload()
+        }
     }
 }
 

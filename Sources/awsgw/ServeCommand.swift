@@ -20,7 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         var settings = GatewayConfig()
         settings.upstream.retry = RetrySettings.fromEnvironment(environment)
-        if let file = config ?? environment["AWSGW_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
+        let configFile = config ?? environment["AWSGW_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 })
+        if let file = configFile {
             do {
                 settings = try GatewayConfig.load(file: file, environment: environment)
             } catch {
@@ -59,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let runner: GatewayRunner
         do {
-            runner = try GatewayRunner(config: settings, models: store, environment: environment, logger: logger)
+            runner = try GatewayRunner(config: settings, configFile: configFile, models: store, environment: environment, logger: logger)
             try await runner.start()
         } catch {
             printError("awsgw: \(error)")

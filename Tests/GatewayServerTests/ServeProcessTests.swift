@@ -1,4 +1,7 @@
 import AWSJSON
+import GatewayCore
+import GatewayServer
+import Logging
 import Foundation
 import NIOPosix
 import Testing
@@ -103,6 +106,113 @@ struct ServeProcessTests {
         let check = try await runProcess(["config", "check", dir + "/bad.yaml"], environment: env)
         #expect(check.0 == 1)
         #expect(check.2.contains("regoin: unknown key"))
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+@Suite("Configuration reload", .serialized)
+struct ReloadTests {
+    static func config(dir: String, allow: String, extra: String = "") -> String {
+        """
+        listen: ["unix:\(dir)/gw.sock"]
+        region: us-east-1
+        credentials: { default: { source: env } }
+        cache: { ttl: { "*": 60s } }
+        teams:
+          all: { members: any, allow: ["\(allow)"], rate: { "*": "1/m burst 3" } }
+        \(extra)
+        """
+    }
+
+    @Test("reload: new rules take effect; bucket and cache state survive where rules did not change; a bad file changes nothing")
+    func reloadInProcess() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let fake = try await FakeAWS(group: group, script: { _, attempt in .respond(status: 200, headers: [], body: #"{"Id":"v\#(attempt)"}"#) })
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-reload-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = dir + "/awsgw.yaml"
+        try Self.config(dir: dir, allow: "networkmanager:*").write(toFile: file, atomically: true, encoding: .utf8)
+        let environment = ["AWS_ENDPOINT_URL": fake.url, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
+        var logger = Logger(label: "reload-test")
+        logger.logLevel = .critical
+        let runner = try GatewayRunner(config: try GatewayConfig.load(file: file, environment: environment), configFile: file,
+                                       models: sharedModels, environment: environment, logger: logger, threads: 1)
+        try await runner.start()
+        let unix = ListenAddress.unix(path: dir + "/gw.sock")
+        let get = rpc(1, "lambda-core.GetNetworkConnector", ["Identifier": "nc-1"])
+        #expect(try await httpExchange(unix, body: get).json?["error"]?["code"] == -32001)
+
+        try Self.config(dir: dir, allow: "lambda-core:*").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(runner.reload())
+        #expect(try await httpExchange(unix, body: get).json?["result"]?["Id"] == "v1")   // token 1 of 3; cached
+
+        // Same rules again: the cached answer and the spent tokens are kept.
+        #expect(runner.reload())
+        #expect(try await httpExchange(unix, body: get).json?["result"]?["Id"] == "v1")   // hit, token 2
+        let describe = rpc(2, "lambda-core.ListNetworkConnectors")
+        #expect(try await httpExchange(unix, body: describe).json?["result"] != nil)       // token 3
+        #expect(try await httpExchange(unix, body: describe).json?["error"]?["code"] == -32002)
+        #expect(fake.requests.count == 2)
+
+        // A broken file: refused, the rules in force stay.
+        try "teams: [not, a, mapping]\nbogus: 1\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(!runner.reload())
+        // Still the same rules: lambda-core allowed (not -32001), its bucket still empty.
+        #expect(try await httpExchange(unix, body: get).json?["error"]?["code"] == -32002)
+
+        await runner.stop()
+        await fake.stop()
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test("SIGHUP reloads a running awsgw serve; an invalid file is refused and says why")
+    func sighup() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let fake = try await FakeAWS(group: group, script: FakeAWS.okAssociate)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-hup-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = dir + "/awsgw.yaml"
+        try ReloadTests.config(dir: dir, allow: "lambda-core:*").write(toFile: file, atomically: true, encoding: .utf8)
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
+                           "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: awsgwBinary)
+        serve.arguments = ["serve", "--config", file]
+        serve.environment = environment
+        let out = Pipe(), err = Pipe()
+        serve.standardOutput = out
+        serve.standardError = err
+        try serve.run()
+        _ = try await onThread { out.fileHandleForReading.availableData }
+        let unix = ListenAddress.unix(path: dir + "/gw.sock")
+        let call = rpc(1, "networkmanager.AssociateConnectPeer", associateParams)
+        #expect(try await httpExchange(unix, body: call).json?["error"]?["code"] == -32001)
+
+        try ReloadTests.config(dir: dir, allow: "networkmanager:*").write(toFile: file, atomically: true, encoding: .utf8)
+        kill(serve.processIdentifier, SIGHUP)
+        var allowed = false
+        for _ in 0..<50 where !allowed {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            allowed = try await httpExchange(unix, body: call).json?["result"] != nil
+        }
+        #expect(allowed)
+
+        try "listen: 5\n".write(toFile: file, atomically: true, encoding: .utf8)
+        kill(serve.processIdentifier, SIGHUP)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(try await httpExchange(unix, body: call).json?["result"] != nil)
+
+        kill(serve.processIdentifier, SIGTERM)
+        let stderr = try await onThread { () -> String in
+            serve.waitUntilExit()
+            return String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+        #expect(serve.terminationStatus == 0)
+        #expect(stderr.contains("configuration reloaded"))
+        #expect(stderr.contains("configuration reload failed") && stderr.contains("listen"))
+        await fake.stop()
+        try? await group.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: dir)
     }
 }
