@@ -53,6 +53,8 @@ final class LoadConnection: ChannelInboundHandler {
     let deadline: UInt64
     let done: EventLoopPromise<[UInt64]>
     var latencies: [UInt64] = []
+    /// Answers that carried a JSON-RPC error: a benchmark of errors would flatter.
+    var errors = 0
     var sentAt: UInt64 = 0
     var received = ByteBuffer()
 
@@ -76,10 +78,12 @@ final class LoadConnection: ChannelInboundHandler {
         var chunk = unwrapInboundIn(data)
         received.writeBuffer(&chunk)
         while let length = completeAnswerLength() {
+            if received.readableBytesView.prefix(length).firstRange(of: Array(#""error":"#.utf8)) != nil { errors += 1 }
             received.moveReaderIndex(forwardBy: length)
             let now = DispatchTime.now().uptimeNanoseconds
             latencies.append(now - sentAt)
             if now >= deadline {
+                if errors > 0 { print("warning: \(errors) answers were errors") }
                 done.succeed(latencies)
                 context.close(promise: nil)
                 return
@@ -293,4 +297,93 @@ func gatewayBenchmarks(modelsDir: String, seconds: Double) throws {
     if let rss = peakRSS(pid: serve.processIdentifier) {
         print(String(format: "gateway peak RSS (VmHWM): %.1f MB", rss))
     }
+}
+
+/// Starts `awsgw serve` on a Unix socket with the given config text; returns the process.
+func startGateway(awsgw: String, dir: String, name: String, config: String, upstreamPort: Int) throws -> Process {
+    try config.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
+    let serve = Process()
+    serve.executableURL = URL(fileURLWithPath: awsgw)
+    serve.arguments = ["serve", "--config", dir + "/\(name).yaml", "--log-level", "error"]
+    serve.environment = [
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:\(upstreamPort)", "HOME": dir, "PATH": "/usr/bin:/bin",
+    ]
+    let out = Pipe()
+    serve.standardOutput = out
+    try serve.run()
+    _ = out.fileHandleForReading.availableData  // "listening on ..."
+    return serve
+}
+
+/// Issue 4's figures: cache hits over NDJSON, and what policy costs on the uncached path
+/// (several teams, a bearer token, allow/deny lists and a rate limit that never binds,
+/// against one team that admits anyone), alternating the two to even out noise.
+func policyAndCacheBenchmarks(modelsDir: String, seconds: Double) throws {
+    let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    let awsgw = binDir + "/awsgw"
+    guard FileManager.default.isExecutableFile(atPath: awsgw) else { return }
+    let upstreamGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    defer {
+        try? clientGroup.syncShutdownGracefully()
+        try? upstreamGroup.syncShutdownGracefully()
+    }
+    let upstreamPort = try InstantUpstream.start(group: upstreamGroup).localAddress!.port!
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-bench4-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let common = """
+    models: \(modelsDir)
+    region: us-east-1
+    credentials: { default: { source: env }, other: { source: env } }
+    limits: { max_connections: 4096 }
+    """
+    let open = common + """
+
+    listen: ["unix:\(dir)/open.sock"]
+    teams: { everyone: { members: any, allow: ["*:*"] } }
+    cache: { ttl: { "*": 60s } }
+    """
+    // The token is "bench"; its SHA-256 is below.
+    let strict = common + """
+
+    listen: ["unix:\(dir)/strict.sock"]
+    teams:
+      ops: { members: [ "uid:4000", "gid:4000", "cn:ops-app" ], credentials: other, allow: [ "ec2:Describe*", "s3:Get*" ] }
+      ci:
+        members: [ "token-sha256:0ae1f2a8e2ac58bd43eb1ce80db5e8a0dea40c5ddd8b2c4a64c9a3d55d4a5d97", "token-sha256:1b32c28cb38c05480eccc1bd60ff97029b57a05c96718b96dad7e9d84894f549" ]
+        allow: [ "lambda-core:Get*", "iot-managed-integrations:*", "networkmanager:Get*", "networkmanager:Associate*", "networkmanager:Create*" ]
+        deny: [ "networkmanager:Delete*", "networkmanager:Disassociate*", "*:Put*" ]
+        rate: { "*": "1000000/s", "networkmanager:Associate*": "1000000/s burst 1000000" }
+      everyone: { members: any, allow: [ "sts:GetCallerIdentity" ] }
+    """
+    let openGateway = try startGateway(awsgw: awsgw, dir: dir, name: "open", config: open, upstreamPort: upstreamPort)
+    let strictGateway = try startGateway(awsgw: awsgw, dir: dir, name: "strict", config: strict, upstreamPort: upstreamPort)
+    defer {
+        for process in [openGateway, strictGateway] {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+    }
+    let call = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.AssociateConnectPeer","params":{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123"}}"#
+    let tokenCall = call.replacingOccurrences(of: #""DeviceId":"device-0123"}"#, with: #""DeviceId":"device-0123","$token":"bench"}"#)
+    let get = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.GetLinks","params":{"GlobalNetworkId":"global-network-0123"}}"#
+
+    print("")
+    print("policy and cache (NDJSON over the Unix socket, concurrency 64, \(seconds) s per row)")
+    // Warm-up and a check that the strict gateway admits the token.
+    _ = try runLoad(group: clientGroup, target: .unix(dir + "/open.sock"), framing: .ndjson, body: call, concurrency: 16, seconds: 0.5)
+    _ = try runLoad(group: clientGroup, target: .unix(dir + "/strict.sock"), framing: .ndjson, body: tokenCall, concurrency: 16, seconds: 0.5)
+    var openRates: [Double] = [], strictRates: [Double] = []
+    for _ in 0..<3 {
+        openRates.append(try runLoad(group: clientGroup, target: .unix(dir + "/open.sock"), framing: .ndjson, body: call, concurrency: 64, seconds: seconds).callsPerSecond)
+        strictRates.append(try runLoad(group: clientGroup, target: .unix(dir + "/strict.sock"), framing: .ndjson, body: tokenCall, concurrency: 64, seconds: seconds).callsPerSecond)
+    }
+    let openMedian = openRates.sorted()[1], strictMedian = strictRates.sorted()[1]
+    print(String(format: "uncached, policy off (one team, anyone): %8.0f calls/s (runs: %@)", openMedian, openRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
+    print(String(format: "uncached, policy on (3 teams, token, rules, rate): %8.0f calls/s (runs: %@)", strictMedian, strictRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
+    print(String(format: "policy cost: %.1f%% fewer calls/s", (1 - strictMedian / openMedian) * 100))
+    let hits = try runLoad(group: clientGroup, target: .unix(dir + "/open.sock"), framing: .ndjson, body: get, concurrency: 64, seconds: seconds)
+    print(String(format: "cache hits (networkmanager.GetLinks): %8.0f calls/s, p50 %.0f µs, p99 %.0f µs", hits.callsPerSecond, hits.p50, hits.p99))
 }

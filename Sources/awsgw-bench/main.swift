@@ -40,6 +40,10 @@ if only == "gateway" {
     try gatewayBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     exit(0)
 }
+if only == "policy" {
+    try policyAndCacheBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
+    exit(0)
+}
 
 let store = try ModelStore(root: modelsDir)
 let builder = RequestBuilder(models: store, environment: [:])
@@ -98,4 +102,5 @@ for (name, value, target) in rows {
 
 if only != "engine" {
     try gatewayBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
+    try policyAndCacheBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
 }
