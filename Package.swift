@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "AWSClient", dependencies: ["AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSCredentials", "AWSJSON"]),
         // The gateway's pipeline (JSON-RPC, dispatch, retries, configuration), free of NIO.
         .target(name: "GatewayCore", dependencies: [
-            "AWSClient",
+            "AWSClient", "CZlib",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -9,7 +9,9 @@ public enum Inflater {
     }
 
     /// Inflates a whole gzip (or zlib) stream; concatenated gzip members are joined.
-    public static func inflate(_ input: [UInt8]) throws(Failure) -> [UInt8] {
+    /// With `allowTruncated`, a stream cut short (a file still being written, or left by a
+    /// crash) gives what could be decompressed instead of an error.
+    public static func inflate(_ input: [UInt8], allowTruncated: Bool = false) throws(Failure) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 6)
         var stream = z_stream()
@@ -45,12 +47,13 @@ public enum Inflater {
                 break
             }
             guard status == Z_OK || status == Z_BUF_ERROR else {
+                if allowTruncated && !output.isEmpty { return output }
                 let message = stream.msg.map { String(cString: $0) } ?? "corrupt data"
                 throw Failure(code: status, message: message)
             }
             if status == Z_BUF_ERROR && stream.avail_in == 0 { break }
         }
-        if status != Z_STREAM_END {
+        if status != Z_STREAM_END && !allowTruncated {
             throw Failure(code: status, message: "truncated compressed data")
         }
         return output

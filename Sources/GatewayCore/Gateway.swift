@@ -35,6 +35,9 @@ public final class Gateway: Sendable {
     public let builder: RequestBuilder
     let transport: any HTTPTransport
     public let rateLimiter: RateLimiter
+    /// Where each call's record goes; nil when audit logging is off.
+    public let audit: AuditLog?
+    let auditParams: AuditLogSettings.ParamsMode
     /// The rules a reload may replace; each call works with the rules it started with.
     private let rulesBox: Mutex<GatewayRules>
     public var rules: GatewayRules { rulesBox.withLock { $0 } }
@@ -50,7 +53,7 @@ public final class Gateway: Sendable {
     public init(
         builder: RequestBuilder, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider],
         policy: Policy = .ownUserOnly(), rateLimiter: RateLimiter = RateLimiter(limits: [:]), cache: ResponseCache? = nil,
-        defaultRegion: String?,
+        defaultRegion: String?, audit: AuditLog? = nil,
         limits: GatewayLimits = GatewayLimits(), upstream: UpstreamSettings = UpstreamSettings(),
         logger: Logger = Logger(label: "awsgw"), metrics: GatewayMetrics = GatewayMetrics(),
         sleep: @escaping @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
@@ -58,6 +61,8 @@ public final class Gateway: Sendable {
         self.builder = builder
         self.transport = transport
         self.rateLimiter = rateLimiter
+        self.audit = audit
+        auditParams = audit?.settings.params ?? .keys
         rulesBox = Mutex(GatewayRules(credentialSources: credentialSources, policy: policy, cache: cache, defaultRegion: defaultRegion))
         self.limits = limits
         self.upstream = upstream
@@ -75,14 +80,16 @@ public final class Gateway: Sendable {
     public func handle(_ body: [UInt8], context: CallContext) async -> GatewayAnswer {
         switch RPCEnvelope.parse(body, limits: limits) {
         case .rejected(let error):
-            return GatewayAnswer(body: RPCEnvelope.response(id: .null, error: error).serialized())
+            let body = RPCEnvelope.response(id: .null, error: error).serialized()
+            writeRecord(CallTrace(), call: nil, context: context, outcome: .failure(error), bytesIn: body.count, bytesOut: body.count, started: Date())
+            return GatewayAnswer(body: body)
         case .single(let entry):
-            guard let response = await answer(entry, context: context) else { return GatewayAnswer(body: nil) }
+            guard let response = await answer(entry, context: context, bytesIn: body.count) else { return GatewayAnswer(body: nil) }
             return GatewayAnswer(body: response.serialized())
         case .batch(let entries):
             let responses = await withTaskGroup(of: (Int, JSON?).self) { group in
                 for (index, entry) in entries.enumerated() {
-                    group.addTask { (index, await self.answer(entry, context: context)) }
+                    group.addTask { (index, await self.answer(entry, context: context, bytesIn: nil)) }
                 }
                 var collected = [JSON?](repeating: nil, count: entries.count)
                 for await (index, response) in group { collected[index] = response }
@@ -92,22 +99,82 @@ public final class Gateway: Sendable {
         }
     }
 
-    func answer(_ entry: RPCEntry, context: CallContext) async -> JSON? {
+    /// Carries out one entry, answers it (unless it is a notification) and records it.
+    func answer(_ entry: RPCEntry, context: CallContext, bytesIn: Int?) async -> JSON? {
+        let started = Date()
         switch entry {
         case .invalid(let id, let error):
-            return id.map { RPCEnvelope.response(id: $0, error: error) }
+            let response = id.map { RPCEnvelope.response(id: $0, error: error) }
+            writeRecord(CallTrace(), call: nil, context: context, outcome: .failure(error), bytesIn: bytesIn ?? 0,
+                        bytesOut: response?.serialized().count ?? 0, started: started)
+            return response
         case .call(let call):
-            let outcome = await perform(call, context: context)
-            guard let id = call.id else { return nil }
-            switch outcome {
-            case .success(let result): return RPCEnvelope.response(id: id, result: .object(result))
-            case .failure(let error): return RPCEnvelope.response(id: id, error: error)
+            let trace = CallTrace()
+            let outcome = await perform(call, context: context, trace: trace)
+            var response: JSON?
+            if let id = call.id {
+                switch outcome {
+                case .success(let result): response = RPCEnvelope.response(id: id, result: .object(result))
+                case .failure(let error): response = RPCEnvelope.response(id: id, error: error)
+                }
             }
+            if audit != nil {
+                let inSize = bytesIn ?? (JSON.object(call.params).serialized().count + call.method.utf8.count + 40)
+                writeRecord(trace, call: call, context: context, outcome: outcome, bytesIn: inSize,
+                            bytesOut: response?.serialized().count ?? 0, started: started)
+            }
+            return response
         }
     }
 
+    /// One audit record: who, what, what was decided, what AWS said. Never a secret: no
+    /// credentials, signatures or tokens; params only as configured.
+    private func writeRecord(_ trace: CallTrace, call: RPCCall?, context: CallContext, outcome: Result<JSONObject, RPCError>,
+                             bytesIn: Int, bytesOut: Int, started: Date) {
+        guard let audit else { return }
+        let seconds = started.timeIntervalSince1970
+        let time = Timestamp(seconds: Int64(seconds.rounded(.down)), microseconds: Int((seconds - seconds.rounded(.down)) * 1000) * 1000)
+        var record = JSONObject()
+        record.append("time", .string(time.iso8601Result))
+        record.append("listener", .string(context.listener))
+        record.append("identity", .string(trace.identity ?? Policy.describe(context.peer)))
+        if let team = trace.team { record.append("team", .string(team)) }
+        record.append("method", .string(trace.method ?? call?.method ?? "(invalid request)"))
+        let code: Int?
+        switch outcome {
+        case .success: code = nil
+        case .failure(let error): code = error.code
+        }
+        let decision: String
+        switch code {
+        case RPCError.policyDenied?: decision = "denied"
+        case RPCError.rateLimited?: decision = "rate-limited"
+        case let c? where c <= -32600 && c >= -32700: decision = "invalid"
+        default: decision = trace.allowed ? "allowed" : "invalid"
+        }
+        record.append("decision", .string(decision))
+        record.append("cache", .string(trace.cache))
+        if let code { record.append("code", .int(Int64(code))) }
+        if let awsType = trace.awsType { record.append("awsType", .string(awsType)) }
+        if let requestId = trace.awsRequestId { record.append("awsRequestId", .string(requestId)) }
+        record.append("attempts", .int(Int64(trace.attempts)))
+        record.append("latencyMs", .double((Date().timeIntervalSince(started) * 1_000_000).rounded() / 1000))
+        record.append("bytesIn", .int(Int64(bytesIn)))
+        record.append("bytesOut", .int(Int64(bytesOut)))
+        if let call {
+            let params = call.params.members.filter { $0.key != "$token" }
+            switch auditParams {
+            case .none: break
+            case .keys: record.append("params", .array(params.map { .string($0.key) }))
+            case .full: record.append("params", .object(JSONObject(params)))
+            }
+        }
+        if call?.isNotification == true { record.append("notification", true) }
+        audit.record(.object(record))
+    }
+
     /// Carries out one call and returns the operation's result or the JSON-RPC error.
-    public func perform(_ call: RPCCall, context: CallContext) async -> Result<JSONObject, RPCError> {
+    public func perform(_ call: RPCCall, context: CallContext, trace: CallTrace = CallTrace()) async -> Result<JSONObject, RPCError> {
         let admitted = inFlight.withLock { count -> Bool in
             guard count < limits.maxInFlightCalls else { return false }
             count += 1
@@ -125,7 +192,7 @@ public final class Gateway: Sendable {
         }
         let outcome: Result<JSONObject, RPCError>
         do {
-            outcome = .success(try await execute(call, context: context))
+            outcome = .success(try await execute(call, context: context, trace: trace))
         } catch let error as RPCError {
             outcome = .failure(error)
         } catch let error as ClientError {
@@ -142,16 +209,20 @@ public final class Gateway: Sendable {
         return outcome
     }
 
-    private func execute(_ call: RPCCall, context: CallContext) async throws -> JSONObject {
+    private func execute(_ call: RPCCall, context: CallContext, trace: CallTrace) async throws -> JSONObject {
         let handle = try builder.operation(call.method)
+        trace.method = handle.canonicalName
         let options = try CallOptions(call.params)
         let rules = self.rules
         let policy = rules.policy
         // Policy before any work: who is calling, and may their team call this?
         let (found, identity) = policy.team(for: context.peer, token: options.token ?? context.bearerToken)
+        trace.identity = identity
+        trace.team = found?.name
         guard let team = found else { throw denied(identity: identity, rule: "(no team's members match)") }
         let decision = policy.decide(team, service: handle.service.name, operation: handle.operation.name)
         guard decision.allowed else { throw denied(identity: identity, rule: decision.rule) }
+        trace.allowed = true
         let service = handle.service.name, operation = handle.operation.name
         if let waitMs = rateLimiter.admit(team: team.name, service: service, operation: operation) {
             throw RPCError(code: RPCError.rateLimited, message: "over the rate limit; retry later",
@@ -164,12 +235,14 @@ public final class Gateway: Sendable {
             throw ClientError.credentials(CredentialsError(source: team.credentials, reason: "no such credential source"))
         }
         let forward: @Sendable () async throws -> JSONObject = {
-            try await self.forward(handle, params: params, region: region, source: source, team: team.name, timeoutMs: options.timeoutMs)
+            try await self.forward(handle, params: params, region: region, source: source, team: team.name, timeoutMs: options.timeoutMs,
+                                   trace: trace)
         }
         guard let cache = rules.cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: handle.operation.isReadOnly),
               let ttl = cache.settings.ttl(service: service, operation: operation)
         else {
             metrics.recordCache("none")
+            trace.cache = "none"
             let result = try await forward()
             // A call that may change things drops what was cached of its service for these credentials.
             rules.cache?.invalidate(scope: ResponseCache.scope(credentials: team.credentials, service: service))
@@ -177,14 +250,17 @@ public final class Gateway: Sendable {
         }
         if options.cache == "bypass" {
             metrics.recordCache("bypass")
+            trace.cache = "bypass"
             return try await forward()
         }
         let key = ResponseCache.key(credentials: team.credentials, region: region, service: service, operation: operation, params: call.params)
         if options.cache == "use", let hit = cache.lookup(key) {
             metrics.recordCache("hit")
+            trace.cache = "hit"
             return hit
         }
         metrics.recordCache(options.cache == "refresh" ? "refresh" : "miss")
+        trace.cache = options.cache == "refresh" ? "refresh" : "miss"
         // Identical misses in flight together make one call to AWS.
         let (result, leader) = await cache.coalesce(key) {
             do {
@@ -212,7 +288,7 @@ public final class Gateway: Sendable {
 
     /// Signs and sends a call, with the standard retry mode, and parses the answer.
     private func forward(_ handle: OperationHandle, params: JSONObject, region: String, source: any CredentialProvider, team: String,
-                         timeoutMs: Int?) async throws -> JSONObject {
+                         timeoutMs: Int?, trace: CallTrace) async throws -> JSONObject {
         let service = handle.service.name, operation = handle.operation.name
         let keys: Credentials
         do {
@@ -239,13 +315,16 @@ public final class Gateway: Sendable {
             let finalError: Error
             do {
                 metrics.recordAttempt()
+                trace.attempts = attempt
                 let response = try await transport.send(request, timeoutSeconds: timeout)
+                trace.awsRequestId = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
                 switch builder.parseResponse(response, for: handle) {
                 case .success(let result):
                     quota.release(lastRetryCost: lastRetryCost)
                     rateLimiter.succeeded(team: team, service: service, operation: operation)
                     return result
                 case .failure(let awsError):
+                    trace.awsType = awsError.code
                     failure = RetryClassifier.classify(awsError)
                     if failure == .throttling { rateLimiter.throttled(team: team, service: service, operation: operation) }
                     retryAfterMs = response.header("x-amz-retry-after").flatMap { Int($0) }
@@ -282,6 +361,20 @@ public final class Gateway: Sendable {
         RPCError(code: RPCError.awsUnreachable, message: "AWS could not be reached",
                  data: .object(JSONObject([("attempts", .int(Int64(attempts))), ("cause", .string(cause))])))
     }
+}
+
+/// What happened to one call, gathered on its way through the pipeline for its audit record.
+/// A call's trace is touched only by the task carrying out that call.
+public final class CallTrace: @unchecked Sendable {
+    public var method: String?
+    public var identity: String?
+    public var team: String?
+    public var allowed = false
+    public var cache = "none"
+    public var attempts = 0
+    public var awsType: String?
+    public var awsRequestId: String?
+    public init() {}
 }
 
 /// What a configuration decides about calls, replaced whole on reload.

@@ -61,6 +61,11 @@ public struct GatewayConfig: Sendable {
     public var rateLimits: [String: RateLimiter.TeamLimits] = [:]
     /// Cached reads (`cache:`); nil when the file has none.
     public var cache: CacheSettings?
+    /// The audit log (`logs:`); nil when switched off with `enabled: false`.
+    public var logs: AuditLogSettings? = AuditLogSettings()
+    /// Operational logging: level (trace … critical) and format (text or json).
+    public var logLevel: String?
+    public var logFormat = "text"
 
     public init() {}
 
@@ -71,7 +76,7 @@ public struct GatewayConfig: Sendable {
     /// weaken policy.
     static let topLevelKeys: Set<String> = [
         "listen", "socket_mode", "tls", "models", "region", "credentials", "allow_plaintext_non_loopback", "limits", "upstream",
-        "teams", "cache", "logs",
+        "teams", "cache", "logs", "log_level", "log_format",
     ]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> GatewayConfig {
@@ -98,9 +103,14 @@ public struct GatewayConfig: Sendable {
         for key in top.keys.sorted() where !topLevelKeys.contains(key) {
             reader.fail(key, "unknown key" + suggestion(key, among: topLevelKeys))
         }
-        for key in ["logs"] where top[key] != nil {
-            // Not enforced yet: refuse rather than run without the policy the file asks for.
-            reader.fail(key, "not supported by this version of awsgw yet")
+        if let logs = top["logs"] { config.logs = reader.auditLog(logs) }
+        if let level = reader.string(top["log_level"], "log_level") {
+            if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) { config.logLevel = level } else {
+                reader.fail("log_level", "expected trace, debug, info, notice, warning, error or critical")
+            }
+        }
+        if let format = reader.string(top["log_format"], "log_format") {
+            if ["text", "json"].contains(format) { config.logFormat = format } else { reader.fail("log_format", "expected text or json") }
         }
         if let listen = top["listen"] {
             if let list = listen as? [Any] {
@@ -327,6 +337,29 @@ struct ConfigReader {
         }
         return Team(name: name, members: members, credentials: source, region: string(map["region"], path + ".region"),
                     allow: patterns("allow"), deny: patterns("deny"))
+    }
+
+    /// `logs: { dir: logs/, rotate_bytes: 64MiB, rotate_age: 1h, keep: 20, params: keys, queue: 65536, enabled: true }`.
+    mutating func auditLog(_ value: Any) -> AuditLogSettings? {
+        guard let map = value as? [String: Any] else {
+            fail("logs", "expected a mapping")
+            return nil
+        }
+        unknownKeys(map, allowed: ["dir", "rotate_bytes", "rotate_age", "keep", "params", "queue", "enabled"], at: "logs")
+        var settings = AuditLogSettings()
+        if let enabled = map["enabled"] {
+            guard let flag = enabled as? Bool else { fail("logs.enabled", "expected true or false"); return nil }
+            if !flag { return nil }
+        }
+        if let dir = string(map["dir"], "logs.dir") { settings.dir = dir.hasSuffix("/") && dir.count > 1 ? String(dir.dropLast()) : dir }
+        if let v = size(map["rotate_bytes"], "logs.rotate_bytes") { settings.rotateBytes = v }
+        if let v = duration(map["rotate_age"], "logs.rotate_age") { settings.rotateAgeSeconds = v }
+        if let v = positiveInt(map["keep"], "logs.keep") { settings.keep = v }
+        if let v = positiveInt(map["queue"], "logs.queue") { settings.queueLimit = v }
+        if let text = string(map["params"], "logs.params") {
+            if let mode = AuditLogSettings.ParamsMode(rawValue: text) { settings.params = mode } else { fail("logs.params", "expected none, keys or full") }
+        }
+        return settings
     }
 
     /// `cache: { max_bytes: 64MiB, ttl: { "*": 10s, "lambda-core:Get*": 2s }, include: [...], exclude: [...] }`.

@@ -11,6 +11,7 @@ public final class GatewayMetrics: Sendable {
     let inFlight: Gauge
     public let connections: Gauge
     public let rejectedConnections: Counter
+    let auditDropped: Counter
 
     public init() {
         latency = registry.makeValueHistogram(
@@ -20,6 +21,7 @@ public final class GatewayMetrics: Sendable {
         inFlight = registry.makeGauge(name: "awsgw_calls_in_flight", help: "Calls being carried out")
         connections = registry.makeGauge(name: "awsgw_connections", help: "Open client connections")
         rejectedConnections = registry.makeCounter(name: "awsgw_connections_rejected_total", help: "Connections closed at once: over the connection limit")
+        auditDropped = registry.makeCounter(name: "awsgw_audit_dropped_total", help: "Audit records dropped because the log's queue was full")
     }
 
     /// One finished call: by canonical method and outcome (`ok` or the JSON-RPC error code).
@@ -37,6 +39,8 @@ public final class GatewayMetrics: Sendable {
     }
 
     public func recordAttempt() { attempts.increment() }
+
+    public func recordAuditDrop() { auditDropped.increment() }
 
     private let cacheCounters = Mutex<[String: Counter]>([:])
 

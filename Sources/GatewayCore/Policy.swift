@@ -149,6 +149,9 @@ public struct Policy: Sendable {
     }
 
     /// A caller as errors name it: the token only by a short prefix of its hash.
+    /// A caller as records name it before any token is known.
+    public static func describe(_ peer: PeerIdentity) -> String { Policy(teams: []).describe(peer, nil) }
+
     func describe(_ peer: PeerIdentity, _ tokenDigest: [UInt8]?) -> String {
         if let cn = peer.commonName { return "cn:\(cn)" }
         if let uid = peer.uid { return "uid:\(uid)" }

@@ -14,6 +14,8 @@ public final class GatewayRunner: @unchecked Sendable {
     public let gateway: Gateway
     public let server: GatewayServer
     let transport: UpstreamClient
+    /// The audit log, finished on stop.
+    let audit: AuditLog?
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
     /// The file SIGHUP reloads, and the environment its sources read.
@@ -31,9 +33,12 @@ public final class GatewayRunner: @unchecked Sendable {
         transport = try UpstreamClient(group: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
                                        maxResponseBytes: config.limits.maxUpstreamResponseBytes)
         let rules = GatewayRunner.rules(for: config, environment: environment, previous: nil)
+        let metrics = GatewayMetrics()
+        audit = try config.logs.map { settings in try AuditLog(settings: settings, onDrop: { metrics.recordAuditDrop() }) }
         gateway = Gateway(builder: RequestBuilder(models: models, environment: environment), transport: transport,
                           credentialSources: rules.credentialSources, policy: rules.policy, rateLimiter: RateLimiter(limits: config.rateLimits),
-                          cache: rules.cache, defaultRegion: rules.defaultRegion, limits: config.limits, upstream: config.upstream, logger: logger)
+                          cache: rules.cache, defaultRegion: rules.defaultRegion, audit: audit, limits: config.limits, upstream: config.upstream,
+                          logger: logger, metrics: metrics)
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
     }
 
@@ -45,6 +50,7 @@ public final class GatewayRunner: @unchecked Sendable {
     /// period), connections closed, socket files removed, HTTP client shut down.
     public func stop() async {
         await server.shutdown()
+        audit?.close()
         await transport.shutdown()
         try? await group.shutdownGracefully()
     }

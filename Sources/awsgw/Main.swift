@@ -6,7 +6,7 @@ struct AWSGW: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "awsgw",
         abstract: "A local gateway: unsigned JSON-RPC in, signed AWS API calls out.",
-        subcommands: [ServeCommand.self, CallCommand.self, ModelsCommand.self, CertsCommand.self, ConfigCommand.self]
+        subcommands: [ServeCommand.self, CallCommand.self, ModelsCommand.self, CertsCommand.self, ConfigCommand.self, LogsCommand.self]
     )
 
     /// ArgumentParser's own entry point, except that usage errors exit 2 (as INTERFACE.md

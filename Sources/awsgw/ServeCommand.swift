@@ -11,12 +11,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The configuration file (default: AWSGW_CONFIG; none: a private Unix socket only).") var config: String?
     @Option(help: "A listener: unix:PATH, tcp:HOST:PORT or tls:HOST:PORT (repeatable).") var listen: [String] = []
     @Option(help: "The botocore data folder (default: the config's, AWSGW_MODELS or ./models).") var models: String?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (default: the config's, else info).") var logLevel: String?
+    @Option(help: "Log format on standard error: text or json (default: the config's, else text).") var logFormat: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        var logger = Logger(label: "awsgw")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
 
         var settings = GatewayConfig()
         settings.upstream.retry = RetrySettings.fromEnvironment(environment)
@@ -29,6 +28,15 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        let format = logFormat ?? settings.logFormat
+        let level = Logger.Level(rawValue: logLevel ?? settings.logLevel ?? "info") ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "awsgw")
+        logger.logLevel = level
         for address in listen {
             guard ListenAddress(address) != nil else {
                 printError("awsgw: --listen \(address): expected unix:PATH, tcp:HOST:PORT or tls:HOST:PORT")

@@ -54,7 +54,7 @@ final class TestGateway: @unchecked Sendable {
         upstreamTLS: NIOSSLContext? = nil, upstreamTrust: NIOSSLTrustRoots = .default,
         policy: Policy = Policy(teams: [Team(name: "everyone", members: [.any], allow: [OperationPattern("*:*")!])]),
         extraSources: [String: any CredentialProvider] = [:], rateLimiter: RateLimiter = RateLimiter(limits: [:]),
-        cache: ResponseCache? = nil,
+        cache: ResponseCache? = nil, audit: AuditLog? = nil,
         script: @escaping FakeAWS.Script = FakeAWS.okAssociate
     ) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -75,7 +75,7 @@ final class TestGateway: @unchecked Sendable {
         var sources: [String: any CredentialProvider] = ["default": keys]
         for (name, source) in extraSources { sources[name] = source }
         gateway = Gateway(builder: RequestBuilder(models: sharedModels, environment: env), transport: transport, credentialSources: sources,
-                          policy: policy, rateLimiter: rateLimiter, cache: cache, defaultRegion: "us-east-1", limits: config.limits, upstream: config.upstream, logger: logger,
+                          policy: policy, rateLimiter: rateLimiter, cache: cache, defaultRegion: "us-east-1", audit: audit, limits: config.limits, upstream: config.upstream, logger: logger,
                           sleep: { seconds in sleeps.record(seconds) })
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
         do {

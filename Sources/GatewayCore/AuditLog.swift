@@ -1,0 +1,156 @@
+import AWSJSON
+import Foundation
+
+/// `logs:` in the config file.
+public struct AuditLogSettings: Sendable, Equatable {
+    public enum ParamsMode: String, Sendable { case none, keys, full }
+
+    public var dir = "logs"
+    public var rotateBytes = 64 << 20
+    public var rotateAgeSeconds = 3600.0
+    /// Files kept, the one being written included.
+    public var keep = 20
+    public var params = ParamsMode.keys
+    /// Records waiting to be written; when full, new records are dropped and counted.
+    public var queueLimit = 65_536
+    /// The longest a written record waits before it is flushed to the file.
+    public var flushIntervalSeconds = 1.0
+
+    public init() {}
+}
+
+/// The audit log: one JSON line per call in `awsgw-<UTC time>.jsonl.gz` files, written by
+/// its own thread from a bounded queue so that calls never wait for the disk.
+///
+/// When the queue is full, records are dropped (never the call) and counted in
+/// `awsgw_audit_dropped_total`: under overload the gateway keeps serving and says how
+/// much it could not record.
+public final class AuditLog: @unchecked Sendable {
+    public let settings: AuditLogSettings
+    private let condition = NSCondition()
+    private var queue: [[UInt8]] = []
+    private var stopping = false
+    private var stopped = false
+    private var thread: Thread?
+    private var writer: GzipFileWriter?
+    private var fileOpened = Date()
+    private var lastFlush = Date()
+    private(set) public var dropped = 0
+    private let onDrop: @Sendable () -> Void
+
+    public init(settings: AuditLogSettings, onDrop: @escaping @Sendable () -> Void = {}) throws {
+        self.settings = settings
+        self.onDrop = onDrop
+        try FileManager.default.createDirectory(atPath: settings.dir, withIntermediateDirectories: true)
+        try openNewFile()
+        let thread = Thread { [weak self] in self?.run() }
+        thread.name = "awsgw-audit"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues one record (a JSON object); never blocks.
+    public func record(_ record: JSON) {
+        var line = record.serialized()
+        line.append(UInt8(ascii: "\n"))
+        condition.lock()
+        if stopping || queue.count >= settings.queueLimit {
+            dropped += 1
+            condition.unlock()
+            onDrop()
+            return
+        }
+        queue.append(line)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Writes what is queued and finishes the current file properly (gzip trailer).
+    public func close() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    /// The files of this log, oldest first.
+    public var files: [String] { AuditLog.logFiles(in: settings.dir) }
+
+    public static func logFiles(in dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasPrefix("awsgw-") && $0.hasSuffix(".jsonl.gz") }
+            .sorted()
+            .map { dir + "/" + $0 }
+    }
+
+    private func run() {
+        // Written but not yet flushed: flushed once per interval, not per record, since
+        // every flush costs compression (measured: 6:1 flushing per batch, 9.6:1 per second).
+        var unflushed = false
+        while true {
+            condition.lock()
+            if queue.isEmpty && !stopping {
+                let wake = unflushed ? lastFlush.addingTimeInterval(settings.flushIntervalSeconds) : Date().addingTimeInterval(settings.flushIntervalSeconds)
+                _ = condition.wait(until: wake)
+            }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            let finishing = stopping
+            condition.unlock()
+
+            for line in batch { writeLine(line) }
+            if !batch.isEmpty { unflushed = true }
+            if unflushed && Date().timeIntervalSince(lastFlush) >= settings.flushIntervalSeconds {
+                try? writer?.flush()
+                lastFlush = Date()
+                unflushed = false
+            }
+            if finishing {
+                try? writer?.finish()
+                writer = nil
+                condition.lock()
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+        }
+    }
+
+    private func writeLine(_ line: [UInt8]) {
+        if let writer, writer.bytesOut >= settings.rotateBytes || Date().timeIntervalSince(fileOpened) >= settings.rotateAgeSeconds {
+            try? writer.finish()
+            try? openNewFile()
+        }
+        try? writer?.write(line)
+    }
+
+    private var lastStamp = 0.0
+
+    private func openNewFile() throws {
+        // Names sort in time order: fixed-width microsecond stamps, each later than the last.
+        var time = max(Date().timeIntervalSince1970, lastStamp + 0.000001)
+        var path = settings.dir + "/awsgw-\(AuditLog.fileStamp(time)).jsonl.gz"
+        while FileManager.default.fileExists(atPath: path) {
+            time += 0.000001
+            path = settings.dir + "/awsgw-\(AuditLog.fileStamp(time)).jsonl.gz"
+        }
+        lastStamp = time
+        writer = try GzipFileWriter(path: path)
+        fileOpened = Date()
+        // Keep only the newest `keep` files, this one included.
+        let all = AuditLog.logFiles(in: settings.dir)
+        if all.count > settings.keep {
+            for old in all.prefix(all.count - settings.keep) { try? FileManager.default.removeItem(atPath: old) }
+        }
+    }
+
+    /// `20261123T074800.123456Z`: fixed width, so names sort in time order.
+    static func fileStamp(_ seconds: Double) -> String {
+        let micros = Int64((seconds * 1_000_000).rounded())
+        let t = Timestamp(seconds: micros / 1_000_000, microseconds: Int(micros % 1_000_000))
+        let fraction = String(t.microseconds)
+        return String(t.amzDate.dropLast()) + "." + String(repeating: "0", count: 6 - fraction.count) + fraction + "Z"
+    }
+}

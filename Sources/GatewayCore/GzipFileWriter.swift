@@ -1,0 +1,71 @@
+import CZlib
+import Foundation
+
+/// Appends to one gzip file through zlib's deflate. `flush()` makes everything written so
+/// far readable (Z_SYNC_FLUSH), so a crash loses only what came after; `finish()` writes
+/// the gzip trailer, after which `gzip -t` accepts the file.
+final class GzipFileWriter {
+    let path: String
+    private var stream = z_stream()
+    private let handle: FileHandle
+    private var output = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Bytes in and out so far (for rotation and the compression ratio).
+    private(set) var bytesIn = 0
+    private(set) var bytesOut = 0
+    private var finished = false
+
+    init(path: String, level: Int32 = 6) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]),
+              let handle = FileHandle(forWritingAtPath: path)
+        else { throw AuditLogError("cannot create \(path)") }
+        self.handle = handle
+        // 15 window bits + 16: a gzip header and trailer around the deflate stream.
+        let status = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw AuditLogError("zlib deflateInit failed (\(status))") }
+    }
+
+    deinit {
+        if !finished { try? finish() }
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        bytesIn += bytes.count
+        try deflate(bytes, flush: Z_NO_FLUSH)
+    }
+
+    func flush() throws { try deflate([], flush: Z_SYNC_FLUSH) }
+
+    func finish() throws {
+        guard !finished else { return }
+        finished = true
+        try deflate([], flush: Z_FINISH)
+        deflateEnd(&stream)
+        try handle.close()
+    }
+
+    private func deflate(_ input: [UInt8], flush: Int32) throws {
+        var input = input
+        try input.withUnsafeMutableBufferPointer { inBuffer in
+            stream.next_in = inBuffer.baseAddress
+            stream.avail_in = UInt32(inBuffer.count)
+            repeat {
+                let produced: Int = output.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = UInt32(out.count)
+                    _ = CZlib.deflate(&stream, flush)
+                    return out.count - Int(stream.avail_out)
+                }
+                if produced > 0 {
+                    try handle.write(contentsOf: output[0..<produced])
+                    bytesOut += produced
+                }
+            } while stream.avail_out == 0 || stream.avail_in > 0
+        }
+    }
+}
+
+public struct AuditLogError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
