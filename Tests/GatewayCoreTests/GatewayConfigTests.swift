@@ -52,7 +52,8 @@ struct GatewayConfigTests {
             credentials:
               default: { source: static, access_key_id: A, secret_access_key: SHOULD-NOT-BE-HERE, secret_access_key_env: X }
             limits: { max_body: lots, header_timeout: 10 }
-            logs: {}
+            logs: { params: everything, dir: 5 }
+            log_format: xml
             teams:
               ops: { members: [ "uid:x", "token-sha256:abc" ], credentials: nope, allow: [ "networkmanager" ], rate: { "*": "1/d", "bad": "1/s" } }
             """, file: "bad.yaml")
@@ -60,7 +61,7 @@ struct GatewayConfigTests {
         } catch {
             let paths = error.problems.map(\.path)
             for expected in ["listne", "listen[0]", "listen[1]", "socket_mode", "tls.certificate", "credentials.default.secret_access_key",
-                             "limits.max_body", "limits.header_timeout", "logs", "teams.ops.members[0]", "teams.ops.members[1]",
+                             "limits.max_body", "limits.header_timeout", "logs.params", "logs.dir", "log_format", "teams.ops.members[0]", "teams.ops.members[1]",
                              "teams.ops.credentials", "teams.ops.allow[0]", "teams.ops.rate.*", "teams.ops.rate.bad"] {
                 #expect(paths.contains(expected), "\(expected) in \(paths)")
             }
