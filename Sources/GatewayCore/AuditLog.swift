@@ -36,6 +36,7 @@ public final class AuditLog: @unchecked Sendable {
     private var fileOpened = Date()
     private var lastFlush = Date()
     private(set) public var dropped = 0
+    static let wakeThreshold = 2048
     private let onDrop: @Sendable () -> Void
 
     public init(settings: AuditLogSettings, onDrop: @escaping @Sendable () -> Void = {}) throws {
@@ -61,7 +62,9 @@ public final class AuditLog: @unchecked Sendable {
             return
         }
         queue.append(line)
-        condition.signal()
+        // The writer wakes by itself every flush interval; waking it per record would cost
+        // a system call per call. Only a filling queue wakes it early.
+        if queue.count == AuditLog.wakeThreshold { condition.signal() }
         condition.unlock()
     }
 
@@ -90,8 +93,9 @@ public final class AuditLog: @unchecked Sendable {
         var unflushed = false
         while true {
             condition.lock()
-            if queue.isEmpty && !stopping {
-                let wake = unflushed ? lastFlush.addingTimeInterval(settings.flushIntervalSeconds) : Date().addingTimeInterval(settings.flushIntervalSeconds)
+            if queue.count < AuditLog.wakeThreshold && !stopping {
+                // Wake when the next flush is due, or when the queue fills.
+                let wake = (unflushed ? lastFlush : Date()).addingTimeInterval(settings.flushIntervalSeconds)
                 _ = condition.wait(until: wake)
             }
             let batch = queue
@@ -101,7 +105,7 @@ public final class AuditLog: @unchecked Sendable {
 
             for line in batch { writeLine(line) }
             if !batch.isEmpty { unflushed = true }
-            if unflushed && Date().timeIntervalSince(lastFlush) >= settings.flushIntervalSeconds {
+            if unflushed && Date().timeIntervalSince(lastFlush) >= settings.flushIntervalSeconds * 0.99 {
                 try? writer?.flush()
                 lastFlush = Date()
                 unflushed = false

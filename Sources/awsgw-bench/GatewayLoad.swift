@@ -1,3 +1,4 @@
+import AWSModels
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -386,4 +387,59 @@ func policyAndCacheBenchmarks(modelsDir: String, seconds: Double) throws {
     print(String(format: "policy cost: %.1f%% fewer calls/s", (1 - strictMedian / openMedian) * 100))
     let hits = try runLoad(group: clientGroup, target: .unix(dir + "/open.sock"), framing: .ndjson, body: get, concurrency: 64, seconds: seconds)
     print(String(format: "cache hits (networkmanager.GetLinks): %8.0f calls/s, p50 %.0f µs, p99 %.0f µs", hits.callsPerSecond, hits.p50, hits.p99))
+}
+
+/// Issue 5's figures: calls/s with the audit log on and off, and its compression ratio.
+func auditBenchmarks(modelsDir: String, seconds: Double) throws {
+    let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    let awsgw = binDir + "/awsgw"
+    guard FileManager.default.isExecutableFile(atPath: awsgw) else { return }
+    let upstreamGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    defer {
+        try? clientGroup.syncShutdownGracefully()
+        try? upstreamGroup.syncShutdownGracefully()
+    }
+    let upstreamPort = try InstantUpstream.start(group: upstreamGroup).localAddress!.port!
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-bench5-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let common = """
+    models: \(modelsDir)
+    region: us-east-1
+    credentials: { default: { source: env } }
+    limits: { max_connections: 4096 }
+    teams: { everyone: { members: any, allow: ["*:*"] } }
+    """
+    let off = try startGateway(awsgw: awsgw, dir: dir, name: "off", config: common + "\nlisten: [\"unix:\(dir)/off.sock\"]\nlogs: { enabled: false }\n",
+                               upstreamPort: upstreamPort)
+    let on = try startGateway(awsgw: awsgw, dir: dir, name: "on", config: common + "\nlisten: [\"unix:\(dir)/on.sock\"]\nlogs: { dir: \(dir)/logs }\n",
+                              upstreamPort: upstreamPort)
+    let call = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.AssociateConnectPeer","params":{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123"}}"#
+    print("")
+    print("audit log (NDJSON over the Unix socket, concurrency 64, \(seconds) s per row, alternating)")
+    _ = try runLoad(group: clientGroup, target: .unix(dir + "/off.sock"), framing: .ndjson, body: call, concurrency: 16, seconds: 0.5)
+    _ = try runLoad(group: clientGroup, target: .unix(dir + "/on.sock"), framing: .ndjson, body: call, concurrency: 16, seconds: 0.5)
+    var offRates: [Double] = [], onRates: [Double] = []
+    for _ in 0..<3 {
+        offRates.append(try runLoad(group: clientGroup, target: .unix(dir + "/off.sock"), framing: .ndjson, body: call, concurrency: 64, seconds: seconds).callsPerSecond)
+        onRates.append(try runLoad(group: clientGroup, target: .unix(dir + "/on.sock"), framing: .ndjson, body: call, concurrency: 64, seconds: seconds).callsPerSecond)
+    }
+    for process in [off, on] {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+    }
+    let offMedian = offRates.sorted()[1], onMedian = onRates.sorted()[1]
+    print(String(format: "audit log off: %8.0f calls/s (runs: %@)", offMedian, offRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
+    print(String(format: "audit log on:  %8.0f calls/s (runs: %@)", onMedian, onRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
+    print(String(format: "audit cost: %.1f%% fewer calls/s", (1 - onMedian / offMedian) * 100))
+    var raw = 0, compressed = 0, records = 0
+    for file in ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/logs")) ?? []) where file.hasSuffix(".jsonl.gz") {
+        let bytes = Array(FileManager.default.contents(atPath: dir + "/logs/" + file) ?? Data())
+        compressed += bytes.count
+        let text = (try? Inflater.inflate(bytes)) ?? []
+        raw += text.count
+        records += text.filter { $0 == UInt8(ascii: "\n") }.count
+    }
+    print(String(format: "audit log: %d records, %d bytes raw, %d bytes compressed: %.1f:1", records, raw, compressed, Double(raw) / Double(max(compressed, 1))))
 }

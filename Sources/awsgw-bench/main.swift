@@ -44,6 +44,10 @@ if only == "policy" {
     try policyAndCacheBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     exit(0)
 }
+if only == "audit" {
+    try auditBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
+    exit(0)
+}
 
 let store = try ModelStore(root: modelsDir)
 let builder = RequestBuilder(models: store, environment: [:])
@@ -103,4 +107,5 @@ for (name, value, target) in rows {
 if only != "engine" {
     try gatewayBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     try policyAndCacheBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
+    try auditBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
 }

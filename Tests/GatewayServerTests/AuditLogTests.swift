@@ -211,6 +211,11 @@ struct AuditProcessTests {
                                        environment: ["PATH": "/usr/bin:/bin"])
         #expect(cat.0 == 0)
         #expect(cat.1.split(separator: "\n").count == 40)
+        let files = AuditLog.logFiles(in: dir + "/logs")
+        #expect(try await runProcess(["logs", "cat", "--team", "all"] + files, environment: [:]).1.split(separator: "\n").count == 40)
+        #expect(try await runProcess(["logs", "cat", "--team", "nobody"] + files, environment: [:]).1.isEmpty)
+        #expect(try await runProcess(["logs", "cat", "--since", "2999-01-01T00:00:00Z"] + files, environment: [:]).1.isEmpty)
+        #expect(try await runProcess(["logs", "cat", "--since", "2000-01-01"] + files, environment: [:]).1.split(separator: "\n").count == 40)
         let everything = records.map { $0.serializedString() }.joined() + stderr + cat.1
         for secretText in [secret, sessionToken, "Bearer test", "\"$token\""] {
             #expect(!everything.contains(secretText), "\(secretText) leaked")
