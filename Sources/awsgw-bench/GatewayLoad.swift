@@ -317,39 +317,88 @@ func startGateway(awsgw: String, dir: String, name: String, config: String, upst
     return serve
 }
 
+/// What the side-by-side benchmarks share: the awsgw binary, an instant upstream, a load
+/// generator thread and a scratch folder.
+final class BenchSetup {
+    let awsgw: String
+    let dir: String
+    let upstreamPort: Int
+    let upstreamGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    var gateways: [Process] = []
+
+    init?(name: String) throws {
+        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        awsgw = binDir + "/awsgw"
+        guard FileManager.default.isExecutableFile(atPath: awsgw) else { return nil }
+        upstreamPort = try InstantUpstream.start(group: upstreamGroup).localAddress!.port!
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-\(name)-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    /// Starts a gateway listening on `<dir>/<name>.sock` with `config` added to the common part.
+    func gateway(_ name: String, config: String) throws -> Target {
+        let common = """
+        models: \(modelsDirectory)
+        region: us-east-1
+        limits: { max_connections: 4096 }
+        listen: ["unix:\(dir)/\(name).sock"]
+
+        """
+        gateways.append(try startGateway(awsgw: awsgw, dir: dir, name: name, config: common + config, upstreamPort: upstreamPort))
+        return .unix(dir + "/\(name).sock")
+    }
+
+    var modelsDirectory = ""
+
+    /// Runs the two targets alternately, three times each, after a warm-up; medians and runs.
+    func alternate(_ a: (Target, String), _ b: (Target, String), seconds: Double) throws -> (Double, [Double], Double, [Double]) {
+        for (target, body) in [a, b] {
+            _ = try runLoad(group: clientGroup, target: target, framing: .ndjson, body: body, concurrency: 16, seconds: 0.5)
+        }
+        var aRates: [Double] = [], bRates: [Double] = []
+        for _ in 0..<3 {
+            aRates.append(try runLoad(group: clientGroup, target: a.0, framing: .ndjson, body: a.1, concurrency: 64, seconds: seconds).callsPerSecond)
+            bRates.append(try runLoad(group: clientGroup, target: b.0, framing: .ndjson, body: b.1, concurrency: 64, seconds: seconds).callsPerSecond)
+        }
+        return (aRates.sorted()[1], aRates, bRates.sorted()[1], bRates)
+    }
+
+    /// SIGTERM to every gateway started (their logs are finished), then the rest goes.
+    func stopGateways() {
+        for process in gateways {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        gateways = []
+    }
+
+    deinit {
+        stopGateways()
+        try? clientGroup.syncShutdownGracefully()
+        try? upstreamGroup.syncShutdownGracefully()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+func runsText(_ runs: [Double]) -> String { runs.map { String(format: "%.0f", $0) }.joined(separator: ", ") }
+
+let benchCall = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.AssociateConnectPeer","params":{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123"}}"#
+
 /// Issue 4's figures: cache hits over NDJSON, and what policy costs on the uncached path
 /// (several teams, a bearer token, allow/deny lists and a rate limit that never binds,
 /// against one team that admits anyone), alternating the two to even out noise.
 func policyAndCacheBenchmarks(modelsDir: String, seconds: Double) throws {
-    let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-    let awsgw = binDir + "/awsgw"
-    guard FileManager.default.isExecutableFile(atPath: awsgw) else { return }
-    let upstreamGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    defer {
-        try? clientGroup.syncShutdownGracefully()
-        try? upstreamGroup.syncShutdownGracefully()
-    }
-    let upstreamPort = try InstantUpstream.start(group: upstreamGroup).localAddress!.port!
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-bench4-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let common = """
-    models: \(modelsDir)
-    region: us-east-1
-    credentials: { default: { source: env }, other: { source: env } }
-    limits: { max_connections: 4096 }
-    """
-    let open = common + """
-
-    listen: ["unix:\(dir)/open.sock"]
+    guard let setup = try BenchSetup(name: "bench4") else { return }
+    setup.modelsDirectory = modelsDir
+    let open = try setup.gateway("open", config: """
+    credentials: { default: { source: env } }
     teams: { everyone: { members: any, allow: ["*:*"] } }
     cache: { ttl: { "*": 60s } }
-    """
-    // The token is "bench"; its SHA-256 is below.
-    let strict = common + """
-
-    listen: ["unix:\(dir)/strict.sock"]
+    """)
+    // The token is "bench"; its SHA-256 is the second member of ci.
+    let strict = try setup.gateway("strict", config: """
+    credentials: { default: { source: env }, other: { source: env } }
     teams:
       ops: { members: [ "uid:4000", "gid:4000", "cn:ops-app" ], credentials: other, allow: [ "ec2:Describe*", "s3:Get*" ] }
       ci:
@@ -358,84 +407,41 @@ func policyAndCacheBenchmarks(modelsDir: String, seconds: Double) throws {
         deny: [ "networkmanager:Delete*", "networkmanager:Disassociate*", "*:Put*" ]
         rate: { "*": "1000000/s", "networkmanager:Associate*": "1000000/s burst 1000000" }
       everyone: { members: any, allow: [ "sts:GetCallerIdentity" ] }
-    """
-    let openGateway = try startGateway(awsgw: awsgw, dir: dir, name: "open", config: open, upstreamPort: upstreamPort)
-    let strictGateway = try startGateway(awsgw: awsgw, dir: dir, name: "strict", config: strict, upstreamPort: upstreamPort)
-    defer {
-        for process in [openGateway, strictGateway] {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
-    }
-    let call = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.AssociateConnectPeer","params":{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123"}}"#
-    let tokenCall = call.replacingOccurrences(of: #""DeviceId":"device-0123"}"#, with: #""DeviceId":"device-0123","$token":"bench"}"#)
+    """)
+    let tokenCall = benchCall.replacingOccurrences(of: #""DeviceId":"device-0123"}"#, with: #""DeviceId":"device-0123","$token":"bench"}"#)
     let get = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.GetLinks","params":{"GlobalNetworkId":"global-network-0123"}}"#
 
     print("")
     print("policy and cache (NDJSON over the Unix socket, concurrency 64, \(seconds) s per row)")
-    // Warm-up and a check that the strict gateway admits the token.
-    _ = try runLoad(group: clientGroup, target: .unix(dir + "/open.sock"), framing: .ndjson, body: call, concurrency: 16, seconds: 0.5)
-    _ = try runLoad(group: clientGroup, target: .unix(dir + "/strict.sock"), framing: .ndjson, body: tokenCall, concurrency: 16, seconds: 0.5)
-    var openRates: [Double] = [], strictRates: [Double] = []
-    for _ in 0..<3 {
-        openRates.append(try runLoad(group: clientGroup, target: .unix(dir + "/open.sock"), framing: .ndjson, body: call, concurrency: 64, seconds: seconds).callsPerSecond)
-        strictRates.append(try runLoad(group: clientGroup, target: .unix(dir + "/strict.sock"), framing: .ndjson, body: tokenCall, concurrency: 64, seconds: seconds).callsPerSecond)
-    }
-    let openMedian = openRates.sorted()[1], strictMedian = strictRates.sorted()[1]
-    print(String(format: "uncached, policy off (one team, anyone): %8.0f calls/s (runs: %@)", openMedian, openRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
-    print(String(format: "uncached, policy on (3 teams, token, rules, rate): %8.0f calls/s (runs: %@)", strictMedian, strictRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
-    print(String(format: "policy cost: %.1f%% fewer calls/s", (1 - strictMedian / openMedian) * 100))
-    let hits = try runLoad(group: clientGroup, target: .unix(dir + "/open.sock"), framing: .ndjson, body: get, concurrency: 64, seconds: seconds)
+    let (off, offRuns, on, onRuns) = try setup.alternate((open, benchCall), (strict, tokenCall), seconds: seconds)
+    print(String(format: "uncached, policy off (one team, anyone): %8.0f calls/s (runs: %@)", off, runsText(offRuns)))
+    print(String(format: "uncached, policy on (3 teams, token, rules, rate): %8.0f calls/s (runs: %@)", on, runsText(onRuns)))
+    print(String(format: "policy cost: %.1f%% fewer calls/s", (1 - on / off) * 100))
+    let hits = try runLoad(group: setup.clientGroup, target: open, framing: .ndjson, body: get, concurrency: 64, seconds: seconds)
     print(String(format: "cache hits (networkmanager.GetLinks): %8.0f calls/s, p50 %.0f µs, p99 %.0f µs", hits.callsPerSecond, hits.p50, hits.p99))
 }
 
 /// Issue 5's figures: calls/s with the audit log on and off, and its compression ratio.
 func auditBenchmarks(modelsDir: String, seconds: Double) throws {
-    let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-    let awsgw = binDir + "/awsgw"
-    guard FileManager.default.isExecutableFile(atPath: awsgw) else { return }
-    let upstreamGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    defer {
-        try? clientGroup.syncShutdownGracefully()
-        try? upstreamGroup.syncShutdownGracefully()
-    }
-    let upstreamPort = try InstantUpstream.start(group: upstreamGroup).localAddress!.port!
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-bench5-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    guard let setup = try BenchSetup(name: "bench5") else { return }
+    setup.modelsDirectory = modelsDir
     let common = """
-    models: \(modelsDir)
-    region: us-east-1
     credentials: { default: { source: env } }
-    limits: { max_connections: 4096 }
     teams: { everyone: { members: any, allow: ["*:*"] } }
+
     """
-    let off = try startGateway(awsgw: awsgw, dir: dir, name: "off", config: common + "\nlisten: [\"unix:\(dir)/off.sock\"]\nlogs: { enabled: false }\n",
-                               upstreamPort: upstreamPort)
-    let on = try startGateway(awsgw: awsgw, dir: dir, name: "on", config: common + "\nlisten: [\"unix:\(dir)/on.sock\"]\nlogs: { dir: \(dir)/logs }\n",
-                              upstreamPort: upstreamPort)
-    let call = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.AssociateConnectPeer","params":{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123"}}"#
+    let off = try setup.gateway("off", config: common + "logs: { enabled: false }\n")
+    let on = try setup.gateway("on", config: common + "logs: { dir: \(setup.dir)/logs }\n")
     print("")
     print("audit log (NDJSON over the Unix socket, concurrency 64, \(seconds) s per row, alternating)")
-    _ = try runLoad(group: clientGroup, target: .unix(dir + "/off.sock"), framing: .ndjson, body: call, concurrency: 16, seconds: 0.5)
-    _ = try runLoad(group: clientGroup, target: .unix(dir + "/on.sock"), framing: .ndjson, body: call, concurrency: 16, seconds: 0.5)
-    var offRates: [Double] = [], onRates: [Double] = []
-    for _ in 0..<3 {
-        offRates.append(try runLoad(group: clientGroup, target: .unix(dir + "/off.sock"), framing: .ndjson, body: call, concurrency: 64, seconds: seconds).callsPerSecond)
-        onRates.append(try runLoad(group: clientGroup, target: .unix(dir + "/on.sock"), framing: .ndjson, body: call, concurrency: 64, seconds: seconds).callsPerSecond)
-    }
-    for process in [off, on] {
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-    }
-    let offMedian = offRates.sorted()[1], onMedian = onRates.sorted()[1]
-    print(String(format: "audit log off: %8.0f calls/s (runs: %@)", offMedian, offRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
-    print(String(format: "audit log on:  %8.0f calls/s (runs: %@)", onMedian, onRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
-    print(String(format: "audit cost: %.1f%% fewer calls/s", (1 - onMedian / offMedian) * 100))
+    let (offRate, offRuns, onRate, onRuns) = try setup.alternate((off, benchCall), (on, benchCall), seconds: seconds)
+    setup.stopGateways()
+    print(String(format: "audit log off: %8.0f calls/s (runs: %@)", offRate, runsText(offRuns)))
+    print(String(format: "audit log on:  %8.0f calls/s (runs: %@)", onRate, runsText(onRuns)))
+    print(String(format: "audit cost: %.1f%% fewer calls/s", (1 - onRate / offRate) * 100))
     var raw = 0, compressed = 0, records = 0
-    for file in ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/logs")) ?? []) where file.hasSuffix(".jsonl.gz") {
-        let bytes = Array(FileManager.default.contents(atPath: dir + "/logs/" + file) ?? Data())
+    for file in ((try? FileManager.default.contentsOfDirectory(atPath: setup.dir + "/logs")) ?? []) where file.hasSuffix(".jsonl.gz") {
+        let bytes = Array(FileManager.default.contents(atPath: setup.dir + "/logs/" + file) ?? Data())
         compressed += bytes.count
         let text = (try? Inflater.inflate(bytes)) ?? []
         raw += text.count
