@@ -181,16 +181,11 @@ struct AuditProcessTests {
         teams: { all: { members: [ "uid:\(getuid())", "token-sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" ], allow: ["*:*"] } }
         """.write(toFile: file, atomically: true, encoding: .utf8)
         let secret = "SUPERSECRETKEY0123456789abcdefghijklmnop", sessionToken = "SESSIONTOKEN-DO-NOT-LOG"
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: awsgwBinary)
-        serve.arguments = ["serve", "--config", file, "--log-level", "debug"]
-        serve.environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
-                             "AWS_ACCESS_KEY_ID": "AKIDKILL9", "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": sessionToken]
-        let out = Pipe(), err = Pipe()
-        serve.standardOutput = out
-        serve.standardError = err
-        try serve.run()
-        _ = try await onThread { out.fileHandleForReading.availableData }
+        let serve = try ServeProcess(["--config", file, "--log-level", "debug"], environment: [
+            "PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
+            "AWS_ACCESS_KEY_ID": "AKIDKILL9", "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": sessionToken,
+        ])
+        _ = try await serve.listening(1)
         let unix = ListenAddress.unix(path: dir + "/gw.sock")
         var withToken = associateParams
         if case .object(var o) = withToken { o["$token"] = "test"; withToken = .object(o) }
@@ -199,11 +194,8 @@ struct AuditProcessTests {
                                        headers: i % 3 == 0 ? [("Authorization", "Bearer test")] : [])
         }
         try await Task.sleep(nanoseconds: 1_500_000_000)  // past the 1 s flush
-        kill(serve.processIdentifier, SIGKILL)
-        let stderr = try await onThread { () -> String in
-            serve.waitUntilExit()
-            return String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        }
+        serve.signal(SIGKILL)
+        let (_, stderr) = try await serve.exit()
         let records = try readRecords(dir + "/logs")
         #expect(records.count == 40)
         #expect(Set(records.compactMap { $0["decision"]?.stringValue }) == ["allowed"])

@@ -31,6 +31,53 @@ func runProcess(_ arguments: [String], environment: [String: String]) async thro
     }
 }
 
+/// `awsgw serve` as a child process: started, waited for, signalled; its standard error is
+/// collected as it comes (so a chatty gateway never blocks on a full pipe).
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    private let out = Pipe(), err = Pipe()
+    private let lock = NSLock()
+    private var errorText = Data()
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: awsgwBinary)
+        process.arguments = ["serve"] + arguments
+        process.environment = environment
+        process.standardOutput = out
+        process.standardError = err
+        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let chunk = handle.availableData
+            self?.lock.withLock { self?.errorText.append(chunk) }
+        }
+        try process.run()
+    }
+
+    /// The "awsgw: listening on ..." lines, once `count` of them have been printed.
+    func listening(_ count: Int) async throws -> [String] {
+        let out = self.out
+        return try await onThread {
+            var text = ""
+            while text.components(separatedBy: "listening on").count <= count {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text.split(separator: "\n").map(String.init)
+        }
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for the exit; returns the status and everything written to standard error.
+    func exit() async throws -> (Int32, String) {
+        let process = self.process
+        try await onThread { process.waitUntilExit() }
+        err.fileHandleForReading.readabilityHandler = nil
+        let rest = err.fileHandleForReading.readDataToEndOfFile()
+        return lock.withLock { (process.terminationStatus, String(decoding: errorText + rest, as: UTF8.self)) }
+    }
+}
+
 @Suite("awsgw serve as a process", .serialized)
 struct ServeProcessTests {
     @Test("serve, call over the socket and over TCP, then SIGTERM: exit 0 and the socket file is gone")
@@ -44,24 +91,9 @@ struct ServeProcessTests {
             "PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url, "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         ]
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: awsgwBinary)
-        serve.arguments = ["serve", "--listen", "unix:" + socketPath, "--listen", "tcp:127.0.0.1:0", "--log-level", "warning"]
-        serve.environment = environment
-        let out = Pipe()
-        serve.standardOutput = out
-        serve.standardError = FileHandle.nullDevice
-        try serve.run()
-        // Wait for both "listening on" lines.
-        let lines = try await onThread { () -> [String] in
-            var text = ""
-            while text.components(separatedBy: "listening on").count < 3 {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text.split(separator: "\n").map(String.init)
-        }
+        let serve = try ServeProcess(["--listen", "unix:" + socketPath, "--listen", "tcp:127.0.0.1:0", "--log-level", "warning"],
+                                     environment: environment)
+        let lines = try await serve.listening(2)
         #expect(lines.contains("awsgw: listening on unix:" + socketPath))
         let tcpLine = try #require(lines.first { $0.hasPrefix("awsgw: listening on tcp:") })
         let tcpAddress = String(tcpLine.dropFirst("awsgw: listening on ".count))
@@ -82,12 +114,8 @@ struct ServeProcessTests {
         #expect(try JSON.parse(failing.2.trimmingCharacters(in: .whitespacesAndNewlines))["code"] == -32602)
         #expect(fake.requests.count == 1)
 
-        kill(serve.processIdentifier, SIGTERM)
-        let status = try await onThread { () -> Int32 in
-            serve.waitUntilExit()
-            return serve.terminationStatus
-        }
-        #expect(status == 0)
+        serve.signal(SIGTERM)
+        #expect(try await serve.exit().0 == 0)
         #expect(access(socketPath, F_OK) != 0)
         await fake.stop()
         try await group.shutdownGracefully()
@@ -176,21 +204,14 @@ struct ReloadTests {
         try ReloadTests.config(dir: dir, allow: "lambda-core:*").write(toFile: file, atomically: true, encoding: .utf8)
         let environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
                            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: awsgwBinary)
-        serve.arguments = ["serve", "--config", file]
-        serve.environment = environment
-        let out = Pipe(), err = Pipe()
-        serve.standardOutput = out
-        serve.standardError = err
-        try serve.run()
-        _ = try await onThread { out.fileHandleForReading.availableData }
+        let serve = try ServeProcess(["--config", file], environment: environment)
+        _ = try await serve.listening(1)
         let unix = ListenAddress.unix(path: dir + "/gw.sock")
         let call = rpc(1, "networkmanager.AssociateConnectPeer", associateParams)
         #expect(try await httpExchange(unix, body: call).json?["error"]?["code"] == -32001)
 
         try ReloadTests.config(dir: dir, allow: "networkmanager:*").write(toFile: file, atomically: true, encoding: .utf8)
-        kill(serve.processIdentifier, SIGHUP)
+        serve.signal(SIGHUP)
         var allowed = false
         for _ in 0..<50 where !allowed {
             try await Task.sleep(nanoseconds: 50_000_000)
@@ -199,16 +220,13 @@ struct ReloadTests {
         #expect(allowed)
 
         try "listen: 5\n".write(toFile: file, atomically: true, encoding: .utf8)
-        kill(serve.processIdentifier, SIGHUP)
+        serve.signal(SIGHUP)
         try await Task.sleep(nanoseconds: 300_000_000)
         #expect(try await httpExchange(unix, body: call).json?["result"] != nil)
 
-        kill(serve.processIdentifier, SIGTERM)
-        let stderr = try await onThread { () -> String in
-            serve.waitUntilExit()
-            return String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        }
-        #expect(serve.terminationStatus == 0)
+        serve.signal(SIGTERM)
+        let (status, stderr) = try await serve.exit()
+        #expect(status == 0)
         #expect(stderr.contains("configuration reloaded"))
         #expect(stderr.contains("configuration reload failed") && stderr.contains("listen"))
         await fake.stop()
