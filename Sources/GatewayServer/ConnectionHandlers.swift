@@ -66,8 +66,11 @@ final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
         do {
             let sync = context.pipeline.syncOperations
             if first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z") {
+                // The head timer sees raw bytes, so it goes before the HTTP decoder.
+                let headTimer = RequestHeadTimer(timeout: server.limits.headerTimeoutSeconds)
+                try sync.addHandler(headTimer)
                 try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                try sync.addHandler(HTTPConnectionHandler(server: server, listener: listener, peer: peer))
+                try sync.addHandler(HTTPConnectionHandler(server: server, listener: listener, peer: peer, headTimer: headTimer))
             } else {
                 try sync.addHandler(ByteToMessageHandler(LineFramer(maxLength: server.limits.maxBodyBytes)))
                 try sync.addHandler(NDJSONConnectionHandler(server: server, listener: listener, peer: peer))
@@ -112,21 +115,24 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     let server: ServerContext
     let listener: String
     let peer: PeerIdentity
+    let headTimer: RequestHeadTimer
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var rejected = false
     private var callPending = false
     private var headTimeout: Scheduled<Void>?
 
-    init(server: ServerContext, listener: String, peer: PeerIdentity) {
+    init(server: ServerContext, listener: String, peer: PeerIdentity, headTimer: RequestHeadTimer) {
         self.server = server
         self.listener = listener
         self.peer = peer
+        self.headTimer = headTimer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
+            headTimer.headArrived()
             head = requestHead
             body.clear()
             rejected = false
@@ -219,7 +225,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         }
         let done = context.writeAndFlushPromise()
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if close { done.futureResult.whenComplete { _ in context.close(promise: nil) } }
+        if close {
+            done.futureResult.whenComplete { _ in context.close(promise: nil) }
+        } else {
+            // The next request's head is timed from its first byte.
+            headTimer.awaitNextHead()
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -233,6 +244,43 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         server.logger.debug("http connection error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
+    }
+}
+
+/// Closes a connection whose request head does not arrive in full within the header
+/// timeout of its first byte (a client trickling a head must not hold a connection).
+final class RequestHeadTimer: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let timeout: Double
+    private var awaitingHead = true
+    private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+
+    init(timeout: Double) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if awaitingHead && timer == nil {
+            timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { [weak self] in
+                guard let self, self.awaitingHead else { return }
+                context.close(promise: nil)
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func headArrived() {
+        awaitingHead = false
+        timer?.cancel()
+        timer = nil
+    }
+
+    func awaitNextHead() { awaitingHead = true }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        context.fireChannelInactive()
     }
 }
 

@@ -383,6 +383,31 @@ struct GatewayLimitTests {
         await gw.stop()
     }
 
+    @Test("a client trickling a request head is cut off at the header timeout")
+    func slowHead() async throws {
+        let gw = try await TestGateway(configure: { $0.limits.headerTimeoutSeconds = 0.3 })
+        let unix = gw.address("unix")
+        let started = Date()
+        let bytes = try await onThread { () -> Int in
+            let socket = try RawSocket(unix, timeoutSeconds: 5)
+            try socket.write("POST / HTTP/1.1\r\nHost: x\r\n")
+            return socket.readToEnd().count
+        }
+        #expect(bytes == 0)
+        #expect(Date().timeIntervalSince(started) < 3)
+        // A well-behaved keep-alive client is not affected across requests.
+        let raw = try await onThread { () -> String in
+            let socket = try RawSocket(unix, timeoutSeconds: 5)
+            let body = rpc(1, "networkmanager.AssociateConnectPeer", associateParams)
+            try socket.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            Thread.sleep(forTimeInterval: 0.5)
+            try socket.write("POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            return String(decoding: socket.readToEnd(), as: UTF8.self)
+        }
+        #expect(raw.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
+        await gw.stop()
+    }
+
     @Test("an idle connection is closed after the idle timeout")
     func idleTimeout() async throws {
         let gw = try await TestGateway(configure: { $0.limits.idleTimeoutSeconds = 0.3 })

@@ -121,7 +121,9 @@ struct SocketError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// A plain blocking client socket to a listener.
+/// A plain blocking client socket to a listener. Its descriptor is closed once, by deinit,
+/// which also runs when init throws (closing it in init too would close a number NIO may
+/// already have reused).
 final class RawSocket: @unchecked Sendable {
     let fd: Int32
 
@@ -137,7 +139,7 @@ final class RawSocket: @unchecked Sendable {
                 raw[bytes.count] = 0
             }
             let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-            if rc != 0 { close(fd); throw SocketError(description: "connect \(path): \(String(cString: strerror(errno)))") }
+            if rc != 0 { throw SocketError(description: "connect \(path): \(String(cString: strerror(errno)))") }
         case .tcp(let host, let port), .tls(let host, let port):
             fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var addr = sockaddr_in()
@@ -145,7 +147,7 @@ final class RawSocket: @unchecked Sendable {
             addr.sin_port = in_port_t(UInt16(port).bigEndian)
             inet_pton(AF_INET, host, &addr.sin_addr)
             let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if rc != 0 { close(fd); throw SocketError(description: "connect \(host):\(port): \(String(cString: strerror(errno)))") }
+            if rc != 0 { throw SocketError(description: "connect \(host):\(port): \(String(cString: strerror(errno)))") }
         }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
