@@ -108,7 +108,7 @@ let package = Package(
         // Runs the built awsgw binary as a user would.
         .testTarget(name: "awsgwCLITests", dependencies: ["TestSupport", "awsgw"]),
         .testTarget(
-            name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient"],
+            name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient", "AWSProtocols"],
             exclude: ["boto3-seed-requests.json", "boto3-seed-responses.json"]),
     ]
 )

@@ -166,7 +166,13 @@ public final class Gateway: Sendable {
             switch auditParams {
             case .none: break
             case .keys: record.append("params", .array(params.map { .string($0.key) }))
-            case .full: record.append("params", .object(JSONObject(params)))
+            case .full:
+                // Values the model marks sensitive are masked even in full mode.
+                var full = JSON.object(JSONObject(params))
+                if let method = trace.method, let input = (try? builder.operation(method))?.operation.input {
+                    full = SensitiveRedaction.redact(full, shape: input)
+                }
+                record.append("params", full)
             }
         }
         if call?.isNotification == true { record.append("notification", true) }

@@ -1,6 +1,7 @@
 import AWSClient
 import AWSJSON
 import AWSModels
+import AWSProtocols
 import AWSSigning
 import Testing
 import TestSupport
@@ -152,5 +153,24 @@ struct RequestBuilderTests {
         let a = try builder.operation("networkmanager.AssociateConnectPeer")
         let b = try builder.operation("networkmanager.AssociateConnectPeer")
         #expect(a.service === b.service)
+    }
+}
+
+@Suite("Sensitive values")
+struct SensitiveRedactionTests {
+    @Test("members the model marks sensitive are masked, at any depth; others are kept")
+    func redaction() throws {
+        let builder = try makeBuilder()
+        let verify = try builder.operation("account.VerifyPhoneNumber")
+        let params = try JSON.parse(#"{"Otp":"OTP-555","AccountId":"123456789012","Other":1}"#)
+        let redacted = SensitiveRedaction.redact(params, shape: try #require(verify.operation.input))
+        #expect(redacted["Otp"] == "***")
+        #expect(redacted["AccountId"] == "123456789012")
+        #expect(redacted["Other"] == 1)
+        #expect(!redacted.serializedString().contains("OTP-555"))
+        // Nested: networkmanager's CreateConnection has no sensitive members; nothing changes.
+        let create = try builder.operation("networkmanager.CreateConnection")
+        let nested = try JSON.parse(#"{"GlobalNetworkId":"g","Tags":[{"Key":"k","Value":"v"}]}"#)
+        #expect(SensitiveRedaction.redact(nested, shape: try #require(create.operation.input)) == nested)
     }
 }
