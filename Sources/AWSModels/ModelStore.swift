@@ -19,6 +19,8 @@ public final class ModelStore: Sendable {
     private let state = Mutex(State())
     /// Folder names found under the root, sorted.
     public let serviceNames: [String]
+    /// Folder names by their loose form (no dashes, lower case), made once.
+    private let servicesByLooseName: [String: String]
 
     public init(root: String) throws(ModelError) {
         self.root = root
@@ -32,6 +34,9 @@ public final class ModelStore: Sendable {
             return !entry.hasPrefix(".") && !entry.hasPrefix("_")
                 && FileManager.default.fileExists(atPath: root + "/" + entry, isDirectory: &dir) && dir.boolValue
         }.sorted()
+        var loose: [String: String] = [:]
+        for name in serviceNames where loose[ServiceModel.looseName(name)] == nil { loose[ServiceModel.looseName(name)] = name }
+        servicesByLooseName = loose
     }
 
     /// Resolves what a caller wrote (`networkmanager`, `NetworkManager`, `lambda-core`,
@@ -40,7 +45,7 @@ public final class ModelStore: Sendable {
         if serviceNames.contains(name) { return name }
         let loose = ServiceModel.looseName(name)
         // Most serviceIds, spaces removed, equal the folder name without dashes.
-        if let match = serviceNames.first(where: { ServiceModel.looseName($0) == loose }) { return match }
+        if let match = servicesByLooseName[loose] { return match }
         return serviceIdIndex()[loose]
     }
 

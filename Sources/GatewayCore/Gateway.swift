@@ -80,48 +80,57 @@ public final class Gateway: Sendable {
     public func handle(_ body: [UInt8], context: CallContext) async -> GatewayAnswer {
         switch RPCEnvelope.parse(body, limits: limits) {
         case .rejected(let error):
-            let body = RPCEnvelope.response(id: .null, error: error).serialized()
-            writeRecord(CallTrace(), call: nil, context: context, outcome: .failure(error), bytesIn: body.count, bytesOut: body.count, started: Date())
-            return GatewayAnswer(body: body)
+            let answer = RPCEnvelope.response(id: .null, error: error).serialized()
+            writeRecord(CallTrace(), call: nil, context: context, outcome: .failure(error), bytesIn: body.count, bytesOut: answer.count,
+                        started: Date())
+            return GatewayAnswer(body: answer)
         case .single(let entry):
-            guard let response = await answer(entry, context: context, bytesIn: body.count) else { return GatewayAnswer(body: nil) }
-            return GatewayAnswer(body: response.serialized())
+            return GatewayAnswer(body: await answer(entry, context: context, bytesIn: body.count))
         case .batch(let entries):
-            let responses = await withTaskGroup(of: (Int, JSON?).self) { group in
+            let responses = await withTaskGroup(of: (Int, [UInt8]?).self) { group in
                 for (index, entry) in entries.enumerated() {
                     group.addTask { (index, await self.answer(entry, context: context, bytesIn: nil)) }
                 }
-                var collected = [JSON?](repeating: nil, count: entries.count)
+                var collected = [[UInt8]?](repeating: nil, count: entries.count)
                 for await (index, response) in group { collected[index] = response }
                 return collected.compactMap { $0 }
             }
-            return GatewayAnswer(body: responses.isEmpty ? nil : JSON.array(responses).serialized())
+            guard !responses.isEmpty else { return GatewayAnswer(body: nil) }
+            // The members are already serialized: join them into one array.
+            var out: [UInt8] = [UInt8(ascii: "[")]
+            for (i, response) in responses.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: response)
+            }
+            out.append(UInt8(ascii: "]"))
+            return GatewayAnswer(body: out)
         }
     }
 
     /// Carries out one entry, answers it (unless it is a notification) and records it.
-    func answer(_ entry: RPCEntry, context: CallContext, bytesIn: Int?) async -> JSON? {
+    /// The answer is serialized here, once.
+    func answer(_ entry: RPCEntry, context: CallContext, bytesIn: Int?) async -> [UInt8]? {
         let started = Date()
         switch entry {
         case .invalid(let id, let error):
-            let response = id.map { RPCEnvelope.response(id: $0, error: error) }
+            let response = id.map { RPCEnvelope.response(id: $0, error: error).serialized() }
             writeRecord(CallTrace(), call: nil, context: context, outcome: .failure(error), bytesIn: bytesIn ?? 0,
-                        bytesOut: response?.serialized().count ?? 0, started: started)
+                        bytesOut: response?.count ?? 0, started: started)
             return response
         case .call(let call):
             let trace = CallTrace()
             let outcome = await perform(call, context: context, trace: trace)
-            var response: JSON?
+            var response: [UInt8]?
             if let id = call.id {
                 switch outcome {
-                case .success(let result): response = RPCEnvelope.response(id: id, result: .object(result))
-                case .failure(let error): response = RPCEnvelope.response(id: id, error: error)
+                case .success(let result): response = RPCEnvelope.response(id: id, result: .object(result)).serialized()
+                case .failure(let error): response = RPCEnvelope.response(id: id, error: error).serialized()
                 }
             }
             if audit != nil {
                 let inSize = bytesIn ?? (JSON.object(call.params).serialized().count + call.method.utf8.count + 40)
                 writeRecord(trace, call: call, context: context, outcome: outcome, bytesIn: inSize,
-                            bytesOut: response?.serialized().count ?? 0, started: started)
+                            bytesOut: response?.count ?? 0, started: started)
             }
             return response
         }
@@ -169,7 +178,7 @@ public final class Gateway: Sendable {
             case .full:
                 // Values the model marks sensitive are masked even in full mode.
                 var full = JSON.object(JSONObject(params))
-                if let method = trace.method, let input = (try? builder.operation(method))?.operation.input {
+                if let input = trace.handle?.operation.input {
                     full = SensitiveRedaction.redact(full, shape: input)
                 }
                 record.append("params", full)
@@ -207,7 +216,7 @@ public final class Gateway: Sendable {
             logger.error("internal fault", metadata: ["method": "\(call.method)", "error": "\(error)"])
             outcome = .failure(RPCError(code: RPCError.internalError, message: "internal error"))
         }
-        let method = (try? builder.operation(call.method).canonicalName) ?? "unknown"
+        let method = trace.method ?? "unknown"
         switch outcome {
         case .success: metrics.recordCall(method: method, outcome: "ok", seconds: Date().timeIntervalSince(started))
         case .failure(let error): metrics.recordCall(method: method, outcome: String(error.code), seconds: Date().timeIntervalSince(started))
@@ -217,7 +226,7 @@ public final class Gateway: Sendable {
 
     private func execute(_ call: RPCCall, context: CallContext, trace: CallTrace) async throws -> JSONObject {
         let handle = try builder.operation(call.method)
-        trace.method = handle.canonicalName
+        trace.handle = handle
         let options = try CallOptions(call.params)
         let rules = self.rules
         let policy = rules.policy
@@ -372,7 +381,9 @@ public final class Gateway: Sendable {
 /// What happened to one call, gathered on its way through the pipeline for its audit record.
 /// A call's trace is touched only by the task carrying out that call.
 public final class CallTrace: @unchecked Sendable {
-    public var method: String?
+    /// The resolved operation, once the method is known.
+    public var handle: OperationHandle?
+    public var method: String? { handle?.canonicalName }
     public var identity: String?
     public var team: String?
     public var allowed = false
