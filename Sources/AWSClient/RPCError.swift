@@ -26,6 +26,7 @@ public struct RPCError: Error, Sendable {
     public static let invalidParams = -32602
     public static let policyDenied = -32001
     public static let rateLimited = -32002
+    public static let overloaded = -32003
     public static let awsError = -32010
     public static let awsUnreachable = -32011
     public static let noCredentials = -32012

@@ -202,8 +202,9 @@ public final class RequestBuilder: Sendable {
     }
 
     /// Serializes, resolves the endpoint and signs. `params` must come from `prepareParams`.
+    /// Without credentials the request is left unsigned (a dry run with no keys).
     public func buildRequest(
-        _ handle: OperationHandle, params: JSONObject, region: String, credentials: Credentials, at time: Timestamp,
+        _ handle: OperationHandle, params: JSONObject, region: String, credentials: Credentials?, at time: Timestamp,
         endpointOverride: String? = nil, userAgent: String = "awsgw/0.1"
     ) throws(ClientError) -> PreparedRequest {
         let serialized: SerializedRequest
@@ -228,8 +229,10 @@ public final class RequestBuilder: Sendable {
         var options = SigV4Options()
         options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false) && handle.service.name != "s3"
         options.normalizePath = handle.service.name != "s3"
-        let signer = SigV4Signer(credentials: credentials, region: signingRegion, service: signingName, options: options, keyCache: keyCache)
-        signer.sign(&request, at: time)
+        if let credentials {
+            let signer = SigV4Signer(credentials: credentials, region: signingRegion, service: signingName, options: options, keyCache: keyCache)
+            signer.sign(&request, at: time)
+        }
 
         // botocore sends Content-Length for any body, and 0 for an empty one except on GET/HEAD/OPTIONS.
         if !request.body.isEmpty || !["GET", "HEAD", "OPTIONS"].contains(request.method) {

@@ -57,6 +57,22 @@ public struct JSONObject: Sendable, Sequence {
     }
 
     public func makeIterator() -> IndexingIterator<[Member]> { members.makeIterator() }
+
+    /// The first key that appears twice, if any. The parser keeps every member as
+    /// written, so callers that must refuse duplicates (requests) ask here.
+    public var firstDuplicateKey: String? {
+        if members.count < 2 { return nil }
+        if members.count <= 12 {
+            for i in 1..<members.count {
+                let key = members[i].key
+                for j in 0..<i where members[j].key == key { return key }
+            }
+            return nil
+        }
+        var seen = Set<String>(minimumCapacity: members.count)
+        for member in members where !seen.insert(member.key).inserted { return member.key }
+        return nil
+    }
 }
 
 extension JSON: Equatable {

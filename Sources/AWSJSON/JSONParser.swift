@@ -49,6 +49,25 @@ extension JSON {
     public static func parse(_ bytes: ArraySlice<UInt8>, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
         try parse(Array(bytes), maxDepth: maxDepth)
     }
+
+    /// Parses a JSON-RPC body and also returns the literal text of each request object's
+    /// numeric `id`, so that it can be echoed exactly as written (`1e2`, or an integer
+    /// too long for a double). Keys are the request's index in a batch, 0 for a single
+    /// request.
+    public static func parseRequest(_ bytes: [UInt8], maxDepth: Int) throws(JSONParseError) -> (JSON, idTexts: [Int: String]) {
+        do {
+            return try bytes.withUnsafeBufferPointer { buffer in
+                var parser = JSONParser(buffer: buffer, maxDepth: maxDepth)
+                parser.capturesRequestIDs = true
+                let value = try parser.parseDocument()
+                return (value, parser.idTexts)
+            }
+        } catch let error as JSONParseError {
+            throw error
+        } catch {
+            throw JSONParseError(reason: .unexpectedEnd, offset: 0)
+        }
+    }
 }
 
 struct JSONParser {
@@ -56,6 +75,11 @@ struct JSONParser {
     let maxDepth: Int
     var index = 0
     var depth = 0
+    /// Request-id capture (see `JSON.parseRequest`).
+    var capturesRequestIDs = false
+    var topLevelIsArray = false
+    var topLevelElement = 0
+    var idTexts: [Int: String] = [:]
 
     init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.buffer = buffer
@@ -134,7 +158,16 @@ struct JSONParser {
             guard buffer[index] == UInt8(ascii: ":") else { throw fail(.unexpectedByte(buffer[index])) }
             index += 1
             skipWhitespace()
+            let valueStart = index
             let value = try parseValue()
+            if capturesRequestIDs, key == "id", depth == (topLevelIsArray ? 2 : 1) {
+                switch value {
+                case .int, .double:
+                    idTexts[topLevelIsArray ? topLevelElement : 0] =
+                        String(decoding: UnsafeBufferPointer(rebasing: buffer[valueStart..<index]), as: UTF8.self)
+                default: break
+                }
+            }
             members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             guard index < buffer.count else { throw fail(.unexpectedEnd) }
@@ -151,6 +184,7 @@ struct JSONParser {
 
     mutating func parseArray() throws(JSONParseError) -> JSON {
         try enter()
+        if depth == 1 { topLevelIsArray = true }
         index += 1
         var elements: [JSON] = []
         skipWhitespace()
@@ -161,6 +195,7 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
+            if depth == 1 { topLevelElement = elements.count }
             elements.append(try parseValue())
             skipWhitespace()
             guard index < buffer.count else { throw fail(.unexpectedEnd) }

@@ -11,8 +11,16 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         self.microseconds = microseconds
     }
 
-    /// From epoch seconds, rounded to the microsecond as Python's `fromtimestamp` does.
-    public init(epoch: Double) {
+    /// The instants Python's `datetime` can hold (years 1 to 9999), so the only ones
+    /// botocore can send or return. Anything outside is refused, never converted.
+    public static let validSeconds: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+
+    /// From epoch seconds, rounded to the microsecond as Python's `fromtimestamp` does;
+    /// nil when not finite or outside `validSeconds`.
+    public init?(epoch: Double) {
+        guard epoch.isFinite, epoch >= Double(Timestamp.validSeconds.lowerBound),
+              epoch < Double(Timestamp.validSeconds.upperBound) + 1
+        else { return nil }
         var whole = epoch.rounded(.down)
         var micros = ((epoch - whole) * 1_000_000).rounded()
         if micros >= 1_000_000 {
@@ -132,10 +140,11 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     /// Accepts what botocore accepts for input timestamps: epoch numbers (also as strings),
     /// ISO 8601 (date only, or date-time with `Z` or an offset, any fraction), RFC 822.
+    /// Nil for anything else, and for instants outside `validSeconds`.
     public static func parse(_ value: JSON) -> Timestamp? {
         switch value {
-        case .int(let i): return Timestamp(seconds: i)
-        case .double(let d) where d.isFinite: return Timestamp(epoch: d)
+        case .int(let i): return validSeconds.contains(i) ? Timestamp(seconds: i) : nil
+        case .double(let d): return Timestamp(epoch: d)
         case .string(let s): return parse(s)
         default: return nil
         }
@@ -144,9 +153,10 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     public static func parse(_ text: String) -> Timestamp? {
         let s = text.trimmingSpaces
         if let d = Double(s), s.first != "+", !s.contains("e"), !s.contains("E"), !s.contains("n"), !s.contains("N") {
-            return d.isFinite ? Timestamp(epoch: d) : nil
+            return Timestamp(epoch: d)
         }
-        return parseISO8601(s) ?? parseRFC822(s)
+        guard let t = parseISO8601(s) ?? parseRFC822(s), validSeconds.contains(t.seconds) else { return nil }
+        return t
     }
 
     static func parseISO8601(_ s: String) -> Timestamp? {
@@ -197,12 +207,14 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     static func parseRFC822(_ s: String) -> Timestamp? {
         var parts = s.split(separator: " ").map(String.init)
         if let first = parts.first, first.hasSuffix(",") { parts.removeFirst() }
-        guard parts.count >= 4, let day = Int(parts[0]),
+        guard parts.count >= 4, let day = Int(parts[0]), (1...31).contains(day),
             let monthIndex = months.firstIndex(where: { $0.lowercased() == parts[1].lowercased() }),
-            let year = Int(parts[2])
+            let year = Int(parts[2]), (1...9999).contains(year)
         else { return nil }
         let time = parts[3].split(separator: ":").compactMap { Int($0) }
-        guard time.count >= 2 else { return nil }
+        guard time.count >= 2, (0..<24).contains(time[0]), (0..<60).contains(time[1]),
+              time.count < 3 || (0..<61).contains(time[2])
+        else { return nil }
         if parts.count > 4, !["GMT", "UTC", "Z", "+0000"].contains(parts[4].uppercased()) { return nil }
         return Timestamp(
             year: year, month: monthIndex + 1, day: day, hour: time[0], minute: time[1], second: time.count > 2 ? time[2] : 0)

@@ -12,6 +12,13 @@ public enum Inflater {
     /// With `allowTruncated`, a stream cut short (a file still being written, or left by a
     /// crash) gives what could be decompressed instead of an error.
     public static func inflate(_ input: [UInt8], allowTruncated: Bool = false) throws(Failure) -> [UInt8] {
+        let (output, complete) = try inflateReportingEnd(input, allowTruncated: allowTruncated)
+        if !complete && !allowTruncated { throw Failure(code: Z_BUF_ERROR, message: "truncated compressed data") }
+        return output
+    }
+
+    /// The same, also saying whether the stream ended properly (false: cut short).
+    public static func inflateReportingEnd(_ input: [UInt8], allowTruncated: Bool) throws(Failure) -> (output: [UInt8], complete: Bool) {
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 6)
         var stream = z_stream()
@@ -24,7 +31,8 @@ public enum Inflater {
         while consumed < input.count {
             status = input.withUnsafeBufferPointer { inputBuffer -> Int32 in
                 stream.next_in = UnsafeMutablePointer(mutating: inputBuffer.baseAddress! + consumed)
-                stream.avail_in = UInt32(input.count - consumed)
+                let offered = min(input.count - consumed, Int(UInt32.max))
+                stream.avail_in = UInt32(offered)
                 var result: Int32 = Z_OK
                 repeat {
                     result = chunk.withUnsafeMutableBufferPointer { out -> Int32 in
@@ -34,8 +42,9 @@ public enum Inflater {
                         output.append(contentsOf: out[0..<(out.count - Int(stream.avail_out))])
                         return r
                     }
-                } while result == Z_OK && stream.avail_in > 0
-                consumed = input.count - Int(stream.avail_in)
+                    // Output may still be pending inside zlib when the buffer filled up.
+                } while result == Z_OK && (stream.avail_in > 0 || stream.avail_out == 0)
+                consumed += offered - Int(stream.avail_in)
                 return result
             }
             if status == Z_STREAM_END {
@@ -47,15 +56,12 @@ public enum Inflater {
                 break
             }
             guard status == Z_OK || status == Z_BUF_ERROR else {
-                if allowTruncated && !output.isEmpty { return output }
+                if allowTruncated && !output.isEmpty { return (output, false) }
                 let message = stream.msg.map { String(cString: $0) } ?? "corrupt data"
                 throw Failure(code: status, message: message)
             }
             if status == Z_BUF_ERROR && stream.avail_in == 0 { break }
         }
-        if status != Z_STREAM_END && !allowTruncated {
-            throw Failure(code: status, message: "truncated compressed data")
-        }
-        return output
+        return (output, status == Z_STREAM_END)
     }
 }

@@ -43,7 +43,9 @@ public struct ParamValidator: Sendable {
             problems.append(ValidationProblem(path: path, problem: "expected \(expected), got \(value.typeName)"))
         }
         if shape.isDocument {
-            return  // any JSON value is a valid document
+            // Any JSON value is a valid document, but not an object with a key twice.
+            ParamValidator.checkDuplicates(in: value, path: path, into: &problems)
+            return
         }
         switch shape.type {
         case .structure:
@@ -59,6 +61,9 @@ public struct ParamValidator: Sendable {
             }
         case .map:
             guard case .object(let object) = value else { return wrongType("object") }
+            if let duplicate = object.firstDuplicateKey {
+                problems.append(ValidationProblem(path: path + ParamValidator.pathComponent(duplicate), problem: "key appears more than once"))
+            }
             for entry in object {
                 let entryPath = path + ParamValidator.pathComponent(entry.key)
                 if let key = shape.mapKey {
@@ -99,6 +104,11 @@ public struct ParamValidator: Sendable {
     }
 
     private func validateStructure(_ object: JSONObject, _ shape: Shape, path: String, into problems: inout [ValidationProblem]) {
+        // botocore takes a dict, which cannot hold a key twice; a body with both copies
+        // would reach AWS, so refuse it.
+        if let duplicate = object.firstDuplicateKey {
+            problems.append(ValidationProblem(path: path + ParamValidator.pathComponent(duplicate), problem: "member appears more than once"))
+        }
         if shape.isUnion {
             let set = object.members.filter { !$0.value.isNull }
             if set.count != 1 {
@@ -135,6 +145,20 @@ public struct ParamValidator: Sendable {
 
     private func formatNumber(_ d: Double) -> String {
         d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+    }
+
+    /// Reports objects with a key twice anywhere inside a document value.
+    static func checkDuplicates(in value: JSON, path: String, into problems: inout [ValidationProblem]) {
+        switch value {
+        case .object(let object):
+            if let duplicate = object.firstDuplicateKey {
+                problems.append(ValidationProblem(path: path + pathComponent(duplicate), problem: "key appears more than once"))
+            }
+            for member in object { checkDuplicates(in: member.value, path: path + pathComponent(member.key), into: &problems) }
+        case .array(let elements):
+            for (i, element) in elements.enumerated() { checkDuplicates(in: element, path: "\(path)[\(i)]", into: &problems) }
+        default: break
+        }
     }
 
     static func isValidHostLabel(_ s: String) -> Bool {

@@ -43,7 +43,11 @@ public final class AuditLog: @unchecked Sendable {
         self.settings = settings
         self.onDrop = onDrop
         try FileManager.default.createDirectory(atPath: settings.dir, withIntermediateDirectories: true)
-        try openNewFile()
+        // The first file is made when the first record is written, so that a gateway that
+        // fails to start leaves no empty file. Check now that the folder takes files.
+        guard FileManager.default.isWritableFile(atPath: settings.dir) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: settings.dir])
+        }
         let thread = Thread { [weak self] in self?.run() }
         thread.name = "awsgw-audit"
         self.thread = thread
@@ -125,8 +129,9 @@ public final class AuditLog: @unchecked Sendable {
     private func writeLine(_ line: [UInt8]) {
         if let writer, writer.bytesOut >= settings.rotateBytes || Date().timeIntervalSince(fileOpened) >= settings.rotateAgeSeconds {
             try? writer.finish()
-            try? openNewFile()
+            self.writer = nil
         }
+        if writer == nil { try? openNewFile() }
         try? writer?.write(line)
     }
 

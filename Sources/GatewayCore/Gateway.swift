@@ -26,6 +26,9 @@ public struct CallContext: Sendable {
 /// call was a notification.
 public struct GatewayAnswer: Sendable {
     public var body: [UInt8]?
+    /// Set when a single call was refused because the gateway is overloaded (-32003):
+    /// HTTP answers it with 503 and `Retry-After`.
+    public var retryAfterMs: Int?
 }
 
 /// The gateway's pipeline, in the order a call flows through it:
@@ -80,16 +83,17 @@ public final class Gateway: Sendable {
     public func handle(_ body: [UInt8], context: CallContext) async -> GatewayAnswer {
         switch RPCEnvelope.parse(body, limits: limits) {
         case .rejected(let error):
-            let answer = RPCEnvelope.response(id: .null, error: error).serialized()
+            let answer = RPCEnvelope.response(id: .null, error: error)
             writeRecord(CallTrace(), call: nil, context: context, outcome: .failure(error), bytesIn: body.count, bytesOut: answer.count,
                         started: Date())
             return GatewayAnswer(body: answer)
         case .single(let entry):
-            return GatewayAnswer(body: await answer(entry, context: context, bytesIn: body.count))
+            let (bytes, code) = await answer(entry, context: context, bytesIn: body.count)
+            return GatewayAnswer(body: bytes, retryAfterMs: code == RPCError.overloaded ? Gateway.overloadRetryAfterMs : nil)
         case .batch(let entries):
             let responses = await withTaskGroup(of: (Int, [UInt8]?).self) { group in
                 for (index, entry) in entries.enumerated() {
-                    group.addTask { (index, await self.answer(entry, context: context, bytesIn: nil)) }
+                    group.addTask { (index, await self.answer(entry, context: context, bytesIn: nil).bytes) }
                 }
                 var collected = [[UInt8]?](repeating: nil, count: entries.count)
                 for await (index, response) in group { collected[index] = response }
@@ -107,24 +111,27 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// How long an overloaded gateway asks callers to wait before trying again.
+    public static let overloadRetryAfterMs = 100
+
     /// Carries out one entry, answers it (unless it is a notification) and records it.
-    /// The answer is serialized here, once.
-    func answer(_ entry: RPCEntry, context: CallContext, bytesIn: Int?) async -> [UInt8]? {
+    /// The answer is serialized here, once; `code` is its error code, nil on success.
+    func answer(_ entry: RPCEntry, context: CallContext, bytesIn: Int?) async -> (bytes: [UInt8]?, code: Int?) {
         let started = Date()
         switch entry {
         case .invalid(let id, let error):
-            let response = id.map { RPCEnvelope.response(id: $0, error: error).serialized() }
+            let response = id.map { RPCEnvelope.response(id: $0, error: error) }
             writeRecord(CallTrace(), call: nil, context: context, outcome: .failure(error), bytesIn: bytesIn ?? 0,
                         bytesOut: response?.count ?? 0, started: started)
-            return response
+            return (response, error.code)
         case .call(let call):
             let trace = CallTrace()
             let outcome = await perform(call, context: context, trace: trace)
             var response: [UInt8]?
             if let id = call.id {
                 switch outcome {
-                case .success(let result): response = RPCEnvelope.response(id: id, result: .object(result)).serialized()
-                case .failure(let error): response = RPCEnvelope.response(id: id, error: error).serialized()
+                case .success(let result): response = RPCEnvelope.response(id: id, result: .object(result))
+                case .failure(let error): response = RPCEnvelope.response(id: id, error: error)
                 }
             }
             if audit != nil {
@@ -132,7 +139,8 @@ public final class Gateway: Sendable {
                 writeRecord(trace, call: call, context: context, outcome: outcome, bytesIn: inSize,
                             bytesOut: response?.count ?? 0, started: started)
             }
-            return response
+            if case .failure(let error) = outcome { return (response, error.code) }
+            return (response, nil)
         }
     }
 
@@ -158,6 +166,7 @@ public final class Gateway: Sendable {
         switch code {
         case RPCError.policyDenied?: decision = "denied"
         case RPCError.rateLimited?: decision = "rate-limited"
+        case RPCError.overloaded?: decision = "overloaded"
         case let c? where c <= -32600 && c >= -32700: decision = "invalid"
         default: decision = trace.allowed ? "allowed" : "invalid"
         }
@@ -196,8 +205,10 @@ public final class Gateway: Sendable {
             return true
         }
         guard admitted else {
-            return .failure(RPCError(code: RPCError.internalError, message: "gateway busy: \(limits.maxInFlightCalls) calls in flight",
-                                     data: .object(JSONObject([("limit", .int(Int64(limits.maxInFlightCalls)))]))))
+            metrics.overloadedCalls.increment()
+            return .failure(RPCError(code: RPCError.overloaded, message: "gateway overloaded: \(limits.maxInFlightCalls) calls in flight; retry later",
+                                     data: .object(JSONObject([("retryAfterMs", .int(Int64(Gateway.overloadRetryAfterMs))),
+                                                               ("limit", .int(Int64(limits.maxInFlightCalls)))]))))
         }
         metrics.inFlight.increment()
         let started = Date()
@@ -247,11 +258,12 @@ public final class Gateway: Sendable {
         let params = try builder.prepareParams(call.params, for: handle)
         let region = options.region ?? team.region ?? rules.defaultRegion ?? ""
         guard let source = rules.credentialSources[team.credentials] else {
-            throw ClientError.credentials(CredentialsError(source: team.credentials, reason: "no such credential source"))
+            logger.warning("team names a credential source that is not configured", metadata: ["team": "\(team.name)", "source": "\(team.credentials)"])
+            throw noCredentials(source: team.credentials)
         }
         let forward: @Sendable () async throws -> JSONObject = {
-            try await self.forward(handle, params: params, region: region, source: source, team: team.name, timeoutMs: options.timeoutMs,
-                                   trace: trace)
+            try await self.forward(handle, params: params, region: region, source: source, sourceName: team.credentials, team: team.name,
+                                   timeoutMs: options.timeoutMs, trace: trace)
         }
         guard let cache = rules.cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: handle.operation.isReadOnly),
               let ttl = cache.settings.ttl(service: service, operation: operation)
@@ -302,14 +314,16 @@ public final class Gateway: Sendable {
     }
 
     /// Signs and sends a call, with the standard retry mode, and parses the answer.
-    private func forward(_ handle: OperationHandle, params: JSONObject, region: String, source: any CredentialProvider, team: String,
-                         timeoutMs: Int?, trace: CallTrace) async throws -> JSONObject {
+    private func forward(_ handle: OperationHandle, params: JSONObject, region: String, source: any CredentialProvider, sourceName: String,
+                         team: String, timeoutMs: Int?, trace: CallTrace) async throws -> JSONObject {
         let service = handle.service.name, operation = handle.operation.name
         let keys: Credentials
         do {
             keys = try await source.credentials()
         } catch {
-            throw ClientError.credentials(error)
+            // The cause (which may name a key id or a file) is for the operator's log only.
+            logger.warning("no usable credentials", metadata: ["source": "\(sourceName)", "cause": "\(error.description)"])
+            throw noCredentials(source: sourceName)
         }
         let start = Date()
         let deadline = timeoutMs.map { Double($0) / 1000 }
@@ -346,6 +360,9 @@ public final class Gateway: Sendable {
                     finalError = awsError.rpcError(retryable: failure != .permanent)
                 }
             } catch {
+                // An answer over the size limit came from AWS and would come again: it is
+                // final (a mutating call that succeeded must not be sent twice).
+                if error.kind == .responseTooLarge { throw unreachable(attempts: attempt, cause: error.description) }
                 failure = .transient
                 retryAfterMs = nil
                 finalError = unreachable(attempts: attempt, cause: error.description)
@@ -370,6 +387,12 @@ public final class Gateway: Sendable {
     private func denied(identity: String, rule: String) -> RPCError {
         RPCError(code: RPCError.policyDenied, message: "denied by the gateway's policy",
                  data: .object(JSONObject([("identity", .string(identity)), ("rule", .string(rule))])))
+    }
+
+    /// -32012 naming the source by its config name only: never a key id or a secret.
+    private func noCredentials(source: String) -> RPCError {
+        RPCError(code: RPCError.noCredentials, message: "no usable credentials for this caller (source \"\(source)\"; the gateway's log says why)",
+                 data: .object(JSONObject([("source", .string(source))])))
     }
 
     private func unreachable(attempts: Int, cause: String) -> RPCError {

@@ -52,6 +52,9 @@ public struct GatewayConfig: Sendable {
     public var credentials: [String: CredentialSourceConfig] = ["default": .chain]
     /// Plaintext TCP on a non-loopback address must be asked for explicitly.
     public var allowPlaintextNonLoopback = false
+    /// Host names that tcp:/tls: listeners accept in `Host` besides their own address and
+    /// `localhost` (a DNS-rebinding defence).
+    public var allowedHosts: [String] = []
     public var limits = GatewayLimits()
     public var upstream = UpstreamSettings()
     /// Teams in file order; nil when the file has none (then only the gateway's own user
@@ -75,8 +78,8 @@ public struct GatewayConfig: Sendable {
     /// Keys the file may hold. Anything else is an error: a typo must never silently
     /// weaken policy.
     static let topLevelKeys: Set<String> = [
-        "listen", "socket_mode", "tls", "models", "region", "credentials", "allow_plaintext_non_loopback", "limits", "upstream",
-        "teams", "cache", "logs", "log_level", "log_format",
+        "listen", "socket_mode", "tls", "models", "region", "credentials", "allow_plaintext_non_loopback", "allowed_hosts", "limits",
+        "upstream", "teams", "cache", "logs", "log_level", "log_format",
     ]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> GatewayConfig {
@@ -140,6 +143,11 @@ public struct GatewayConfig: Sendable {
         if let allow = top["allow_plaintext_non_loopback"] {
             if let flag = allow as? Bool { config.allowPlaintextNonLoopback = flag } else { reader.fail("allow_plaintext_non_loopback", "expected true or false") }
         }
+        if let hosts = top["allowed_hosts"] {
+            if let list = hosts as? [Any], list.allSatisfy({ ($0 as? String).map { !$0.isEmpty && !$0.contains(" ") } ?? false }) {
+                config.allowedHosts = list.compactMap { ($0 as? String)?.lowercased() }
+            } else { reader.fail("allowed_hosts", "expected a list of host names") }
+        }
         if let credentials = top["credentials"] {
             if let map = credentials as? [String: Any] {
                 config.credentials = [:]
@@ -154,13 +162,19 @@ public struct GatewayConfig: Sendable {
         if let limits = top["limits"] {
             if let map = limits as? [String: Any] {
                 reader.unknownKeys(map, allowed: ["max_body", "max_batch", "max_json_depth", "header_timeout", "idle_timeout", "max_connections",
-                                                   "max_in_flight", "max_upstream_response", "shutdown_grace"], at: "limits")
+                                                   "max_connections_per_peer", "max_in_flight", "max_upstream_response", "shutdown_grace"], at: "limits")
                 if let v = reader.size(map["max_body"], "limits.max_body") { config.limits.maxBodyBytes = v }
                 if let v = reader.positiveInt(map["max_batch"], "limits.max_batch") { config.limits.maxBatchSize = v }
-                if let v = reader.positiveInt(map["max_json_depth"], "limits.max_json_depth") { config.limits.maxJSONDepth = v }
+                if let v = reader.positiveInt(map["max_json_depth"], "limits.max_json_depth") {
+                    // Parsing and validation recurse once per level: bound the stack they need.
+                    if v > GatewayLimits.maxJSONDepthCeiling {
+                        reader.fail("limits.max_json_depth", "at most \(GatewayLimits.maxJSONDepthCeiling)")
+                    } else { config.limits.maxJSONDepth = v }
+                }
                 if let v = reader.duration(map["header_timeout"], "limits.header_timeout") { config.limits.headerTimeoutSeconds = v }
                 if let v = reader.duration(map["idle_timeout"], "limits.idle_timeout") { config.limits.idleTimeoutSeconds = v }
                 if let v = reader.positiveInt(map["max_connections"], "limits.max_connections") { config.limits.maxConnections = v }
+                if let v = reader.positiveInt(map["max_connections_per_peer"], "limits.max_connections_per_peer") { config.limits.maxConnectionsPerPeer = v }
                 if let v = reader.positiveInt(map["max_in_flight"], "limits.max_in_flight") { config.limits.maxInFlightCalls = v }
                 if let v = reader.size(map["max_upstream_response"], "limits.max_upstream_response") { config.limits.maxUpstreamResponseBytes = v }
                 if let v = reader.duration(map["shutdown_grace"], "limits.shutdown_grace") { config.limits.shutdownGraceSeconds = v }
@@ -224,7 +238,8 @@ struct StaticEnvironmentKeysProvider: CredentialProvider {
     let secretEnv: String
     let tokenEnv: String?
     let environment: [String: String]
-    var sourceName: String { "static keys \(accessKeyId) (secret from $\(secretEnv))" }
+    /// Names the variables, never the key id: the name reaches error messages.
+    var sourceName: String { "static keys (secret from $\(secretEnv))" }
 
     func credentials() async throws(CredentialsError) -> Credentials {
         guard let secret = environment[secretEnv], !secret.isEmpty else {
@@ -274,10 +289,15 @@ struct ConfigReader {
         let s = text.trimmingCharacters(in: .whitespaces)
         for (suffix, factor) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)] where s.hasSuffix(suffix) {
             guard let n = Int(s.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), n > 0 else { return nil }
-            return n * factor
+            let (bytes, overflow) = n.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : bytes
         }
         return Int(s).flatMap { $0 > 0 ? $0 : nil }
     }
+
+    /// The longest duration accepted anywhere (a year): timers are kept in 64-bit
+    /// nanoseconds, and nothing the gateway waits for is longer.
+    static let maxDurationSeconds = 366.0 * 86400
 
     /// `500ms`, `10s`, `5m`, `1h`.
     mutating func duration(_ value: Any?, _ path: String) -> Double? {
@@ -290,7 +310,7 @@ struct ConfigReader {
     static func parseDuration(_ text: String) -> Double? {
         let s = text.trimmingCharacters(in: .whitespaces)
         for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where s.hasSuffix(suffix) {
-            guard let n = Double(s.dropLast(suffix.count)), n > 0, n.isFinite else { return nil }
+            guard let n = Double(s.dropLast(suffix.count)), n > 0, n.isFinite, n * factor <= maxDurationSeconds else { return nil }
             return n * factor
         }
         return nil
@@ -497,7 +517,14 @@ public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// True for 127.0.0.0/8, ::1 and localhost.
-    public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    /// Whether a bound IP address is a loopback one: 127.0.0.0/8, ::1, or an IPv4-mapped
+    /// loopback address (::ffff:127.x.y.z). Decided on the resolved address, never on
+    /// the text a user wrote (a name starting with "127." may resolve anywhere).
+    public static func isLoopback(ipv4 bytes: [UInt8]) -> Bool { bytes.count == 4 && bytes[0] == 127 }
+
+    public static func isLoopback(ipv6 bytes: [UInt8]) -> Bool {
+        guard bytes.count == 16 else { return false }
+        if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
+        return bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
     }
 }

@@ -12,6 +12,10 @@ public final class GatewayMetrics: Sendable {
     public let connections: Gauge
     public let rejectedConnections: Counter
     let auditDropped: Counter
+    /// Calls refused because the gateway had `max_in_flight` calls already (-32003).
+    public let overloadedCalls: Counter
+    /// Idle keep-alive connections closed to make room for a new one.
+    public let reapedConnections: Counter
 
     public init() {
         latency = registry.makeValueHistogram(
@@ -20,7 +24,9 @@ public final class GatewayMetrics: Sendable {
         attempts = registry.makeCounter(name: "awsgw_upstream_attempts_total", help: "HTTP requests sent to AWS, retries included")
         inFlight = registry.makeGauge(name: "awsgw_calls_in_flight", help: "Calls being carried out")
         connections = registry.makeGauge(name: "awsgw_connections", help: "Open client connections")
-        rejectedConnections = registry.makeCounter(name: "awsgw_connections_rejected_total", help: "Connections closed at once: over the connection limit")
+        rejectedConnections = registry.makeCounter(name: "awsgw_connections_rejected_total", help: "Connections closed at once: over a connection limit")
+        overloadedCalls = registry.makeCounter(name: "awsgw_calls_overloaded_total", help: "Calls refused with -32003: calls in flight at the limit")
+        reapedConnections = registry.makeCounter(name: "awsgw_connections_reaped_total", help: "Idle connections closed to admit a new one at the limit")
         auditDropped = registry.makeCounter(name: "awsgw_audit_dropped_total", help: "Audit records dropped because the log's queue was full")
     }
 

@@ -1,13 +1,44 @@
 import AWSClient
 import AWSJSON
 
+/// A request's `id`, kept as the caller wrote it: a number is echoed byte for byte
+/// (`1e2` stays `1e2`, a 30-digit integer keeps every digit).
+public enum RPCID: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
+    case string(String)
+    /// The number's literal JSON text.
+    case number(String)
+    case null
+
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .number(String(value)) }
+    public init(floatLiteral value: Double) { self = .number(String(value)) }
+
+    /// Appends the id as JSON.
+    public func write(to out: inout [UInt8]) {
+        switch self {
+        case .string(let s): JSON.writeString(s, to: &out, asciiOnly: false)
+        case .number(let text): out.append(contentsOf: text.utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        }
+    }
+
+    /// The id as a JSON value (for logs); numbers lose nothing only when they fit a double.
+    public var json: JSON {
+        switch self {
+        case .string(let s): return .string(s)
+        case .number(let text): return (try? JSON.parse(text)) ?? .string(text)
+        case .null: return .null
+        }
+    }
+}
+
 /// One JSON-RPC call: `id` is nil for a notification (no `id` member at all).
 public struct RPCCall: Sendable {
-    public var id: JSON?
+    public var id: RPCID?
     public var method: String
     public var params: JSONObject
 
-    public init(id: JSON?, method: String, params: JSONObject) {
+    public init(id: RPCID?, method: String, params: JSONObject) {
         self.id = id
         self.method = method
         self.params = params
@@ -20,7 +51,7 @@ public struct RPCCall: Sendable {
 /// invalid request object, with the id it had; nil for a notification, which gets none).
 public enum RPCEntry: Sendable {
     case call(RPCCall)
-    case invalid(id: JSON?, error: RPCError)
+    case invalid(id: RPCID?, error: RPCError)
 }
 
 /// What a body held: one entry, a batch, or an error that answers for the whole body.
@@ -38,8 +69,9 @@ public enum RPCEnvelope {
                                       data: limitData(limits.maxBodyBytes)))
         }
         let json: JSON
+        let idTexts: [Int: String]
         do {
-            json = try JSON.parse(bytes, maxDepth: limits.maxJSONDepth)
+            (json, idTexts) = try JSON.parseRequest(bytes, maxDepth: limits.maxJSONDepth)
         } catch {
             if case .tooDeep = error.reason {
                 return .rejected(RPCError(code: RPCError.invalidRequest, message: "JSON nested deeper than \(limits.maxJSONDepth) levels",
@@ -56,28 +88,38 @@ public enum RPCEnvelope {
                 return .rejected(RPCError(code: RPCError.invalidRequest, message: "batch of \(elements.count) calls is over the limit of \(limits.maxBatchSize)",
                                           data: limitData(limits.maxBatchSize)))
             }
-            return .batch(elements.map(entry))
+            return .batch(elements.enumerated().map { entry($0.element, idText: idTexts[$0.offset]) })
         default:
-            return .single(entry(json))
+            return .single(entry(json, idText: idTexts[0]))
         }
     }
 
     static func limitData(_ limit: Int) -> JSON { .object(JSONObject([("limit", .int(Int64(limit)))])) }
 
-    /// Checks one request object.
-    static func entry(_ json: JSON) -> RPCEntry {
+    /// Checks one request object. `idText` is the literal text of a numeric id.
+    static func entry(_ json: JSON, idText: String? = nil) -> RPCEntry {
         guard case .object(let object) = json else {
             return .invalid(id: .null, error: RPCError(code: RPCError.invalidRequest, message: "a request must be a JSON object"))
         }
-        var id: JSON?
+        var id: RPCID?
         if let rawID = object["id"] {
             switch rawID {
-            case .string, .int, .double, .null: id = rawID
+            case .string(let s): id = .string(s)
+            case .null: id = .null
+            case .int(let i): id = .number(idText ?? String(i))
+            case .double(let d):
+                guard d.isFinite else {
+                    return .invalid(id: .null, error: RPCError(code: RPCError.invalidRequest, message: "id is a number out of range"))
+                }
+                id = .number(idText ?? pythonFloatRepr(d))
             default:
                 return .invalid(id: .null, error: RPCError(code: RPCError.invalidRequest, message: "id must be a string, a number or null"))
             }
         }
         let answerID = id ?? .null
+        if let duplicate = object.firstDuplicateKey {
+            return .invalid(id: answerID, error: RPCError(code: RPCError.invalidRequest, message: "member \"\(duplicate)\" appears twice in the request"))
+        }
         guard object["jsonrpc"] == .string("2.0") else {
             return .invalid(id: answerID, error: RPCError(code: RPCError.invalidRequest, message: "\"jsonrpc\" must be exactly \"2.0\""))
         }
@@ -102,11 +144,24 @@ public enum RPCEnvelope {
 
     // MARK: Answers
 
-    public static func response(id: JSON, result: JSON) -> JSON {
-        .object(JSONObject([("jsonrpc", "2.0"), ("id", id), ("result", result)]))
+    /// `{"jsonrpc":"2.0","id":…,"result":…}`, serialized.
+    public static func response(id: RPCID, result: JSON) -> [UInt8] {
+        answer(id: id, member: "result", value: result)
     }
 
-    public static func response(id: JSON, error: RPCError) -> JSON {
-        .object(JSONObject([("jsonrpc", "2.0"), ("id", id), ("error", error.json)]))
+    /// `{"jsonrpc":"2.0","id":…,"error":…}`, serialized.
+    public static func response(id: RPCID, error: RPCError) -> [UInt8] {
+        answer(id: id, member: "error", value: error.json)
+    }
+
+    private static func answer(id: RPCID, member: String, value: JSON) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        id.write(to: &out)
+        out.append(contentsOf: ",\"\(member)\":".utf8)
+        value.write(to: &out, style: .compact)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 }

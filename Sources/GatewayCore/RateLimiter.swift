@@ -14,7 +14,9 @@ public struct Rate: Sendable, Equatable {
         let words = text.split(separator: " ").map(String.init)
         guard let first = words.first else { return nil }
         let parts = first.split(separator: "/")
-        guard parts.count == 2, let count = Double(parts[0]), count > 0, count.isFinite else { return nil }
+        // At least one call a day and at most a billion a second: waits stay finite
+        // and fit in milliseconds.
+        guard parts.count == 2, let count = Double(parts[0]), count > 0, count <= 1e9 else { return nil }
         let seconds: Double
         switch parts[1] {
         case "s": seconds = 1
@@ -23,12 +25,13 @@ public struct Rate: Sendable, Equatable {
         default: return nil
         }
         var burst = max(count, 1)
-        if words.count == 3, words[1] == "burst", let b = Double(words[2]), b >= 1 {
+        if words.count == 3, words[1] == "burst", let b = Double(words[2]), b >= 1, b <= 1e9 {
             burst = b
         } else if words.count != 1 {
             return nil
         }
         perSecond = count / seconds
+        guard perSecond >= 1.0 / 86400 else { return nil }
         self.burst = burst
         self.text = text
     }

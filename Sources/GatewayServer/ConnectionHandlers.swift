@@ -6,32 +6,66 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// What every connection handler needs: the gateway, its limits, and the connection set.
+/// What every connection handler of one listener needs: the gateway, its limits, the
+/// listener's connection budget and the `Host` names it answers to.
 final class ServerContext: @unchecked Sendable {
     let gateway: Gateway
     let limits: GatewayLimits
     let connections: ConnectionTracker
     let logger: Logger
+    let listener: String
+    let kind: ListenerKind
+    /// Lower-case `Host` values accepted on tcp:/tls: (empty on unix:, where any is).
+    /// Set while the listener is being bound, read-only afterwards.
+    var allowedHosts: Set<String>
 
-    init(gateway: Gateway, limits: GatewayLimits, connections: ConnectionTracker, logger: Logger) {
+    init(gateway: Gateway, limits: GatewayLimits, connections: ConnectionTracker, logger: Logger, listener: String, kind: ListenerKind,
+         allowedHosts: Set<String>) {
         self.gateway = gateway
         self.limits = limits
         self.connections = connections
         self.logger = logger
+        self.listener = listener
+        self.kind = kind
+        self.allowedHosts = allowedHosts
+    }
+
+    /// Whether a request's `Host` names this listener. Browsers always send one, so a
+    /// page on another name (DNS rebinding) is refused; a request without one is not a
+    /// browser's.
+    func acceptsHost(_ value: String?) -> Bool {
+        guard kind != .unix, let value else { return true }
+        var host = Substring(value.lowercased())
+        if host.hasPrefix("[") {
+            if let close = host.firstIndex(of: "]") { host = host[...close] }
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        return allowedHosts.contains(String(host))
     }
 }
 
-/// Admits a connection while under the connection limit; closes it at once otherwise.
+/// Admits a connection within its listener's budget (closing the longest-idle one at the
+/// limit) and its peer's; closes it at once otherwise.
 final class ConnectionLimitHandler: ChannelInboundHandler {
     typealias InboundIn = NIOAny
     let server: ServerContext
+    let activity: ConnectionActivity
 
-    init(server: ServerContext) { self.server = server }
+    init(server: ServerContext, activity: ConnectionActivity) {
+        self.server = server
+        self.activity = activity
+    }
 
     func channelActive(context: ChannelHandlerContext) {
-        if server.connections.admit(context.channel) {
+        let peer = server.kind == .unix ? nil : context.channel.remoteAddress?.ipAddress
+        switch server.connections.admit(context.channel, activity: activity, peer: peer) {
+        case .admitted:
             context.fireChannelActive()
-        } else {
+        case .admittedAfterReaping:
+            server.gateway.metrics.reapedConnections.increment()
+            context.fireChannelActive()
+        case .overLimit, .overPeerLimit:
             server.gateway.metrics.rejectedConnections.increment()
             context.close(promise: nil)
         }
@@ -48,13 +82,11 @@ final class ConnectionLimitHandler: ChannelInboundHandler {
 final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     let server: ServerContext
-    let listener: String
-    let kind: ListenerKind
+    let activity: ConnectionActivity
 
-    init(server: ServerContext, listener: String, kind: ListenerKind) {
+    init(server: ServerContext, activity: ConnectionActivity) {
         self.server = server
-        self.listener = listener
-        self.kind = kind
+        self.activity = activity
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -62,18 +94,20 @@ final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
         guard let first = buffer.readableBytesView.first else { return }
         // Who is calling is known once the connection speaks: peer credentials on a Unix
         // socket, the verified client certificate on TLS.
-        let peer = PeerIdentityReader.read(context.channel, kind: kind)
+        let peer = PeerIdentityReader.read(context.channel, kind: server.kind)
         do {
             let sync = context.pipeline.syncOperations
             if first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z") {
                 // The head timer sees raw bytes, so it goes before the HTTP decoder.
-                let headTimer = RequestHeadTimer(timeout: server.limits.headerTimeoutSeconds)
+                let headTimer = RequestHeadTimer(timeout: server.limits.headerTimeoutSeconds, activity: activity)
                 try sync.addHandler(headTimer)
-                try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                try sync.addHandler(HTTPConnectionHandler(server: server, listener: listener, peer: peer, headTimer: headTimer))
+                // Malformed requests are answered by HTTPConnectionHandler, with a JSON body.
+                try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                try sync.addHandler(HTTPConnectionHandler(server: server, peer: peer, headTimer: headTimer, activity: activity))
             } else {
+                try sync.addHandler(LineDeadline(timeout: server.limits.headerTimeoutSeconds, activity: activity))
                 try sync.addHandler(ByteToMessageHandler(LineFramer(maxLength: server.limits.maxBodyBytes)))
-                try sync.addHandler(NDJSONConnectionHandler(server: server, listener: listener, peer: peer))
+                try sync.addHandler(NDJSONConnectionHandler(server: server, peer: peer, activity: activity))
             }
         } catch {
             context.close(promise: nil)
@@ -83,9 +117,10 @@ final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
-    /// A connection that never says anything is closed when it has been idle too long.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
+        // A connection that never says anything is closed when it has been idle too long,
+        // and at once when its peer has stopped sending.
+        if event is IdleStateHandler.IdleStateEvent || (event as? ChannelEvent) == .inputClosed {
             context.close(promise: nil)
             return
         }
@@ -103,7 +138,12 @@ final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
 func tooLargeAnswer(_ limit: Int) -> [UInt8] {
     RPCEnvelope.response(id: .null, error: RPCError(
         code: RPCError.invalidRequest, message: "request over \(limit) bytes",
-        data: .object(JSONObject([("limit", .int(Int64(limit)))])))).serialized()
+        data: .object(JSONObject([("limit", .int(Int64(limit)))]))))
+}
+
+/// A JSON-RPC error answer for a request refused before it was read as JSON-RPC.
+func refusalAnswer(_ code: Int, _ message: String) -> [UInt8] {
+    RPCEnvelope.response(id: .null, error: RPCError(code: code, message: message))
 }
 
 /// HTTP/1.1: `POST` (any path) carries JSON-RPC; `GET /healthz`; `GET /metrics`.
@@ -113,34 +153,38 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let server: ServerContext
-    let listener: String
     let peer: PeerIdentity
     let headTimer: RequestHeadTimer
+    let activity: ConnectionActivity
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var rejected = false
     private var callPending = false
+    /// The client has stopped sending: close once what it asked for is answered.
+    private var inputClosed = false
     private var headTimeout: Scheduled<Void>?
 
-    init(server: ServerContext, listener: String, peer: PeerIdentity, headTimer: RequestHeadTimer) {
+    init(server: ServerContext, peer: PeerIdentity, headTimer: RequestHeadTimer, activity: ConnectionActivity) {
         self.server = server
-        self.listener = listener
         self.peer = peer
         self.headTimer = headTimer
+        self.activity = activity
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             headTimer.headArrived()
+            activity.busy()
             head = requestHead
             body.clear()
             rejected = false
             // The rest of the request must follow within the header timeout.
             headTimeout = context.eventLoop.scheduleTask(in: .milliseconds(Int64(server.limits.headerTimeoutSeconds * 1000))) { [weak self] in
                 guard let self, self.head != nil, !self.callPending else { return }
-                self.respond(context: context, status: .requestTimeout, body: Array("request not completed in time\n".utf8),
-                             contentType: "text/plain", close: true)
+                self.respond(context: context, status: .requestTimeout,
+                             body: refusalAnswer(RPCError.invalidRequest, "request not completed within the header timeout"),
+                             contentType: "application/json", close: true)
             }
             if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.maxBodyBytes {
                 reject(context: context)
@@ -171,11 +215,19 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     private func route(context: ChannelHandlerContext, head: HTTPRequestHead) {
-        let keepAlive = head.isKeepAlive
+        let keepAlive = head.isKeepAlive && !inputClosed
         // Browsers send Origin; a page must never drive the gateway (DNS rebinding, CSRF).
         if head.headers.contains(name: "origin") {
-            respond(context: context, status: .forbidden, body: Array("requests from browsers are refused\n".utf8),
-                    contentType: "text/plain", close: !keepAlive)
+            respond(context: context, status: .forbidden, body: refusalAnswer(RPCError.invalidRequest, "requests from browsers are refused"),
+                    contentType: "application/json", close: !keepAlive)
+            return
+        }
+        // A Host that does not name this listener is a page that rebound its name to us.
+        let hosts = head.headers[canonicalForm: "host"]
+        if hosts.count > 1 || !server.acceptsHost(hosts.first.map(String.init)) {
+            respond(context: context, status: .misdirectedRequest,
+                    body: refusalAnswer(RPCError.invalidRequest, "Host does not name this listener; add it to allowed_hosts to accept it"),
+                    contentType: "application/json", close: true)
             return
         }
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
@@ -193,13 +245,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             if let authorization = head.headers.first(name: "authorization"), authorization.lowercased().hasPrefix("bearer ") {
                 bearer = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             }
-            let callContext = CallContext(listener: listener, peer: peer, bearerToken: bearer)
+            let callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)
             context.eventLoop.runOnLoop { await gateway.handle(bytes, context: callContext) }.whenSuccess { answer in
                 self.callPending = false
-                if let answerBody = answer.body {
-                    self.respond(context: context, status: .ok, body: answerBody, contentType: "application/json", close: !keepAlive)
+                let close = !keepAlive || self.inputClosed
+                if let retryAfterMs = answer.retryAfterMs, let answerBody = answer.body {
+                    self.respond(context: context, status: .serviceUnavailable, body: answerBody, contentType: "application/json", close: close,
+                                 extraHeaders: [("Retry-After", String(max(1, (retryAfterMs + 999) / 1000)))])
+                } else if let answerBody = answer.body {
+                    self.respond(context: context, status: .ok, body: answerBody, contentType: "application/json", close: close)
                 } else {
-                    self.respond(context: context, status: .noContent, body: [], contentType: nil, close: !keepAlive)
+                    self.respond(context: context, status: .noContent, body: [], contentType: nil, close: close)
                 }
             }
         case .GET, .HEAD:
@@ -230,10 +286,18 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         } else {
             // The next request's head is timed from its first byte.
             headTimer.awaitNextHead()
+            activity.idle()
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if (event as? ChannelEvent) == .inputClosed {
+            // The client will send nothing more: answer what is in flight, then close.
+            // NIO delivers this after any pipelined requests it still holds.
+            inputClosed = true
+            if !callPending && head == nil { context.close(promise: nil) }
+            return
+        }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, !callPending, head == nil {
             context.close(promise: nil)
             return
@@ -242,8 +306,29 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        server.logger.debug("http connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        guard let parserError = error as? HTTPParserError else {
+            server.logger.debug("http connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+            return
+        }
+        // A malformed request: say so in JSON-RPC's terms, then close (the stream can no
+        // longer be trusted to be in step). If an answer is still being made, it goes
+        // first and the connection closes after it.
+        if callPending {
+            inputClosed = true
+            return
+        }
+        headTimeout?.cancel()
+        head = nil
+        rejected = true
+        let status: HTTPResponseStatus
+        switch parserError {
+        case .headerOverflow: status = .requestHeaderFieldsTooLarge
+        case .invalidVersion: status = .httpVersionNotSupported
+        default: status = .badRequest
+        }
+        respond(context: context, status: status, body: refusalAnswer(RPCError.invalidRequest, "malformed HTTP request: \(parserError)"),
+                contentType: "application/json", close: true)
     }
 }
 
@@ -252,16 +337,18 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 final class RequestHeadTimer: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     let timeout: Double
+    let activity: ConnectionActivity
     private var awaitingHead = true
     private var timer: Scheduled<Void>?
-    private var context: ChannelHandlerContext?
 
-    init(timeout: Double) { self.timeout = timeout }
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    init(timeout: Double, activity: ConnectionActivity) {
+        self.timeout = timeout
+        self.activity = activity
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if awaitingHead && timer == nil {
+            activity.busy()
             timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { [weak self] in
                 guard let self, self.awaitingHead else { return }
                 context.close(promise: nil)
@@ -280,6 +367,52 @@ final class RequestHeadTimer: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        context.fireChannelInactive()
+    }
+}
+
+/// NDJSON's counterpart of the head timer: a line must be complete within the header
+/// timeout of its first byte, or it is answered with -32600 and the connection closed
+/// (a line trickled a byte at a time must not hold a connection).
+final class LineDeadline: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let timeout: Double
+    let activity: ConnectionActivity
+    private var timer: Scheduled<Void>?
+
+    init(timeout: Double, activity: ConnectionActivity) {
+        self.timeout = timeout
+        self.activity = activity
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data).readableBytesView
+        if let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) {
+            // Whatever was pending is complete; time the line that starts after it.
+            timer?.cancel()
+            timer = nil
+            if lastNewline + 1 < bytes.endIndex { startTimer(context: context) }
+        } else if timer == nil && !bytes.isEmpty {
+            startTimer(context: context)
+        }
+        context.fireChannelRead(data)
+    }
+
+    private func startTimer(context: ChannelHandlerContext) {
+        activity.busy()
+        timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { [weak self] in
+            guard let self, self.timer != nil else { return }
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            buffer.writeBytes(refusalAnswer(RPCError.invalidRequest, "line not completed within the header timeout"))
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
         context.fireChannelInactive()
     }
 }
@@ -329,26 +462,28 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let server: ServerContext
-    let listener: String
     let peer: PeerIdentity
+    let activity: ConnectionActivity
     private var pending = 0
     private var inputClosed = false
 
-    init(server: ServerContext, listener: String, peer: PeerIdentity) {
+    init(server: ServerContext, peer: PeerIdentity, activity: ConnectionActivity) {
         self.server = server
-        self.listener = listener
         self.peer = peer
+        self.activity = activity
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let line = unwrapInboundIn(data)
         guard line.readableBytesView.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
         pending += 1
+        activity.busy()
         let bytes = Array(line.readableBytesView)
         let gateway = server.gateway
-        let callContext = CallContext(listener: listener, peer: peer)
+        let callContext = CallContext(listener: server.listener, peer: peer)
         context.eventLoop.runOnLoop { await gateway.handle(bytes, context: callContext) }.whenSuccess { answer in
             self.pending -= 1
+            if self.pending == 0 { self.activity.idle() }
             if let body = answer.body, context.channel.isActive {
                 var buffer = context.channel.allocator.buffer(capacity: body.count + 1)
                 buffer.writeBytes(body)

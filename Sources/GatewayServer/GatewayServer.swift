@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import Synchronization
 import Logging
 import NIOCore
 import NIOPosix
@@ -9,42 +10,94 @@ import NIOSSL
 import Glibc
 #endif
 
-/// The open client connections, so that they can be counted, limited and closed.
+/// Whether a connection is between requests (and may be closed to make room) and
+/// since when. Set by the connection's handlers on its event loop, read by the tracker
+/// from any thread.
+final class ConnectionActivity: Sendable {
+    /// Uptime in nanoseconds when the connection became idle; 0 while a request is in
+    /// progress (its bytes arriving or its call running).
+    private let idleSince = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
+
+    func busy() { idleSince.store(0, ordering: .relaxed) }
+    func idle() { idleSince.store(max(DispatchTime.now().uptimeNanoseconds, 1), ordering: .relaxed) }
+    var idleSinceNanos: UInt64 { idleSince.load(ordering: .relaxed) }
+}
+
+/// The open connections of one listener, so that they can be counted, limited and
+/// closed. At the limit, the connection idle the longest is closed to admit a new one;
+/// only when every connection is busy is the newcomer refused.
 final class ConnectionTracker: @unchecked Sendable {
-    private var channels: [ObjectIdentifier: Channel] = [:]
+    private struct Entry {
+        let channel: Channel
+        let activity: ConnectionActivity
+        let peer: String?
+    }
+    private var entries: [ObjectIdentifier: Entry] = [:]
+    private var perPeer: [String: Int] = [:]
     private let lock = NSLock()
     let limit: Int
+    let perPeerLimit: Int
+    /// Told +1 or -1 as connections come and go (the gauge over all listeners).
     let onChange: (Int) -> Void
 
-    init(limit: Int, onChange: @escaping (Int) -> Void) {
+    enum Admission { case admitted, admittedAfterReaping, overLimit, overPeerLimit }
+
+    init(limit: Int, perPeerLimit: Int = .max, onChange: @escaping (Int) -> Void) {
         self.limit = limit
+        self.perPeerLimit = perPeerLimit
         self.onChange = onChange
     }
 
-    func admit(_ channel: Channel) -> Bool {
-        let count: Int? = lock.withLock {
-            guard channels.count < limit else { return nil }
-            channels[ObjectIdentifier(channel)] = channel
-            return channels.count
+    /// `peer` is the remote IP address on TCP/TLS (nil on a Unix socket).
+    func admit(_ channel: Channel, activity: ConnectionActivity, peer: String?) -> Admission {
+        var reaped: Channel?
+        let (admission, count): (Admission, Int) = lock.withLock {
+            if let peer, perPeer[peer, default: 0] >= perPeerLimit { return (.overPeerLimit, entries.count) }
+            // A reaped connection's own removal finds nothing: it is accounted for here.
+            var admission = Admission.admitted
+            if entries.count >= limit {
+                // Make room by closing the connection idle the longest, if any is idle.
+                var oldest: (ObjectIdentifier, UInt64)?
+                for (id, entry) in entries {
+                    let since = entry.activity.idleSinceNanos
+                    if since != 0 && (oldest == nil || since < oldest!.1) { oldest = (id, since) }
+                }
+                guard let (id, _) = oldest, let victim = entries.removeValue(forKey: id) else { return (.overLimit, entries.count) }
+                if let victimPeer = victim.peer {
+                    let left = perPeer[victimPeer, default: 1] - 1
+                    perPeer[victimPeer] = left > 0 ? left : nil
+                }
+                reaped = victim.channel
+                admission = .admittedAfterReaping
+            }
+            entries[ObjectIdentifier(channel)] = Entry(channel: channel, activity: activity, peer: peer)
+            if let peer { perPeer[peer, default: 0] += 1 }
+            return (admission, entries.count)
         }
-        if let count { onChange(count) }
-        return count != nil
+        reaped?.close(promise: nil)
+        if admission == .admitted { onChange(1) }
+        _ = count
+        return admission
     }
 
     func remove(_ channel: Channel) {
-        let count = lock.withLock { () -> Int in
-            channels.removeValue(forKey: ObjectIdentifier(channel))
-            return channels.count
+        let removed: Bool = lock.withLock {
+            guard let entry = entries.removeValue(forKey: ObjectIdentifier(channel)) else { return false }
+            if let peer = entry.peer {
+                let left = perPeer[peer, default: 1] - 1
+                perPeer[peer] = left > 0 ? left : nil
+            }
+            return true
         }
-        onChange(count)
+        if removed { onChange(-1) }
     }
 
-    var count: Int { lock.withLock { channels.count } }
+    var count: Int { lock.withLock { entries.count } }
 
     /// Closes every connection at once and waits briefly: a TLS connection may wait
     /// for its peer's close_notify, which must not hold up shutdown.
     func closeAll() async {
-        let all = lock.withLock { Array(channels.values) }
+        let all = lock.withLock { entries.values.map(\.channel) }
         guard !all.isEmpty else { return }
         for channel in all { channel.close(promise: nil) }
         let deadline = Date().addingTimeInterval(1)
@@ -71,17 +124,15 @@ public final class GatewayServer: @unchecked Sendable {
     let config: GatewayConfig
     let group: EventLoopGroup
     let logger: Logger
-    let server: ServerContext
     private(set) public var listeners: [BoundListener] = []
+    /// One connection budget per listener.
+    private var trackers: [ConnectionTracker] = []
 
     public init(gateway: Gateway, config: GatewayConfig, group: EventLoopGroup, logger: Logger) {
         self.gateway = gateway
         self.config = config
         self.group = group
         self.logger = logger
-        let metrics = gateway.metrics
-        let tracker = ConnectionTracker(limit: config.limits.maxConnections) { metrics.connections.set(Int64($0)) }
-        server = ServerContext(gateway: gateway, limits: config.limits, connections: tracker, logger: logger)
     }
 
     /// Binds every configured listener; on any failure, closes those already bound.
@@ -90,7 +141,7 @@ public final class GatewayServer: @unchecked Sendable {
             for text in config.listen {
                 guard let address = ListenAddress(text) else { throw ListenerError(address: text, reason: "not a listener address") }
                 listeners.append(try await bind(address))
-                logger.info("listening", metadata: ["address": "\(listeners.last!.address)"])
+                logger.info("listening", metadata: ["address": "\(listeners[listeners.count - 1].address)"])
             }
         } catch {
             await closeListeners()
@@ -98,14 +149,42 @@ public final class GatewayServer: @unchecked Sendable {
         }
     }
 
+    private func context(for address: ListenAddress, kind: ListenerKind, boundHost: String?) -> ServerContext {
+        let metrics = gateway.metrics
+        let tracker = ConnectionTracker(limit: config.limits.maxConnections,
+                                        perPeerLimit: kind == .unix ? .max : config.limits.maxConnectionsPerPeer) { delta in
+            if delta > 0 { metrics.connections.increment(by: Double(delta)) } else { metrics.connections.decrement(by: Double(-delta)) }
+        }
+        trackers.append(tracker)
+        var hosts = Set(config.allowedHosts)
+        if kind != .unix {
+            hosts.insert("localhost")
+            if let boundHost { hosts.insert(boundHost.lowercased()) }
+        }
+        return ServerContext(gateway: gateway, limits: config.limits, connections: tracker, logger: logger, listener: address.description,
+                             kind: kind, allowedHosts: hosts)
+    }
+
     private func bind(_ address: ListenAddress) async throws -> BoundListener {
+        do {
+            return try await bindChecked(address)
+        } catch let error as ListenerError {
+            throw error
+        } catch {
+            // NIO's errors do not say which address they are about.
+            throw ListenerError(address: address.description, reason: "\(error)")
+        }
+    }
+
+    private func bindChecked(_ address: ListenAddress) async throws -> BoundListener {
         switch address {
         case .unix(let path):
             try UnixSocketFile.prepare(path)
             // Create the socket file with no access for others, then set the configured mode.
             let previous = umask(0o177)
             defer { umask(previous) }
-            let channel = try await bootstrap(tls: nil, listener: address.description, kind: .unix)
+            let server = context(for: address, kind: .unix, boundHost: nil)
+            let channel = try await bootstrap(tls: nil, server: server)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
             guard chmod(path, mode_t(config.socketMode)) == 0 else {
                 try? await channel.close()
@@ -113,21 +192,38 @@ public final class GatewayServer: @unchecked Sendable {
             }
             return BoundListener(address: address, channel: channel)
         case .tcp(let host, let port):
-            if !ListenAddress.isLoopback(host) && !config.allowPlaintextNonLoopback {
+            // Decide on the address the name resolves to, which is what will be bound.
+            let resolved = try SocketAddress.makeAddressResolvingHost(host, port: port)
+            if !GatewayServer.isLoopback(resolved) && !config.allowPlaintextNonLoopback {
                 throw ListenerError(address: address.description,
-                                    reason: "plaintext on a non-loopback address is refused; use tls: or set allow_plaintext_non_loopback: true")
+                                    reason: "\(host) resolves to \(resolved.ipAddress ?? "?"), not a loopback address; plaintext there is refused: use tls: or set allow_plaintext_non_loopback: true")
             }
-            let channel = try await bootstrap(tls: nil, listener: address.description, kind: .tcp).bind(host: host, port: port).get()
+            let server = context(for: address, kind: .tcp, boundHost: host)
+            server.allowedHosts.formUnion([resolved.ipAddress, resolved.ipAddress.map { "[\($0)]" }].compactMap { $0?.lowercased() })
+            let channel = try await bootstrap(tls: nil, server: server).bind(to: resolved).get()
             return BoundListener(address: .tcp(host: host, port: channel.localAddress?.port ?? port), channel: channel)
         case .tls(let host, let port):
-            let context = try TLSSetup.serverContext(config.tls)
-            let channel = try await bootstrap(tls: context, listener: address.description, kind: .tls).bind(host: host, port: port).get()
+            let tls = try TLSSetup.serverContext(config.tls)
+            let resolved = try SocketAddress.makeAddressResolvingHost(host, port: port)
+            let server = context(for: address, kind: .tls, boundHost: host)
+            server.allowedHosts.formUnion([resolved.ipAddress, resolved.ipAddress.map { "[\($0)]" }].compactMap { $0?.lowercased() })
+            let channel = try await bootstrap(tls: tls, server: server).bind(to: resolved).get()
             return BoundListener(address: .tls(host: host, port: channel.localAddress?.port ?? port), channel: channel)
         }
     }
 
-    private func bootstrap(tls: NIOSSLContext?, listener: String, kind: ListenerKind) -> ServerBootstrap {
-        let server = self.server
+    static func isLoopback(_ address: SocketAddress) -> Bool {
+        switch address {
+        case .v4(let v4):
+            return ListenAddress.isLoopback(ipv4: withUnsafeBytes(of: v4.address.sin_addr) { Array($0) })
+        case .v6(let v6):
+            return ListenAddress.isLoopback(ipv6: withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) })
+        default:
+            return false
+        }
+    }
+
+    private func bootstrap(tls: NIOSSLContext?, server: ServerContext) -> ServerBootstrap {
         let limits = config.limits
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)
@@ -137,13 +233,14 @@ public final class GatewayServer: @unchecked Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ConnectionLimitHandler(server: server))
+                    let activity = ConnectionActivity()
+                    try sync.addHandler(ConnectionLimitHandler(server: server, activity: activity))
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
-                    try sync.addHandler(FramingDetector(server: server, listener: listener, kind: kind))
+                    try sync.addHandler(FramingDetector(server: server, activity: activity))
                 }
             }
-        if kind != .unix { bootstrap = bootstrap.childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1) }
+        if server.kind != .unix { bootstrap = bootstrap.childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1) }
         return bootstrap
     }
 
@@ -157,7 +254,7 @@ public final class GatewayServer: @unchecked Sendable {
         }
         // Let the last answers reach their sockets.
         try? await Task.sleep(nanoseconds: 20_000_000)
-        await server.connections.closeAll()
+        for tracker in trackers { await tracker.closeAll() }
     }
 
     private func closeListeners() async {
@@ -168,12 +265,13 @@ public final class GatewayServer: @unchecked Sendable {
         listeners = []
     }
 
-    public var openConnections: Int { server.connections.count }
+    public var openConnections: Int { trackers.reduce(0) { $0 + $1.count } }
 }
 
 /// Unix socket files: a stale one (no process listening) is replaced, a live one is an error.
 enum UnixSocketFile {
     static func prepare(_ path: String) throws {
+        try makeParentDirectory(of: path)
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard (info.st_mode & S_IFMT) == S_IFSOCK else {
@@ -183,6 +281,18 @@ enum UnixSocketFile {
             throw ListenerError(address: "unix:\(path)", reason: "another process is listening on it")
         }
         unlink(path)
+    }
+
+    /// Creates a missing parent folder (and its parents) with mode 0700, so that a socket
+    /// path in a new folder works as given and the folder is private to this user.
+    static func makeParentDirectory(of path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        guard !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ListenerError(address: "unix:\(path)", reason: "cannot create the folder \(dir): \(error.localizedDescription)")
+        }
     }
 
     static func isLive(_ path: String) -> Bool {

@@ -282,6 +282,10 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let responseHead):
             head = responseHead
+            // Refuse an answer that says up front it is over the limit, before reading it.
+            if let length = responseHead.headers.first(name: "content-length").flatMap(Int.init), length > maxResponseBytes {
+                fail(TransportError(kind: .responseTooLarge, message: "response of \(length) bytes is over the limit of \(maxResponseBytes)"), close: true)
+            }
         case .body(let buffer):
             guard promise != nil else { return }
             if body.count + buffer.readableBytes > maxResponseBytes {

@@ -25,6 +25,8 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "The AWS region (wins over the environment).") var region: String?
     @Option(help: "The botocore data folder (default: AWSGW_MODELS or ./models).") var models: String?
     @Flag(help: "Build and sign the request here and print it; send nothing.") var dryRun = false
+    @Flag(help: "With --dry-run, print the session token instead of masking it (the request can then be replayed).")
+    var showSecrets = false
 
     func run() async throws {
         let paramsObject: JSONObject
@@ -46,21 +48,23 @@ struct CallCommand: AsyncParsableCommand {
         }
         let environment = ProcessInfo.processInfo.environment
         let builder = RequestBuilder(models: store, environment: environment)
+        var credentials: Credentials?
         do {
+            credentials = try await ChainCredentialProvider.sdkDefault(environment: environment).credentials()
+        } catch {
+            // Still useful: show what would be sent, and say it is not signed.
+            printError("awsgw: no credentials (\(error.reason)); the request below is unsigned")
+        }
+        let result = Result { () throws(ClientError) -> PreparedRequest in
             let handle = try builder.operation(method)
             let prepared = try builder.prepareParams(paramsObject, for: handle)
             let chosenRegion = region ?? paramsObject["$region"]?.stringValue ?? resolveRegion(environment: environment) ?? ""
-            let credentials: Credentials
-            do {
-                credentials = try await ChainCredentialProvider.sdkDefault(environment: environment).credentials()
-            } catch {
-                throw ClientError.credentials(error)
-            }
             let now = Date().timeIntervalSince1970
-            let request = try builder.buildRequest(handle, params: prepared, region: chosenRegion, credentials: credentials, at: Timestamp(seconds: Int64(now)))
-            print(DryRunOutput.render(request).serializedString(.compact))
-        } catch let error as ClientError {
-            fail(error.rpcError)
+            return try builder.buildRequest(handle, params: prepared, region: chosenRegion, credentials: credentials, at: Timestamp(seconds: Int64(now)))
+        }
+        switch result {
+        case .success(let request): print(DryRunOutput.render(request, showSecrets: showSecrets).serializedString(.compact))
+        case .failure(let error): fail(error.rpcError)
         }
     }
 
@@ -150,9 +154,17 @@ struct CallCommand: AsyncParsableCommand {
 
 /// `{"method":..., "url":..., "headers":{...}, "body":"..."}` (`bodyBase64` when the body is not UTF-8).
 enum DryRunOutput {
-    static func render(_ request: PreparedRequest) -> JSON {
+    /// The session token is masked unless asked for: terminals, scrollback and CI logs
+    /// keep what is printed.
+    static func render(_ request: PreparedRequest, showSecrets: Bool = false) -> JSON {
         var headers = JSONObject()
-        for header in request.headers { headers.append(header.name, .string(header.value)) }
+        for header in request.headers {
+            if !showSecrets && header.name.lowercased() == "x-amz-security-token" {
+                headers.append(header.name, .string("(masked: \(header.value.utf8.count) characters; --show-secrets prints it)"))
+            } else {
+                headers.append(header.name, .string(header.value))
+            }
+        }
         var object = JSONObject([("method", .string(request.method)), ("url", .string(request.url)), ("headers", .object(headers))])
         if let text = String(validating: request.body, as: UTF8.self) {
             object.append("body", .string(text))

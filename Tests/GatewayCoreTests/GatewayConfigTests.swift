@@ -85,7 +85,12 @@ struct GatewayConfigTests {
         #expect(ListenAddress("tcp:127.0.0.1") == nil)
         #expect(ListenAddress("tcp:127.0.0.1:99999") == nil)
         #expect(ListenAddress("unix:") == nil)
-        #expect(ListenAddress.isLoopback("127.0.0.1") && ListenAddress.isLoopback("::1") && !ListenAddress.isLoopback("0.0.0.0"))
+        #expect(ListenAddress.isLoopback(ipv4: [127, 0, 0, 1]) && ListenAddress.isLoopback(ipv4: [127, 9, 8, 7]))
+        #expect(!ListenAddress.isLoopback(ipv4: [0, 0, 0, 0]) && !ListenAddress.isLoopback(ipv4: [10, 127, 0, 1]))
+        #expect(ListenAddress.isLoopback(ipv6: [UInt8](repeating: 0, count: 15) + [1]))
+        #expect(ListenAddress.isLoopback(ipv6: [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 127, 0, 0, 1]))
+        #expect(!ListenAddress.isLoopback(ipv6: [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 10, 0, 0, 1]))
+        #expect(!ListenAddress.isLoopback(ipv6: [UInt8](repeating: 0, count: 16)))
     }
 }
 

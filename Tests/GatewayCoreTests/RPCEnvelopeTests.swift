@@ -27,11 +27,14 @@ struct RPCEnvelopeTests {
 
     @Test("invalid requests answer -32600 with the id when it can be read",
           arguments: [
-            (#"{"id":1,"method":"s.Op"}"#, JSON.int(1)), (#"{"jsonrpc":"2.0","id":2}"#, JSON.int(2)),
-            (#"{"jsonrpc":"2.0","id":[1],"method":"s.Op"}"#, JSON.null), (#"{"jsonrpc":"2.0","id":3,"method":5}"#, JSON.int(3)),
-            (#"{"jsonrpc":"2.0","id":4,"method":"s.Op","extra":1}"#, JSON.int(4)), ("5", JSON.null),
+            (#"{"id":1,"method":"s.Op"}"#, RPCID.number("1")), (#"{"jsonrpc":"2.0","id":2}"#, RPCID.number("2")),
+            (#"{"jsonrpc":"2.0","id":[1],"method":"s.Op"}"#, RPCID.null), (#"{"jsonrpc":"2.0","id":3,"method":5}"#, RPCID.number("3")),
+            (#"{"jsonrpc":"2.0","id":4,"method":"s.Op","extra":1}"#, RPCID.number("4")), ("5", RPCID.null),
+            (#"{"jsonrpc":"2.0","id":5,"method":"s.Op","method":"t.Op"}"#, RPCID.number("5")),
+            (#"{"jsonrpc":"2.0","id":1e999999,"method":"s.Op"}"#, RPCID.null),
+            (#"{"jsonrpc":"2.0","id":-1e400,"method":"s.Op"}"#, RPCID.null),
           ])
-    func invalid(_ pair: (String, JSON)) {
+    func invalid(_ pair: (String, RPCID)) {
         guard case .invalid(let id, let error)? = single(pair.0) else { Issue.record("not invalid: \(pair.0)"); return }
         #expect(id == pair.1)
         #expect(error.code == -32600)
@@ -64,9 +67,26 @@ struct RPCEnvelopeTests {
 
     @Test("answers carry jsonrpc, id and result or error")
     func answers() {
-        #expect(RPCEnvelope.response(id: 1, result: ["a": 1]).serializedString() == #"{"jsonrpc":"2.0","id":1,"result":{"a":1}}"#)
-        #expect(RPCEnvelope.response(id: .null, error: RPCError(code: -32700, message: "m")).serializedString()
+        #expect(String(decoding: RPCEnvelope.response(id: 1, result: ["a": 1]), as: UTF8.self) == #"{"jsonrpc":"2.0","id":1,"result":{"a":1}}"#)
+        #expect(String(decoding: RPCEnvelope.response(id: .null, error: RPCError(code: -32700, message: "m")), as: UTF8.self)
                 == #"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"m"}}"#)
+        #expect(String(decoding: RPCEnvelope.response(id: "a\"b", result: .null), as: UTF8.self) == #"{"jsonrpc":"2.0","id":"a\"b","result":null}"#)
+    }
+
+    @Test("numeric ids are echoed exactly as written",
+          arguments: ["1", "-0", "1e2", "1.50", "123456789012345678901234567890", "9223372036854775808", "-9223372036854775809",
+                      "1E+2", "0.1e-5", "7.0"])
+    func numericIDs(_ text: String) {
+        let body = #"{"jsonrpc":"2.0","id":"# + text + #","method":"s.Op"}"#
+        guard case .call(let call)? = single(body) else { Issue.record("no call for \(text)"); return }
+        #expect(call.id == .number(text))
+        let answer = String(decoding: RPCEnvelope.response(id: call.id!, result: .null), as: UTF8.self)
+        #expect(answer == #"{"jsonrpc":"2.0","id":"# + text + #","result":null}"#)
+        // In a batch, each member keeps its own.
+        guard case .batch(let entries) = RPCEnvelope.parse(Array(("[" + body + #",{"jsonrpc":"2.0","id":2,"method":"s.Op","params":{"id":3.0}}]"#).utf8),
+                                                           limits: limits) else { Issue.record("no batch"); return }
+        guard case .call(let first) = entries[0], case .call(let second) = entries[1] else { Issue.record("not calls"); return }
+        #expect(first.id == .number(text) && second.id == .number("2"))
     }
 }
 
