@@ -21,6 +21,7 @@ Python 3 standard library only; loopback only; not part of CI.
 import argparse
 import collections
 import ctypes
+import glob
 import hashlib
 import http.client
 import http.server
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,6 +47,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOKEN = "soak-token-main"
 THROTTLED_TOKEN = "soak-token-throttled"
 
+SECRET_KEY = "soakSECRETsoakSECRETsoakSECRETsoakSECRET"
 SLOW_SECONDS = 1.5   # how long the stand-in sits on a "slow" call
 TIMEOUT_MS = 250     # the $timeoutMs those calls carry
 CONCURRENCY = 64
@@ -574,14 +577,14 @@ credentials: { default: { source: env } }
 teams:
   soak: { members: ["token-sha256:%(main)s"], allow: ["*:*"] }
   soak-throttled: { members: ["token-sha256:%(throttled)s"], allow: ["*:*"] }
-logs: { dir: %(logs)s, rotate_bytes: 4MiB, keep: 3, params: keys }
+logs: { dir: %(logs)s, rotate_bytes: 4MiB, rotate_age: 1m, keep: 3, params: full }
 log_level: warning
 upstream: { connect_timeout: 2s, request_timeout: 10s }
 """ % {"port": port, "unix": unix_path, "main": sha(TOKEN), "throttled": sha(THROTTLED_TOKEN), "logs": os.path.join(work, "logs")})
         env = {
             "PATH": "/usr/bin:/bin", "HOME": work, "LANG": "C.UTF-8",
             "AWSGW_MODELS": os.path.abspath(args.models),
-            "AWS_ACCESS_KEY_ID": "AKIDSOAKEXAMPLE", "AWS_SECRET_ACCESS_KEY": "soakSECRETsoakSECRETsoakSECRETsoakSECRET",
+            "AWS_ACCESS_KEY_ID": "AKIDSOAKEXAMPLE", "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_ENDPOINT_URL_NETWORKMANAGER": "http://127.0.0.1:%d" % upstream_port,
         }
         gateway_log = open(os.path.join(work, "gateway.log"), "wb")
@@ -658,11 +661,47 @@ upstream: { connect_timeout: 2s, request_timeout: 10s }
                 health[name] = repr(error)
         healthy = alive and all(v.startswith("200") for v in health.values())
         after_rss, after_fds = read_status(gateway.pid) if alive else (None, None)
+        metrics = {}
+        try:
+            for line in http_get(tcp_target, "/metrics")[1].decode().splitlines():
+                name = line.split("{")[0].split(" ")[0]
+                if name in ("awsgw_audit_dropped_total", "awsgw_connections_rejected_total", "awsgw_calls_overloaded_total",
+                            "awsgw_connections_reaped_total", "awsgw_upstream_attempts_total"):
+                    metrics[name] = metrics.get(name, 0) + float(line.rsplit(" ", 1)[1])
+        except (OSError, ValueError, IndexError):
+            pass
         try:
             status, body = http_get(("tcp", upstream_port), "/__stats")
             upstream_counts = json.loads(body)
         except (OSError, ValueError):
             upstream_counts = {}
+
+        # A clean stop on SIGTERM (the audit log is finished), then no secret in the audit
+        # logs (params: full) or the gateway's output.
+        exit_status = None
+        if alive:
+            stop_process(gateway)
+            exit_status = gateway.returncode
+        gateway_log.flush()
+        leaked, records = [], 0
+        texts = [open(os.path.join(work, "gateway.log"), "rb").read()]
+        for path in sorted(glob.glob(os.path.join(work, "logs", "*.gz"))):
+            with open(path, "rb") as f:
+                # Member by member, and whatever a file cut short holds.
+                data, out = f.read(), []
+                while data:
+                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    try:
+                        out.append(d.decompress(data))
+                    except zlib.error:
+                        break
+                    data = d.unused_data
+                texts.append(b"".join(out))
+        for text in texts[1:]:
+            records += text.count(b"\n")
+        for secret in (SECRET_KEY, TOKEN, THROTTLED_TOKEN):
+            if any(secret.encode() in text for text in texts):
+                leaked.append(secret)
 
         # Totals.
         total = Stats()
@@ -680,6 +719,9 @@ upstream: { connect_timeout: 2s, request_timeout: 10s }
         mix = ", ".join("%s %d (%.1f%%)" % (ERROR_NAMES.get(code, code), n, 100.0 * n / max(1, calls))
                         for code, n in total.codes.most_common())
         print("  outcomes: " + mix)
+        print("  gateway metrics: " + ", ".join("%s %.0f" % kv for kv in sorted(metrics.items())))
+        print("  audit log: %d files kept, %d records in them; secrets found in logs/output: %s"
+              % (len(texts) - 1, records, ", ".join(leaked) if leaked else "none"))
         print("  stand-in for AWS saw: " + ", ".join("%s %d" % kv for kv in sorted(upstream_counts.items())))
         print("  answers: %d ids sent, %d answered once, %d missing, %d duplicate, %d unexpected; null-id %d/%d; "
               "transport errors %d, bad HTTP %d"
@@ -711,10 +753,15 @@ upstream: { connect_timeout: 2s, request_timeout: 10s }
         if after_rss is not None:
             print("  after the load: RSS %.1f MB, %d fds (idle at start: %.1f MB, %d fds)"
                   % (after_rss / 2**20, after_fds, idle_rss / 2**20, idle_fds))
-        print("  gateway alive: %s; GET /healthz: tcp %s, unix %s" % (alive, health.get("tcp"), health.get("unix")))
+        print("  gateway alive: %s; GET /healthz: tcp %s, unix %s; exit status on SIGTERM: %s"
+              % (alive, health.get("tcp"), health.get("unix"), exit_status))
         if total.missing or total.duplicate or total.unexpected or total.transport_errors or total.bad_http \
                 or total.null_answered != total.null_expected or total.answered != total.expected:
             failures.append("not every request got exactly one answer")
+        if alive and exit_status != 0:
+            failures.append("the gateway did not stop cleanly on SIGTERM (exit status %s)" % exit_status)
+        if leaked:
+            failures.append("a secret or token appears in the audit log or the gateway's output")
         if stuck:
             failures.append("workers still waiting: %s" % ", ".join(stuck[:5]))
         if not healthy:

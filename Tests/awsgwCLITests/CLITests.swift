@@ -91,11 +91,34 @@ struct CLITests {
         #expect(invalidError["code"] == -32602)
         #expect(invalidError["data"]?["errors"]?.arrayValue?.contains { $0["path"] == "$.GlobalNetworkId" } == true)
 
+        // Without credentials a dry run still shows the request, unsigned, and says so.
         let noCredentials = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", #"{"Identifier":"x"}"#, "--region", "us-east-1"],
-                                       environment: ["AWS_SECRET_ACCESS_KEY": "ONLYTHESECRET"])
-        #expect(noCredentials.status == 1)
-        #expect(try JSON.parse(noCredentials.stderr.trimmingCharacters(in: .whitespacesAndNewlines))["code"] == -32012)
-        #expect(!noCredentials.stderr.contains("ONLYTHESECRET"))
+                                       environment: ["AWS_SECRET_ACCESS_KEY": "ONLYTHESECRET", "HOME": "/nonexistent"])
+        #expect(noCredentials.status == 0)
+        #expect(noCredentials.stderr.contains("unsigned"))
+        let unsigned = try JSON.parse(noCredentials.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(unsigned["headers"]?["Authorization"] == nil && unsigned["url"] != nil)
+        #expect(!noCredentials.stderr.contains("ONLYTHESECRET") && !noCredentials.stdout.contains("ONLYTHESECRET"))
+
+        // A value no timestamp can hold is a -32602 with its path, not a crash.
+        let hugeTime = try CLIRun(["call", "--dry-run", "iot.ListAuditFindings", #"{"startTime":1e19}"#, "--region", "us-east-1"],
+                                  environment: exampleEnvironment)
+        #expect(hugeTime.status == 1)
+        let hugeTimeError = try JSON.parse(hugeTime.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(hugeTimeError["code"] == -32602)
+        #expect(hugeTimeError["data"]?["errors"]?.arrayValue?.first?["path"] == "$.startTime")
+
+        // The session token is masked unless asked for.
+        var withToken = exampleEnvironment
+        withToken["AWS_SESSION_TOKEN"] = "SESSIONTOKEN-DO-NOT-PRINT"
+        let masked = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", #"{"Identifier":"x"}"#, "--region", "us-east-1"],
+                                environment: withToken)
+        #expect(masked.status == 0)
+        #expect(!masked.stdout.contains("SESSIONTOKEN-DO-NOT-PRINT") && !masked.stderr.contains("SESSIONTOKEN-DO-NOT-PRINT"))
+        #expect(try JSON.parse(masked.stdout)["headers"]?["X-Amz-Security-Token"] == "(masked: 25 characters; --show-secrets prints it)")
+        let shown = try CLIRun(["call", "--dry-run", "--show-secrets", "lambda-core.GetNetworkConnector", #"{"Identifier":"x"}"#,
+                                "--region", "us-east-1"], environment: withToken)
+        #expect(try JSON.parse(shown.stdout)["headers"]?["X-Amz-Security-Token"] == "SESSIONTOKEN-DO-NOT-PRINT")
 
         let noEndpoint = try CLIRun(["call", "--dry-run", "lambda-core.GetNetworkConnector", #"{"Identifier":"x"}"#], environment: exampleEnvironment)
         #expect(noEndpoint.status == 1)
