@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "GatewayCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -79,6 +80,9 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Fuzz targets: libFuzzer with `make fuzz` (--sanitize fuzzer -DFUZZING), else a
+        // seeded mutation loop of its own.
+        .executableTarget(name: "awsgw-fuzz", dependencies: ["AWSClient", "AWSCredentials", "AWSModels", "GatewayCore", "GatewayServer"]),
 
         // Locating the fetched fixtures and ../shared/conformance from tests.
         .target(name: "TestSupport", dependencies: ["AWSJSON"], path: "Tests/TestSupport"),

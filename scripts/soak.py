@@ -234,6 +234,7 @@ class Stats:
     def __init__(self):
         for field in self.FIELDS:
             setattr(self, field, 0)
+        self.http_status = collections.Counter()  # HTTP answers other than 200 (and 204 for notifications)
         self.codes = collections.Counter()        # outcome of each answered call: "ok" or the error code
         self.mismatch = collections.Counter()     # (kind, outcome) pairs that were not what that kind should get
         self.examples = []                        # a few problems, to print
@@ -241,7 +242,7 @@ class Stats:
 
 ERROR_NAMES = {"ok": "ok", -32700: "parse error", -32600: "invalid request", -32601: "unknown method", -32602: "invalid params",
                -32001: "denied", -32002: "rate limited", -32010: "AWS error", -32011: "AWS unreachable / timeout",
-               -32012: "no credentials", -32603: "internal error"}
+               -32012: "no credentials", -32003: "overloaded", -32603: "internal error"}
 
 # What each kind of call should get (a set of acceptable outcomes).
 EXPECTED = {
@@ -414,17 +415,15 @@ class Worker(threading.Thread):
                 self.stats.bad_http += 1
                 self.note("expected 204 for notifications, got %d %r" % (response.status, data[:200]))
             return
+        # 200, or another status carrying JSON-RPC answers (503 with -32003 when overloaded).
         if response.status != 200:
-            self.stats.bad_http += 1
-            self.stats.missing += len(pending)
-            self.note("HTTP %d: %r" % (response.status, data[:200]))
-            return
+            self.stats.http_status[response.status] += 1
         try:
             parsed = json.loads(data)
         except ValueError:
             self.stats.bad_http += 1
             self.stats.missing += len(pending)
-            self.note("answer is not JSON: %r" % data[:200])
+            self.note("HTTP %d, answer is not JSON: %r" % (response.status, data[:200]))
             return
         used = 0
         for answer in (parsed if isinstance(parsed, list) else [parsed]):
@@ -500,7 +499,10 @@ class Worker(threading.Thread):
     def run(self):
         round_ = self.http_round if self.mode.startswith("http") else self.ndjson_round
         while not self.stop.is_set():
+            failed = self.stats.transport_errors
             round_()
+            if self.stats.transport_errors != failed:
+                self.stop.wait(0.1)   # do not spin against a gateway that is gone
         if self.conn is not None:
             self.conn.close()
         self.ndjson_close()
@@ -709,6 +711,7 @@ upstream: { connect_timeout: 2s, request_timeout: 10s }
             for field in Stats.FIELDS:
                 setattr(total, field, getattr(total, field) + getattr(worker.stats, field))
             total.codes.update(worker.stats.codes)
+            total.http_status.update(worker.stats.http_status)
             total.mismatch.update(worker.stats.mismatch)
             total.examples += worker.stats.examples
         calls = total.answered + total.null_answered
@@ -727,6 +730,8 @@ upstream: { connect_timeout: 2s, request_timeout: 10s }
               "transport errors %d, bad HTTP %d"
               % (total.expected, total.answered, total.missing, total.duplicate, total.unexpected, total.null_answered,
                  total.null_expected, total.transport_errors, total.bad_http))
+        if total.http_status:
+            print("  note: HTTP statuses other than 200/204: " + ", ".join("%d: %d" % kv for kv in sorted(total.http_status.items())))
         if total.mismatch:
             print("  note: outcomes other than expected (kind -> outcome: count): " + ", ".join(
                 "%s -> %s: %d" % (k, ERROR_NAMES.get(o, o), n) for (k, o), n in total.mismatch.most_common(8)))

@@ -1,0 +1,220 @@
+import AWSClient
+import AWSCredentials
+import AWSJSON
+import AWSModels
+import AWSProtocols
+import AWSSigning
+import Foundation
+import GatewayCore
+import GatewayServer
+
+/// Fuzz targets over everything that reads outside input. Built two ways:
+/// - `make fuzz`: `swift build --sanitize fuzzer -Xswiftc -DFUZZING`, a libFuzzer binary;
+///   the target is chosen with `AWSGW_FUZZ_TARGET` (libFuzzer owns the arguments).
+/// - a plain build: `awsgw-fuzz TARGET [ITERATIONS] [SEED]`, a seeded mutation loop over
+///   the same targets (any crash replays from the printed seed).
+enum FuzzTarget: String, CaseIterable {
+    case json, envelope, request, response, config, framing, timestamp
+}
+
+/// What the targets share, made once.
+final class FuzzWorld: @unchecked Sendable {
+    let builder: RequestBuilder
+    let operations: [OperationHandle]
+    let gateway: Gateway
+    var limits = GatewayLimits()
+
+    init() {
+        let models = ProcessInfo.processInfo.environment["AWSGW_MODELS"] ?? "models"
+        guard let store = try? ModelStore(root: models) else {
+            FileHandle.standardError.write(Data("awsgw-fuzz: no models at \(models) (set AWSGW_MODELS)\n".utf8))
+            exit(2)
+        }
+        builder = RequestBuilder(models: store, environment: [:])
+        // A spread of operations over services, loaded up front so each input is cheap.
+        var handles: [OperationHandle] = []
+        for name in ["networkmanager", "iot-managed-integrations", "lambda-core", "iot", "application-signals", "apigateway", "lambda",
+                     "glacier", "mediaconvert", "bedrock-agent", "appsync", "ecr-public"] {
+            guard let service = try? store.service(name) else { continue }
+            for operation in service.operationNames.prefix(40) {
+                if let handle = try? builder.operation(name + "." + operation) { handles.append(handle) }
+            }
+        }
+        operations = handles
+        limits.headerTimeoutSeconds = 1
+        limits.idleTimeoutSeconds = 2
+        gateway = Gateway(builder: builder, transport: UnreachableTransport(),
+                          credentialSources: ["default": StaticCredentialProvider(Credentials(accessKeyId: "AKID", secretAccessKey: "secret"))],
+                          policy: Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])]),
+                          defaultRegion: "us-east-1", limits: limits, sleep: { _ in })
+    }
+
+    func run(_ target: FuzzTarget, _ bytes: [UInt8]) {
+        switch target {
+        case .json:
+            guard let value = try? JSON.parse(bytes, maxDepth: 128) else { return }
+            // What we write, we read back the same.
+            let again = try? JSON.parse(value.serialized(), maxDepth: 128)
+            if again != value && !containsNaN(value) { fatalError("JSON round trip changed \(value)") }
+        case .envelope:
+            _ = RPCEnvelope.parse(bytes, limits: limits)
+        case .request:
+            guard bytes.count >= 2, !operations.isEmpty else { return }
+            let handle = operations[(Int(bytes[0]) << 8 | Int(bytes[1])) % operations.count]
+            guard case .object(let params)? = try? JSON.parse(Array(bytes[2...]), maxDepth: 64) else { return }
+            guard let prepared = try? builder.prepareParams(params, for: handle, newToken: { "t" }) else { return }
+            _ = try? builder.buildRequest(handle, params: prepared, region: "us-east-1",
+                                          credentials: Credentials(accessKeyId: "AKID", secretAccessKey: "s", sessionToken: "t"),
+                                          at: Timestamp(seconds: 1_700_000_000))
+        case .response:
+            guard bytes.count >= 3, !operations.isEmpty else { return }
+            let handle = operations[(Int(bytes[0]) << 8 | Int(bytes[1])) % operations.count]
+            let status = [200, 201, 204, 400, 404, 500, 503, 302][Int(bytes[2]) % 8]
+            let headers: [(name: String, value: String)] = [("x-amzn-ErrorType", String(decoding: bytes.prefix(12), as: UTF8.self)),
+                                                             ("x-amzn-RequestId", "r"), ("Content-Type", "application/json")]
+            _ = builder.parseResponse(ResponseData(status: status, headers: headers, body: Array(bytes[3...])), for: handle)
+        case .config:
+            _ = try? GatewayConfig.parse(String(decoding: bytes, as: UTF8.self), environment: ["CI_SECRET": "x"])
+        case .framing:
+            guard let connection = try? EmbeddedConnection(gateway: gateway, limits: limits) else { return }
+            // Two reads, split where the input says, then a half-close and the clock running.
+            let split = bytes.isEmpty ? 0 : Int(bytes[0]) % max(bytes.count, 1)
+            connection.receive(Array(bytes.dropFirst().prefix(split)))
+            connection.receive(Array(bytes.dropFirst().dropFirst(split)))
+            connection.closeInput()
+            connection.advance(seconds: 3)
+            _ = connection.written()
+            connection.finish()
+        case .timestamp:
+            if let t = Timestamp.parse(String(decoding: bytes, as: UTF8.self)) {
+                _ = (t.iso8601, t.rfc822, t.amzDate, t.unixJSON)
+            }
+        }
+    }
+
+    private func containsNaN(_ value: JSON) -> Bool {
+        switch value {
+        case .double(let d): return d.isNaN || d.isInfinite
+        case .array(let items): return items.contains(where: containsNaN)
+        case .object(let object): return object.contains { containsNaN($0.value) }
+        default: return false
+        }
+    }
+}
+
+/// AWS that cannot be reached: the framing target exercises everything but the network.
+struct UnreachableTransport: HTTPTransport {
+    func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData {
+        throw TransportError(kind: .connect, message: "fuzzing: no network")
+    }
+}
+
+nonisolated(unsafe) var world: FuzzWorld?
+nonisolated(unsafe) var chosenTarget: FuzzTarget = .json
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    if world == nil {
+        world = FuzzWorld()
+        if let name = ProcessInfo.processInfo.environment["AWSGW_FUZZ_TARGET"] {
+            guard let target = FuzzTarget(rawValue: name) else {
+                FileHandle.standardError.write(Data("awsgw-fuzz: AWSGW_FUZZ_TARGET must be one of \(FuzzTarget.allCases.map(\.rawValue))\n".utf8))
+                exit(2)
+            }
+            chosenTarget = target
+        }
+    }
+    let bytes = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+    world!.run(chosenTarget, bytes)
+    return 0
+}
+
+#if !FUZZING
+/// Seed inputs for the mutation loop: small valid examples of each target's input.
+let seeds: [FuzzTarget: [String]] = [
+    .json: [#"{"a":[1,2.5,-3e10,"x\u00e9\ud83d\ude00",true,null,{}]}"#, "[[[[]]]]", #""\\\"\/\b\f\n\r\t""#, "123456789012345678901234567890"],
+    .envelope: [#"{"jsonrpc":"2.0","id":1,"method":"networkmanager.AssociateConnectPeer","params":{"GlobalNetworkId":"g"}}"#,
+                #"[{"jsonrpc":"2.0","id":"a","method":"x.Y"},{"jsonrpc":"2.0","method":"x.Y","params":null}]"#],
+    .request: ["\0\0" + #"{"GlobalNetworkId":"g","ConnectPeerId":"c","DeviceId":"d","Tags":[{"Key":"k","Value":"v"}]}"#,
+               "\0\u{5}" + #"{"startTime":1700000000,"endTime":"2026-11-30T00:00:00Z","maxResults":5}"#],
+    .response: ["\0\0\0" + #"{"ConnectPeerAssociation":{"ConnectPeerId":"c","State":"PENDING"}}"#,
+                "\0\u{1}\u{3}" + #"{"__type":"com.amazon#ValidationException:http://x","message":"m","fields":[]}"#],
+    .config: ["listen: [\"unix:/tmp/x.sock\", \"tcp:127.0.0.1:0\"]\nlimits: { max_body: 64KiB, header_timeout: 5s }\nteams:\n  a:\n    members: [any]\n    allow: [\"*:*\"]\n    rate: { \"*\": \"5/s burst 10\" }\n"],
+    .framing: ["\u{20}POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 52\r\n\r\n" + #"{"jsonrpc":"2.0","id":1,"method":"lambda-core.Nope"}"#,
+               "\u{8}" + #"{"jsonrpc":"2.0","id":1,"method":"x.Y"}"# + "\n[]\n",
+               "\u{10}GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"],
+    .timestamp: ["2026-11-30T10:00:00.123456Z", "Sun, 06 Nov 1994 08:49:37 GMT", "1700000000.5"],
+]
+
+/// Interesting bytes to splice in: structure, numbers at the edges, escapes.
+let tokens: [[UInt8]] = ["{", "}", "[", "]", ",", ":", "\"", "\\u", "\\ud800", "1e999", "-", "9223372036854775808", "0.0000001",
+                         "null", "true", "\r\n", "\n", "\r\n\r\n", "Transfer-Encoding: chunked\r\n", "Content-Length: 99999999999\r\n",
+                         "\u{0}", "\u{FF}", "é", "💥", "  ", "$region", "\"id\":", "HTTP/1.1", "GET ", "POST "].map { Array($0.utf8) }
+
+struct Mutator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+
+    mutating func mutate(_ input: [UInt8], corpus: [[UInt8]]) -> [UInt8] {
+        var bytes = input
+        for _ in 0...below(4) {
+            switch below(7) {
+            case 0 where !bytes.isEmpty: bytes[below(bytes.count)] ^= UInt8(1 << below(8))
+            case 1 where !bytes.isEmpty: bytes[below(bytes.count)] = UInt8(truncatingIfNeeded: next())
+            case 2 where !bytes.isEmpty: bytes.remove(at: below(bytes.count))
+            case 3: bytes.insert(contentsOf: tokens[below(tokens.count)], at: below(bytes.count + 1))
+            case 4 where bytes.count > 1:
+                let start = below(bytes.count)
+                bytes.removeSubrange(start..<min(bytes.count, start + below(16) + 1))
+            case 5:
+                let other = corpus[below(corpus.count)]
+                if !other.isEmpty {
+                    let from = below(other.count)
+                    bytes.insert(contentsOf: other[from..<min(other.count, from + below(32) + 1)], at: below(bytes.count + 1))
+                }
+            default:
+                if !bytes.isEmpty {
+                    let at = below(bytes.count)
+                    bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + below(8) + 1)], at: below(bytes.count + 1))
+                }
+            }
+        }
+        return bytes.count > 8192 ? Array(bytes.prefix(8192)) : bytes
+    }
+}
+
+@main
+struct FuzzMain {
+    static func main() {
+        let arguments = CommandLine.arguments
+        guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
+            print("usage: awsgw-fuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) [ITERATIONS] [SEED]")
+            exit(2)
+        }
+        let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
+        let seed = arguments.count > 3 ? UInt64(arguments[3]) ?? 1 : UInt64.random(in: 1...UInt64(UInt32.max))
+        print("awsgw-fuzz \(target.rawValue): \(iterations) iterations, seed \(seed)")
+        world = FuzzWorld()
+        chosenTarget = target
+        var corpus = (seeds[target] ?? [""]).map { Array($0.utf8) }
+        var mutator = Mutator(state: seed)
+        let started = Date()
+        for i in 0..<iterations {
+            let input = mutator.mutate(corpus[mutator.below(corpus.count)], corpus: corpus)
+            input.withUnsafeBufferPointer { _ = fuzzOneInput($0.baseAddress, $0.count) }
+            // Keep some mutants as parents, so inputs drift further from the seeds.
+            if i % 64 == 0 { corpus.append(input) }
+            if corpus.count > 256 { corpus.removeFirst(corpus.count - 256) }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        print("awsgw-fuzz \(target.rawValue): done \(iterations) iterations in \(String(format: "%.1f", seconds)) s, no crash")
+    }
+}
+#endif
