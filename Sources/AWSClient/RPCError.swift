@@ -36,6 +36,9 @@ public struct RPCError: Error, Sendable {
 extension ClientError {
     public var rpcError: RPCError {
         switch self {
+        case .malformedMethod(_, let suggestions):
+            return RPCError(code: RPCError.methodNotFound, message: description,
+                            data: .object(JSONObject([("suggestions", .array(suggestions.map(JSON.string)))])))
         case .unknownService(let name, let suggestions):
             return RPCError(code: RPCError.methodNotFound, message: "unknown service \(name)",
                             data: .object(JSONObject([("suggestions", .array(suggestions.map(JSON.string)))])))
@@ -46,8 +49,9 @@ extension ClientError {
             let errors = problems.map { JSON.object(JSONObject([("path", .string($0.path)), ("problem", .string($0.problem))])) }
             return RPCError(code: RPCError.invalidParams, message: "params do not fit the operation's input",
                             data: .object(JSONObject([("errors", .array(errors))])))
-        case .unsupportedProtocol:
-            return RPCError(code: RPCError.methodNotFound, message: description)
+        case .unsupportedProtocol(_, let protocolName):
+            return RPCError(code: RPCError.methodNotFound, message: description,
+                            data: .object(JSONObject([("protocol", .string(protocolName)), ("suggestions", .array([]))])))
         case .endpoint(let message):
             return RPCError(code: RPCError.invalidParams, message: "cannot resolve the endpoint: \(message)",
                             data: .object(JSONObject([("errors", .array([.object(JSONObject([("path", "$.$region"), ("problem", .string(message))]))]))])))

@@ -9,6 +9,7 @@ import Synchronization
 
 /// Why a call could not be turned into a request. Each case maps to one JSON-RPC error.
 public enum ClientError: Error, Sendable, CustomStringConvertible {
+    case malformedMethod(String, suggestions: [String])
     case unknownService(String, suggestions: [String])
     case unknownOperation(service: String, operation: String, suggestions: [String])
     case invalidParams([ValidationProblem])
@@ -20,6 +21,7 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .malformedMethod(let method, _): return "method \"\(method)\" is not of the form <service>.<Operation> (e.g. networkmanager.AssociateConnectPeer)"
         case .unknownService(let name, _): return "unknown service \(name)"
         case .unknownOperation(let service, let operation, _): return "unknown operation \(operation) of service \(service)"
         case .invalidParams(let problems): return "invalid params: " + problems.map(\.description).joined(separator: "; ")
@@ -71,6 +73,10 @@ public final class RequestBuilder: Sendable {
     /// of their input, and most calls repeat the same few inputs.
     private let endpointCache = Mutex<[String: ResolvedEndpoint]>([:])
     static let endpointCacheLimit = 4096
+    static let spellingCacheLimit = 20_000
+
+    /// The protocols this engine serves (botocore's names).
+    public static let servedProtocols: Set<String> = ["rest-json"]
     public let codecOptions: CodecOptions
 
     public init(models: ModelStore, environment: [String: String] = ProcessInfo.processInfo.environment, codecOptions: CodecOptions = CodecOptions()) {
@@ -79,18 +85,28 @@ public final class RequestBuilder: Sendable {
         self.codecOptions = codecOptions
     }
 
+    /// How many operations have a compiled plan (each is compiled once).
+    public var compiledPlans: Int { compilations.withLock { $0 } }
+    private let compilations = Mutex(0)
+
     /// Resolves `service.Operation` (any accepted spelling) once and caches the plan.
     public func operation(_ method: String) throws(ClientError) -> OperationHandle {
         if let cached = handles.withLock({ $0[method] }) { return cached }
-        guard let dot = method.firstIndex(of: ".") else {
-            throw .unknownOperation(service: method, operation: "", suggestions: [])
+        guard let dot = method.firstIndex(of: "."), dot != method.startIndex, method.index(after: dot) != method.endIndex else {
+            let guess = method.split(separator: ".").first.map(String.init) ?? method
+            throw .malformedMethod(method, suggestions: models.serviceSuggestions(for: guess).map { $0 + ".<Operation>" })
         }
         let serviceName = String(method[..<dot])
         let operationName = String(method[method.index(after: dot)...])
         let service: ServiceModel
         do {
             guard let loaded = try models.service(serviceName) else {
-                throw ClientError.unknownService(serviceName, suggestions: models.serviceSuggestions(for: serviceName))
+                // Suggest whole methods where the operation exists in a close service.
+                let suggestions = models.serviceSuggestions(for: serviceName).map { name -> String in
+                    if let other = try? models.service(name), let op = other.operation(named: operationName) { return name + "." + op.name }
+                    return name
+                }
+                throw ClientError.unknownService(serviceName, suggestions: suggestions)
             }
             service = loaded
         } catch let error as ClientError {
@@ -103,8 +119,13 @@ public final class RequestBuilder: Sendable {
         guard let operation = service.operation(named: operationName) else {
             throw .unknownOperation(service: service.name, operation: operationName, suggestions: service.suggestions(for: operationName))
         }
-        guard service.metadata.protocolName == "rest-json" else {
-            throw .unsupportedProtocol(service: service.name, protocolName: service.metadata.protocolName)
+        // Another spelling of a method already compiled: the same plan.
+        if let cached = handles.withLock({ $0[service.name + "." + operation.name] }) {
+            handles.withLock { if $0.count < RequestBuilder.spellingCacheLimit { $0[method] = cached } }
+            return cached
+        }
+        guard service.metadata.resolvedProtocol == "rest-json" else {
+            throw .unsupportedProtocol(service: service.name, protocolName: service.metadata.resolvedProtocol)
         }
         let ruleSet: EndpointRuleSet
         do {
@@ -120,7 +141,13 @@ public final class RequestBuilder: Sendable {
             service: service, operation: operation, serializer: RestJSONSerializer(operation: operation, options: codecOptions), ruleSet: ruleSet,
             contextParamMembers: operation.input?.members.filter { $0.contextParam != nil } ?? [],
             configuredEndpoint: configuredEndpoint(service))
-        handles.withLock { $0[method] = handle }
+        // Plans are kept under the canonical name, and under other spellings while there are
+        // few: callers cannot grow this table without bound by varying the case.
+        compilations.withLock { $0 += 1 }
+        handles.withLock { handles in
+            handles[handle.canonicalName] = handle
+            if handles.count < RequestBuilder.spellingCacheLimit { handles[method] = handle }
+        }
         return handle
     }
 

@@ -39,6 +39,34 @@ public final class ModelStore: Sendable {
         servicesByLooseName = loose
     }
 
+    /// A service's `metadata` alone, read without loading the whole model (for listings).
+    public func metadata(_ service: String) -> ServiceMetadata? {
+        guard let dir = try? latestVersionDirectory(service), let (_, bytes) = try? ModelFiles.readBytes(atPath: dir + "/service-2.json") else { return nil }
+        // "metadata" is near the top of every model: parse just that object.
+        let key = Array("\"metadata\"".utf8)
+        guard let at = bytes.firstRange(of: key) else { return nil }
+        var index = at.upperBound
+        while index < bytes.count && bytes[index] != UInt8(ascii: "{") { index += 1 }
+        var depth = 0, inString = false, escaped = false
+        var end = index
+        while end < bytes.count {
+            let byte = bytes[end]
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: "{") {
+                depth += 1
+            } else if byte == UInt8(ascii: "}") {
+                depth -= 1
+                if depth == 0 { break }
+            }
+            end += 1
+        }
+        guard end < bytes.count, case .object(let object)? = try? JSON.parse(Array(bytes[index...end])) else { return nil }
+        return ServiceMetadata(object)
+    }
+
     /// Resolves what a caller wrote (`networkmanager`, `NetworkManager`, `lambda-core`,
     /// `LambdaCore`) to the botocore folder name, or nil.
     public func canonicalServiceName(_ name: String) -> String? {

@@ -21,6 +21,15 @@ public struct ServiceMetadata: Sendable {
     public let endpointPrefix: String
     public let protocolName: String
     public let protocols: [String]
+
+    /// botocore 1.44.5's preference when a model lists several protocols.
+    public static let protocolPriority = ["json", "rest-json", "rest-xml", "smithy-rpc-v2-cbor", "query", "ec2"]
+
+    /// The protocol botocore speaks to this service: the first of `protocolPriority` that
+    /// the model lists, else the model's `protocol`.
+    public var resolvedProtocol: String {
+        ServiceMetadata.protocolPriority.first(where: protocols.contains) ?? protocolName
+    }
     public let serviceId: String
     public let serviceFullName: String
     public let signatureVersion: String

@@ -5,7 +5,8 @@ import Foundation
 public struct AuditLogSettings: Sendable, Equatable {
     public enum ParamsMode: String, Sendable { case none, keys, full }
 
-    public var dir = "logs"
+    /// The folder; empty means the per-user state folder (`defaultDirectory`).
+    public var dir = ""
     public var rotateBytes = 64 << 20
     public var rotateAgeSeconds = 3600.0
     /// Files kept, the one being written included.
@@ -17,6 +18,14 @@ public struct AuditLogSettings: Sendable, Equatable {
     public var flushIntervalSeconds = 1.0
 
     public init() {}
+
+    /// `$XDG_STATE_HOME/awsgw/logs`, else `~/.local/state/awsgw/logs`: the audit log's
+    /// home when the configuration names none.
+    public static func defaultDirectory(environment: [String: String]) -> String {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/awsgw/logs" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/state/awsgw/logs"
+    }
 }
 
 /// The audit log: one JSON line per call in `awsgw-<UTC time>.jsonl.gz` files, written by

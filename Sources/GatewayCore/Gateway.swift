@@ -31,52 +31,74 @@ public struct GatewayAnswer: Sendable {
     public var retryAfterMs: Int?
 }
 
-/// The gateway's pipeline, in the order a call flows through it:
-/// envelope → operation → options → validate → credentials → (build, sign, send, parse)
-/// with retries → JSON-RPC answer. No sockets here: listeners hand it bytes.
+/// Everything a gateway is made of, so that it is built from one value.
+public struct GatewayDependencies: Sendable {
+    public var builder: RequestBuilder
+    /// The only way to AWS: a real HTTP client, or an in-memory one in tests.
+    public var transport: any HTTPTransport
+    /// Named credential sources; each team's calls are signed with its source.
+    public var credentialSources: [String: any CredentialProvider]
+    public var policy: Policy = .ownUserOnly()
+    public var rateLimiter = RateLimiter(limits: [:])
+    public var cache: ResponseCache?
+    public var defaultRegion: String?
+    /// Where each call's record goes; nil when audit logging is off.
+    public var audit: AuditLog?
+    public var limits = GatewayLimits()
+    public var upstream = UpstreamSettings()
+    public var logger = Logger(label: "awsgw")
+    public var metrics = GatewayMetrics()
+    /// Sleeps between attempts; tests may shorten it.
+    public var sleep: @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
+
+    public init(builder: RequestBuilder, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider]) {
+        self.builder = builder
+        self.transport = transport
+        self.credentialSources = credentialSources
+    }
+}
+
+/// The gateway's pipeline. A call goes through these steps, in this order (`execute`):
+///
+///     resolve → authorize → rate-limit → prepare → cache (single flight) → forward
+///                                                   (retrying: sign → send → parse)
+///
+/// and every call, answered or not, leaves one audit record. No sockets here:
+/// listeners hand it bytes.
 public final class Gateway: Sendable {
     public let builder: RequestBuilder
-    let transport: any HTTPTransport
     public let rateLimiter: RateLimiter
-    /// Where each call's record goes; nil when audit logging is off.
     public let audit: AuditLog?
-    let auditParams: AuditLogSettings.ParamsMode
+    public let metrics: GatewayMetrics
     /// The rules a reload may replace; each call works with the rules it started with.
     private let rulesBox: Mutex<GatewayRules>
     public var rules: GatewayRules { rulesBox.withLock { $0 } }
     let limits: GatewayLimits
-    let upstream: UpstreamSettings
-    let quota: RetryQuota
+    let forwarder: Forwarder
     let logger: Logger
-    public let metrics: GatewayMetrics
     private let inFlight = Mutex(0)
-    /// Sleeps between attempts; tests may shorten it.
-    let sleep: @Sendable (Double) async -> Void
 
-    public init(
-        builder: RequestBuilder, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider],
-        policy: Policy = .ownUserOnly(), rateLimiter: RateLimiter = RateLimiter(limits: [:]), cache: ResponseCache? = nil,
-        defaultRegion: String?, audit: AuditLog? = nil,
-        limits: GatewayLimits = GatewayLimits(), upstream: UpstreamSettings = UpstreamSettings(),
-        logger: Logger = Logger(label: "awsgw"), metrics: GatewayMetrics = GatewayMetrics(),
-        sleep: @escaping @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
-    ) {
-        self.builder = builder
-        self.transport = transport
-        self.rateLimiter = rateLimiter
-        self.audit = audit
-        auditParams = audit?.settings.params ?? .keys
-        rulesBox = Mutex(GatewayRules(credentialSources: credentialSources, policy: policy, cache: cache, defaultRegion: defaultRegion))
-        self.limits = limits
-        self.upstream = upstream
-        quota = RetryQuota(settings: upstream.retry)
-        self.logger = logger
-        self.metrics = metrics
-        self.sleep = sleep
+    /// How long an overloaded gateway asks callers to wait before trying again.
+    public static let overloadRetryAfterMs = 100
+
+    public init(_ dependencies: GatewayDependencies) {
+        builder = dependencies.builder
+        rateLimiter = dependencies.rateLimiter
+        audit = dependencies.audit
+        metrics = dependencies.metrics
+        rulesBox = Mutex(GatewayRules(credentialSources: dependencies.credentialSources, policy: dependencies.policy,
+                                      cache: dependencies.cache, defaultRegion: dependencies.defaultRegion))
+        limits = dependencies.limits
+        logger = dependencies.logger
+        forwarder = Forwarder(builder: dependencies.builder, transport: dependencies.transport, upstream: dependencies.upstream,
+                              quota: RetryQuota(settings: dependencies.upstream.retry), rateLimiter: dependencies.rateLimiter,
+                              metrics: dependencies.metrics, logger: dependencies.logger, sleep: dependencies.sleep)
     }
 
     /// Calls being carried out now.
     public var callsInFlight: Int { inFlight.withLock { $0 } }
+
+    // MARK: Request bodies and answers
 
     /// Answers one request body (a call or a batch). Batches run their calls concurrently
     /// and answer in request order.
@@ -84,8 +106,7 @@ public final class Gateway: Sendable {
         switch RPCEnvelope.parse(body, limits: limits) {
         case .rejected(let error):
             let answer = RPCEnvelope.response(id: .null, error: error)
-            writeRecord(CallTrace(), call: nil, context: context, outcome: .failure(error), bytesIn: body.count, bytesOut: answer.count,
-                        started: Date())
+            record(CallTrace(), call: nil, context: context, code: error.code, bytesIn: body.count, bytesOut: answer.count, started: Date())
             return GatewayAnswer(body: answer)
         case .single(let entry):
             let (bytes, code) = await answer(entry, context: context, bytesIn: body.count)
@@ -111,9 +132,6 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// How long an overloaded gateway asks callers to wait before trying again.
-    public static let overloadRetryAfterMs = 100
-
     /// Carries out one entry, answers it (unless it is a notification) and records it.
     /// The answer is serialized here, once; `code` is its error code, nil on success.
     func answer(_ entry: RPCEntry, context: CallContext, bytesIn: Int?) async -> (bytes: [UInt8]?, code: Int?) {
@@ -121,83 +139,44 @@ public final class Gateway: Sendable {
         switch entry {
         case .invalid(let id, let error):
             let response = id.map { RPCEnvelope.response(id: $0, error: error) }
-            writeRecord(CallTrace(), call: nil, context: context, outcome: .failure(error), bytesIn: bytesIn ?? 0,
-                        bytesOut: response?.count ?? 0, started: started)
+            record(CallTrace(), call: nil, context: context, code: error.code, bytesIn: bytesIn ?? 0, bytesOut: response?.count ?? 0,
+                   started: started)
             return (response, error.code)
         case .call(let call):
             let trace = CallTrace()
             let outcome = await perform(call, context: context, trace: trace)
             var response: [UInt8]?
-            if let id = call.id {
-                switch outcome {
-                case .success(let result): response = RPCEnvelope.response(id: id, result: .object(result))
-                case .failure(let error): response = RPCEnvelope.response(id: id, error: error)
-                }
+            var code: Int?
+            switch outcome {
+            case .success(let result):
+                if let id = call.id { response = RPCEnvelope.response(id: id, result: .object(result)) }
+            case .failure(let error):
+                code = error.code
+                if let id = call.id { response = RPCEnvelope.response(id: id, error: error) }
             }
             if audit != nil {
                 let inSize = bytesIn ?? (JSON.object(call.params).serialized().count + call.method.utf8.count + 40)
-                writeRecord(trace, call: call, context: context, outcome: outcome, bytesIn: inSize,
-                            bytesOut: response?.count ?? 0, started: started)
+                record(trace, call: call, context: context, code: code, bytesIn: inSize, bytesOut: response?.count ?? 0, started: started)
             }
-            if case .failure(let error) = outcome { return (response, error.code) }
-            return (response, nil)
+            return (response, code)
         }
     }
 
-    /// One audit record: who, what, what was decided, what AWS said. Never a secret: no
-    /// credentials, signatures or tokens; params only as configured.
-    private func writeRecord(_ trace: CallTrace, call: RPCCall?, context: CallContext, outcome: Result<JSONObject, RPCError>,
-                             bytesIn: Int, bytesOut: Int, started: Date) {
+    private func record(_ trace: CallTrace, call: RPCCall?, context: CallContext, code: Int?, bytesIn: Int, bytesOut: Int, started: Date) {
         guard let audit else { return }
-        let seconds = started.timeIntervalSince1970
-        let time = Timestamp(seconds: Int64(seconds.rounded(.down)), microseconds: Int((seconds - seconds.rounded(.down)) * 1000) * 1000)
-        var record = JSONObject()
-        record.append("time", .string(time.iso8601Result))
-        record.append("listener", .string(context.listener))
-        record.append("identity", .string(trace.identity ?? Policy.describe(context.peer)))
-        if let team = trace.team { record.append("team", .string(team)) }
-        record.append("method", .string(trace.method ?? call?.method ?? "(invalid request)"))
-        let code: Int?
-        switch outcome {
-        case .success: code = nil
-        case .failure(let error): code = error.code
-        }
-        let decision: String
-        switch code {
-        case RPCError.policyDenied?: decision = "denied"
-        case RPCError.rateLimited?: decision = "rate-limited"
-        case RPCError.overloaded?: decision = "overloaded"
-        case let c? where c <= -32600 && c >= -32700: decision = "invalid"
-        default: decision = trace.allowed ? "allowed" : "invalid"
-        }
-        record.append("decision", .string(decision))
-        record.append("cache", .string(trace.cache))
-        if let code { record.append("code", .int(Int64(code))) }
-        if let awsType = trace.awsType { record.append("awsType", .string(awsType)) }
-        if let requestId = trace.awsRequestId { record.append("awsRequestId", .string(requestId)) }
-        record.append("attempts", .int(Int64(trace.attempts)))
-        record.append("latencyMs", .double((Date().timeIntervalSince(started) * 1_000_000).rounded() / 1000))
-        record.append("bytesIn", .int(Int64(bytesIn)))
-        record.append("bytesOut", .int(Int64(bytesOut)))
-        if let call {
-            let params = call.params.members.filter { $0.key != "$token" }
-            switch auditParams {
-            case .none: break
-            case .keys: record.append("params", .array(params.map { .string($0.key) }))
-            case .full:
-                // Values the model marks sensitive are masked even in full mode.
-                var full = JSON.object(JSONObject(params))
-                if let input = trace.handle?.operation.input {
-                    full = SensitiveRedaction.redact(full, shape: input)
-                }
-                record.append("params", full)
-            }
-        }
-        if call?.isNotification == true { record.append("notification", true) }
-        audit.record(.object(record))
+        let record = AuditRecord(
+            started: started, listener: context.listener, identity: trace.identity ?? Policy.describe(context.peer), team: trace.team,
+            method: trace.method ?? call?.method ?? "(invalid request)", decision: AuditDecision(code: code, allowed: trace.allowed),
+            cache: trace.cache, code: code, awsType: trace.awsType, awsRequestId: trace.awsRequestId, attempts: trace.attempts,
+            latencySeconds: Date().timeIntervalSince(started), bytesIn: bytesIn, bytesOut: bytesOut, params: call?.params,
+            inputShape: trace.handle?.operation.input, notification: call?.isNotification == true)
+        audit.record(record.json(params: audit.settings.params))
     }
 
-    /// Carries out one call and returns the operation's result or the JSON-RPC error.
+    // MARK: One call
+
+    /// Carries out one call within the in-flight limit and returns the operation's result
+    /// or the JSON-RPC error.
     public func perform(_ call: RPCCall, context: CallContext, trace: CallTrace = CallTrace()) async -> Result<JSONObject, RPCError> {
         let admitted = inFlight.withLock { count -> Bool in
             guard count < limits.maxInFlightCalls else { return false }
@@ -219,13 +198,8 @@ public final class Gateway: Sendable {
         let outcome: Result<JSONObject, RPCError>
         do {
             outcome = .success(try await execute(call, context: context, trace: trace))
-        } catch let error as RPCError {
-            outcome = .failure(error)
-        } catch let error as ClientError {
-            outcome = .failure(error.rpcError)
         } catch {
-            logger.error("internal fault", metadata: ["method": "\(call.method)", "error": "\(error)"])
-            outcome = .failure(RPCError(code: RPCError.internalError, message: "internal error"))
+            outcome = .failure(Gateway.rpcError(error, logger: logger, method: call.method))
         }
         let method = trace.method ?? "unknown"
         switch outcome {
@@ -235,148 +209,110 @@ public final class Gateway: Sendable {
         return outcome
     }
 
+    /// The call path, step by step.
     private func execute(_ call: RPCCall, context: CallContext, trace: CallTrace) async throws -> JSONObject {
-        let handle = try builder.operation(call.method)
-        trace.handle = handle
-        let options = try CallOptions(call.params)
         let rules = self.rules
-        let policy = rules.policy
-        // Policy before any work: who is calling, and may their team call this?
-        let (found, identity) = policy.team(for: context.peer, token: options.token ?? context.bearerToken)
+        let handle = try resolve(call.method, trace: trace)
+        let (options, params) = try CallOptions.split(call.params)
+        let team = try authorize(handle, context: context, token: options.token, policy: rules.policy, trace: trace)
+        try rateLimit(team: team.name, handle)
+        let prepared = try prepare(handle, params: params, options: options, team: team, rules: rules)
+        return try await cached(prepared, mode: options.cache, credentialsName: team.credentials, cache: rules.cache, trace: trace) {
+            try await self.forwarder.forward(prepared, trace: trace)
+        }
+    }
+
+    /// Resolve: which operation the method names.
+    private func resolve(_ method: String, trace: CallTrace) throws -> OperationHandle {
+        let handle = try builder.operation(method)
+        trace.handle = handle
+        return handle
+    }
+
+    /// Authorize: who is calling, and may their team call this? Before any work is done.
+    private func authorize(_ handle: OperationHandle, context: CallContext, token: String?, policy: Policy, trace: CallTrace) throws -> Team {
+        let (found, identity) = policy.team(for: context.peer, token: token ?? context.bearerToken)
         trace.identity = identity
         trace.team = found?.name
-        guard let team = found else { throw denied(identity: identity, rule: "(no team's members match)") }
+        guard let team = found else {
+            let hint = context.peer.uid == nil && context.peer.commonName == nil && (token ?? context.bearerToken) == nil
+                ? "(no team's members match; a TCP caller is admitted by a bearer token (token-sha256:) or, on TLS, a client certificate (cn:))"
+                : "(no team's members match)"
+            throw Gateway.denied(identity: identity, rule: hint)
+        }
         let decision = policy.decide(team, service: handle.service.name, operation: handle.operation.name)
-        guard decision.allowed else { throw denied(identity: identity, rule: decision.rule) }
+        guard decision.allowed else { throw Gateway.denied(identity: identity, rule: decision.rule) }
         trace.allowed = true
-        let service = handle.service.name, operation = handle.operation.name
-        if let waitMs = rateLimiter.admit(team: team.name, service: service, operation: operation) {
+        return team
+    }
+
+    /// Rate-limit: the team's buckets, and any hold after AWS throttled this operation.
+    private func rateLimit(team: String, _ handle: OperationHandle) throws {
+        if let waitMs = rateLimiter.admit(team: team, service: handle.service.name, operation: handle.operation.name) {
             throw RPCError(code: RPCError.rateLimited, message: "over the rate limit; retry later",
                            data: .object(JSONObject([("retryAfterMs", .int(Int64(waitMs)))])))
         }
-        // The idempotency token is filled here, once, and reused by every attempt.
-        let params = try builder.prepareParams(call.params, for: handle)
-        let region = options.region ?? team.region ?? rules.defaultRegion ?? ""
+    }
+
+    /// Prepare: validate params (filling the idempotency token once), pick the region
+    /// and the team's credential source.
+    private func prepare(_ handle: OperationHandle, params: JSONObject, options: CallOptions, team: Team, rules: GatewayRules) throws -> PreparedCall {
+        let validated = try builder.prepareParams(params, for: handle)
         guard let source = rules.credentialSources[team.credentials] else {
             logger.warning("team names a credential source that is not configured", metadata: ["team": "\(team.name)", "source": "\(team.credentials)"])
-            throw noCredentials(source: team.credentials)
+            throw Forwarder.noCredentials(source: team.credentials)
         }
-        let forward: @Sendable () async throws -> JSONObject = {
-            try await self.forward(handle, params: params, region: region, source: source, sourceName: team.credentials, team: team.name,
-                                   timeoutMs: options.timeoutMs, trace: trace)
-        }
-        guard let cache = rules.cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: handle.operation.isReadOnly),
+        return PreparedCall(handle: handle, params: validated, region: options.region ?? team.region ?? rules.defaultRegion ?? "",
+                            source: source, sourceName: team.credentials, team: team.name, timeoutMs: options.timeoutMs)
+    }
+
+    /// Cache: a read-only call may be answered from the cache; identical misses in flight
+    /// together make one call to AWS. A call that may change things drops its service's
+    /// entries for the same credentials.
+    private func cached(_ call: PreparedCall, mode: CacheMode, credentialsName: String, cache: ResponseCache?, trace: CallTrace,
+                        forward: @escaping @Sendable () async throws -> JSONObject) async throws -> JSONObject {
+        let service = call.handle.service.name, operation = call.handle.operation.name
+        let scope = ResponseCache.scope(credentials: credentialsName, service: service)
+        guard let cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: call.handle.operation.isReadOnly),
               let ttl = cache.settings.ttl(service: service, operation: operation)
         else {
-            metrics.recordCache("none")
-            trace.cache = "none"
+            note(.none, trace)
             let result = try await forward()
-            // A call that may change things drops what was cached of its service for these credentials.
-            rules.cache?.invalidate(scope: ResponseCache.scope(credentials: team.credentials, service: service))
+            cache?.invalidate(scope: scope)
             return result
         }
-        if options.cache == "bypass" {
-            metrics.recordCache("bypass")
-            trace.cache = "bypass"
+        if mode == .bypass {
+            note(.bypass, trace)
             return try await forward()
         }
-        let key = ResponseCache.key(credentials: team.credentials, region: region, service: service, operation: operation, params: call.params)
-        if options.cache == "use", let hit = cache.lookup(key) {
-            metrics.recordCache("hit")
-            trace.cache = "hit"
+        let key = ResponseCache.key(credentials: credentialsName, region: call.region, service: service, operation: operation, params: call.params)
+        if mode == .use, let hit = cache.lookup(key) {
+            note(.hit, trace)
             return hit
         }
-        metrics.recordCache(options.cache == "refresh" ? "refresh" : "miss")
-        trace.cache = options.cache == "refresh" ? "refresh" : "miss"
-        // Identical misses in flight together make one call to AWS.
+        note(mode == .refresh ? .refresh : .miss, trace)
         let (result, leader) = await cache.coalesce(key) {
             do {
                 return .success(try await forward())
             } catch {
-                return .failure(Gateway.rpcError(error))
+                return .failure(Gateway.rpcError(error, logger: self.logger, method: call.handle.canonicalName))
             }
         }
         switch result {
         case .success(let value):
-            if leader { cache.store(key, value, ttl: ttl, scope: ResponseCache.scope(credentials: team.credentials, service: service)) }
+            if leader { cache.store(key, value, ttl: ttl, scope: scope) }
             return value
         case .failure(let error):
             throw error
         }
     }
 
-    static func rpcError(_ error: Error) -> RPCError {
-        switch error {
-        case let error as RPCError: return error
-        case let error as ClientError: return error.rpcError
-        default: return RPCError(code: RPCError.internalError, message: "internal error")
-        }
+    private func note(_ outcome: CacheOutcome, _ trace: CallTrace) {
+        metrics.recordCache(outcome.rawValue)
+        trace.cache = outcome
     }
 
-    /// Signs and sends a call, with the standard retry mode, and parses the answer.
-    private func forward(_ handle: OperationHandle, params: JSONObject, region: String, source: any CredentialProvider, sourceName: String,
-                         team: String, timeoutMs: Int?, trace: CallTrace) async throws -> JSONObject {
-        let service = handle.service.name, operation = handle.operation.name
-        let keys: Credentials
-        do {
-            keys = try await source.credentials()
-        } catch {
-            // The cause (which may name a key id or a file) is for the operator's log only.
-            logger.warning("no usable credentials", metadata: ["source": "\(sourceName)", "cause": "\(error.description)"])
-            throw noCredentials(source: sourceName)
-        }
-        let start = Date()
-        let deadline = timeoutMs.map { Double($0) / 1000 }
-        var attempt = 0
-        var lastRetryCost: Int?
-        while true {
-            attempt += 1
-            let elapsed = Date().timeIntervalSince(start)
-            var timeout = upstream.requestTimeoutSeconds
-            if let deadline {
-                guard deadline - elapsed > 0 else { throw unreachable(attempts: attempt - 1, cause: "timeout: $timeoutMs elapsed") }
-                timeout = min(timeout, deadline - elapsed)
-            }
-            let request = try builder.buildRequest(handle, params: params, region: region, credentials: keys,
-                                                   at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
-            let failure: FailureKind
-            let retryAfterMs: Int?
-            let finalError: Error
-            do {
-                metrics.recordAttempt()
-                trace.attempts = attempt
-                let response = try await transport.send(request, timeoutSeconds: timeout)
-                trace.awsRequestId = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
-                switch builder.parseResponse(response, for: handle) {
-                case .success(let result):
-                    quota.release(lastRetryCost: lastRetryCost)
-                    rateLimiter.succeeded(team: team, service: service, operation: operation)
-                    return result
-                case .failure(let awsError):
-                    trace.awsType = awsError.code
-                    failure = RetryClassifier.classify(awsError)
-                    if failure == .throttling { rateLimiter.throttled(team: team, service: service, operation: operation) }
-                    retryAfterMs = response.header("x-amz-retry-after").flatMap { Int($0) }
-                    finalError = awsError.rpcError(retryable: failure != .permanent)
-                }
-            } catch {
-                // An answer over the size limit came from AWS and would come again: it is
-                // final (a mutating call that succeeded must not be sent twice).
-                if error.kind == .responseTooLarge { throw unreachable(attempts: attempt, cause: error.description) }
-                failure = .transient
-                retryAfterMs = nil
-                finalError = unreachable(attempts: attempt, cause: error.description)
-            }
-            guard failure != .permanent, attempt < upstream.retry.maxAttempts, let cost = quota.acquire(for: failure) else {
-                throw finalError
-            }
-            let delay = quota.backoff(kind: failure, attempt: attempt, retryAfterMs: retryAfterMs)
-            if let deadline, Date().timeIntervalSince(start) + delay >= deadline { throw finalError }
-            lastRetryCost = cost
-            logger.debug("retrying", metadata: ["method": "\(handle.canonicalName)", "attempt": "\(attempt)", "delay": "\(delay)"])
-            await sleep(delay)
-        }
-    }
+    // MARK: Rules and errors
 
     /// Puts new rules in force (a reload). Calls already running keep theirs.
     public func replaceRules(_ rules: GatewayRules, rateLimits: [String: RateLimiter.TeamLimits]) {
@@ -384,20 +320,20 @@ public final class Gateway: Sendable {
         rulesBox.withLock { $0 = rules }
     }
 
-    private func denied(identity: String, rule: String) -> RPCError {
+    /// Any error of the pipeline as the JSON-RPC error the caller gets.
+    static func rpcError(_ error: Error, logger: Logger, method: String) -> RPCError {
+        switch error {
+        case let error as RPCError: return error
+        case let error as ClientError: return error.rpcError
+        default:
+            logger.error("internal fault", metadata: ["method": "\(method)", "error": "\(error)"])
+            return RPCError(code: RPCError.internalError, message: "internal error")
+        }
+    }
+
+    static func denied(identity: String, rule: String) -> RPCError {
         RPCError(code: RPCError.policyDenied, message: "denied by the gateway's policy",
                  data: .object(JSONObject([("identity", .string(identity)), ("rule", .string(rule))])))
-    }
-
-    /// -32012 naming the source by its config name only: never a key id or a secret.
-    private func noCredentials(source: String) -> RPCError {
-        RPCError(code: RPCError.noCredentials, message: "no usable credentials for this caller (source \"\(source)\"; the gateway's log says why)",
-                 data: .object(JSONObject([("source", .string(source))])))
-    }
-
-    private func unreachable(attempts: Int, cause: String) -> RPCError {
-        RPCError(code: RPCError.awsUnreachable, message: "AWS could not be reached",
-                 data: .object(JSONObject([("attempts", .int(Int64(attempts))), ("cause", .string(cause))])))
     }
 }
 
@@ -410,7 +346,7 @@ public final class CallTrace: @unchecked Sendable {
     public var identity: String?
     public var team: String?
     public var allowed = false
-    public var cache = "none"
+    public var cache = CacheOutcome.none
     public var attempts = 0
     public var awsType: String?
     public var awsRequestId: String?
@@ -431,35 +367,5 @@ public struct GatewayRules: Sendable {
         self.policy = policy
         self.cache = cache
         self.defaultRegion = defaultRegion
-    }
-}
-
-/// The gateway's own options in params (`$region`, `$cache`, `$timeoutMs`, `$token`).
-struct CallOptions {
-    var region: String?
-    var cache = "use"
-    var timeoutMs: Int?
-    var token: String?
-
-    init(_ params: JSONObject) throws {
-        var problems: [ValidationProblem] = []
-        func problem(_ key: String, _ text: String) { problems.append(ValidationProblem(path: "$." + key, problem: text)) }
-        for member in params where member.key.hasPrefix("$") {
-            switch member.key {
-            case "$region":
-                if case .string(let s) = member.value { region = s } else { problem(member.key, "expected string") }
-            case "$cache":
-                if case .string(let s) = member.value, ["use", "bypass", "refresh"].contains(s) { cache = s } else {
-                    problem(member.key, "expected \"use\", \"bypass\" or \"refresh\"")
-                }
-            case "$timeoutMs":
-                if case .int(let i) = member.value, i > 0 { timeoutMs = Int(i) } else { problem(member.key, "expected a positive integer") }
-            case "$token":
-                if case .string(let s) = member.value { token = s } else { problem(member.key, "expected string") }
-            default:
-                problem(member.key, "unknown gateway option (known: $region, $cache, $timeoutMs, $token)")
-            }
-        }
-        if !problems.isEmpty { throw ClientError.invalidParams(problems) }
     }
 }

@@ -72,6 +72,27 @@ public struct GatewayConfig: Sendable {
 
     public init() {}
 
+    /// What is valid but probably not meant: named environment variables that are unset,
+    /// TCP listeners that nobody can use. `config check` and the start show them.
+    public func warnings(environment: [String: String]) -> [String] {
+        var out: [String] = []
+        for name in credentials.keys.sorted() {
+            guard case .staticKeys(_, let secretEnv, let tokenEnv)? = credentials[name] else { continue }
+            if environment[secretEnv, default: ""].isEmpty {
+                out.append("credentials.\(name): environment variable \(secretEnv) is not set; this source yields nothing until it is")
+            }
+            if let tokenEnv, environment[tokenEnv, default: ""].isEmpty {
+                out.append("credentials.\(name): environment variable \(tokenEnv) is not set; calls are signed without a session token")
+            }
+        }
+        if teams == nil {
+            for address in listen where address.hasPrefix("tcp:") || address.hasPrefix("tls:") {
+                out.append("\(address) admits nobody without teams: add a team with a \"token-sha256:<hex>\" (or, on tls:, \"cn:NAME\") member")
+            }
+        }
+        return out
+    }
+
     /// The policy the teams (or their absence) make.
     public var policy: Policy { teams.map(Policy.init(teams:)) ?? .ownUserOnly() }
 

@@ -29,6 +29,9 @@ public enum MemberPattern: Sendable, Equatable {
     public init?(_ text: String) {
         if text == "any" {
             self = .any
+        } else if text == "self" {
+            // The user the gateway runs as: an example config admits whoever runs it.
+            self = .uid(UInt32(getuid()))
         } else if text.hasPrefix("uid:"), let uid = UInt32(text.dropFirst(4)) {
             self = .uid(uid)
         } else if text.hasPrefix("gid:"), let gid = UInt32(text.dropFirst(4)) {

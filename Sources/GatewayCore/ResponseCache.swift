@@ -43,7 +43,7 @@ public final class ResponseCache: Sendable {
     public let settings: CacheSettings
     let clock: any RateClock
     private let state: Mutex<LRU>
-    private let flights = Mutex<[String: Task<Result<JSONObject, RPCError>, Never>]>([:])
+    private let flights = Mutex<[String: Flight]>([:])
 
     public init(settings: CacheSettings, clock: any RateClock = MonotonicClock()) {
         self.settings = settings
@@ -88,20 +88,48 @@ public final class ResponseCache: Sendable {
     public var byteCount: Int { state.withLock { $0.bytes } }
     public var count: Int { state.withLock { $0.entries.count } }
 
-    /// Single flight: the first caller for a key does the work; callers that arrive while
-    /// it runs wait for the same result.
-    public func coalesce(_ key: String, _ work: @escaping @Sendable () async -> Result<JSONObject, RPCError>) async -> (Result<JSONObject, RPCError>, leader: Bool) {
+    /// Single flight: the first caller for a key does the work in its own task (so it
+    /// stays on its connection's event loop and keeps its cancellation); callers that
+    /// arrive while it runs wait for the same result.
+    public func coalesce(_ key: String, _ work: @Sendable () async -> Result<JSONObject, RPCError>) async -> (Result<JSONObject, RPCError>, leader: Bool) {
         var leader = false
-        let task = flights.withLock { flights -> Task<Result<JSONObject, RPCError>, Never> in
+        let flight = flights.withLock { flights -> Flight in
             if let running = flights[key] { return running }
             leader = true
-            let task = Task { await work() }
-            flights[key] = task
-            return task
+            let flight = Flight()
+            flights[key] = flight
+            return flight
         }
-        let result = await task.value
-        if leader { _ = flights.withLock { $0.removeValue(forKey: key) } }
-        return (result, leader)
+        guard leader else { return (await flight.result(), false) }
+        let result = await work()
+        flights.withLock { _ = $0.removeValue(forKey: key) }
+        flight.finish(result)
+        return (result, true)
+    }
+
+    /// One call in flight and the callers waiting for its result.
+    final class Flight: Sendable {
+        private let state = Mutex<(result: Result<JSONObject, RPCError>?, waiters: [CheckedContinuation<Result<JSONObject, RPCError>, Never>])>((nil, []))
+
+        func result() async -> Result<JSONObject, RPCError> {
+            await withCheckedContinuation { continuation in
+                let done = state.withLock { state -> Result<JSONObject, RPCError>? in
+                    if let result = state.result { return result }
+                    state.waiters.append(continuation)
+                    return nil
+                }
+                if let done { continuation.resume(returning: done) }
+            }
+        }
+
+        func finish(_ result: Result<JSONObject, RPCError>) {
+            let waiters = state.withLock { state -> [CheckedContinuation<Result<JSONObject, RPCError>, Never>] in
+                state.result = result
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume(returning: result) }
+        }
     }
 
     /// `scope` for invalidation: credentials source and service.

@@ -21,6 +21,7 @@ public final class GatewayRunner: @unchecked Sendable {
     /// The file SIGHUP reloads, and the environment its sources read.
     let configFile: String?
     let environment: [String: String]
+    let config: GatewayConfig
 
     /// Builds the gateway from a configuration; nothing is bound until `start`.
     public init(config: GatewayConfig, configFile: String? = nil, models: ModelStore, environment: [String: String], logger: Logger,
@@ -28,22 +29,82 @@ public final class GatewayRunner: @unchecked Sendable {
         self.logger = logger
         self.configFile = configFile
         self.environment = environment
+        self.config = config
         let count = threads ?? environment["AWSGW_THREADS"].flatMap(Int.init) ?? System.coreCount
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, count))
         transport = try UpstreamClient(group: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
                                        maxResponseBytes: config.limits.maxUpstreamResponseBytes)
         let rules = GatewayRunner.rules(for: config, environment: environment, previous: nil)
         let metrics = GatewayMetrics()
-        audit = try config.logs.map { settings in try AuditLog(settings: settings, onDrop: { metrics.recordAuditDrop() }) }
-        gateway = Gateway(builder: RequestBuilder(models: models, environment: environment), transport: transport,
-                          credentialSources: rules.credentialSources, policy: rules.policy, rateLimiter: RateLimiter(limits: config.rateLimits),
-                          cache: rules.cache, defaultRegion: rules.defaultRegion, audit: audit, limits: config.limits, upstream: config.upstream,
-                          logger: logger, metrics: metrics)
+        audit = try config.logs.map { configured in
+            var settings = configured
+            if settings.dir.isEmpty { settings.dir = AuditLogSettings.defaultDirectory(environment: environment) }
+            return try AuditLog(settings: settings, onDrop: { metrics.recordAuditDrop() })
+        }
+        var dependencies = GatewayDependencies(builder: RequestBuilder(models: models, environment: environment), transport: transport,
+                                               credentialSources: rules.credentialSources)
+        dependencies.policy = rules.policy
+        dependencies.rateLimiter = RateLimiter(limits: config.rateLimits)
+        dependencies.cache = rules.cache
+        dependencies.defaultRegion = rules.defaultRegion
+        dependencies.audit = audit
+        dependencies.limits = config.limits
+        dependencies.upstream = config.upstream
+        dependencies.logger = logger
+        dependencies.metrics = metrics
+        gateway = Gateway(dependencies)
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
     }
 
     public func start() async throws {
         try await server.start()
+    }
+
+    /// What the gateway found at start, a line each, so that a region or credentials
+    /// problem shows now rather than on the first call. Never a secret or a key id.
+    public func startupSummary() async -> [(warning: Bool, text: String)] {
+        var lines: [(Bool, String)] = []
+        let rules = gateway.rules
+        for warning in config.warnings(environment: environment) { lines.append((true, warning)) }
+        lines.append((false, "config: " + (configFile ?? "none (only this user is admitted, over a Unix socket, allowed everything)")))
+        lines.append((false, "models: \(gateway.builder.models.root) (\(gateway.builder.models.serviceNames.count) services)"))
+        if let region = rules.defaultRegion {
+            lines.append((false, "region: \(region)"))
+        } else {
+            lines.append((true, "region: none: calls must give \"$region\" (or set AWS_REGION, or region: in the config)"))
+        }
+        for name in rules.credentialSources.keys.sorted() {
+            guard let source = rules.credentialSources[name] else { continue }
+            let check = await GatewayRunner.check(source)
+            lines.append((check.warning, "credentials \(name) (\(source.sourceName)): \(check.text)"))
+        }
+        if let audit {
+            lines.append((false, "audit log: \(audit.settings.dir) (params: \(audit.settings.params.rawValue))"))
+        } else {
+            lines.append((false, "audit log: off"))
+        }
+        return lines
+    }
+
+    /// Whether a source yields credentials now, and of which kind, within a second.
+    static func check(_ source: any CredentialProvider) async -> (warning: Bool, text: String) {
+        await withTaskGroup(of: (Bool, String)?.self) { group in
+            group.addTask {
+                do {
+                    let keys = try await source.credentials()
+                    return (false, keys.sessionToken == nil ? "yields long-lived keys" : "yields temporary keys (with a session token)")
+                } catch {
+                    return (true, "yields nothing now: \((error as? CredentialsError)?.reason ?? "\(error)")")
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? (true, "no answer within a second")
+        }
     }
 
     /// Graceful stop: listeners closed, calls in flight finished (within the grace

@@ -43,10 +43,13 @@ final class FuzzWorld: @unchecked Sendable {
         operations = handles
         limits.headerTimeoutSeconds = 1
         limits.idleTimeoutSeconds = 2
-        gateway = Gateway(builder: builder, transport: UnreachableTransport(),
-                          credentialSources: ["default": StaticCredentialProvider(Credentials(accessKeyId: "AKID", secretAccessKey: "secret"))],
-                          policy: Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])]),
-                          defaultRegion: "us-east-1", limits: limits, sleep: { _ in })
+        var dependencies = GatewayDependencies(builder: builder, transport: UnreachableTransport(),
+                                               credentialSources: ["default": StaticCredentialProvider(Credentials(accessKeyId: "AKID", secretAccessKey: "secret"))])
+        dependencies.policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])])
+        dependencies.defaultRegion = "us-east-1"
+        dependencies.limits = limits
+        dependencies.sleep = { _ in }
+        gateway = Gateway(dependencies)
     }
 
     func run(_ target: FuzzTarget, _ bytes: [UInt8]) {

@@ -98,17 +98,27 @@ struct CallCommand: AsyncParsableCommand {
         outgoing.headers.add(name: "Content-Type", value: "application/json")
         outgoing.body = .bytes(ByteBuffer(bytes: request.serialized()))
         let answer: JSON
+        let response: HTTPClientResponse
         do {
-            let response = try await client.execute(outgoing, timeout: .seconds(300))
-            let body = try await response.body.collect(upTo: 256 << 20)
-            try? await client.shutdown()
-            guard response.status == .ok else {
-                fail(RPCError(code: RPCError.internalError, message: "the gateway answered HTTP \(response.status.code): \(String(buffer: body))"))
-            }
-            answer = try JSON.parse(Array(body.readableBytesView))
+            response = try await client.execute(outgoing, timeout: .seconds(300))
         } catch {
             try? await client.shutdown()
-            fail(RPCError(code: RPCError.internalError, message: "cannot reach the gateway at \(target): \(error)"))
+            printError("awsgw: no gateway answered at \(target) (\(CallCommand.shortCause(error))) — is `awsgw serve` running there?")
+            Foundation.exit(1)
+        }
+        do {
+            let body = try await response.body.collect(upTo: 256 << 20)
+            try? await client.shutdown()
+            guard let parsed = try? JSON.parse(Array(body.readableBytesView)), parsed["error"] != nil || response.status == .ok else {
+                printError("awsgw: the gateway at \(target) answered HTTP \(response.status.code): \(String(buffer: body).prefix(200))")
+                Foundation.exit(1)
+            }
+            // Refusals (503 overload, 421, 413) carry a JSON-RPC error too.
+            answer = parsed
+        } catch {
+            try? await client.shutdown()
+            printError("awsgw: the gateway at \(target) did not finish its answer (\(CallCommand.shortCause(error)))")
+            Foundation.exit(1)
         }
         if let result = answer["result"] {
             printNow(result.serializedString(.compact))
@@ -118,6 +128,17 @@ struct CallCommand: AsyncParsableCommand {
         } else {
             fail(RPCError(code: RPCError.internalError, message: "the gateway's answer has neither result nor error"))
         }
+    }
+
+    /// A few words on why a connection failed, without NIO's internals.
+    static func shortCause(_ error: Error) -> String {
+        let text = "\(error)".lowercased()
+        if text.contains("refused") { return "connection refused" }
+        if text.contains("no such file") || text.contains("enoent") { return "no such socket" }
+        if text.contains("permission") || text.contains("eacces") { return "permission denied" }
+        if text.contains("timeout") || text.contains("timed out") { return "timed out" }
+        if text.contains("ssl") || text.contains("tls") || text.contains("certificate") { return "TLS handshake failed; is --ca right?" }
+        return "cannot connect"
     }
 
     private func readParams() throws -> JSONObject {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GatewayCore
 
 struct ConfigCommand: ParsableCommand {
@@ -10,8 +11,10 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             do {
-                _ = try GatewayConfig.load(file: file)
+                let environment = ProcessInfo.processInfo.environment
+                let config = try GatewayConfig.load(file: file, environment: environment)
                 print("awsgw: \(file) is valid")
+                for warning in config.warnings(environment: environment) { printError("awsgw: warning: \(warning)") }
             } catch {
                 printError("awsgw: \(error)")
                 throw ExitCode(1)

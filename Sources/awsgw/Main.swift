@@ -6,6 +6,7 @@ struct AWSGW: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "awsgw",
         abstract: "A local gateway: unsigned JSON-RPC in, signed AWS API calls out.",
+        version: "awsgw \(AWSGWVersion.awsgw) (AWS models and protocols of botocore \(AWSGWVersion.botocore))",
         subcommands: [ServeCommand.self, CallCommand.self, ModelsCommand.self, CertsCommand.self, ConfigCommand.self, LogsCommand.self]
     )
 
@@ -28,4 +29,11 @@ struct AWSGW: AsyncParsableCommand {
             Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
         }
     }
+}
+
+/// The version, and the botocore release whose models and behaviour awsgw follows
+/// (scripts/setup.sh pins the same one; a test checks that they agree).
+enum AWSGWVersion {
+    static let awsgw = "0.2.0"
+    static let botocore = "1.44.5"
 }

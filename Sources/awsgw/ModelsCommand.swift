@@ -1,3 +1,4 @@
+import AWSClient
 import AWSModels
 import ArgumentParser
 
@@ -21,7 +22,13 @@ struct ModelsCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             guard let service else {
-                for name in store.serviceNames { print(name) }
+                // Service, the protocol botocore speaks to it, and whether awsgw serves it yet.
+                let width = (store.serviceNames.map(\.count).max() ?? 0) + 2
+                for name in store.serviceNames {
+                    let proto = store.metadata(name)?.resolvedProtocol ?? "?"
+                    let served = RequestBuilder.servedProtocols.contains(proto) ? "callable" : "not yet"
+                    print(name.padding(toLength: width, withPad: " ", startingAt: 0) + proto.padding(toLength: 20, withPad: " ", startingAt: 0) + served)
+                }
                 return
             }
             do {

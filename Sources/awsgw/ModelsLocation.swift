@@ -10,7 +10,11 @@ enum ModelsLocation {
         if let explicit { candidates.append(explicit) }
         if let fromEnv = environment["AWSGW_MODELS"], !fromEnv.isEmpty { candidates.append(fromEnv) }
         candidates.append(FileManager.default.currentDirectoryPath + "/models")
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // The running binary itself (argv[0] is only "awsgw" when found on PATH).
+        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = URL(fileURLWithPath: binary).resolvingSymlinksInPath()
+        // An installed binary (`make install`): PREFIX/bin/awsgw → PREFIX/share/awsgw/models.
+        candidates.append(executable.deletingLastPathComponent().deletingLastPathComponent().path + "/share/awsgw/models")
         // .build/<triple>/<config>/awsgw → the checkout's models folder.
         var dir = executable.deletingLastPathComponent()
         for _ in 0..<4 {

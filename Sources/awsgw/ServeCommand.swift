@@ -77,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
         for listener in runner.server.listeners {
             printNow("awsgw: listening on \(listener.address)")
         }
+        for line in await runner.startupSummary() {
+            if line.warning { printError("awsgw: warning: " + line.text) } else { printNow("awsgw: " + line.text) }
+        }
         try await runner.runUntilSignalled()
     }
 
@@ -86,9 +89,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard settings.tls.cert == defaults.cert, settings.tls.key == defaults.key,
               !FileManager.default.fileExists(atPath: settings.tls.cert) || !FileManager.default.fileExists(atPath: settings.tls.key)
         else { return }
+        let missing = [settings.tls.cert, settings.tls.key].filter { !FileManager.default.fileExists(atPath: $0) }
         let dir = (settings.tls.cert as NSString).deletingLastPathComponent
         let files = try DevCertificate.generate(dir: dir.isEmpty ? "." : dir, hosts: ["localhost", "127.0.0.1"])
-        logger.warning("no TLS certificate configured: made a self-signed development certificate",
+        logger.warning("TLS file \(missing.joined(separator: " and ")) not found: made a self-signed development certificate",
                        metadata: ["certificate": "\(files.certificate)", "key": "\(files.key)"])
     }
 }
@@ -102,12 +106,21 @@ struct CertsCommand: ParsableCommand {
 
         @Option(help: "The folder to write into.") var dir: String = "certs"
         @Option(help: "A host name or IPv4 address the certificate is for (repeatable).") var host: [String] = []
+        @Option(help: "Make a client certificate with this CN (for mTLS and cn: members), signed by a development CA in the folder.")
+        var client: String?
+        @Flag(help: "Replace files that exist.") var force = false
 
         func run() throws {
-            let hosts = host.isEmpty ? ["localhost", "127.0.0.1"] : host
             do {
-                let files = try DevCertificate.generate(dir: dir, hosts: hosts)
-                print("awsgw: wrote \(files.certificate) and \(files.key)")
+                if let client {
+                    let (ca, files) = try DevCertificate.generateClient(dir: dir, name: client, force: force)
+                    print("awsgw: wrote \(files.certificate) and \(files.key), signed by \(ca.certificate)")
+                    print("awsgw: to require client certificates: tls: { cert: ..., key: ..., client_ca: \(ca.certificate) }; admit it with members: [\"cn:\(client)\"]")
+                } else {
+                    let hosts = host.isEmpty ? ["localhost", "127.0.0.1"] : host
+                    let files = try DevCertificate.generate(dir: dir, hosts: hosts, force: force)
+                    print("awsgw: wrote \(files.certificate) and \(files.key)")
+                }
             } catch {
                 printError("awsgw: \(error)")
                 throw ExitCode(1)

@@ -84,13 +84,20 @@ struct RequestBuilderTests {
     @Test("an unknown service or operation is -32601 with suggestions")
     func unknownNames() throws {
         let builder = try makeBuilder()
+        // Not of the form service.Operation: say what the form is.
+        let malformed = validationError { _ = try builder.operation("foo") }
+        #expect(malformed?.code == -32601 && malformed?.message.contains("<service>.<Operation>") == true)
+        // A service whose protocol is not served yet says which protocol it is.
+        let unserved = validationError { _ = try builder.operation("sts.GetCallerIdentity") }
+        #expect(unserved?.code == -32601 && unserved?.data?["protocol"] == "query")
         #expect(throws: ClientError.self) { try builder.operation("networkmanagr.AssociateConnectPeer") }
         do {
             _ = try builder.operation("networkmanagr.AssociateConnectPeer")
         } catch {
             let rpc = error.rpcError
             #expect(rpc.code == -32601)
-            #expect(rpc.data?["suggestions"]?.arrayValue?.first == "networkmanager")
+            // Whole methods, where the operation exists in the close service.
+            #expect(rpc.data?["suggestions"]?.arrayValue?.first == "networkmanager.AssociateConnectPeer")
         }
         do {
             _ = try builder.operation("networkmanager.AssociateConectPeer")
@@ -121,17 +128,32 @@ struct RequestBuilderTests {
         }
     }
 
-    @Test("params of every shape and wrong type are rejected without a crash")
+    @Test("params of every shape and wrong type: the right ones build, the wrong ones are refused at their path")
     func hostileParams() throws {
         let builder = try makeBuilder()
         let handle = try builder.operation("networkmanager.CreateConnection")
         let values: [JSON] = [.null, true, 1, 1.5, "s", [], [1, [2, [3]]], ["a": ["b": ["c": 1]]], .double(.infinity)]
+        // Which (member, value) pairs fit CreateConnection's input.
+        func fits(_ member: String, _ value: JSON) -> Bool {
+            switch member {
+            case "GlobalNetworkId", "DeviceId", "Description": return value == "s"
+            case "Tags": return value == [] as JSON
+            case "$region": return true  // gateway options are not the operation's
+            default: return false
+            }
+        }
         for member in ["GlobalNetworkId", "DeviceId", "Tags", "Description", "$region", "__proto__"] {
             for value in values {
                 var params = JSONObject([("GlobalNetworkId", "g"), ("DeviceId", "d"), ("ConnectedDeviceId", "c")])
                 params[member] = value
-                if let prepared = try? builder.prepareParams(params, for: handle) {
-                    _ = try? builder.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
+                let problems = validationProblems {
+                    let prepared = try builder.prepareParams(params, for: handle)
+                    _ = try builder.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
+                }
+                if fits(member, value) {
+                    #expect(problems.isEmpty, "\(member) = \(value): \(problems)")
+                } else {
+                    #expect(!problems.isEmpty && problems.allSatisfy { $0.path.hasPrefix("$." + member) }, "\(member) = \(value): \(problems)")
                 }
             }
         }
@@ -147,13 +169,28 @@ struct RequestBuilderTests {
         }
     }
 
-    @Test("the plan is compiled once and reused")
+    @Test("the plan is compiled once and reused, whatever the spelling")
     func planReuse() throws {
         let builder = try makeBuilder()
+        #expect(builder.compiledPlans == 0)
         let a = try builder.operation("networkmanager.AssociateConnectPeer")
-        let b = try builder.operation("networkmanager.AssociateConnectPeer")
-        #expect(a.service === b.service)
+        _ = try builder.operation("networkmanager.AssociateConnectPeer")
+        let c = try builder.operation("NetworkManager.associate_connect_peer")
+        #expect(builder.compiledPlans == 1)
+        #expect(a.canonicalName == c.canonicalName)
+        _ = try builder.operation("networkmanager.DisassociateConnectPeer")
+        #expect(builder.compiledPlans == 2)
     }
+}
+
+/// The JSON-RPC error a call throws, if it throws a ClientError.
+func validationError(_ body: () throws -> Void) -> RPCError? {
+    do {
+        try body()
+    } catch {
+        if let clientError = error as? ClientError { return clientError.rpcError }
+    }
+    return nil
 }
 
 @Suite("Sensitive values")

@@ -1,3 +1,4 @@
+import Foundation
 import AWSJSON
 @testable import AWSSigning
 import Testing
@@ -67,7 +68,15 @@ struct AwsCAuthCase: CustomTestStringConvertible, Sendable {
     }
 }
 
-@Suite("SigV4 conformance: ../shared/conformance (aws-c-auth, smithy)")
+/// The vectors live beside the repository (`../shared/conformance`, from the project's
+/// steering repo), not in it: a newcomer's clone has none, and then these are skipped
+/// with the reason shown. Under CI (`CI=true`) they must be there.
+let sharedVectorsPresent = Fixtures.isDirectory(Fixtures.sharedConformance + "/sigv4")
+let sharedVectorsRequired = ProcessInfo.processInfo.environment["CI"] == "true"
+
+@Suite("SigV4 conformance: ../shared/conformance (aws-c-auth, smithy)",
+       .enabled(if: sharedVectorsPresent || sharedVectorsRequired,
+                "../shared/conformance is not beside this clone: the 42 shared SigV4 vectors are skipped (botocore's own SigV4 suite still runs)"))
 struct SharedConformanceTests {
     @Test("the shared vectors are all present")
     func vectorsPresent() {

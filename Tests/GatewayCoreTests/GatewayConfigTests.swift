@@ -1,5 +1,6 @@
 import GatewayCore
 import TestSupport
+import Foundation
 import Testing
 
 @Suite("Configuration file")
@@ -103,7 +104,10 @@ struct ExampleConfigTests {
         #expect(config.limits.maxBodyBytes == 1 << 20)
         #expect(config.limits.shutdownGraceSeconds == 10)
         #expect(config.credentials.count == 3)
-        #expect(config.teams?.map(\.name) == ["netops", "ci"])
+        #expect(config.teams?.map(\.name) == ["operator", "netops", "ci"])
+        #expect(config.teams?.first?.members == [.uid(UInt32(getuid()))])
+        #expect(config.warnings(environment: [:]).contains { $0.contains("CI_SECRET is not set") })
+        #expect(config.warnings(environment: ["CI_SECRET": "x", "CI_TOKEN": "y"]).isEmpty)
         #expect(config.rateLimits["netops"]?.team?.burst == 40)
         let cache = try #require(config.cache)
         #expect(cache.maxBytes == 64 << 20)

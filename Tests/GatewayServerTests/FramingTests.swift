@@ -20,10 +20,13 @@ struct FramingTests {
     static func connection(_ configure: (inout GatewayLimits) -> Void = { _ in }) throws -> EmbeddedConnection {
         var limits = GatewayLimits()
         configure(&limits)
-        let gateway = Gateway(builder: RequestBuilder(models: sharedModels, environment: [:]), transport: NoNetwork(),
-                              credentialSources: ["default": StaticCredentialProvider(Credentials(accessKeyId: "AKID", secretAccessKey: "s"))],
-                              policy: Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])]),
-                              defaultRegion: "us-east-1", limits: limits, sleep: { _ in })
+        var dependencies = GatewayDependencies(builder: RequestBuilder(models: sharedModels, environment: [:]), transport: NoNetwork(),
+                                               credentialSources: ["default": StaticCredentialProvider(Credentials(accessKeyId: "AKID", secretAccessKey: "s"))])
+        dependencies.policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])])
+        dependencies.defaultRegion = "us-east-1"
+        dependencies.limits = limits
+        dependencies.sleep = { _ in }
+        let gateway = Gateway(dependencies)
         return try EmbeddedConnection(gateway: gateway, limits: limits)
     }
 

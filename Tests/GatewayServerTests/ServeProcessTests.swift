@@ -66,6 +66,22 @@ final class ServeProcess: @unchecked Sendable {
         }
     }
 
+    /// Standard output up to and including the first line that starts with `prefix`.
+    func output(through prefix: String) async throws -> [String] {
+        let out = self.out
+        return try await onThread {
+            var text = ""
+            while !text.split(separator: "\n").contains(where: { $0.hasPrefix(prefix) }) {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text.split(separator: "\n").map(String.init)
+        }
+    }
+
+    var errorsSoFar: String { lock.withLock { String(decoding: errorText, as: UTF8.self) } }
+
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for the exit; returns the status and everything written to standard error.
@@ -93,8 +109,14 @@ struct ServeProcessTests {
         ]
         let serve = try ServeProcess(["--listen", "unix:" + socketPath, "--listen", "tcp:127.0.0.1:0", "--log-level", "warning"],
                                      environment: environment)
-        let lines = try await serve.listening(2)
+        let lines = try await serve.output(through: "awsgw: audit log:")
         #expect(lines.contains("awsgw: listening on unix:" + socketPath))
+        // The start says what the gateway found: region, credentials (never a value), logs.
+        #expect(lines.contains("awsgw: region: us-east-1"))
+        #expect(lines.contains { $0.hasPrefix("awsgw: credentials default (") && $0.hasSuffix("yields long-lived keys") })
+        #expect(lines.contains("awsgw: audit log: \(dir)/.local/state/awsgw/logs (params: keys)"))
+        #expect(!lines.joined().contains("EXAMPLEKEY") && !lines.joined().contains("AKIDEXAMPLE"))
+        #expect(serve.errorsSoFar.contains("warning: tcp:127.0.0.1:0 admits nobody without teams"))
         let tcpLine = try #require(lines.first { $0.hasPrefix("awsgw: listening on tcp:") })
         let tcpAddress = String(tcpLine.dropFirst("awsgw: listening on ".count))
 
@@ -109,6 +131,7 @@ struct ServeProcessTests {
         let denial = try JSON.parse(viaTCP.2.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(denial["code"] == -32001)
         #expect(denial["data"]?["identity"] == "anonymous")
+        #expect(denial["data"]?["rule"]?.stringValue?.contains("token-sha256:") == true)
         let failing = try await runProcess(["call", "networkmanager.AssociateConnectPeer", "{}", "--connect", "unix:" + socketPath], environment: environment)
         #expect(failing.0 == 1)
         #expect(try JSON.parse(failing.2.trimmingCharacters(in: .whitespacesAndNewlines))["code"] == -32602)

@@ -74,9 +74,18 @@ final class TestGateway: @unchecked Sendable {
         let sleeps = self.sleeps
         var sources: [String: any CredentialProvider] = ["default": keys]
         for (name, source) in extraSources { sources[name] = source }
-        gateway = Gateway(builder: RequestBuilder(models: sharedModels, environment: env), transport: transport, credentialSources: sources,
-                          policy: policy, rateLimiter: rateLimiter, cache: cache, defaultRegion: "us-east-1", audit: audit, limits: config.limits, upstream: config.upstream, logger: logger,
-                          sleep: { seconds in sleeps.record(seconds) })
+        var dependencies = GatewayDependencies(builder: RequestBuilder(models: sharedModels, environment: env), transport: transport,
+                                               credentialSources: sources)
+        dependencies.policy = policy
+        dependencies.rateLimiter = rateLimiter
+        dependencies.cache = cache
+        dependencies.defaultRegion = "us-east-1"
+        dependencies.audit = audit
+        dependencies.limits = config.limits
+        dependencies.upstream = config.upstream
+        dependencies.logger = logger
+        dependencies.sleep = { seconds in sleeps.record(seconds) }
+        gateway = Gateway(dependencies)
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
         do {
             try await server.start()

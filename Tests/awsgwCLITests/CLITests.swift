@@ -131,12 +131,62 @@ struct CLITests {
         #expect(noMethod.status == 2)
     }
 
+    @Test("--version names the pinned botocore release, the same one scripts/setup.sh fetches")
+    func version() throws {
+        let run = try CLIRun(["--version"])
+        #expect(run.status == 0)
+        let setup = try Fixtures.readText(Fixtures.repoRoot + "/scripts/setup.sh")
+        let pinned = try #require(setup.split(separator: "\n").first { $0.hasPrefix("BOTOCORE_VERSION=") }).split(separator: "\"")[1]
+        #expect(run.stdout.contains("awsgw 0.") && run.stdout.contains("botocore \(pinned)"))
+    }
+
+    @Test("config check: the example is valid, and unset variables it names are warned about")
+    func configCheck() throws {
+        let run = try CLIRun(["config", "check", Fixtures.repoRoot + "/config/awsgw.example.yaml"])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("warning: credentials.ci: environment variable CI_SECRET is not set"))
+        let quiet = try CLIRun(["config", "check", Fixtures.repoRoot + "/config/awsgw.example.yaml"], environment: ["CI_SECRET": "s", "CI_TOKEN": "t"])
+        #expect(quiet.status == 0 && !quiet.stderr.contains("warning"))
+    }
+
+    @Test("certs generate keeps existing files unless --force; --client makes a client certificate and a CA")
+    func certsGenerate() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-certs-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try CLIRun(["certs", "generate", "--dir", dir]).status == 0)
+        let first = try Fixtures.readText(dir + "/server.pem")
+        let again = try CLIRun(["certs", "generate", "--dir", dir])
+        #expect(again.status == 1 && again.stderr.contains("--force"))
+        #expect(try Fixtures.readText(dir + "/server.pem") == first)
+        #expect(try CLIRun(["certs", "generate", "--dir", dir, "--force"]).status == 0)
+        #expect(try Fixtures.readText(dir + "/server.pem") != first)
+        let client = try CLIRun(["certs", "generate", "--dir", dir, "--client", "app1"])
+        #expect(client.status == 0)
+        for file in ["client-app1.pem", "client-app1.key", "clients-ca.pem", "clients-ca.key"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/" + file), "\(file)")
+        }
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/client-app1.key")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test("call without a gateway: one clear line, exit 1")
+    func noGateway() throws {
+        let run = try CLIRun(["call", "networkmanager.ListCoreNetworks", "--connect", "unix:/nonexistent/awsgw.sock"])
+        #expect(run.status == 1)
+        #expect(run.stderr == "awsgw: no gateway answered at unix:/nonexistent/awsgw.sock (no such socket) — is `awsgw serve` running there?\n")
+    }
+
     @Test("models list: services, and one service's operations")
     func modelsList() throws {
         let services = try CLIRun(["models", "list"])
         #expect(services.status == 0)
-        let names = services.stdout.split(separator: "\n").map(String.init)
+        // A line each: service, the protocol botocore speaks to it, whether awsgw serves it yet.
+        let rows = services.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        let names = rows.compactMap(\.first)
         #expect(names.contains("networkmanager") && names.contains("lambda-core") && names.contains("iot-managed-integrations"))
+        #expect(rows.first { $0.first == "networkmanager" } == ["networkmanager", "rest-json", "callable"])
+        #expect(rows.first { $0.first == "dynamodb" }?.dropFirst(1).first == "json")
+        #expect(rows.count == 439)
         let operations = try CLIRun(["models", "list", "NetworkManager"])
         #expect(operations.stdout.split(separator: "\n").contains("AssociateConnectPeer"))
         let unknown = try CLIRun(["models", "list", "networkmanagr"])

@@ -1,0 +1,110 @@
+import AWSClient
+import AWSCredentials
+import AWSJSON
+import AWSProtocols
+import AWSSigning
+import Foundation
+import Logging
+
+/// A call that passed every check, ready to be sent: its operation, validated params
+/// (idempotency token filled once, reused by every attempt), region, credentials.
+struct PreparedCall: Sendable {
+    let handle: OperationHandle
+    let params: JSONObject
+    let region: String
+    let source: any CredentialProvider
+    /// The source's name in the config: the only name callers ever see.
+    let sourceName: String
+    let team: String
+    let timeoutMs: Int?
+}
+
+/// Sends a prepared call with the SDKs' standard retry mode: each attempt signs (with
+/// credentials read again, so no attempt signs with expired keys), sends and parses.
+struct Forwarder: Sendable {
+    let builder: RequestBuilder
+    let transport: any HTTPTransport
+    let upstream: UpstreamSettings
+    let quota: RetryQuota
+    let rateLimiter: RateLimiter
+    let metrics: GatewayMetrics
+    let logger: Logger
+    /// Sleeps between attempts; tests may shorten it.
+    let sleep: @Sendable (Double) async -> Void
+
+    func forward(_ call: PreparedCall, trace: CallTrace) async throws -> JSONObject {
+        let service = call.handle.service.name, operation = call.handle.operation.name
+        let start = Date()
+        let deadline = call.timeoutMs.map { Double($0) / 1000 }
+        var attempt = 0
+        var lastRetryCost: Int?
+        while true {
+            attempt += 1
+            let elapsed = Date().timeIntervalSince(start)
+            var timeout = upstream.requestTimeoutSeconds
+            if let deadline {
+                guard deadline - elapsed > 0 else { throw Forwarder.unreachable(attempts: attempt - 1, cause: "timeout: $timeoutMs elapsed") }
+                timeout = min(timeout, deadline - elapsed)
+            }
+            let request = try builder.buildRequest(call.handle, params: call.params, region: call.region, credentials: try await credentials(call),
+                                                   at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
+            let failure: FailureKind
+            let retryAfterMs: Int?
+            let finalError: Error
+            do {
+                metrics.recordAttempt()
+                trace.attempts = attempt
+                let response = try await transport.send(request, timeoutSeconds: timeout)
+                trace.awsRequestId = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
+                switch builder.parseResponse(response, for: call.handle) {
+                case .success(let result):
+                    quota.release(lastRetryCost: lastRetryCost)
+                    rateLimiter.succeeded(team: call.team, service: service, operation: operation)
+                    return result
+                case .failure(let awsError):
+                    trace.awsType = awsError.code
+                    failure = RetryClassifier.classify(awsError)
+                    if failure == .throttling { rateLimiter.throttled(team: call.team, service: service, operation: operation) }
+                    retryAfterMs = response.header("x-amz-retry-after").flatMap { Int($0) }
+                    finalError = awsError.rpcError(retryable: failure != .permanent)
+                }
+            } catch {
+                // An answer over the size limit came from AWS and would come again: it is
+                // final (a mutating call that succeeded must not be sent twice).
+                if error.kind == .responseTooLarge { throw Forwarder.unreachable(attempts: attempt, cause: error.description) }
+                failure = .transient
+                retryAfterMs = nil
+                finalError = Forwarder.unreachable(attempts: attempt, cause: error.description)
+            }
+            guard failure != .permanent, attempt < upstream.retry.maxAttempts, let cost = quota.acquire(for: failure) else {
+                throw finalError
+            }
+            let delay = quota.backoff(kind: failure, attempt: attempt, retryAfterMs: retryAfterMs)
+            if let deadline, Date().timeIntervalSince(start) + delay >= deadline { throw finalError }
+            lastRetryCost = cost
+            logger.debug("retrying", metadata: ["method": "\(call.handle.canonicalName)", "attempt": "\(attempt)", "delay": "\(delay)"])
+            await sleep(delay)
+        }
+    }
+
+    /// The call's credentials, or -32012 naming the source by its config name only. The
+    /// cause (which may name a key id or a file) goes to the operator's log.
+    private func credentials(_ call: PreparedCall) async throws -> Credentials {
+        do {
+            return try await call.source.credentials()
+        } catch {
+            logger.warning("no usable credentials", metadata: ["source": "\(call.sourceName)", "cause": "\(error.description)"])
+            throw Forwarder.noCredentials(source: call.sourceName)
+        }
+    }
+
+    static func noCredentials(source: String) -> RPCError {
+        RPCError(code: RPCError.noCredentials, message: "no usable credentials for this caller (source \"\(source)\"; the gateway's log says why)",
+                 data: .object(JSONObject([("source", .string(source))])))
+    }
+
+    static func unreachable(attempts: Int, cause: String) -> RPCError {
+        RPCError(code: RPCError.awsUnreachable, message: "AWS could not be reached",
+                 data: .object(JSONObject([("attempts", .int(Int64(attempts))), ("cause", .string(cause))])))
+    }
+}
