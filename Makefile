@@ -1,11 +1,19 @@
 # The two commands a newcomer needs: `make run` and `make test`. Each installs what it needs.
 SWIFT ?= swift
 ARGS ?= serve
+PREFIX ?= /usr/local
+# Executions per fuzz target for `make fuzz` (libFuzzer), and extra soak arguments.
+FUZZ_RUNS ?= 2000000
+SOAK_ARGS ?=
 
-.PHONY: run test setup build release bench clean
+.PHONY: run test setup tools build release install bench fuzz fuzz-build soak clean
 
 setup:
 	@bash scripts/setup.sh
+
+# Programs the tests drive (curl); installed from Debian's packages when missing.
+tools:
+	@bash scripts/install-tools.sh
 
 build: setup
 	$(SWIFT) build
@@ -17,12 +25,32 @@ release: setup
 run: build
 	AWSGW_MODELS=$(CURDIR)/models $(SWIFT) run --skip-build awsgw $(ARGS)
 
-test: setup
+test: setup tools
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The release binary in $(PREFIX)/bin and the pinned models in $(PREFIX)/share/awsgw/models,
+# where the installed binary looks for them.
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/awsgw
+	install -m 0755 .build/release/awsgw $(DESTDIR)$(PREFIX)/bin/awsgw
+	rm -rf $(DESTDIR)$(PREFIX)/share/awsgw/models
+	cp -R models $(DESTDIR)$(PREFIX)/share/awsgw/models
 
 bench: release
 	.build/release/awsgw-bench --models $(CURDIR)/models
 
+# libFuzzer over every parser of outside input (not in CI; see docs/FUZZING.md).
+fuzz-build: setup
+	$(SWIFT) build -c release --sanitize fuzzer -Xswiftc -DFUZZING --scratch-path .build-fuzz --product awsgw-fuzz
+
+fuzz: fuzz-build
+	AWSGW_MODELS=$(CURDIR)/models FUZZ_RUNS=$(FUZZ_RUNS) bash scripts/fuzz.sh .build-fuzz/release/awsgw-fuzz
+
+# Soak test (not in CI): 10 minutes at concurrency 64 against a stand-in for AWS; fails on
+# RSS or descriptor growth, lost or duplicate answers, or an unhealthy gateway.
+soak: release
+	python3 scripts/soak.py --awsgw .build/release/awsgw --models $(CURDIR)/models $(SOAK_ARGS)
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

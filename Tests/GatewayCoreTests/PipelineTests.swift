@@ -1,0 +1,208 @@
+import AWSClient
+import AWSCredentials
+import AWSJSON
+import AWSModels
+import AWSProtocols
+import AWSSigning
+import Foundation
+@testable import GatewayCore
+import Synchronization
+import Testing
+import TestSupport
+
+/// AWS in memory: records every request and answers as the test says. The pipeline's only
+/// way out is `HTTPTransport`, so policy, cache, retries and audit are tested without sockets.
+final class InMemoryAWS: HTTPTransport {
+    typealias Answer = @Sendable (PreparedRequest, Int) -> ResponseData
+    private let state = Mutex<[PreparedRequest]>([])
+    let answer: Answer
+
+    init(_ answer: @escaping Answer = { _, _ in InMemoryAWS.ok }) { self.answer = answer }
+
+    var requests: [PreparedRequest] { state.withLock { $0 } }
+
+    func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData {
+        let attempt = state.withLock { requests -> Int in
+            requests.append(request)
+            return requests.count
+        }
+        return answer(request, attempt)
+    }
+
+    static let ok = ResponseData(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", "req-1")],
+                                 body: Array(#"{"ConnectPeerAssociation":{"ConnectPeerId":"c","State":"PENDING"}}"#.utf8))
+    static let throttled = ResponseData(status: 503, headers: [("x-amzn-ErrorType", "ThrottlingException"), ("x-amzn-RequestId", "req-t")],
+                                        body: Array(#"{"message":"slow down"}"#.utf8))
+}
+
+let pipelineModels: ModelStore = try! ModelStore(root: Fixtures.modelsDir)
+
+/// The backoff delays asked for, without waiting them out.
+final class SleepLog: Sendable {
+    private let delays = Mutex<[Double]>([])
+    func add(_ seconds: Double) { delays.withLock { $0.append(seconds) } }
+    var count: Int { delays.withLock { $0.count } }
+}
+
+struct FailingSource: CredentialProvider {
+    var sourceName: String { "static keys AKIDSECRETID (secret from $NOPE)" }
+    func credentials() async throws(CredentialsError) -> Credentials {
+        throw CredentialsError(source: sourceName, reason: "environment variable NOPE is not set")
+    }
+}
+
+@Suite("Gateway pipeline without sockets")
+struct PipelineTests {
+    static let keys = StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"))
+    static let associate = JSONObject([("GlobalNetworkId", "g"), ("ConnectPeerId", "c"), ("DeviceId", "d")])
+
+    static func gateway(_ aws: InMemoryAWS, policy: Policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])]),
+                        cache: ResponseCache? = nil, sources: [String: any CredentialProvider] = ["default": keys],
+                        sleeps: SleepLog? = nil) -> Gateway {
+        var dependencies = GatewayDependencies(builder: RequestBuilder(models: pipelineModels, environment: [:]), transport: aws,
+                                               credentialSources: sources)
+        dependencies.policy = policy
+        dependencies.cache = cache
+        dependencies.defaultRegion = "us-east-1"
+        dependencies.sleep = { seconds in sleeps?.add(seconds) }
+        return Gateway(dependencies)
+    }
+
+    static func call(_ method: String, _ params: JSONObject) -> RPCCall { RPCCall(id: 1, method: method, params: params) }
+
+    @Test("policy: a denied call never reaches AWS and names the caller and the rule")
+    func policy() async {
+        let aws = InMemoryAWS()
+        let policy = Policy(teams: [Team(name: "ops", members: [.uid(1001)], allow: [OperationPattern("networkmanager:*")!],
+                                         deny: [OperationPattern("networkmanager:Associate*")!])])
+        let gw = Self.gateway(aws, policy: policy)
+        let denied = await gw.perform(Self.call("networkmanager.AssociateConnectPeer", Self.associate),
+                                      context: CallContext(listener: "test", peer: PeerIdentity(uid: 1001)))
+        guard case .failure(let error) = denied else { Issue.record("allowed"); return }
+        #expect(error.code == -32001)
+        #expect(error.data == ["identity": "uid:1001", "rule": "networkmanager:Associate*"])
+        let stranger = await gw.perform(Self.call("networkmanager.ListCoreNetworks", JSONObject()),
+                                        context: CallContext(listener: "test", peer: PeerIdentity(uid: 7)))
+        guard case .failure(let nobody) = stranger else { Issue.record("allowed"); return }
+        #expect(nobody.code == -32001 && nobody.data?["identity"] == "uid:7")
+        #expect(aws.requests.isEmpty)
+        let allowed = await gw.perform(Self.call("networkmanager.ListCoreNetworks", JSONObject()),
+                                       context: CallContext(listener: "test", peer: PeerIdentity(uid: 1001)))
+        #expect((try? allowed.get()) != nil)
+        #expect(aws.requests.count == 1)
+    }
+
+    @Test("cache: a repeated read is one call; bypass and a mutating call go through, and the mutation drops the entry")
+    func cache() async throws {
+        let aws = InMemoryAWS()
+        var settings = CacheSettings()
+        settings.ttl = [(OperationPattern("*:*")!, 60)]
+        let gw = Self.gateway(aws, cache: ResponseCache(settings: settings))
+        let context = CallContext(listener: "test")
+        let read = Self.call("networkmanager.GetLinks", JSONObject([("GlobalNetworkId", "g")]))
+        _ = await gw.perform(read, context: context)
+        let trace = CallTrace()
+        _ = await gw.perform(read, context: context, trace: trace)
+        #expect(trace.cache == .hit)
+        #expect(aws.requests.count == 1)
+        _ = await gw.perform(Self.call("networkmanager.GetLinks", JSONObject([("GlobalNetworkId", "g"), ("$cache", "bypass")])), context: context)
+        #expect(aws.requests.count == 2)
+        _ = await gw.perform(Self.call("networkmanager.AssociateConnectPeer", Self.associate), context: context)
+        #expect(aws.requests.count == 3)
+        let after = CallTrace()
+        _ = await gw.perform(read, context: context, trace: after)
+        #expect(after.cache == .miss)
+        #expect(aws.requests.count == 4)
+    }
+
+    @Test("cache: identical misses together make one call (single flight)")
+    func singleFlight() async throws {
+        let aws = InMemoryAWS { _, _ in
+            Thread.sleep(forTimeInterval: 0.05)
+            return InMemoryAWS.ok
+        }
+        var settings = CacheSettings()
+        settings.ttl = [(OperationPattern("*:*")!, 60)]
+        let gw = Self.gateway(aws, cache: ResponseCache(settings: settings))
+        let read = Self.call("networkmanager.GetLinks", JSONObject([("GlobalNetworkId", "g")]))
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 { group.addTask { _ = await gw.perform(read, context: CallContext(listener: "test")) } }
+        }
+        #expect(aws.requests.count == 1)
+    }
+
+    @Test("retries: throttling is retried with backoff and the same idempotency token; a client error is not")
+    func retries() async throws {
+        let aws = InMemoryAWS { _, attempt in attempt < 3 ? InMemoryAWS.throttled : InMemoryAWS.ok }
+        let sleeps = SleepLog()
+        let gw = Self.gateway(aws, sleeps: sleeps)
+        let trace = CallTrace()
+        let outcome = await gw.perform(Self.call("networkmanager.CreateConnection",
+                                                 JSONObject([("GlobalNetworkId", "g"), ("DeviceId", "d"), ("ConnectedDeviceId", "e")])),
+                                       context: CallContext(listener: "test"), trace: trace)
+        #expect((try? outcome.get()) != nil)
+        #expect(trace.attempts == 3 && aws.requests.count == 3)
+        #expect(sleeps.count == 2)
+        // The body (with its filled ClientToken, if the operation has one) is the same each time.
+        #expect(Set(aws.requests.map { String(decoding: $0.body, as: UTF8.self) }).count == 1)
+
+        let refusing = InMemoryAWS { _, _ in
+            ResponseData(status: 400, headers: [("x-amzn-ErrorType", "ValidationException")], body: Array(#"{"message":"no"}"#.utf8))
+        }
+        let once = await Self.gateway(refusing).perform(Self.call("networkmanager.AssociateConnectPeer", Self.associate),
+                                                        context: CallContext(listener: "test"))
+        guard case .failure(let error) = once else { Issue.record("succeeded"); return }
+        #expect(error.code == -32010 && error.data?["type"] == "ValidationException")
+        #expect(refusing.requests.count == 1)
+    }
+
+    @Test("credentials: a failing source is -32012 naming its config name only")
+    func credentials() async {
+        let aws = InMemoryAWS()
+        let gw = Self.gateway(aws, sources: ["default": FailingSource()])
+        let outcome = await gw.perform(Self.call("networkmanager.AssociateConnectPeer", Self.associate), context: CallContext(listener: "test"))
+        guard case .failure(let error) = outcome else { Issue.record("succeeded"); return }
+        #expect(error.code == -32012)
+        #expect(error.data == ["source": "default"])
+        #expect(!error.json.serializedString().contains("AKIDSECRETID"))
+        #expect(aws.requests.isEmpty)
+    }
+
+    @Test("gateway options: a wrong or repeated $ option is -32602 naming it")
+    func options() async {
+        let gw = Self.gateway(InMemoryAWS())
+        var params = Self.associate
+        params.append("$cache", "sometimes")
+        params.append("$region", "us-east-1")
+        params.append("$region", "eu-west-1")
+        guard case .failure(let error) = await gw.perform(Self.call("networkmanager.AssociateConnectPeer", params), context: CallContext(listener: "t"))
+        else { Issue.record("accepted"); return }
+        #expect(error.code == -32602)
+        #expect(error.data?["errors"]?.arrayValue?.compactMap { $0["path"]?.stringValue } == ["$.$cache", "$.$region"])
+    }
+
+    @Test("audit record: fields, decision, params by mode, sensitive values and tokens never written")
+    func auditRecord() throws {
+        let builder = RequestBuilder(models: pipelineModels, environment: [:])
+        let verify = try builder.operation("account.VerifyPhoneNumber")
+        let record = AuditRecord(
+            started: Date(timeIntervalSince1970: 1_764_000_000.25), listener: "unix:/s", identity: "uid:1", team: "ops",
+            method: "account.VerifyPhoneNumber", decision: AuditDecision(code: nil, allowed: true), cache: .none, code: nil, awsType: nil,
+            awsRequestId: "r-1", attempts: 1, latencySeconds: 0.0123456, bytesIn: 10, bytesOut: 20,
+            params: JSONObject([("Otp", "OTP-555"), ("AccountId", "1"), ("$token", "BEARER")]), inputShape: verify.operation.input,
+            notification: false)
+        let keys = record.json(params: .keys)
+        #expect(keys["time"] == "2025-11-24T16:00:00.250Z")
+        #expect(keys["decision"] == "allowed" && keys["cache"] == "none" && keys["latencyMs"] == 12.346)
+        #expect(keys["params"] == ["Otp", "AccountId"])
+        let full = record.json(params: .full)
+        #expect(full["params"] == ["Otp": "***", "AccountId": "1"])
+        #expect(!full.serializedString().contains("BEARER") && !full.serializedString().contains("OTP-555"))
+        #expect(record.json(params: .none)["params"] == nil)
+        #expect(AuditDecision(code: -32001, allowed: false) == .denied)
+        #expect(AuditDecision(code: -32002, allowed: true) == .rateLimited)
+        #expect(AuditDecision(code: -32003, allowed: false) == .overloaded)
+        #expect(AuditDecision(code: -32602, allowed: true) == .invalid)
+        #expect(AuditDecision(code: -32010, allowed: true) == .allowed)
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the programs the tests drive (curl) from Debian's packages when they are
+# missing. Needs root (CI runs as root); elsewhere it says what to install and the
+# tests that need the program are skipped with that reason.
+set -euo pipefail
+missing=()
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "tools: installing ${missing[*]}" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "tools: ${missing[*]} not installed (apt-get install ${missing[*]}); the tests that need it are skipped" >&2
+fi
