@@ -242,16 +242,27 @@ public final class ServiceModel: Sendable {
 
 /// Candidates ranked by edit distance on their loose form, then by prefix match.
 public func closestNames(to query: String, among candidates: [String], limit: Int) -> [String] {
+    // Names are short; a long query is no typo, and comparing it would cost a caller's
+    // whole request worth of CPU per candidate.
+    guard query.utf8.count <= 100 else { return [] }
     let q = Array(ServiceModel.looseName(query).utf8)
     var scored: [(Int, String)] = []
     for candidate in candidates {
         let c = Array(ServiceModel.looseName(candidate).utf8)
         var distance = editDistance(q, c)
         if !q.isEmpty, c.starts(with: q) || q.starts(with: c) { distance = Swift.min(distance, 1) }
-        if distance <= Swift.max(3, q.count / 3) { scored.append((distance, candidate)) }
+        // Letters left out (`netmanager` for `networkmanager`).
+        if q.count >= 4, q.count * 2 >= c.count, isSubsequence(q, of: c) { distance = Swift.min(distance, 2) }
+        if distance <= (q.count <= 4 ? 1 : Swift.max(2, q.count / 3)) { scored.append((distance, candidate)) }
     }
     scored.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
     return scored.prefix(limit).map(\.1)
+}
+
+func isSubsequence(_ a: [UInt8], of b: [UInt8]) -> Bool {
+    var j = 0
+    for byte in b where j < a.count && a[j] == byte { j += 1 }
+    return j == a.count
 }
 
 func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {

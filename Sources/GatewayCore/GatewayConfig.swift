@@ -72,6 +72,38 @@ public struct GatewayConfig: Sendable {
 
     public init() {}
 
+    /// The most YAML nodes a file may hold, aliases counted each time they are used (an
+    /// alias bomb is refused rather than expanded).
+    static let maxYAMLNodes = 100_000
+
+    /// Every mapping key a plain value, none twice; the file not too large once expanded.
+    static func checkShape(_ node: Node, path: String, budget: inout Int) -> ConfigProblem? {
+        budget -= 1
+        if budget < 0 { return ConfigProblem(path: "(file)", problem: "too large: more than \(maxYAMLNodes) values, aliases expanded") }
+        switch node {
+        case .mapping(let mapping):
+            var seen: Set<String> = []
+            for (key, value) in mapping {
+                guard case .scalar(let scalar) = key else {
+                    return ConfigProblem(path: path.isEmpty ? "(file)" : path, problem: "a key must be a plain value, not a list or mapping")
+                }
+                let name = scalar.string
+                let childPath = path.isEmpty ? name : path + "." + name
+                if name != "<<" && !seen.insert(name).inserted {
+                    return ConfigProblem(path: childPath, problem: "given twice; a second value would silently replace the first")
+                }
+                if let problem = checkShape(value, path: childPath, budget: &budget) { return problem }
+            }
+        case .sequence(let sequence):
+            for (i, item) in sequence.enumerated() {
+                if let problem = checkShape(item, path: "\(path)[\(i)]", budget: &budget) { return problem }
+            }
+        case .scalar, .alias:
+            break
+        }
+        return nil
+    }
+
     /// What is valid but probably not meant: named environment variables that are unset,
     /// TCP listeners that nobody can use. `config check` and the start show them.
     public func warnings(environment: [String: String]) -> [String] {
@@ -113,7 +145,16 @@ public struct GatewayConfig: Sendable {
     public static func parse(_ text: String, file: String = "(config)", environment: [String: String] = [:]) throws(ConfigError) -> GatewayConfig {
         let root: Any?
         do {
-            root = try Yams.load(yaml: text)
+            let node = try Yams.compose(yaml: text)
+            // Checked before Yams makes dictionaries of it: it traps on a key that is not a
+            // plain value, and keeps the last of two equal keys without a word.
+            if let node {
+                var budget = GatewayConfig.maxYAMLNodes
+                if let problem = GatewayConfig.checkShape(node, path: "", budget: &budget) { throw ConfigError(file: file, problems: [problem]) }
+            }
+            root = node?.any
+        } catch let error as ConfigError {
+            throw error
         } catch {
             throw ConfigError(file: file, problems: [ConfigProblem(path: "(file)", problem: "not valid YAML: \(error)")])
         }

@@ -48,6 +48,15 @@ struct CallCommand: AsyncParsableCommand {
         }
         let environment = ProcessInfo.processInfo.environment
         let builder = RequestBuilder(models: store, environment: environment)
+        let method = self.method
+        let prepared = Result { () throws(ClientError) -> (OperationHandle, JSONObject) in
+            let handle = try builder.operation(method)
+            return (handle, try builder.prepareParams(paramsObject, for: handle))
+        }
+        guard case .success(let (handle, params)) = prepared else {
+            if case .failure(let error) = prepared { fail(error.rpcError) }
+            return
+        }
         var credentials: Credentials?
         do {
             credentials = try await ChainCredentialProvider.sdkDefault(environment: environment).credentials()
@@ -55,14 +64,12 @@ struct CallCommand: AsyncParsableCommand {
             // Still useful: show what would be sent, and say it is not signed.
             printError("awsgw: no credentials (\(error.reason)); the request below is unsigned")
         }
-        let result = Result { () throws(ClientError) -> PreparedRequest in
-            let handle = try builder.operation(method)
-            let prepared = try builder.prepareParams(paramsObject, for: handle)
-            let chosenRegion = region ?? paramsObject["$region"]?.stringValue ?? resolveRegion(environment: environment) ?? ""
-            let now = Date().timeIntervalSince1970
-            return try builder.buildRequest(handle, params: prepared, region: chosenRegion, credentials: credentials, at: Timestamp(seconds: Int64(now)))
+        let chosenRegion = region ?? paramsObject["$region"]?.stringValue ?? resolveRegion(environment: environment) ?? ""
+        let now = Date().timeIntervalSince1970
+        let built = Result { () throws(ClientError) -> PreparedRequest in
+            try builder.buildRequest(handle, params: params, region: chosenRegion, credentials: credentials, at: Timestamp(seconds: Int64(now)))
         }
-        switch result {
+        switch built {
         case .success(let request): print(DryRunOutput.render(request, showSecrets: showSecrets).serializedString(.compact))
         case .failure(let error): fail(error.rpcError)
         }

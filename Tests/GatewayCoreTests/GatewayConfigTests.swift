@@ -78,6 +78,30 @@ struct GatewayConfigTests {
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("- just\n- a list") }
     }
 
+    /// Found by `make fuzz`: Yams traps on a key that is a list (`[\xED]:`), and keeps the
+    /// last of two equal keys silently. Both are refused before Yams sees them.
+    @Test("hostile YAML: keys that are lists or mappings, keys given twice, alias bombs",
+          arguments: ["[\u{ED}]:", "[a]: 1", "{a: 1}: 2", "teams: {}\nteams: {}", "limits: {max_body: 1KiB, max_body: 1GiB}",
+                      "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                        + "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]"])
+    func hostileYAML(_ text: String) {
+        do {
+            _ = try GatewayConfig.parse(text)
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
+            #expect(!error.description.isEmpty)
+        }
+    }
+
+    @Test("a key given twice is named")
+    func duplicateKey() {
+        do {
+            _ = try GatewayConfig.parse("limits:\n  max_body: 1KiB\n  max_body: 1GiB\n")
+        } catch {
+            #expect(error.problems.first?.path == "limits.max_body" || error.description.contains("max_body"), "\(error)")
+        }
+    }
+
     @Test("listen addresses")
     func addresses() {
         #expect(ListenAddress("unix:/tmp/a.sock") == .unix(path: "/tmp/a.sock"))
