@@ -3,12 +3,14 @@
 # executions and speed of each. A crash stops the run with libFuzzer's report and the
 # input that caused it (crash-*), which replays with: AWSGW_FUZZ_TARGET=T BINARY crash-...
 set -euo pipefail
-binary="$1"
+binary="$(realpath "$1")"
 runs="${FUZZ_RUNS:-2000000}"
 targets="${FUZZ_TARGETS:-json envelope request response config framing timestamp}"
 # Without this the Swift runtime's backtracer catches a trap and libFuzzer writes no crash file.
 export SWIFT_BACKTRACE=enable=no
 work="$(mktemp -d)"
+# Crash inputs are written here, not into the checkout.
+cd "$work"
 total=0
 for target in $targets; do
   mkdir -p "$work/$target"
