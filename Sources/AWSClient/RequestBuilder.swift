@@ -50,7 +50,8 @@ public struct PreparedRequest: Sendable {
 public struct OperationHandle: Sendable {
     public let service: ServiceModel
     public let operation: AWSModels.Operation
-    let serializer: RestJSONSerializer
+    /// The protocol botocore speaks to this service, as a codec for this operation.
+    let codec: any ProtocolCodec
     let ruleSet: EndpointRuleSet
     /// Input members that feed the endpoint rules (`contextParam`).
     let contextParamMembers: [Member]
@@ -76,7 +77,7 @@ public final class RequestBuilder: Sendable {
     static let spellingCacheLimit = 20_000
 
     /// The protocols this engine serves (botocore's names).
-    public static let servedProtocols: Set<String> = ["rest-json"]
+    public static var servedProtocols: Set<String> { ProtocolCodecs.served }
     public let codecOptions: CodecOptions
 
     public init(models: ModelStore, environment: [String: String] = ProcessInfo.processInfo.environment, codecOptions: CodecOptions = CodecOptions()) {
@@ -124,7 +125,7 @@ public final class RequestBuilder: Sendable {
             handles.withLock { if $0.count < RequestBuilder.spellingCacheLimit { $0[method] = cached } }
             return cached
         }
-        guard service.metadata.resolvedProtocol == "rest-json" else {
+        guard let codec = ProtocolCodecs.codec(for: operation, in: service, options: codecOptions) else {
             throw .unsupportedProtocol(service: service.name, protocolName: service.metadata.resolvedProtocol)
         }
         let ruleSet: EndpointRuleSet
@@ -138,7 +139,7 @@ public final class RequestBuilder: Sendable {
             throw .endpoint("\(error)")
         }
         let handle = OperationHandle(
-            service: service, operation: operation, serializer: RestJSONSerializer(operation: operation, options: codecOptions), ruleSet: ruleSet,
+            service: service, operation: operation, codec: codec, ruleSet: ruleSet,
             contextParamMembers: operation.input?.members.filter { $0.contextParam != nil } ?? [],
             configuredEndpoint: configuredEndpoint(service))
         // Plans are kept under the canonical name, and under other spellings while there are
@@ -236,7 +237,7 @@ public final class RequestBuilder: Sendable {
     ) throws(ClientError) -> PreparedRequest {
         let serialized: SerializedRequest
         do {
-            serialized = try handle.serializer.serialize(params)
+            serialized = try handle.codec.serialize(params)
         } catch {
             throw .serialization(error.message)
         }
@@ -280,7 +281,7 @@ public final class RequestBuilder: Sendable {
 
     /// Parses AWS's answer: the output as JSON, or the AWS error.
     public func parseResponse(_ response: ResponseData, for handle: OperationHandle) -> Result<JSONObject, AWSErrorResponse> {
-        RestJSONParser(options: codecOptions).parse(response, operation: handle.operation, model: handle.service)
+        handle.codec.parse(response)
     }
 }
 

@@ -30,6 +30,8 @@ public struct Member: Sendable {
     public let xmlNamespace: JSON?
     public let xmlAttribute: Bool
     public let eventPayload: Bool
+    /// An event's member carried in a message header (`eventheader`).
+    public let isEventHeader: Bool
 
     /// The name this member has on the wire, given how the protocol names things.
     @inline(__always)
@@ -135,5 +137,6 @@ extension Member {
         xmlNamespace = reference["xmlNamespace"] ?? shape.xmlNamespace
         xmlAttribute = reference["xmlAttribute"]?.boolValue ?? false
         eventPayload = reference["eventpayload"]?.boolValue ?? false
+        isEventHeader = reference["eventheader"]?.boolValue ?? false
     }
 }

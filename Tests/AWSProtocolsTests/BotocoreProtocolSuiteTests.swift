@@ -81,21 +81,34 @@ private func headerMatches(_ request: SerializedRequest, _ name: String, _ expec
     return (isTimestampList ? actual.replacingOccurrences(of: ", ", with: ",") : actual) == expected.replacingOccurrences(of: ", ", with: ",")
 }
 
-@Suite("botocore protocol suite: rest-json input")
-struct RestJSONInputSuite {
-    static let loaded = ProtocolCase.load(protocolName: "rest-json", direction: "input")
+/// The protocols whose suites run, by the file name botocore's suites use.
+let servedSuites = ["rest-json", "json", "json_1_0", "json_1_0-query-compatible"]
 
-    @Test("the suite was fetched and every skipped case is botocore's own")
+func codec(for c: ProtocolCase) throws -> any ProtocolCodec {
+    let (model, operation) = try c.serviceModel()
+    return try #require(ProtocolCodecs.codec(for: operation, in: model, options: testCodecOptions), "no codec for \(c.file)")
+}
+
+@Suite("botocore protocol suites: input (rest-json, json 1.1, json 1.0, query-compatible json)")
+struct ProtocolInputSuite {
+    static let loaded = servedSuites.map { ProtocolCase.load(protocolName: $0, direction: "input") }
+    static let cases = loaded.flatMap(\.run)
+
+    @Test("every suite was fetched and every skipped case is botocore's own")
     func inventory() {
-        #expect(Self.loaded.run.count >= 150)
-        #expect(Self.loaded.skipped.count <= 15)
+        let counts = Dictionary(uniqueKeysWithValues: zip(servedSuites, Self.loaded.map { ($0.run.count, $0.skipped.count) }))
+        // (cases run, cases skipped because botocore's ignore list skips them)
+        #expect(counts["rest-json"]!.0 >= 150 && counts["rest-json"]!.1 <= 15, "\(counts)")
+        #expect(counts["json"]! == (72, 6), "\(counts)")
+        #expect(counts["json_1_0"]! == (18, 3), "\(counts)")
+        #expect(counts["json_1_0-query-compatible"]! == (1, 0), "\(counts)")
     }
 
-    @Test("serializes as botocore does", arguments: RestJSONInputSuite.loaded.run)
+    @Test("serializes as botocore does", arguments: ProtocolInputSuite.cases)
     func serialize(_ c: ProtocolCase) throws {
         let (_, operation) = try c.serviceModel()
         let params = c.testCase["params"]?.objectValue ?? JSONObject()
-        let request = try RestJSONSerializer(operation: operation, options: testCodecOptions).serialize(params)
+        let request = try codec(for: c).serialize(params)
         let expected = try #require(c.testCase["serialized"])
         #expect(request.pathAndQuery == expected["uri"]?.stringValue ?? "", "URI")
         if let method = expected["method"]?.stringValue { #expect(request.method == method) }
@@ -108,7 +121,7 @@ struct RestJSONInputSuite {
         }
         for header in expected["headers"]?.objectValue ?? JSONObject() {
             guard let value = header.value.stringValue else { continue }
-            if header.key.lowercased() == "content-type", value != "application/json" { continue }
+            if c.file.hasSuffix("rest-json.json"), header.key.lowercased() == "content-type", value != "application/json" { continue }
             #expect(headerMatches(request, header.key, value, operation), "header \(header.key): \(request.headers)")
         }
         for forbidden in expected["forbidHeaders"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
@@ -122,52 +135,63 @@ struct RestJSONInputSuite {
     }
 }
 
-@Suite("botocore protocol suite: rest-json idempotency-token suites")
-struct RestJSONIdempotencySuite {
+@Suite("botocore protocol suites: idempotency-token suites (rest-json, json)")
+struct IdempotencySuite {
     /// botocore skips these suites because a handler, not its serializer, fills tokens;
     /// awsgw fills them before serializing, so they run here through both steps.
-    static let cases: [ProtocolCase] = ProtocolCase.load(protocolName: "rest-json", direction: "input", includeIgnored: true).run
-        .filter { ["Test cases for QueryIdempotencyTokenAutoFill operation", "Idempotency token auto fill"].contains($0.suite) }
+    static let cases: [ProtocolCase] = ["rest-json", "json", "json_1_0"].flatMap {
+        ProtocolCase.load(protocolName: $0, direction: "input", includeIgnored: true).run
+            .filter { ["Test cases for QueryIdempotencyTokenAutoFill operation", "Idempotency token auto fill"].contains($0.suite) }
+    }
 
     @Test("the suites are there")
-    func inventory() { #expect(Self.cases.count == 4) }
+    func inventory() { #expect(Self.cases.count == 6, "\(Self.cases.count)") }
 
-    @Test("a missing token is filled, a given one kept", arguments: RestJSONIdempotencySuite.cases)
+    @Test("a missing token is filled, a given one kept", arguments: IdempotencySuite.cases)
     func fill(_ c: ProtocolCase) throws {
         let (_, operation) = try c.serviceModel()
         let params = IdempotencyTokens.fill(c.testCase["params"]?.objectValue ?? JSONObject(), input: operation.input,
                                             newToken: { "00000000-0000-4000-8000-000000000000" })
-        let request = try RestJSONSerializer(operation: operation, options: testCodecOptions).serialize(params)
+        let request = try codec(for: c).serialize(params)
         let expected = try #require(c.testCase["serialized"])
         #expect(request.pathAndQuery == expected["uri"]?.stringValue)
-        #expect(String(decoding: request.body, as: UTF8.self) == expected["body"]?.stringValue)
+        if let want = expected["body"]?.stringValue.flatMap({ try? JSON.parse($0) }) {
+            #expect((try? JSON.parse(request.body)) == want, "\(String(decoding: request.body, as: UTF8.self))")
+        }
     }
 }
 
-@Suite("botocore protocol suite: rest-json output")
-struct RestJSONOutputSuite {
-    static let loaded = ProtocolCase.load(protocolName: "rest-json", direction: "output")
+@Suite("botocore protocol suites: output (rest-json, json 1.1, json 1.0, query-compatible json)")
+struct ProtocolOutputSuite {
+    static let loaded = servedSuites.map { ProtocolCase.load(protocolName: $0, direction: "output") }
+    static let cases = loaded.flatMap(\.run)
 
-    @Test("the suite was fetched and every skipped case is botocore's own")
+    @Test("every suite was fetched and every skipped case is botocore's own")
     func inventory() {
-        #expect(Self.loaded.run.count >= 100)
-        #expect(Self.loaded.skipped.count <= 15)
+        let counts = Dictionary(uniqueKeysWithValues: zip(servedSuites, Self.loaded.map { ($0.run.count, $0.skipped.count) }))
+        #expect(counts["rest-json"]!.0 >= 100 && counts["rest-json"]!.1 <= 15, "\(counts)")
+        #expect(counts["json"]! == (72, 6), "\(counts)")
+        #expect(counts["json_1_0"]! == (26, 6), "\(counts)")
+        #expect(counts["json_1_0-query-compatible"]! == (2, 0), "\(counts)")
     }
 
-    @Test("parses as botocore does", arguments: RestJSONOutputSuite.loaded.run)
+    @Test("parses as botocore does", arguments: ProtocolOutputSuite.cases)
     func parse(_ c: ProtocolCase) throws {
-        let (model, operation) = try c.serviceModel()
         let responseJSON = try #require(c.testCase["response"])
         var headers: [(name: String, value: String)] = []
         for header in responseJSON["headers"]?.objectValue ?? JSONObject() {
             headers.append((header.key, header.value.stringValue ?? ""))
         }
+        // An event stream's body is given base64-encoded (botocore's runner decodes it too).
+        let (_, operation) = try c.serviceModel()
+        let text = responseJSON["body"]?.stringValue ?? ""
+        let isEventStream = operation.output?.members.contains { $0.shape.isEventStream } ?? false
         let response = ResponseData(
             status: Int(responseJSON["status_code"]?.intValue ?? 200), headers: headers,
-            body: Array((responseJSON["body"]?.stringValue ?? "").utf8))
-        let parser = RestJSONParser(options: testCodecOptions)
+            body: isEventStream ? (Base64.decode(text) ?? []) : Array(text.utf8))
+        let outcome = try codec(for: c).parse(response)
         if let expectedError = c.testCase["error"] {
-            let error = parser.parseError(response, model: model)
+            guard case .failure(let error) = outcome else { Issue.record("parsed as a success"); return }
             var actual = error.fields
             actual["Error"] = .object(JSONObject([("Code", .string(error.code)), ("Message", .string(error.message))]))
             var expected = expectedError.objectValue ?? JSONObject()
@@ -176,7 +200,7 @@ struct RestJSONOutputSuite {
             ]))
             #expect(JSON.object(actual) == JSON.object(expected))
         } else {
-            var actual = parser.parseOutput(response, shape: operation.output, payload: operation.outputPayload)
+            guard case .success(var actual) = outcome else { Issue.record("parsed as an error: \(outcome)"); return }
             for member in actual.members {
                 if case .double(let d) = member.value, !d.isFinite {
                     actual[member.key] = .string(d.isNaN ? "NaN" : (d < 0 ? "-Infinity" : "Infinity"))

@@ -1,87 +1,24 @@
 import AWSJSON
 import AWSModels
 
-/// An HTTP request before it has an endpoint and a signature.
-public struct SerializedRequest: Sendable {
-    public var method: String
-    /// The percent-encoded path, without the query.
-    public var path: String
-    /// The percent-encoded query string ("" when there is none).
-    public var query: String
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
-    /// The expanded `endpoint.hostPrefix` of the operation, if it has one.
-    public var hostPrefix: String?
-
-    /// Path and query as they go on the request line.
-    public var pathAndQuery: String { query.isEmpty ? path : path + "?" + query }
-}
-
-public struct SerializationError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
-}
-
-/// What changes between the gateway and botocore's own test suites.
-public struct CodecOptions: Sendable {
-    /// Input blobs are base64 text (the gateway) or raw text (botocore's tests).
-    public var blobsAreBase64 = true
-    /// How timestamps in results are written.
-    public var resultTimestamps: ResultTimestampStyle = .iso8601
-    /// How blobs in results are written.
-    public var resultBlobs: ResultBlobStyle = .base64
-
-    public enum ResultTimestampStyle: Sendable { case iso8601, epochSeconds }
-    public enum ResultBlobStyle: Sendable { case base64, utf8Text }
-
-    public init() {}
-}
-
-/// The URI template of an operation, split once into literal text and labels.
-struct URITemplate: Sendable {
-    enum Part: Sendable {
-        case literal(String)
-        case label(String, greedy: Bool)
-    }
-    let parts: [Part]
-
-    init(_ template: String) {
-        var parts: [Part] = []
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            if open > rest.startIndex { parts.append(.literal(String(rest[..<open]))) }
-            guard let close = rest[open...].firstIndex(of: "}") else {
-                parts.append(.literal(String(rest[open...])))
-                rest = ""
-                break
-            }
-            var name = String(rest[rest.index(after: open)..<close])
-            let greedy = name.hasSuffix("+")
-            if greedy { name.removeLast() }
-            parts.append(.label(name, greedy: greedy))
-            rest = rest[rest.index(after: close)...]
-        }
-        if !rest.isEmpty { parts.append(.literal(String(rest))) }
-        self.parts = parts
-    }
-}
-
 /// The rest-json serializer, byte-compatible with botocore's RestJSONSerializer.
 /// A plan is made once per operation and reused for every call.
 public struct RestJSONSerializer: Sendable {
     public let operation: AWSModels.Operation
     let template: URITemplate
     public let options: CodecOptions
+    let json: JSONValueCodec
 
     public init(operation: AWSModels.Operation, options: CodecOptions = CodecOptions()) {
         self.operation = operation
         self.template = URITemplate(operation.requestURI)
         self.options = options
+        json = JSONValueCodec(options: options)
     }
 
     public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
         var request = SerializedRequest(method: operation.httpMethod, path: "/", query: "", headers: [], body: [], hostPrefix: nil)
-        request.hostPrefix = try expandHostPrefix(params)
+        request.hostPrefix = try HostPrefix.expand(operation, params)
         guard let shape = operation.input else {
             (request.path, request.query) = splitQuery(operation.requestURI)
             return request
@@ -148,12 +85,12 @@ public struct RestJSONSerializer: Sendable {
                 streamingPayload = true
                 if let payloadValue { request.body = rawBytes(payloadValue, payloadMember.shape) }
             } else if let payloadValue {
-                request.body = bodyJSON(payloadValue, payloadMember).serialized(.botocore)
+                request.body = json.serialize(payloadValue, payloadMember).serialized(.botocore)
             } else {
                 request.body = Array("{}".utf8)
             }
         } else if !bodyMembers.isEmpty {
-            request.body = JSON.object(serializeStructure(bodyMembers, shape)).serialized(.botocore)
+            request.body = JSON.object(json.serializeStructure(bodyMembers, shape)).serialized(.botocore)
         } else if shape.members.contains(where: { $0.location == nil }) {
             request.body = Array("{}".utf8)
         }
@@ -276,60 +213,5 @@ public struct RestJSONSerializer: Sendable {
         guard case .string(let s) = value else { return Array(plainText(value).utf8) }
         if shape.type == .blob, options.blobsAreBase64 { return Base64.decode(s) ?? [] }
         return Array(s.utf8)
-    }
-
-    private func expandHostPrefix(_ params: JSONObject) throws(SerializationError) -> String? {
-        guard let prefix = operation.hostPrefix else { return nil }
-        var result = prefix
-        for member in operation.input?.members ?? [] where member.hostLabel {
-            guard case .string(let value) = params[member.name] ?? .null else {
-                throw SerializationError(message: "missing host label \(member.name)")
-            }
-            result = result.replacingOccurrences(of: "{\(member.name)}", with: value)
-        }
-        return result
-    }
-
-    // MARK: JSON body (shared with the json protocol)
-
-    func bodyJSON(_ value: JSON, _ member: Member) -> JSON {
-        switch member.shape.type {
-        case .structure:
-            if member.shape.isDocument { return value }
-            guard case .object(let object) = value else { return value }
-            return .object(serializeStructure(object, member.shape))
-        case .list:
-            guard case .array(let list) = value, let element = member.shape.listMember else { return value }
-            return .array(list.map { bodyJSON($0, element) })
-        case .map:
-            guard case .object(let map) = value, let valueMember = member.shape.mapValue else { return value }
-            var out = JSONObject()
-            out.members.reserveCapacity(map.count)
-            for item in map { out.append(item.key, bodyJSON(item.value, valueMember)) }
-            return .object(out)
-        case .timestamp:
-            guard let t = Timestamp.parse(value) else { return value }
-            switch (member.timestampFormat ?? "unixtimestamp").lowercased() {
-            case "iso8601": return .string(t.iso8601)
-            case "rfc822": return .string(t.rfc822)
-            default: return t.unixJSON
-            }
-        case .blob:
-            guard case .string(let s) = value else { return value }
-            if options.blobsAreBase64 { return .string(Base64.encode(Base64.decode(s) ?? [])) }
-            return .string(Base64.encode(Array(s.utf8)))
-        default:
-            return value
-        }
-    }
-
-    func serializeStructure(_ object: JSONObject, _ shape: Shape) -> JSONObject {
-        var out = JSONObject()
-        out.members.reserveCapacity(object.count)
-        for entry in object {
-            guard let member = shape.member(named: entry.key) else { continue }
-            out.append(member.wireName, bodyJSON(entry.value, member))
-        }
-        return out
     }
 }

@@ -1,0 +1,26 @@
+import AWSJSON
+import AWSModels
+
+/// One AWS protocol as the engine speaks it for one operation: how params become an HTTP
+/// request (before its endpoint and signature), and how an answer becomes the result or
+/// an AWS error. Each is an HTTP binding (REST, or an RPC one) with a payload codec
+/// (JSON today; XML, form and CBOR to come), chosen from the model as botocore chooses.
+public protocol ProtocolCodec: Sendable {
+    func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest
+    func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse>
+}
+
+public enum ProtocolCodecs {
+    /// The protocols this engine serves (botocore's names).
+    public static let served: Set<String> = ["rest-json", "json"]
+
+    /// The codec for an operation, in the protocol botocore 1.44.5 would speak to its
+    /// service; nil when that protocol is not served yet.
+    public static func codec(for operation: AWSModels.Operation, in service: ServiceModel, options: CodecOptions) -> (any ProtocolCodec)? {
+        switch service.metadata.resolvedProtocol {
+        case "rest-json": return RestJSONCodec(operation: operation, service: service, options: options)
+        case "json": return AWSJSONCodec(operation: operation, service: service, options: options)
+        default: return nil
+        }
+    }
+}

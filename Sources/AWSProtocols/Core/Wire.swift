@@ -1,0 +1,84 @@
+import AWSJSON
+import AWSModels
+
+// The wire types every protocol shares: a request before its endpoint and signature,
+// a response, an AWS error, and what the gateway and the botocore suites set apart.
+
+/// An HTTP request before it has an endpoint and a signature.
+public struct SerializedRequest: Sendable {
+    public var method: String
+    /// The percent-encoded path, without the query.
+    public var path: String
+    /// The percent-encoded query string ("" when there is none).
+    public var query: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// The expanded `endpoint.hostPrefix` of the operation, if it has one.
+    public var hostPrefix: String?
+
+    /// Path and query as they go on the request line.
+    public var pathAndQuery: String { query.isEmpty ? path : path + "?" + query }
+}
+
+public struct SerializationError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// What changes between the gateway and botocore's own test suites.
+public struct CodecOptions: Sendable {
+    /// Input blobs are base64 text (the gateway) or raw text (botocore's tests).
+    public var blobsAreBase64 = true
+    /// How timestamps in results are written.
+    public var resultTimestamps: ResultTimestampStyle = .iso8601
+    /// How blobs in results are written.
+    public var resultBlobs: ResultBlobStyle = .base64
+
+    public enum ResultTimestampStyle: Sendable { case iso8601, epochSeconds }
+    public enum ResultBlobStyle: Sendable { case base64, utf8Text }
+
+    public init() {}
+}
+
+/// An HTTP response as the parsers see it.
+public struct ResponseData: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first(where: { $0.name.lowercased() == lower })?.value
+    }
+}
+
+/// An error answer from AWS, parsed as botocore parses it.
+public struct AWSErrorResponse: Sendable, Error {
+    /// The bare error code: no namespace (`#`), no `:` suffix.
+    public var code: String
+    public var message: String
+    public var httpStatus: Int
+    public var requestId: String?
+    /// The modeled error shape, when the code names one.
+    public var shape: Shape?
+    /// The modeled error's members, parsed.
+    public var fields: JSONObject
+}
+
+/// The reason phrase of a 5xx status, as botocore reports a generic error.
+func httpReason(_ status: Int) -> String {
+    switch status {
+    case 500: return "Internal Server Error"
+    case 501: return "Not Implemented"
+    case 502: return "Bad Gateway"
+    case 503: return "Service Unavailable"
+    case 504: return "Gateway Timeout"
+    default: return ""
+    }
+}

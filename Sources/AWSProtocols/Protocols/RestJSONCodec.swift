@@ -1,0 +1,23 @@
+import AWSJSON
+import AWSModels
+
+/// rest-json: the REST binding (labels, query, headers, payload) with the JSON codec.
+public struct RestJSONCodec: ProtocolCodec {
+    let serializer: RestJSONSerializer
+    let parser: RestJSONParser
+    let operation: AWSModels.Operation
+    let service: ServiceModel
+
+    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions) {
+        serializer = RestJSONSerializer(operation: operation, options: options)
+        parser = RestJSONParser(options: options)
+        self.operation = operation
+        self.service = service
+    }
+
+    public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest { try serializer.serialize(params) }
+
+    public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
+        parser.parse(response, operation: operation, model: service)
+    }
+}
