@@ -34,6 +34,22 @@ CASES = [
      '{"code":"ConflictException","message":"already associated"}'),
     ("errorHtml503", "networkmanager", "CreateConnection", 503, {}, '<html><body>unavailable</body></html>'),
     ("errorEmpty500", "networkmanager", "CreateConnection", 500, {"x-amzn-RequestId": "req-500"}, ''),
+    # The json protocol.
+    ("dynamodbQueryItems", "dynamodb", "Query", 200, {"x-amzn-RequestId": "req-d1", "Content-Type": "application/x-amz-json-1.0"},
+     '{"Count":2,"Items":[{"pk":{"S":"customer#9"},"total":{"N":"12.5"},"raw":{"B":"aGVsbG8="},"tags":{"SS":["a","b"]},"nested":{"M":{"l":{"L":[{"BOOL":true},{"NULL":true}]}}}},{"pk":{"S":"customer#9"},"sk":{"S":"2026-02"}}],"LastEvaluatedKey":{"pk":{"S":"customer#9"}},"ScannedCount":7,"ConsumedCapacity":{"TableName":"orders","CapacityUnits":0.5}}'),
+    ("secretsmanagerGetSecretValue", "secretsmanager", "GetSecretValue", 200, {"x-amzn-RequestId": "req-s1"},
+     '{"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf","Name":"prod/db","VersionId":"v1","SecretString":"hunter2","VersionStages":["AWSCURRENT"],"CreatedDate":1.763632800123E9}'),
+    ("kmsEncryptBlob", "kms", "Encrypt", 200, {"x-amzn-RequestId": "req-k1"},
+     '{"CiphertextBlob":"AQIDBAUG","KeyId":"arn:aws:kms:ap-southeast-2:123456789012:key/1","EncryptionAlgorithm":"SYMMETRIC_DEFAULT"}'),
+    ("dynamodbErrorType", "dynamodb", "PutItem", 400, {"x-amzn-RequestId": "req-d2"},
+     '{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}'),
+    ("sqsQueryCompatibleError", "sqs", "SendMessage", 400,
+     {"x-amzn-RequestId": "req-q1", "x-amzn-query-error": "AWS.SimpleQueueService.NonExistentQueue;Sender"},
+     '{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}'),
+    ("sqsSendMessageResult", "sqs", "SendMessage", 200, {"x-amzn-RequestId": "req-q2"},
+     '{"MD5OfMessageBody":"0f2f2a5c5a3f1b5f2e0d3f9c1a2b3c4d","MessageId":"5fea7756-0ea4-451a-a703-a558b933e274"}'),
+    ("jsonErrorHeaderIgnored", "kms", "Encrypt", 400, {"x-amzn-ErrorType": "SomethingElse", "x-amzn-RequestId": "req-k2"},
+     '{"__type":"NotFoundException","message":"Key not found"}'),
 ]
 
 
@@ -65,8 +81,11 @@ def main():
         case = {'name': name, 'method': f'{service}.{operation}', 'status': status, 'headers': headers, 'body': body}
         if status >= 301:
             code = parsed['Error']['Code']
+            # The client finds the modeled error by the code the body named, when a
+            # query-compatible service reported another one.
+            lookup = parsed['Error'].get('QueryErrorCode') or code
             try:
-                shape = model.shape_for_error_code(code)
+                shape = model.shape_for_error_code(lookup)
             except Exception:
                 shape = None
             fields = {}

@@ -12,10 +12,14 @@ struct SeedCase: CustomTestStringConvertible, Sendable {
     let json: JSON
     var testDescription: String { name }
 
-    static func all() -> [SeedCase] {
-        guard case .array(let items)? = try? Fixtures.readJSON(Fixtures.repoRoot + "/Tests/AWSClientTests/boto3-seed-requests.json") else { return [] }
+    static func all(_ file: String = "boto3-seed-requests.json") -> [SeedCase] {
+        guard case .array(let items)? = try? Fixtures.readJSON(Fixtures.repoRoot + "/Tests/AWSClientTests/" + file) else { return [] }
         return items.map { SeedCase(name: $0["name"]?.stringValue ?? "?", json: $0) }
     }
+
+    /// Every reference: the seed operations (rest-json) and the json protocol's cases
+    /// (scripts/make_wire_reference.py).
+    static func everyProtocol() -> [SeedCase] { all() + all("boto3-json-requests.json") }
 }
 
 let frozenTime = Timestamp(year: 2026, month: 11, day: 20, hour: 10)
@@ -37,7 +41,15 @@ struct SeedOperationWireTests {
         }
     }
 
-    @Test("method, URL, headers and body match boto3 byte for byte", arguments: SeedCase.all())
+    @Test("the json protocol's references are all there")
+    func jsonInventory() {
+        #expect(SeedCase.all("boto3-json-requests.json").map(\.name) == [
+            "dynamodbPutItemNested", "dynamodbQueryExpressionValues", "sqsSendMessageAttributes", "secretsmanagerGetSecretValue",
+            "kmsEncryptBlob", "dynamodbListTablesEmpty", "logsPutLogEventsTimestamps",
+        ])
+    }
+
+    @Test("method, URL, headers and body match boto3 byte for byte", arguments: SeedCase.everyProtocol())
     func matchesBoto3(_ c: SeedCase) throws {
         var environment: [String: String] = [:]
         for entry in c.json["env"]?.objectValue ?? JSONObject() { environment[entry.key] = entry.value.stringValue }
