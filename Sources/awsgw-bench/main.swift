@@ -90,6 +90,27 @@ let parse = measure(iterations: 200_000) {
 }
 rows.append(("AssociateConnectPeer: parse response to JSON result", format(parse), ""))
 
+// The json protocol: DynamoDB PutItem with nested attribute values, and parsing a ~1 MB Query answer.
+let putItem = try builder.operation("dynamodb.PutItem")
+let putItemParams = try JSON.parse(#"{"TableName":"orders","Item":{"pk":{"S":"order#1"},"total":{"N":"12.50"},"paid":{"BOOL":true},"lines":{"L":[{"M":{"sku":{"S":"a-1"},"qty":{"N":"2"}}},{"M":{"sku":{"S":"b-2"},"qty":{"N":"1"}}}]},"tags":{"SS":["x","y"]}},"ConditionExpression":"attribute_not_exists(pk)"}"#).objectValue!
+let putItemBuild = try measure(iterations: 20_000) {
+    let prepared = try builder.prepareParams(putItemParams, for: putItem)
+    _ = try builder.buildRequest(putItem, params: prepared, region: "us-east-1", credentials: credentials, at: time)
+}
+rows.append(("dynamodb.PutItem (json): validate + serialize + endpoint + sign", format(putItemBuild), "≤ 15 µs"))
+
+let query = try builder.operation("dynamodb.Query")
+var items: [String] = []
+for i in 0..<2500 {
+    items.append(#"{"pk":{"S":"customer#\#(i)"},"sk":{"S":"2026-01-\#(i)"},"total":{"N":"\#(i).50"},"lines":{"L":[{"M":{"sku":{"S":"a-1"},"qty":{"N":"2"}}},{"M":{"sku":{"S":"b-2"},"qty":{"N":"1"}}}]},"tags":{"SS":["x","y","z"]},"note":{"S":"\#(String(repeating: "n", count: 200))"}}"#)
+}
+let queryBody = Array((#"{"Count":2500,"ScannedCount":2500,"Items":["# + items.joined(separator: ",") + "]}").utf8)
+let queryResponse = ResponseData(status: 200, headers: [("x-amzn-RequestId", "req-1")], body: queryBody)
+let queryParse = measure(rounds: 7, iterations: 5) {
+    if case .success(let result) = builder.parseResponse(queryResponse, for: query) { _ = JSON.object(result).serialized() }
+}
+rows.append(("dynamodb.Query (json): parse a \(queryBody.count / 1000) KB answer to the JSON result", format(queryParse), "≤ 5 ms"))
+
 for (service, target) in [("networkmanager", "≤ 10 ms"), ("ec2", "≤ 150 ms")] {
     let cold = try measure(rounds: 7, iterations: 1) {
         let fresh = try ModelStore(root: modelsDir)

@@ -158,6 +158,31 @@ struct GatewayEndToEndTests {
         await gw.stop()
     }
 
+    @Test("a json-protocol call (DynamoDB) end to end: X-Amz-Target on the wire, the result parsed, AWS's error typed")
+    func jsonProtocol() async throws {
+        let gw = try await TestGateway(script: { request, attempt in
+            if request.bodyText.contains("missing") {
+                return .respond(status: 400, headers: [("x-amzn-RequestId", "req-j2")],
+                                body: #"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#)
+            }
+            return .respond(status: 200, headers: [("x-amzn-RequestId", "req-j1"), ("Content-Type", "application/x-amz-json-1.0")],
+                            body: #"{"Item":{"pk":{"S":"a"},"n":{"N":"1"}}}"#)
+        })
+        let reply = try await httpExchange(gw.address("unix"),
+                                           body: rpc(1, "dynamodb.GetItem", ["TableName": "orders", "Key": ["pk": ["S": "a"]]]))
+        #expect(reply.json?["result"] == ["Item": ["pk": ["S": "a"], "n": ["N": "1"]]])
+        let sent = try #require(gw.fake.requests.first)
+        #expect(sent.method == "POST" && sent.uri == "/")
+        #expect(sent.header("X-Amz-Target") == "DynamoDB_20120810.GetItem")
+        #expect(sent.header("Content-Type") == "application/x-amz-json-1.0")
+        #expect(sent.bodyText == #"{"TableName": "orders", "Key": {"pk": {"S": "a"}}}"#)
+        let missing = try await httpExchange(gw.address("unix"), body: rpc(2, "dynamodb.GetItem", ["TableName": "missing", "Key": ["pk": ["S": "a"]]]))
+        #expect(missing.json?["error"]?["code"] == -32010)
+        #expect(missing.json?["error"]?["data"]?["type"] == "ResourceNotFoundException")
+        #expect(missing.json?["error"]?["data"]?["requestId"] == "req-j2")
+        await gw.stop()
+    }
+
     @Test("no usable credentials: -32012 naming the source, never a secret")
     func noCredentials() async throws {
         let gw = try await TestGateway(credentials: EnvironmentCredentialProvider(environment: ["AWS_SECRET_ACCESS_KEY": "DO-NOT-LEAK"]))
