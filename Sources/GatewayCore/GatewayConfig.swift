@@ -76,32 +76,50 @@ public struct GatewayConfig: Sendable {
     /// alias bomb is refused rather than expanded).
     static let maxYAMLNodes = 100_000
 
-    /// Every mapping key a plain value, none twice; the file not too large once expanded.
-    static func checkShape(_ node: Node, path: String, budget: inout Int) -> ConfigProblem? {
+    /// A YAML node as the plain values the reader expects ([String: Any], [Any], String,
+    /// Int, Double, Bool, NSNull): every mapping key a plain value, none twice; quoted
+    /// scalars always strings; integers in decimal only; the file bounded once aliases are
+    /// expanded.
+    static func plainValue(_ node: Node, path: String, budget: inout Int) throws(ConfigProblem) -> Any {
         budget -= 1
-        if budget < 0 { return ConfigProblem(path: "(file)", problem: "too large: more than \(maxYAMLNodes) values, aliases expanded") }
+        if budget < 0 { throw ConfigProblem(path: "(file)", problem: "too large: more than \(maxYAMLNodes) values, aliases expanded") }
         switch node {
         case .mapping(let mapping):
-            var seen: Set<String> = []
+            var out: [String: Any] = [:]
             for (key, value) in mapping {
                 guard case .scalar(let scalar) = key else {
-                    return ConfigProblem(path: path.isEmpty ? "(file)" : path, problem: "a key must be a plain value, not a list or mapping")
+                    throw ConfigProblem(path: path.isEmpty ? "(file)" : path, problem: "a key must be a plain value, not a list or mapping")
                 }
                 let name = scalar.string
                 let childPath = path.isEmpty ? name : path + "." + name
-                if name != "<<" && !seen.insert(name).inserted {
-                    return ConfigProblem(path: childPath, problem: "given twice; a second value would silently replace the first")
+                guard out[name] == nil else {
+                    throw ConfigProblem(path: childPath, problem: "given twice; a second value would silently replace the first")
                 }
-                if let problem = checkShape(value, path: childPath, budget: &budget) { return problem }
+                out[name] = try plainValue(value, path: childPath, budget: &budget)
             }
+            return out
         case .sequence(let sequence):
-            for (i, item) in sequence.enumerated() {
-                if let problem = checkShape(item, path: "\(path)[\(i)]", budget: &budget) { return problem }
+            var out: [Any] = []
+            for (i, item) in sequence.enumerated() { out.append(try plainValue(item, path: "\(path)[\(i)]", budget: &budget)) }
+            return out
+        case .scalar(let scalar):
+            let text = scalar.string
+            guard scalar.style == .plain || scalar.style == .any else { return text }
+            switch text {
+            case "", "~", "null", "Null", "NULL": return NSNull()
+            case "true", "True", "TRUE": return true
+            case "false", "False", "FALSE": return false
+            default: break
             }
-        case .scalar, .alias:
-            break
+            let body = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+            if !body.isEmpty, body.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let int = Int(text) { return int }
+            if body.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), body.first?.isNumber == true, let double = Double(text), double.isFinite {
+                return double
+            }
+            return text
+        case .alias:
+            throw ConfigProblem(path: path.isEmpty ? "(file)" : path, problem: "an alias that names no anchor")
         }
-        return nil
     }
 
     /// What is valid but probably not meant: named environment variables that are unset,
@@ -145,14 +163,13 @@ public struct GatewayConfig: Sendable {
     public static func parse(_ text: String, file: String = "(config)", environment: [String: String] = [:]) throws(ConfigError) -> GatewayConfig {
         let root: Any?
         do {
-            let node = try Yams.compose(yaml: text)
-            // Checked before Yams makes dictionaries of it: it traps on a key that is not a
-            // plain value, and keeps the last of two equal keys without a word.
-            if let node {
-                var budget = GatewayConfig.maxYAMLNodes
-                if let problem = GatewayConfig.checkShape(node, path: "", budget: &budget) { throw ConfigError(file: file, problems: [problem]) }
-            }
-            root = node?.any
+            // The document is turned into values here, not by Yams's constructor: it traps on
+            // a key that is a list, on base-60 integers that overflow (`2:2:2:…:21`), and
+            // keeps the last of two equal keys without a word (all found by make fuzz).
+            var budget = GatewayConfig.maxYAMLNodes
+            root = try Yams.compose(yaml: text).map { node throws(ConfigProblem) in try GatewayConfig.plainValue(node, path: "", budget: &budget) }
+        } catch let problem as ConfigProblem {
+            throw ConfigError(file: file, problems: [problem])
         } catch let error as ConfigError {
             throw error
         } catch {

@@ -81,7 +81,8 @@ struct GatewayConfigTests {
     /// Found by `make fuzz`: Yams traps on a key that is a list (`[\xED]:`), and keeps the
     /// last of two equal keys silently. Both are refused before Yams sees them.
     @Test("hostile YAML: keys that are lists or mappings, keys given twice, alias bombs",
-          arguments: ["[\u{ED}]:", "[a]: 1", "{a: 1}: 2", "teams: {}\nteams: {}", "limits: {max_body: 1KiB, max_body: 1GiB}",
+          arguments: ["[\u{ED}]:", "[a]: 1", "region: 2:2:2:2:1:21:21:21:21:21:21:21:2\nbogus: 1", "limits: {max_batch: 2:2:2:2:1:21:21:21:21:21:21:21:2}",
+                      "limits: {max_batch: 99999999999999999999999}", "{a: 1}: 2", "teams: {}\nteams: {}", "limits: {max_body: 1KiB, max_body: 1GiB}",
                       "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
                         + "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]"])
     func hostileYAML(_ text: String) {
@@ -91,6 +92,15 @@ struct GatewayConfigTests {
         } catch {
             #expect(!error.description.isEmpty)
         }
+    }
+
+    @Test("scalars: quoted ones are text, plain numbers decimal, unquoted file modes read as octal")
+    func scalars() throws {
+        let config = try GatewayConfig.parse("socket_mode: 0660\nregion: \"123\"\nlimits: {max_batch: 7}\nallow_plaintext_non_loopback: false\n")
+        #expect(config.socketMode == 0o660)
+        #expect(config.region == "123")
+        #expect(config.limits.maxBatchSize == 7)
+        #expect(throws: ConfigError.self) { try GatewayConfig.parse("region: 12\n") }
     }
 
     @Test("a key given twice is named")
