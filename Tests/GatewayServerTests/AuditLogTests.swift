@@ -95,6 +95,17 @@ struct AuditLogTests {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
+    @Test("a log that records nothing leaves no file (a gateway that fails to start leaves no empty file)")
+    func noEmptyFile() throws {
+        let dir = try tempDir("empty")
+        var settings = AuditLogSettings()
+        settings.dir = dir
+        let log = try AuditLog(settings: settings)
+        log.close()
+        #expect(AuditLog.logFiles(in: dir).isEmpty)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
     @Test("rotation by size and retention of the newest files; finished files pass gzip -t")
     func rotationAndRetention() throws {
         let dir = try tempDir("rotate")
@@ -207,6 +218,13 @@ struct AuditProcessTests {
                                        environment: ["PATH": "/usr/bin:/bin"])
         #expect(cat.0 == 0)
         #expect(cat.1.split(separator: "\n").count == 39)
+        // The file was cut short by the kill: its records are read, and a warning says so.
+        #expect(cat.2.contains("ends early"))
+        // A folder is read whole, in time order; --since takes a duration.
+        let folder = try await runProcess(["logs", "cat", "--since", "1h", dir + "/logs"], environment: [:])
+        #expect(folder.0 == 0 && folder.1.split(separator: "\n").count == 40)
+        let badSince = try await runProcess(["logs", "cat", "--since", "yesterday", dir + "/logs"], environment: [:])
+        #expect(badSince.0 == 2 && badSince.2.contains("15m"))
         let files = AuditLog.logFiles(in: dir + "/logs")
         #expect(try await runProcess(["logs", "cat", "--team", "all"] + files, environment: [:]).1.split(separator: "\n").count == 40)
         #expect(try await runProcess(["logs", "cat", "--method", "account.VerifyPhoneNumber"] + files, environment: [:]).1.split(separator: "\n").count == 1)
