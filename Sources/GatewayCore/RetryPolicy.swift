@@ -41,7 +41,7 @@ public enum RetryClassifier {
         "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
         "EC2ThrottledException",
     ]
-    static let transientCodes: Set<String> = ["RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"]
+    static let transientCodes: Set<String> = ["RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "CRC32CheckFailed"]
     static let transientStatuses: Set<Int> = [500, 502, 503, 504]
 
     public static func classify(_ error: AWSErrorResponse) -> FailureKind {

@@ -45,7 +45,7 @@ struct SeedOperationWireTests {
     func jsonInventory() {
         #expect(SeedCase.all("boto3-json-requests.json").map(\.name) == [
             "dynamodbPutItemNested", "dynamodbQueryExpressionValues", "sqsSendMessageAttributes", "secretsmanagerGetSecretValue",
-            "kmsEncryptBlob", "dynamodbListTablesEmpty", "logsPutLogEventsTimestamps",
+            "kmsEncryptBlob", "dynamodbListTablesEmpty", "logsPutLogEventsTimestamps", "apigatewayGetApiKeysAccept",
         ])
     }
 
@@ -76,6 +76,27 @@ struct SeedOperationWireTests {
         }
         let authority = request.url.split(separator: "/")[1]
         #expect(request.headers.first(where: { $0.name == "Host" })?.value == String(authority))
+    }
+}
+
+@Suite("Handlers botocore applies")
+struct HandlerTests {
+    @Test("CRC32 is zlib's")
+    func crc32() {
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum([UInt8]()) == 0)
+    }
+
+    @Test("a DynamoDB answer whose x-amz-crc32 does not match is a retryable error; a matching one parses")
+    func dynamodbCRC32() throws {
+        let builder = try makeBuilder()
+        let handle = try builder.operation("dynamodb.ListTables")
+        let body = Array(#"{"TableNames":["a"]}"#.utf8)
+        let good = ResponseData(status: 200, headers: [("x-amz-crc32", String(CRC32.checksum(body)))], body: body)
+        #expect((try? builder.parseResponse(good, for: handle).get()).map(JSON.object) == ["TableNames": ["a"]])
+        let bad = ResponseData(status: 200, headers: [("x-amz-crc32", "12345")], body: body)
+        guard case .failure(let error) = builder.parseResponse(bad, for: handle) else { Issue.record("accepted a bad CRC32"); return }
+        #expect(error.code == "CRC32CheckFailed")
     }
 }
 

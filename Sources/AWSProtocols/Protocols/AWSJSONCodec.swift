@@ -11,6 +11,9 @@ public struct AWSJSONCodec: ProtocolCodec {
     /// Headers every request of this operation carries, in botocore's order.
     let headers: [(name: String, value: String)]
 
+    /// The error a DynamoDB answer with a wrong CRC32 is, retried as transient.
+    public static let crc32Mismatch = "CRC32CheckFailed"
+
     public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions) {
         self.operation = operation
         self.service = service
@@ -32,6 +35,13 @@ public struct AWSJSONCodec: ProtocolCodec {
     }
 
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
+        // DynamoDB sends a CRC32 of its body; botocore retries an answer that does not match.
+        if service.name == "dynamodb", let expected = response.header("x-amz-crc32").flatMap(UInt32.init),
+           CRC32.checksum(response.body) != expected {
+            return .failure(AWSErrorResponse(code: AWSJSONCodec.crc32Mismatch, message: "the answer's CRC32 does not match x-amz-crc32",
+                                             httpStatus: response.status, requestId: response.header("x-amzn-RequestId"), shape: nil,
+                                             fields: JSONObject()))
+        }
         if response.status >= 301 {
             return .failure(JSONErrorParser(readsErrorTypeHeader: false).parse(response, model: service) { shape in self.parseBody(response.body, shape) })
         }

@@ -15,7 +15,14 @@ public struct RestJSONCodec: ProtocolCodec {
         self.service = service
     }
 
-    public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest { try serializer.serialize(params) }
+    public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
+        var request = try serializer.serialize(params)
+        // botocore's add_accept_header: API Gateway answers HAL+JSON without it.
+        if service.name == "apigateway", !request.headers.contains(where: { $0.name.lowercased() == "accept" }) {
+            request.headers.append(("Accept", "application/json"))
+        }
+        return request
+    }
 
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
         parser.parse(response, operation: operation, model: service)
