@@ -71,6 +71,8 @@ public struct Operation: Sendable {
     /// input/output reference (old models) or the shape's own `payload` trait.
     public let inputPayload: String?
     public let outputPayload: String?
+    /// The element a query answer wraps its result in (`output.resultWrapper`).
+    public let outputResultWrapper: String?
     public let errors: [Shape]
     public let hostPrefix: String?
     public let isReadOnly: Bool
@@ -200,6 +202,7 @@ public final class ServiceModel: Sendable {
                 output: outputShape,
                 inputPayload: definition["input"]?["payload"]?.stringValue ?? inputShape?.payload,
                 outputPayload: definition["output"]?["payload"]?.stringValue ?? outputShape?.payload,
+                outputResultWrapper: definition["output"]?["resultWrapper"]?.stringValue,
                 errors: errors,
                 hostPrefix: definition["endpoint"]?["hostPrefix"]?.stringValue,
                 isReadOnly: definition["readonly"]?.boolValue ?? false,

@@ -12,7 +12,7 @@ public protocol ProtocolCodec: Sendable {
 
 public enum ProtocolCodecs {
     /// The protocols this engine serves (botocore's names).
-    public static let served: Set<String> = ["rest-json", "json"]
+    public static let served: Set<String> = ["rest-json", "json", "query", "ec2"]
 
     /// The codec for an operation, in the protocol botocore 1.44.5 would speak to its
     /// service; nil when that protocol is not served yet.
@@ -20,6 +20,8 @@ public enum ProtocolCodecs {
         switch service.metadata.resolvedProtocol {
         case "rest-json": return RestJSONCodec(operation: operation, service: service, options: options)
         case "json": return AWSJSONCodec(operation: operation, service: service, options: options)
+        case "query": return QueryCodec(operation: operation, service: service, options: options, isEC2: false)
+        case "ec2": return QueryCodec(operation: operation, service: service, options: options, isEC2: true)
         default: return nil
         }
     }

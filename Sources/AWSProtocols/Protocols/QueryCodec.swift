@@ -1,0 +1,290 @@
+import AWSJSON
+import AWSModels
+
+/// query and ec2: an RPC binding (`POST /`, a form body with `Action` and `Version`) with
+/// the form codec in and the XML codec out, as botocore's QuerySerializer/EC2Serializer
+/// and QueryParser/EC2QueryParser. ec2 differs in its names (`queryName`, else the
+/// capitalized `locationName`), lists (always `Name.N`), answers (no result wrapper) and
+/// errors (`Response/Errors/Error`).
+public struct QueryCodec: ProtocolCodec {
+    let operation: AWSModels.Operation
+    let service: ServiceModel
+    let isEC2: Bool
+    let options: CodecOptions
+    let json: JSONValueCodec
+    /// The element the result is wrapped in (query), nil for ec2.
+    let resultWrapper: String?
+
+    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions, isEC2: Bool, resultWrapper: String? = nil) {
+        self.operation = operation
+        self.service = service
+        self.isEC2 = isEC2
+        self.options = options
+        json = JSONValueCodec(options: options)
+        self.resultWrapper = isEC2 ? nil : (resultWrapper ?? operation.outputResultWrapper)
+    }
+
+    // MARK: Request: the form body
+
+    public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
+        var form = FormFields()
+        form.set("Action", operation.name)
+        form.set("Version", service.metadata.apiVersion)
+        if let input = operation.input { serializeStructure(params, input, prefix: "", into: &form) }
+        return SerializedRequest(method: operation.httpMethod.isEmpty ? "POST" : operation.httpMethod, path: "/", query: "",
+                                 headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+                                 body: form.encoded(), hostPrefix: try HostPrefix.expand(operation, params))
+    }
+
+    /// The fields with the semantics of the dict botocore builds: a key set again keeps
+    /// its first position and takes the new value.
+    struct FormFields {
+        var fields: [(String, String)] = []
+        var index: [String: Int] = [:]
+
+        mutating func set(_ key: String, _ value: String) {
+            if let at = index[key] {
+                fields[at].1 = value
+            } else {
+                index[key] = fields.count
+                fields.append((key, value))
+            }
+        }
+
+        /// Python's `urlencode`: `quote_plus` of each key and value.
+        func encoded() -> [UInt8] {
+            var out: [UInt8] = []
+            for (n, (key, value)) in fields.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: "&")) }
+                FormFields.quotePlus(key, into: &out)
+                out.append(UInt8(ascii: "="))
+                FormFields.quotePlus(value, into: &out)
+            }
+            return out
+        }
+
+        static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+        static func quotePlus(_ text: String, into out: inout [UInt8]) {
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                     UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "~"):
+                    out.append(byte)
+                case UInt8(ascii: " "):
+                    out.append(UInt8(ascii: "+"))
+                default:
+                    out.append(UInt8(ascii: "%"))
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xF)])
+                }
+            }
+        }
+    }
+
+    /// `_get_serialized_name`: query uses `locationName`; ec2 `queryName`, else the
+    /// capitalized `locationName`.
+    func serializedName(_ member: Member?, default name: String) -> String {
+        guard let member else { return name }
+        if isEC2 {
+            if let queryName = member.queryName { return queryName }
+            if let location = member.locationName, let first = location.first { return first.uppercased() + location.dropFirst() }
+            return name
+        }
+        return member.locationName ?? name
+    }
+
+    func serializeStructure(_ object: JSONObject, _ shape: Shape, prefix: String, into form: inout FormFields) {
+        for entry in object {
+            guard let member = shape.member(named: entry.key) else { continue }
+            let name = serializedName(member, default: entry.key)
+            serialize(entry.value, member, prefix: prefix.isEmpty ? name : prefix + "." + name, into: &form)
+        }
+    }
+
+    func serialize(_ value: JSON, _ member: Member, prefix: String, into form: inout FormFields) {
+        let shape = member.shape
+        switch shape.type {
+        case .structure:
+            guard case .object(let object) = value else { return }
+            serializeStructure(object, shape, prefix: prefix, into: &form)
+        case .list:
+            guard case .array(let items) = value, let element = shape.listMember else { return }
+            var listPrefix: String
+            if isEC2 {
+                listPrefix = prefix
+            } else if items.isEmpty {
+                // The query protocol sends an empty list as an empty value.
+                form.set(prefix, "")
+                return
+            } else if member.flattened {
+                listPrefix = prefix
+                if let name = element.locationName {
+                    var parts = prefix.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                    parts[parts.count - 1] = serializedName(element, default: "")
+                    listPrefix = parts.joined(separator: ".")
+                    _ = name
+                }
+            } else {
+                listPrefix = prefix + "." + (element.locationName ?? "member")
+            }
+            for (i, item) in items.enumerated() { serialize(item, element, prefix: "\(listPrefix).\(i + 1)", into: &form) }
+        case .map:
+            guard case .object(let map) = value, let key = shape.mapKey, let valueMember = shape.mapValue else { return }
+            let full = member.flattened ? prefix : prefix + ".entry"
+            let keySuffix = serializedName(key, default: "key"), valueSuffix = serializedName(valueMember, default: "value")
+            for (i, entry) in map.enumerated() {
+                form.set("\(full).\(i + 1).\(keySuffix)", entry.key)
+                serialize(entry.value, valueMember, prefix: "\(full).\(i + 1).\(valueSuffix)", into: &form)
+            }
+        case .blob:
+            guard case .string(let s) = value else { return }
+            let bytes = options.blobsAreBase64 ? (Base64.decode(s) ?? []) : Array(s.utf8)
+            form.set(prefix, Base64.encode(bytes))
+        case .timestamp:
+            guard let t = Timestamp.parse(value) else { return }
+            switch (member.timestampFormat ?? "iso8601").lowercased() {
+            case "rfc822": form.set(prefix, t.rfc822)
+            case "unixtimestamp": form.set(prefix, t.unixString)
+            default: form.set(prefix, t.iso8601)
+            }
+        case .boolean:
+            form.set(prefix, value.boolValue == true ? "true" : "false")
+        default:
+            form.set(prefix, QueryCodec.text(value))
+        }
+    }
+
+    /// Python's `str()` of a scalar, with botocore's names for non-finite floats.
+    static func text(_ value: JSON) -> String {
+        switch value {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d):
+            if d.isNaN { return "NaN" }
+            if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
+            return pythonFloatRepr(d)
+        case .bool(let b): return b ? "True" : "False"
+        default: return ""
+        }
+    }
+
+    // MARK: Answer: XML
+
+    public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
+        if response.status >= 301 { return .failure(parseError(response)) }
+        guard let output = operation.output else { return .success(JSONObject()) }
+        // An answer with no body has nothing to parse (botocore returns an empty result).
+        if response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .success(JSONObject()) }
+        let root: XMLElement
+        do {
+            root = try XMLDocument.parse(response.body)
+        } catch {
+            return .failure(AWSErrorResponse(code: String(response.status), message: "the answer is not valid XML: \(error.description)",
+                                             httpStatus: response.status, requestId: nil, shape: nil, fields: JSONObject()))
+        }
+        var start = root
+        if let resultWrapper {
+            guard let wrapped = root.children.first(where: { $0.name == resultWrapper }) else { return .success(JSONObject()) }
+            start = wrapped
+        }
+        guard case .object(let result)? = parseValue([start], output, flattened: false) else { return .success(JSONObject()) }
+        return .success(result)
+    }
+
+    func parseError(_ response: ResponseData) -> AWSErrorResponse {
+        let trimmed = response.body.drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
+        if response.status >= 500, trimmed.isEmpty || trimmed.starts(with: Array("<html>".utf8)) {
+            return AWSErrorResponse(code: String(response.status), message: httpReason(response.status), httpStatus: response.status,
+                                    requestId: nil, shape: nil, fields: JSONObject())
+        }
+        guard let root = try? XMLDocument.parse(response.body) else {
+            return AWSErrorResponse(code: String(response.status), message: String(decoding: response.body.prefix(200), as: UTF8.self),
+                                    httpStatus: response.status, requestId: nil, shape: nil, fields: JSONObject())
+        }
+        // query: ErrorResponse/Error and RequestId; ec2: Response/Errors/Error and RequestID.
+        var errorNode = root.children.first { $0.name == "Error" }
+        if let errors = root.children.first(where: { $0.name == "Errors" }) { errorNode = errors.children.first { $0.name == "Error" } ?? errorNode }
+        let code = errorNode?.children.first { $0.name == "Code" }?.text ?? ""
+        let message = errorNode?.children.first { $0.name == "Message" }?.text ?? ""
+        let requestId = root.children.first { $0.name == "RequestId" || $0.name == "RequestID" }?.text
+        let shape = service.errorShapesByCode[code]
+        var fields = JSONObject()
+        if let shape, let errorNode, case .object(let parsed)? = parseValue([errorNode], shape, flattened: false) { fields = parsed }
+        return AWSErrorResponse(code: code, message: message, httpStatus: response.status, requestId: requestId, shape: shape, fields: fields)
+    }
+
+    /// Children grouped by name, in the order names first appear (botocore's
+    /// `_build_name_to_xml_node`).
+    static func byName(_ element: XMLElement) -> [String: [XMLElement]] {
+        var out: [String: [XMLElement]] = [:]
+        for child in element.children { out[child.name, default: []].append(child) }
+        return out
+    }
+
+    /// A value of `shape` from the elements that carry it (several for a flattened list
+    /// or map).
+    func parseValue(_ nodes: [XMLElement], _ shape: Shape, flattened: Bool) -> JSON? {
+        guard let node = nodes.first else { return nil }
+        switch shape.type {
+        case .structure:
+            let children = QueryCodec.byName(node)
+            if shape.isUnion {
+                let set = children.keys.filter { $0 != "__type" }
+                if set.count == 1, let tag = set.first, !shape.members.contains(where: { memberKey($0) == tag }) {
+                    return .object(JSONObject([("SDK_UNKNOWN_MEMBER", .object(JSONObject([("name", .string(tag))])))]))
+                }
+            }
+            var result = JSONObject()
+            for member in shape.members where member.location == nil {
+                if let found = children[memberKey(member)], let value = parseValue(found, member.shape, flattened: member.flattened) {
+                    result.append(member.name, value)
+                } else if member.xmlAttribute, let name = member.locationName, let value = node.attribute(name) {
+                    result.append(member.name, .string(value))
+                }
+            }
+            return .object(result)
+        case .list:
+            guard let element = shape.listMember else { return nil }
+            let items = flattened ? nodes : node.children
+            return .array(items.map { parseValue([$0], element.shape, flattened: element.flattened) ?? .null })
+        case .map:
+            guard let key = shape.mapKey, let value = shape.mapValue else { return nil }
+            let keyName = key.locationName ?? "key", valueName = value.locationName ?? "value"
+            var result = JSONObject()
+            for entry in flattened ? nodes : node.children {
+                guard let k = entry.children.first(where: { $0.name == keyName })?.text else { continue }
+                result[k] = entry.children.first(where: { $0.name == valueName }).flatMap { parseValue([$0], value.shape, flattened: value.flattened) } ?? .null
+            }
+            return .object(result)
+        case .boolean:
+            return .bool(node.text == "true")
+        case .integer, .long, .biginteger:
+            return Int64(node.text.trimmingSpacesAndNewlines).map(JSON.int)
+        case .float, .double, .bigdecimal:
+            return Double(node.text.trimmingSpacesAndNewlines).map(JSON.double)
+        case .timestamp:
+            return Timestamp.parse(node.text).map(json.timestampResult) ?? .string(node.text)
+        case .blob:
+            return json.blobResult(Base64.decode(node.text.trimmingSpacesAndNewlines) ?? [])
+        case .string, .character:
+            return .string(node.text)
+        }
+    }
+
+    /// The element name a member is found under: a flattened list's element name, else
+    /// its `locationName`, else its name.
+    func memberKey(_ member: Member) -> String {
+        if member.shape.type == .list, member.flattened, let name = member.shape.listMember?.locationName { return name }
+        return member.locationName ?? member.name
+    }
+}
+
+extension String {
+    var trimmingSpacesAndNewlines: String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\n" && $0 != "\r" && $0 != "\t" }) else { return "" }
+        let end = scalars.lastIndex(where: { $0 != " " && $0 != "\n" && $0 != "\r" && $0 != "\t" })!
+        return String(scalars[start...end])
+    }
+}
