@@ -19,7 +19,7 @@ struct SeedCase: CustomTestStringConvertible, Sendable {
 
     /// Every reference: the seed operations (rest-json) and the json protocol's cases
     /// (scripts/make_wire_reference.py).
-    static func everyProtocol() -> [SeedCase] { all() + all("boto3-json-requests.json") }
+    static func everyProtocol() -> [SeedCase] { all() + all("boto3-json-requests.json") + all("boto3-query-requests.json") }
 }
 
 let frozenTime = Timestamp(year: 2026, month: 11, day: 20, hour: 10)
@@ -46,6 +46,14 @@ struct SeedOperationWireTests {
         #expect(SeedCase.all("boto3-json-requests.json").map(\.name) == [
             "dynamodbPutItemNested", "dynamodbQueryExpressionValues", "sqsSendMessageAttributes", "secretsmanagerGetSecretValue",
             "kmsEncryptBlob", "dynamodbListTablesEmpty", "logsPutLogEventsTimestamps", "apigatewayGetApiKeysAccept",
+        ])
+    }
+
+    @Test("the query and ec2 protocols' references are all there")
+    func queryInventory() {
+        #expect(SeedCase.all("boto3-query-requests.json").map(\.name) == [
+            "stsGetCallerIdentity", "stsAssumeRole", "iamListUsers", "snsPublishAttributes", "cloudformationCreateStack",
+            "cloudformationEmptyList", "ec2DescribeInstancesFilters", "ec2RunInstancesMappings",
         ])
     }
 
@@ -121,8 +129,8 @@ struct RequestBuilderTests {
         let malformed = validationError { _ = try builder.operation("foo") }
         #expect(malformed?.code == -32601 && malformed?.message.contains("<service>.<Operation>") == true)
         // A service whose protocol is not served yet says which protocol it is.
-        let unserved = validationError { _ = try builder.operation("sts.GetCallerIdentity") }
-        #expect(unserved?.code == -32601 && unserved?.data?["protocol"] == "query")
+        let unserved = validationError { _ = try builder.operation("s3.ListBuckets") }
+        #expect(unserved?.code == -32601 && unserved?.data?["protocol"] == "rest-xml")
         #expect(throws: ClientError.self) { try builder.operation("networkmanagr.AssociateConnectPeer") }
         do {
             _ = try builder.operation("networkmanagr.AssociateConnectPeer")
