@@ -67,6 +67,12 @@ CASES = [
      '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The user with name bob cannot be found.</Message></Error><RequestId>req-e2</RequestId></ErrorResponse>'),
     ("ec2Error", "ec2", "DescribeInstances", 400, {},
      '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code><Message>The instance ID i-1 does not exist</Message></Error></Errors><RequestID>req-e3</RequestID></Response>'),
+    ("iamGetRolePolicyDocument", "iam", "GetRolePolicy", 200, {},
+     '<GetRolePolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetRolePolicyResult><PolicyName>p</PolicyName><RoleName>app</RoleName><PolicyDocument>%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22*%22%7D%5D%7D</PolicyDocument></GetRolePolicyResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetRolePolicyResponse>'),
+    ("ec2GetConsoleOutput", "ec2", "GetConsoleOutput", 200, {},
+     '<GetConsoleOutputResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><instanceId>i-1</instanceId><timestamp>2026-11-20T10:00:00.000Z</timestamp><output>Qm9vdGluZy4uLgpvayDinJMK</output></GetConsoleOutputResponse>'),
+    ("cloudformationGetTemplateJSON", "cloudformation", "GetTemplate", 200, {},
+     '<GetTemplateResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><GetTemplateResult><TemplateBody>{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}, "AWSTemplateFormatVersion": "2010-09-09"}</TemplateBody><StagesAvailable><member>Original</member></StagesAvailable></GetTemplateResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetTemplateResponse>'),
     ("queryHtml503", "sns", "Publish", 503, {}, '<html><body>Service Unavailable</body></html>'),
     ("jsonErrorHeaderIgnored", "kms", "Encrypt", 400, {"x-amzn-ErrorType": "SomethingElse", "x-amzn-RequestId": "req-k2"},
      '{"__type":"NotFoundException","message":"Key not found"}'),
@@ -98,6 +104,15 @@ def main():
         parser = create_parser(model.metadata['protocol'])
         response = {'status_code': status, 'headers': HeadersDict(headers), 'body': body.encode()}
         parsed = parser.parse(response, op.output_shape)
+        if status < 301:
+            # The handlers botocore runs after a call of these services.
+            from botocore import handlers
+            if service == 'iam':
+                handlers.json_decode_policies(parsed, op)
+            if (service, operation) == ('ec2', 'GetConsoleOutput'):
+                handlers.decode_console_output(parsed)
+            if (service, operation) == ('cloudformation', 'GetTemplate'):
+                handlers.json_decode_template_body(parsed)
         case = {'name': name, 'method': f'{service}.{operation}', 'status': status, 'headers': headers, 'body': body}
         if status >= 301:
             code = parsed['Error']['Code']

@@ -20,7 +20,7 @@ struct SeedResponseCase: CustomTestStringConvertible, Sendable {
 struct SeedOperationResponseTests {
     @Test("the reference file is there")
     func inventory() {
-        #expect(SeedResponseCase.all().count == 28)
+        #expect(SeedResponseCase.all().count == 31)
     }
 
     @Test("parses as boto3 does", arguments: SeedResponseCase.all())

@@ -53,7 +53,7 @@ struct SeedOperationWireTests {
     func queryInventory() {
         #expect(SeedCase.all("boto3-query-requests.json").map(\.name) == [
             "stsGetCallerIdentity", "stsAssumeRole", "iamListUsers", "snsPublishAttributes", "cloudformationCreateStack",
-            "cloudformationEmptyList", "ec2DescribeInstancesFilters", "ec2RunInstancesMappings",
+            "cloudformationEmptyList", "ec2DescribeInstancesFilters", "ec2RunInstancesMappings", "ec2RunInstancesUserData",
         ])
     }
 

@@ -30,6 +30,7 @@ public struct QueryCodec: ProtocolCodec {
         var form = FormFields()
         form.set("Action", operation.name)
         form.set("Version", service.metadata.apiVersion)
+        let params = QueryCustomizations.params(params, service: service.name, operation: operation.name)
         if let input = operation.input { serializeStructure(params, input, prefix: "", into: &form) }
         return SerializedRequest(method: operation.httpMethod.isEmpty ? "POST" : operation.httpMethod, path: "/", query: "",
                                  headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
@@ -189,7 +190,7 @@ public struct QueryCodec: ProtocolCodec {
             start = wrapped
         }
         guard case .object(let result)? = parseValue([start], output, flattened: false) else { return .success(JSONObject()) }
-        return .success(result)
+        return .success(QueryCustomizations.result(result, service: service.name, operation: operation))
     }
 
     func parseError(_ response: ResponseData) -> AWSErrorResponse {
