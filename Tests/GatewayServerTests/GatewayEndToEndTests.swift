@@ -183,6 +183,28 @@ struct GatewayEndToEndTests {
         await gw.stop()
     }
 
+    @Test("a query-protocol call (STS) end to end: a form body on the wire, the XML answer parsed, an XML error typed")
+    func queryProtocol() async throws {
+        let gw = try await TestGateway(script: { request, _ in
+            if request.bodyText.contains("RoleArn") {
+                return .respond(status: 403, headers: [("Content-Type", "text/xml")],
+                                body: "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not allowed</Message></Error><RequestId>req-x2</RequestId></ErrorResponse>")
+            }
+            return .respond(status: 200, headers: [("Content-Type", "text/xml"), ("x-amzn-RequestId", "req-x1")],
+                            body: "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/a</Arn><UserId>AIDA</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
+        })
+        let reply = try await httpExchange(gw.address("unix"), body: rpc(1, "sts.GetCallerIdentity"))
+        #expect(reply.json?["result"] == ["UserId": "AIDA", "Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/a"])
+        let sent = try #require(gw.fake.requests.first)
+        #expect(sent.bodyText == "Action=GetCallerIdentity&Version=2011-06-15")
+        #expect(sent.header("Content-Type") == "application/x-www-form-urlencoded; charset=utf-8")
+        let denied = try await httpExchange(gw.address("unix"), body: rpc(2, "sts.AssumeRole", ["RoleArn": "arn:aws:iam::123456789012:role/r", "RoleSessionName": "awsgw"]))
+        #expect(denied.json?["error"]?["code"] == -32010)
+        #expect(denied.json?["error"]?["data"]?["type"] == "AccessDenied")
+        #expect(denied.json?["error"]?["data"]?["requestId"] == "req-x2")
+        await gw.stop()
+    }
+
     @Test("no usable credentials: -32012 naming the source, never a secret")
     func noCredentials() async throws {
         let gw = try await TestGateway(credentials: EnvironmentCredentialProvider(environment: ["AWS_SECRET_ACCESS_KEY": "DO-NOT-LEAK"]))
