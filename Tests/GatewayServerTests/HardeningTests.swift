@@ -111,7 +111,9 @@ struct HardeningTests {
         let gw = try await TestGateway(configure: { $0.limits.headerTimeoutSeconds = 0.5 })
         let started = Date()
         let lines = try await onThread { () -> [String] in
-            let socket = try RawSocket(gw.address("tcp"), timeoutSeconds: 5)
+            // The server cuts the line, long before this socket's own timeout (a loaded
+            // machine may run the deadline late, but never that late).
+            let socket = try RawSocket(gw.address("tcp"), timeoutSeconds: 15)
             try socket.write("{\"jsonrpc\"")
             Thread.sleep(forTimeInterval: 0.3)
             try socket.write(":")  // still trickling: the deadline runs from the line's first byte
@@ -120,7 +122,7 @@ struct HardeningTests {
         let elapsed = Date().timeIntervalSince(started)
         #expect(lines.count == 1)
         #expect((try? JSON.parse(lines.first ?? ""))?["error"]?["code"] == -32600)
-        #expect(elapsed < 3)
+        #expect(elapsed < 10)
         await gw.stop()
     }
 
