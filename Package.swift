@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "AWSSigningTests", dependencies: ["TestSupport", "AWSSigning"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["TestSupport", "AWSCredentials"]),
         // boto3-seed-requests.json / boto3-seed-responses.json: what botocore 1.44.5 sends
-        // and returns for the seed operations (scripts/boto3_reference.py, boto3_parse_reference.py).
+        // and returns for the seed operations (scripts/make_wire_reference.py, boto3_parse_reference.py).
         .testTarget(name: "GatewayCoreTests", dependencies: ["TestSupport", "GatewayCore"]),
         .testTarget(
             name: "GatewayServerTests",

@@ -261,7 +261,8 @@ func pad(_ value: Int, _ width: Int) -> String {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    /// Without leading and trailing spaces, tabs and line breaks.
+    public var trimmingSpaces: String {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\t" && $0 != "\n" && $0 != "\r" }) else { return "" }
         let end = scalars.lastIndex(where: { $0 != " " && $0 != "\t" && $0 != "\n" && $0 != "\r" })!

@@ -82,3 +82,20 @@ func httpReason(_ status: Int) -> String {
     default: return ""
     }
 }
+
+/// Python's `str()` of a JSON scalar as botocore puts it in a query string, header, URI
+/// label or form field: booleans `true`/`false`, floats as `repr`, non-finite floats by
+/// botocore's names, structures as JSON.
+func pythonString(_ value: JSON) -> String {
+    switch value {
+    case .string(let s): return s
+    case .int(let i): return String(i)
+    case .double(let d):
+        if d.isNaN { return "NaN" }
+        if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
+        return pythonFloatRepr(d)
+    case .bool(let b): return b ? "true" : "false"
+    case .null: return ""
+    case .array, .object: return value.serializedString(.botocore)
+    }
+}

@@ -152,21 +152,7 @@ public struct QueryCodec: ProtocolCodec {
         case .boolean:
             form.set(prefix, value.boolValue == true ? "true" : "false")
         default:
-            form.set(prefix, QueryCodec.text(value))
-        }
-    }
-
-    /// Python's `str()` of a scalar, with botocore's names for non-finite floats.
-    static func text(_ value: JSON) -> String {
-        switch value {
-        case .string(let s): return s
-        case .int(let i): return String(i)
-        case .double(let d):
-            if d.isNaN { return "NaN" }
-            if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
-            return pythonFloatRepr(d)
-        case .bool(let b): return b ? "True" : "False"
-        default: return ""
+            form.set(prefix, pythonString(value))
         }
     }
 
@@ -261,13 +247,13 @@ public struct QueryCodec: ProtocolCodec {
         case .boolean:
             return .bool(node.text == "true")
         case .integer, .long, .biginteger:
-            return Int64(node.text.trimmingSpacesAndNewlines).map(JSON.int)
+            return Int64(node.text.trimmingSpaces).map(JSON.int)
         case .float, .double, .bigdecimal:
-            return Double(node.text.trimmingSpacesAndNewlines).map(JSON.double)
+            return Double(node.text.trimmingSpaces).map(JSON.double)
         case .timestamp:
             return Timestamp.parse(node.text).map(json.timestampResult) ?? .string(node.text)
         case .blob:
-            return json.blobResult(Base64.decode(node.text.trimmingSpacesAndNewlines) ?? [])
+            return json.blobResult(Base64.decode(node.text.trimmingSpaces) ?? [])
         case .string, .character:
             return .string(node.text)
         }
@@ -278,14 +264,5 @@ public struct QueryCodec: ProtocolCodec {
     func memberKey(_ member: Member) -> String {
         if member.shape.type == .list, member.flattened, let name = member.shape.listMember?.locationName { return name }
         return member.locationName ?? member.name
-    }
-}
-
-extension String {
-    var trimmingSpacesAndNewlines: String {
-        let scalars = unicodeScalars
-        guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\n" && $0 != "\r" && $0 != "\t" }) else { return "" }
-        let end = scalars.lastIndex(where: { $0 != " " && $0 != "\n" && $0 != "\r" && $0 != "\t" })!
-        return String(scalars[start...end])
     }
 }

@@ -42,7 +42,7 @@ public struct RestJSONSerializer: Sendable {
                 setHeader(&request.headers, member.wireName, headerValue(entry.value, member))
             case .headers:
                 if case .object(let map) = entry.value {
-                    for item in map { setHeader(&request.headers, member.wireName + item.key, plainText(item.value)) }
+                    for item in map { setHeader(&request.headers, member.wireName + item.key, pythonString(item.value)) }
                 }
             case .statusCode:
                 continue
@@ -134,9 +134,9 @@ public struct RestJSONSerializer: Sendable {
             // A map bound to the query string adds its own keys.
             for item in map {
                 if case .array(let list) = item.value {
-                    query.set(item.key, list.map(plainText))
+                    query.set(item.key, list.map(pythonString))
                 } else {
-                    query.set(item.key, [plainText(item.value)])
+                    query.set(item.key, [pythonString(item.value)])
                 }
             }
         case .array(let list):
@@ -151,25 +151,10 @@ public struct RestJSONSerializer: Sendable {
     private func scalarText(_ value: JSON, _ member: Member, timestampDefault: String) -> String {
         switch member.shape.type {
         case .timestamp:
-            guard let t = Timestamp.parse(value) else { return plainText(value) }
+            guard let t = Timestamp.parse(value) else { return pythonString(value) }
             return formatTimestampText(t, member.timestampFormat ?? timestampDefault)
         default:
-            return plainText(value)
-        }
-    }
-
-    /// Python's `str()` of a JSON scalar.
-    func plainText(_ value: JSON) -> String {
-        switch value {
-        case .string(let s): return s
-        case .int(let i): return String(i)
-        case .double(let d):
-            if d.isNaN { return "NaN" }
-            if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
-            return pythonFloatRepr(d)
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return ""
-        case .array, .object: return value.serializedString(.botocore)
+            return pythonString(value)
         }
     }
 
@@ -187,11 +172,11 @@ public struct RestJSONSerializer: Sendable {
         switch shape.type {
         case .timestamp:
             // Headers carry whole seconds.
-            guard var t = Timestamp.parse(value) else { return plainText(value) }
+            guard var t = Timestamp.parse(value) else { return pythonString(value) }
             t.microseconds = 0
             return formatTimestampText(t, member.timestampFormat ?? "rfc822")
         case .list:
-            guard case .array(let list) = value, let element = shape.listMember else { return plainText(value) }
+            guard case .array(let list) = value, let element = shape.listMember else { return pythonString(value) }
             var parts: [String] = []
             for item in list where !item.isNull {
                 if element.shape.type == .string, case .string(let s) = item {
@@ -205,12 +190,12 @@ public struct RestJSONSerializer: Sendable {
             let json = value.serialized(JSONWriteStyle(pythonSeparators: false, asciiOnly: true))
             return Base64.encode(json)
         default:
-            return plainText(value)
+            return pythonString(value)
         }
     }
 
     private func rawBytes(_ value: JSON, _ shape: Shape) -> [UInt8] {
-        guard case .string(let s) = value else { return Array(plainText(value).utf8) }
+        guard case .string(let s) = value else { return Array(pythonString(value).utf8) }
         if shape.type == .blob, options.blobsAreBase64 { return Base64.decode(s) ?? [] }
         return Array(s.utf8)
     }
