@@ -51,8 +51,8 @@ final class ConnectionTracker: @unchecked Sendable {
     /// `peer` is the remote IP address on TCP/TLS (nil on a Unix socket).
     func admit(_ channel: Channel, activity: ConnectionActivity, peer: String?) -> Admission {
         var reaped: Channel?
-        let (admission, count): (Admission, Int) = lock.withLock {
-            if let peer, perPeer[peer, default: 0] >= perPeerLimit { return (.overPeerLimit, entries.count) }
+        let admission: Admission = lock.withLock {
+            if let peer, perPeer[peer, default: 0] >= perPeerLimit { return .overPeerLimit }
             // A reaped connection's own removal finds nothing: it is accounted for here.
             var admission = Admission.admitted
             if entries.count >= limit {
@@ -60,9 +60,9 @@ final class ConnectionTracker: @unchecked Sendable {
                 var oldest: (ObjectIdentifier, UInt64)?
                 for (id, entry) in entries {
                     let since = entry.activity.idleSinceNanos
-                    if since != 0 && (oldest == nil || since < oldest!.1) { oldest = (id, since) }
+                    if since != 0, since < (oldest?.1 ?? .max) { oldest = (id, since) }
                 }
-                guard let (id, _) = oldest, let victim = entries.removeValue(forKey: id) else { return (.overLimit, entries.count) }
+                guard let (id, _) = oldest, let victim = entries.removeValue(forKey: id) else { return .overLimit }
                 if let victimPeer = victim.peer {
                     let left = perPeer[victimPeer, default: 1] - 1
                     perPeer[victimPeer] = left > 0 ? left : nil
@@ -72,11 +72,10 @@ final class ConnectionTracker: @unchecked Sendable {
             }
             entries[ObjectIdentifier(channel)] = Entry(channel: channel, activity: activity, peer: peer)
             if let peer { perPeer[peer, default: 0] += 1 }
-            return (admission, entries.count)
+            return admission
         }
         reaped?.close(promise: nil)
         if admission == .admitted { onChange(1) }
-        _ = count
         return admission
     }
 
