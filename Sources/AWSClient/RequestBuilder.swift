@@ -25,7 +25,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .unknownService(let name, _): return "unknown service \(name)"
         case .unknownOperation(let service, let operation, _): return "unknown operation \(operation) of service \(service)"
         case .invalidParams(let problems): return "invalid params: " + problems.map(\.description).joined(separator: "; ")
-        case .unsupportedProtocol(let service, let name): return "service \(service) uses the \(name) protocol, which awsgw does not support yet"
+        case .unsupportedProtocol(let service, let name):
+            return "service \(service) uses \(name.contains(" with ") ? name : "the \(name) protocol"), which awsgw does not support yet"
         case .endpoint(let message): return "cannot resolve the endpoint: \(message)"
         case .model(let error): return error.description
         case .credentials(let error): return error.description
@@ -127,6 +128,9 @@ public final class RequestBuilder: Sendable {
         }
         guard let codec = ProtocolCodecs.codec(for: operation, in: service, options: codecOptions) else {
             throw .unsupportedProtocol(service: service.name, protocolName: service.metadata.resolvedProtocol)
+        }
+        if let feature = ProtocolCodecs.unsupportedFeature(of: operation, in: service.metadata) {
+            throw .unsupportedProtocol(service: service.name, protocolName: service.metadata.resolvedProtocol + " with " + feature)
         }
         let ruleSet: EndpointRuleSet
         do {

@@ -71,6 +71,8 @@ public struct Operation: Sendable {
     /// input/output reference (old models) or the shape's own `payload` trait.
     public let inputPayload: String?
     public let outputPayload: String?
+    /// botocore finds this operation's endpoint with `DescribeEndpoints` first.
+    public let requiresEndpointDiscovery: Bool
     /// The element a query answer wraps its result in (`output.resultWrapper`).
     public let outputResultWrapper: String?
     public let errors: [Shape]
@@ -202,6 +204,7 @@ public final class ServiceModel: Sendable {
                 output: outputShape,
                 inputPayload: definition["input"]?["payload"]?.stringValue ?? inputShape?.payload,
                 outputPayload: definition["output"]?["payload"]?.stringValue ?? outputShape?.payload,
+                requiresEndpointDiscovery: definition["endpointdiscovery"]?["required"]?.boolValue ?? false,
                 outputResultWrapper: definition["output"]?["resultWrapper"]?.stringValue,
                 errors: errors,
                 hostPrefix: definition["endpoint"]?["hostPrefix"]?.stringValue,

@@ -1,5 +1,6 @@
 import AWSClient
 import AWSModels
+import AWSProtocols
 import ArgumentParser
 
 struct ModelsCommand: ParsableCommand {
@@ -25,8 +26,9 @@ struct ModelsCommand: ParsableCommand {
                 // Service, the protocol botocore speaks to it, and whether awsgw serves it yet.
                 let width = (store.serviceNames.map(\.count).max() ?? 0) + 2
                 for name in store.serviceNames {
-                    let proto = store.metadata(name)?.resolvedProtocol ?? "?"
-                    let served = RequestBuilder.servedProtocols.contains(proto) ? "callable" : "not yet"
+                    let metadata = store.metadata(name)
+                    let proto = metadata?.resolvedProtocol ?? "?"
+                    let served = metadata.map(ProtocolCodecs.serves) == true ? "callable" : "not yet"
                     print(name.padding(toLength: width, withPad: " ", startingAt: 0) + proto.padding(toLength: 20, withPad: " ", startingAt: 0) + served)
                 }
                 return

@@ -131,6 +131,11 @@ struct RequestBuilderTests {
         // A service whose protocol is not served yet says which protocol it is.
         let unserved = validationError { _ = try builder.operation("s3.ListBuckets") }
         #expect(unserved?.code == -32601 && unserved?.data?["protocol"] == "rest-xml")
+        // Served protocols, but not as boto3 calls these: SigV2, endpoint discovery.
+        let sigV2 = validationError { _ = try builder.operation("sdb.ListDomains") }
+        #expect(sigV2?.code == -32601 && sigV2?.data?["protocol"] == "query with SigV2 signing")
+        let discovery = validationError { _ = try builder.operation("timestream-write.DescribeDatabase") }
+        #expect(discovery?.code == -32601 && discovery?.data?["protocol"] == "json with endpoint discovery")
         #expect(throws: ClientError.self) { try builder.operation("networkmanagr.AssociateConnectPeer") }
         do {
             _ = try builder.operation("networkmanagr.AssociateConnectPeer")

@@ -14,6 +14,20 @@ public enum ProtocolCodecs {
     /// The protocols this engine serves (botocore's names).
     public static let served: Set<String> = ["rest-json", "json", "query", "ec2"]
 
+    /// Why a served protocol's service or operation still cannot be called as boto3 calls
+    /// it, or nil: SimpleDB and Import/Export sign with SigV2, Timestream finds its
+    /// endpoints with `DescribeEndpoints` first.
+    public static func unsupportedFeature(of operation: AWSModels.Operation?, in metadata: ServiceMetadata) -> String? {
+        if metadata.signatureVersion == "v2" { return "SigV2 signing" }
+        if operation?.requiresEndpointDiscovery == true { return "endpoint discovery" }
+        return nil
+    }
+
+    /// Whether the service's protocol is served and nothing else stops its calls.
+    public static func serves(_ metadata: ServiceMetadata) -> Bool {
+        served.contains(metadata.resolvedProtocol) && unsupportedFeature(of: nil, in: metadata) == nil
+    }
+
     /// The codec for an operation, in the protocol botocore 1.44.5 would speak to its
     /// service; nil when that protocol is not served yet.
     public static func codec(for operation: AWSModels.Operation, in service: ServiceModel, options: CodecOptions) -> (any ProtocolCodec)? {
