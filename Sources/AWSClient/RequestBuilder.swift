@@ -271,7 +271,7 @@ public final class RequestBuilder: Sendable {
             request.headers.append(("Content-Length", String(request.body.count)))
         }
         request.headers.append(("User-Agent", userAgent))
-        let url = parsed.scheme + "://" + host + path + (request.query.isEmpty ? "" : "?" + request.query)
+        let url = parsed.scheme + "://" + host + path + (request.query.isEmpty && !serialized.urlHasQueryMark ? "" : "?" + request.query)
         return PreparedRequest(
             method: request.method, url: url, headers: request.headers, body: request.body, signingName: signingName, signingRegion: signingRegion)
     }

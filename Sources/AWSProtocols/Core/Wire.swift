@@ -15,6 +15,9 @@ public struct SerializedRequest: Sendable {
     public var body: [UInt8]
     /// The expanded `endpoint.hostPrefix` of the operation, if it has one.
     public var hostPrefix: String?
+    /// The URL has a '?' even when the query is empty (botocore's, when query params were
+    /// given but all were empty lists).
+    public var urlHasQueryMark = false
 
     /// Path and query as they go on the request line.
     public var pathAndQuery: String { query.isEmpty ? path : path + "?" + query }

@@ -75,6 +75,8 @@ public struct RestJSONSerializer: Sendable {
                 }
             }
             request.query = String(decoding: encoded, as: UTF8.self)
+            // Only empty lists: botocore still puts a '?' on the URL.
+            request.urlHasQueryMark = true
         }
 
         // Body.
