@@ -45,7 +45,7 @@ struct SeedOperationWireTests {
     func jsonInventory() {
         #expect(SeedCase.all("boto3-json-requests.json").map(\.name) == [
             "dynamodbPutItemNested", "dynamodbQueryExpressionValues", "sqsSendMessageAttributes", "secretsmanagerGetSecretValue",
-            "kmsEncryptBlob", "dynamodbListTablesEmpty", "logsPutLogEventsTimestamps", "apigatewayGetApiKeysAccept", "rumUntagEmptyListQuery",
+            "kmsEncryptBlob", "dynamodbListTablesEmpty", "logsPutLogEventsTimestamps", "apigatewayGetApiKeysAccept", "rumUntagEmptyListQuery", "cloudsearchSearchAsPost",
         ])
     }
 

@@ -21,6 +21,15 @@ public struct RestJSONCodec: ProtocolCodec {
         if service.name == "apigateway", !request.headers.contains(where: { $0.name.lowercased() == "accept" }) {
             request.headers.append(("Accept", "application/json"))
         }
+        // botocore's change_get_to_post: a CloudSearch search goes as a form POST, so that a
+        // long query fits.
+        if service.name == "cloudsearchdomain", operation.name == "Search", request.method == "GET", !request.query.isEmpty {
+            request.method = "POST"
+            request.body = Array(request.query.utf8)
+            request.query = ""
+            request.urlHasQueryMark = false
+            request.headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+        }
         return request
     }
 
