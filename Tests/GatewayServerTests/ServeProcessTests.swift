@@ -116,7 +116,10 @@ struct ServeProcessTests {
         #expect(lines.contains { $0.hasPrefix("awsgw: credentials default (") && $0.hasSuffix("yields long-lived keys") })
         #expect(lines.contains("awsgw: audit log: \(dir)/.local/state/awsgw/logs (params: keys)"))
         #expect(!lines.joined().contains("EXAMPLEKEY") && !lines.joined().contains("AKIDEXAMPLE"))
-        #expect(serve.errorsSoFar.contains("warning: tcp:127.0.0.1:0 admits nobody without teams"))
+        // Standard error is read by its own handler: give it a moment to catch up.
+        let warned = "warning: tcp:127.0.0.1:0 admits nobody without teams"
+        for _ in 0..<100 where !serve.errorsSoFar.contains(warned) { try await Task.sleep(nanoseconds: 50_000_000) }
+        #expect(serve.errorsSoFar.contains(warned))
         let tcpLine = try #require(lines.first { $0.hasPrefix("awsgw: listening on tcp:") })
         let tcpAddress = String(tcpLine.dropFirst("awsgw: listening on ".count))
 
