@@ -224,7 +224,8 @@ struct HardeningTests {
             .respond(status: 200, headers: [("Content-Type", "application/json")], body: "{}", delay: 0.5)
         })
         async let slow = httpExchange(gw.address("unix"), body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams))
-        try await Task.sleep(nanoseconds: 150_000_000)
+        // The first call holds the only slot while AWS takes its time.
+        #expect(await Self.waitUntil(5) { gw.gateway.callsInFlight == 1 })
         let refused = try await httpExchange(gw.address("unix"), body: rpc(2, "networkmanager.AssociateConnectPeer", associateParams))
         #expect(refused.status == 503)
         #expect(refused.header("Retry-After") == "1")
