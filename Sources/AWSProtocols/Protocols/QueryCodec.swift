@@ -119,12 +119,12 @@ public struct QueryCodec: ProtocolCodec {
                 form.set(prefix, "")
                 return
             } else if member.flattened {
+                // A flattened list named by its member replaces the last part of the prefix.
                 listPrefix = prefix
-                if let name = element.locationName {
+                if element.locationName != nil {
                     var parts = prefix.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
                     parts[parts.count - 1] = serializedName(element, default: "")
                     listPrefix = parts.joined(separator: ".")
-                    _ = name
                 }
             } else {
                 listPrefix = prefix + "." + (element.locationName ?? "member")
