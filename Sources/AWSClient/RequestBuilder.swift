@@ -76,9 +76,6 @@ public final class RequestBuilder: Sendable {
     private let endpointCache = Mutex<[String: ResolvedEndpoint]>([:])
     static let endpointCacheLimit = 4096
     static let spellingCacheLimit = 20_000
-
-    /// The protocols this engine serves (botocore's names).
-    public static var servedProtocols: Set<String> { ProtocolCodecs.served }
     public let codecOptions: CodecOptions
 
     public init(models: ModelStore, environment: [String: String] = ProcessInfo.processInfo.environment, codecOptions: CodecOptions = CodecOptions()) {
