@@ -247,18 +247,35 @@ public final class RequestBuilder: Sendable {
         let host = (serialized.hostPrefix ?? "") + parsed.authority
         let path = RequestBuilder.joinPath(parsed.path, serialized.path)
 
-        var request = SignableRequest(method: serialized.method, path: path, query: serialized.query, headers: [], body: serialized.body)
-        request.headers.append(("Host", host))
-        for header in serialized.headers { request.headers.append(header) }
-        for (name, values) in endpoint.headers { request.headers.append((name, values.joined(separator: ","))) }
-
         let scheme = endpoint.sigV4Scheme
         let signingName = scheme?.signingName ?? handle.service.metadata.signingName
         let signingRegion = scheme?.signingRegion ?? region
         var options = SigV4Options()
         options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false) && handle.service.name != "s3"
         options.normalizePath = handle.service.name != "s3"
-        if let credentials {
+        // Uploads that opt out of payload signing say so in `X-Amz-Content-SHA256`.
+        if handle.operation.hasUnsignedPayload {
+            options.unsignedPayload = true
+            options.addContentSHA256Header = true
+        }
+        // An operation marked noAuth goes unsigned unless its endpoint names a scheme.
+        let signer = handle.operation.isUnsigned && scheme == nil ? nil : credentials
+
+        var body = serialized.body
+        if let style = CrossRegionCopy.style(service: handle.service.name, operation: handle.operation.name) {
+            let requestURL = parsed.scheme + "://" + host + path
+            body = CrossRegionCopy.apply(style, body: body, requestURL: requestURL, destinationRegion: region) { url, query, sourceRegion in
+                guard let credentials = signer else { return nil }
+                return RequestBuilder.presignedGET(url, query: query, credentials: credentials, region: sourceRegion,
+                                                   service: signingName, options: options, at: time, expires: 3600)
+            }
+        }
+        var request = SignableRequest(method: serialized.method, path: path, query: serialized.query, headers: [], body: body)
+        request.headers.append(("Host", host))
+        for header in serialized.headers { request.headers.append(header) }
+        for (name, values) in endpoint.headers { request.headers.append((name, values.joined(separator: ","))) }
+
+        if let credentials = signer {
             let signer = SigV4Signer(credentials: credentials, region: signingRegion, service: signingName, options: options, keyCache: keyCache)
             signer.sign(&request, at: time)
         }
@@ -271,6 +288,21 @@ public final class RequestBuilder: Sendable {
         let url = parsed.scheme + "://" + host + path + (request.query.isEmpty && !serialized.urlHasQueryMark ? "" : "?" + request.query)
         return PreparedRequest(
             method: request.method, url: url, headers: request.headers, body: request.body, signingName: signingName, signingRegion: signingRegion)
+    }
+
+    /// A SigV4 query-presigned GET of `url` with `query` as its parameters, as botocore's
+    /// `generate_presigned_url` makes it: only `host` signed, the empty payload's hash (only
+    /// S3 presigns with `UNSIGNED-PAYLOAD`).
+    static func presignedGET(
+        _ url: String, query: [(key: String, value: String)], credentials: Credentials, region: String, service: String,
+        options: SigV4Options, at time: Timestamp, expires: Int
+    ) -> String? {
+        guard let parts = URLParts(url) else { return nil }
+        let queryText = query.map { PercentEncoding.encode($0.key) + "=" + PercentEncoding.encode($0.value) }.joined(separator: "&")
+        var request = SignableRequest(method: "GET", path: parts.path.isEmpty ? "/" : parts.path, query: queryText,
+                                      headers: [("host", parts.authority)], body: [])
+        SigV4Signer(credentials: credentials, region: region, service: service, options: options).presign(&request, at: time, expires: expires)
+        return parts.scheme + "://" + parts.authority + request.path + "?" + request.query
     }
 
     /// botocore's `_urljoin`: the endpoint's path, then the operation's.

@@ -85,7 +85,8 @@ public final class ModelStore: Sendable {
     public func service(_ name: String) throws(ModelError) -> ServiceModel? {
         guard let canonical = canonicalServiceName(name) else { return nil }
         if let cached = state.withLock({ $0.services[canonical] }) { return cached }
-        let (path, json) = try loadJSON(service: canonical, file: "service-2.json")
+        var (path, json) = try loadJSON(service: canonical, file: "service-2.json")
+        json = try ModelExtras.merged(json, extrasIn: try latestVersionDirectory(canonical))
         let model = try ServiceModel(name: canonical, json: json, file: path)
         return state.withLock { state in
             if let existing = state.services[canonical] { return existing }

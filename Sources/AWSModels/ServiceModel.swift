@@ -88,6 +88,27 @@ public struct Operation: Sendable {
     public let staticContextParams: [(String, JSON)]
     public let deprecated: Bool
 
+    /// botocore's `resolved_auth_type`: the first scheme of `auth` it knows (`none` for
+    /// `smithy.api#noAuth`), else the legacy `authtype`.
+    public var resolvedAuthType: String? {
+        for scheme in auth {
+            switch scheme {
+            case "smithy.api#noAuth": return "none"
+            case "aws.auth#sigv4": return "v4"
+            case "aws.auth#sigv4a": return "v4a"
+            case "smithy.api#httpBearerAuth": return "bearer"
+            default: continue
+            }
+        }
+        return authType
+    }
+
+    /// Sent unsigned (Cognito Identity `GetId`, STS `AssumeRoleWithWebIdentity`, SSO…).
+    public var isUnsigned: Bool { resolvedAuthType == "none" }
+
+    /// Signed with `UNSIGNED-PAYLOAD` in place of the body's hash over https (uploads).
+    public var hasUnsignedPayload: Bool { unsignedPayload || authType == "v4-unsigned-body" }
+
     /// Members of the input marked as idempotency tokens, filled when left out.
     public var idempotencyTokenMembers: [Member] {
         input?.members.filter(\.idempotencyToken) ?? []

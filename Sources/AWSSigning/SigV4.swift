@@ -98,11 +98,11 @@ public struct SigV4Signer: Sendable {
         let amzDay = String(amzDate.prefix(8))
         request.headers.removeAll { equalsIgnoringCase($0.name, "x-amz-date") || equalsIgnoringCase($0.name, "authorization") }
         request.headers.append(("X-Amz-Date", amzDate))
-        let payloadHash = options.unsignedPayload ? "UNSIGNED-PAYLOAD" : SigV4Signer.hexSHA256(request.body)
-        if options.addContentSHA256Header { request.setHeader("X-Amz-Content-SHA256", payloadHash) }
         if let token = credentials.sessionToken, !options.omitSessionTokenFromSignature {
             request.setHeader("X-Amz-Security-Token", token)
         }
+        let payloadHash = options.unsignedPayload ? "UNSIGNED-PAYLOAD" : SigV4Signer.hexSHA256(request.body)
+        if options.addContentSHA256Header { request.setHeader("X-Amz-Content-SHA256", payloadHash) }
         let (canonicalHeaders, signedHeaders) = canonicalHeaderBlock(request.headers)
         let canonical = canonicalRequest(
             method: request.method, path: request.path, canonicalQuery: SigV4Signer.canonicalQuery(request.query),
@@ -120,7 +120,8 @@ public struct SigV4Signer: Sendable {
         return SigningResult(canonicalRequestBytes: canonical, stringToSignBytes: toSign, signature: signature, signedHeaders: signedHeaders)
     }
 
-    /// Presigns by adding the `X-Amz-*` query parameters (valid for `expires` seconds).
+    /// Presigns by adding the `X-Amz-*` query parameters (valid for `expires` seconds), in
+    /// botocore's order.
     @discardableResult
     public func presign(_ request: inout SignableRequest, at time: Timestamp, expires: Int) -> SigningResult {
         let amzDate = time.amzDate
@@ -132,8 +133,8 @@ public struct SigV4Signer: Sendable {
             ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
             ("X-Amz-Credential", "\(credentials.accessKeyId)/\(scope)"),
             ("X-Amz-Date", amzDate),
-            ("X-Amz-SignedHeaders", signedHeaders),
             ("X-Amz-Expires", String(expires)),
+            ("X-Amz-SignedHeaders", signedHeaders),
         ]
         if let token = credentials.sessionToken, !options.omitSessionTokenFromSignature {
             added.append(("X-Amz-Security-Token", token))

@@ -46,7 +46,9 @@ struct Forwarder: Sendable {
                 guard deadline - elapsed > 0 else { throw Forwarder.unreachable(attempts: attempt - 1, cause: "timeout: $timeoutMs elapsed") }
                 timeout = min(timeout, deadline - elapsed)
             }
-            let request = try builder.buildRequest(call.handle, params: call.params, region: call.region, credentials: try await credentials(call),
+            // An operation sent unsigned (noAuth) needs no keys; a failing source does not stop it.
+            let keys = call.handle.operation.isUnsigned ? try? await call.source.credentials() : try await credentials(call)
+            let request = try builder.buildRequest(call.handle, params: call.params, region: call.region, credentials: keys,
                                                    at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
             let failure: FailureKind
             let retryAfterMs: Int?

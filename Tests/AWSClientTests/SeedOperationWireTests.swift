@@ -46,6 +46,7 @@ struct SeedOperationWireTests {
         #expect(SeedCase.all("boto3-json-requests.json").map(\.name) == [
             "dynamodbPutItemNested", "dynamodbQueryExpressionValues", "sqsSendMessageAttributes", "secretsmanagerGetSecretValue",
             "kmsEncryptBlob", "dynamodbListTablesEmpty", "logsPutLogEventsTimestamps", "apigatewayGetApiKeysAccept", "rumUntagEmptyListQuery", "cloudsearchSearchAsPost",
+            "cognitoGetId", "ssoGetRoleCredentials", "ebsPutSnapshotBlockUnsignedPayload",
         ])
     }
 
@@ -54,6 +55,8 @@ struct SeedOperationWireTests {
         #expect(SeedCase.all("boto3-query-requests.json").map(\.name) == [
             "stsGetCallerIdentity", "stsAssumeRole", "iamListUsers", "snsPublishAttributes", "cloudformationCreateStack",
             "cloudformationEmptyList", "ec2DescribeInstancesFilters", "ec2RunInstancesMappings", "ec2RunInstancesUserData",
+            "ec2CopySnapshotCrossRegion", "ec2CopySnapshotGivenUrl", "rdsCopyDBSnapshotCrossRegion", "rdsReadReplicaGivenUrl",
+            "rdsCopyDBSnapshotLocal", "neptuneCreateDBClusterCrossRegion", "stsWebIdentityGlobal", "stsWebIdentityRegional",
         ])
     }
 

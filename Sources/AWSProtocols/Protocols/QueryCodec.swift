@@ -27,7 +27,7 @@ public struct QueryCodec: ProtocolCodec {
     // MARK: Request: the form body
 
     public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
-        var form = FormFields()
+        var form = FormBody()
         form.set("Action", operation.name)
         form.set("Version", service.metadata.apiVersion)
         let params = QueryCustomizations.params(params, service: service.name, operation: operation.name)
@@ -35,52 +35,6 @@ public struct QueryCodec: ProtocolCodec {
         return SerializedRequest(method: operation.httpMethod.isEmpty ? "POST" : operation.httpMethod, path: "/", query: "",
                                  headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
                                  body: form.encoded(), hostPrefix: try HostPrefix.expand(operation, params))
-    }
-
-    /// The fields with the semantics of the dict botocore builds: a key set again keeps
-    /// its first position and takes the new value.
-    struct FormFields {
-        var fields: [(String, String)] = []
-        var index: [String: Int] = [:]
-
-        mutating func set(_ key: String, _ value: String) {
-            if let at = index[key] {
-                fields[at].1 = value
-            } else {
-                index[key] = fields.count
-                fields.append((key, value))
-            }
-        }
-
-        /// Python's `urlencode`: `quote_plus` of each key and value.
-        func encoded() -> [UInt8] {
-            var out: [UInt8] = []
-            for (n, (key, value)) in fields.enumerated() {
-                if n > 0 { out.append(UInt8(ascii: "&")) }
-                FormFields.quotePlus(key, into: &out)
-                out.append(UInt8(ascii: "="))
-                FormFields.quotePlus(value, into: &out)
-            }
-            return out
-        }
-
-        static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
-
-        static func quotePlus(_ text: String, into out: inout [UInt8]) {
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                     UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "~"):
-                    out.append(byte)
-                case UInt8(ascii: " "):
-                    out.append(UInt8(ascii: "+"))
-                default:
-                    out.append(UInt8(ascii: "%"))
-                    out.append(hex[Int(byte >> 4)])
-                    out.append(hex[Int(byte & 0xF)])
-                }
-            }
-        }
     }
 
     /// `_get_serialized_name`: query uses `locationName`; ec2 `queryName`, else the
@@ -95,7 +49,7 @@ public struct QueryCodec: ProtocolCodec {
         return member.locationName ?? name
     }
 
-    func serializeStructure(_ object: JSONObject, _ shape: Shape, prefix: String, into form: inout FormFields) {
+    func serializeStructure(_ object: JSONObject, _ shape: Shape, prefix: String, into form: inout FormBody) {
         for entry in object {
             guard let member = shape.member(named: entry.key) else { continue }
             let name = serializedName(member, default: entry.key)
@@ -103,7 +57,7 @@ public struct QueryCodec: ProtocolCodec {
         }
     }
 
-    func serialize(_ value: JSON, _ member: Member, prefix: String, into form: inout FormFields) {
+    func serialize(_ value: JSON, _ member: Member, prefix: String, into form: inout FormBody) {
         let shape = member.shape
         switch shape.type {
         case .structure:
