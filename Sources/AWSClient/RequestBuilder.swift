@@ -166,6 +166,7 @@ public final class RequestBuilder: Sendable {
         var cleaned = JSONObject()
         cleaned.members.reserveCapacity(params.count + 1)
         for member in params where !member.key.hasPrefix("$") { cleaned.members.append(member) }
+        cleaned = ServiceCustomizations.params(cleaned, service: handle.service.name)
         cleaned = IdempotencyTokens.fill(cleaned, input: handle.operation.input, newToken: newToken)
         let problems = ParamValidator(blobsAreBase64: codecOptions.blobsAreBase64).validate(cleaned, against: handle.operation.input)
         if !problems.isEmpty { throw .invalidParams(problems) }
@@ -243,7 +244,10 @@ public final class RequestBuilder: Sendable {
             throw .serialization(error.message)
         }
         let endpoint = try resolveEndpoint(handle, params: params, region: region, endpointOverride: endpointOverride)
-        guard let parsed = URLParts(endpoint.url) else { throw .endpoint("invalid endpoint URL \(endpoint.url)") }
+        guard var parsed = URLParts(endpoint.url) else { throw .endpoint("invalid endpoint URL \(endpoint.url)") }
+        if let predict = try ServiceCustomizations.predictEndpoint(params, service: handle.service.name, operation: handle.operation.name) {
+            parsed = URLParts(scheme: predict.scheme, authority: predict.authority, path: parsed.path)
+        }
         let host = (serialized.hostPrefix ?? "") + parsed.authority
         let path = RequestBuilder.joinPath(parsed.path, serialized.path)
 
@@ -272,7 +276,10 @@ public final class RequestBuilder: Sendable {
         }
         var request = SignableRequest(method: serialized.method, path: path, query: serialized.query, headers: [], body: body)
         request.headers.append(("Host", host))
-        for header in serialized.headers { request.headers.append(header) }
+        var headers = serialized.headers
+        ServiceCustomizations.headers(&headers, body: body, service: handle.service.name, operation: handle.operation,
+                                      apiVersion: handle.service.metadata.apiVersion)
+        for header in headers { request.headers.append(header) }
         for (name, values) in endpoint.headers { request.headers.append((name, values.joined(separator: ","))) }
 
         if let credentials = signer {
@@ -323,6 +330,12 @@ struct URLParts {
     let scheme: String
     let authority: String
     let path: String
+
+    init(scheme: String, authority: String, path: String) {
+        self.scheme = scheme
+        self.authority = authority
+        self.path = path
+    }
 
     init?(_ url: String) {
         guard let sep = url.range(of: "://") else { return nil }

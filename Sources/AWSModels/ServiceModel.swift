@@ -73,6 +73,8 @@ public struct Operation: Sendable {
     public let outputPayload: String?
     /// botocore finds this operation's endpoint with `DescribeEndpoints` first.
     public let requiresEndpointDiscovery: Bool
+    /// The operation that answers endpoint discovery (`DescribeEndpoints`).
+    public let isEndpointOperation: Bool
     /// The element a query answer wraps its result in (`output.resultWrapper`).
     public let outputResultWrapper: String?
     public let errors: [Shape]
@@ -226,6 +228,7 @@ public final class ServiceModel: Sendable {
                 inputPayload: definition["input"]?["payload"]?.stringValue ?? inputShape?.payload,
                 outputPayload: definition["output"]?["payload"]?.stringValue ?? outputShape?.payload,
                 requiresEndpointDiscovery: definition["endpointdiscovery"]?["required"]?.boolValue ?? false,
+                isEndpointOperation: definition["endpointoperation"]?.boolValue ?? false,
                 outputResultWrapper: definition["output"]?["resultWrapper"]?.stringValue,
                 errors: errors,
                 hostPrefix: definition["endpoint"]?["hostPrefix"]?.stringValue,

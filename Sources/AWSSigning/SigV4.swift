@@ -337,6 +337,16 @@ public struct SigV4Signer: Sendable {
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
         hex(SHA256.hash(data: bytes))
     }
+
+    public static func sha256(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        Array(SHA256.hash(data: bytes))
+    }
+
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: bytes))
+    }
+
+    public static func hexString(_ bytes: [UInt8]) -> String { hex(bytes) }
 }
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

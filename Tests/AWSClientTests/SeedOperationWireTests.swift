@@ -1,4 +1,4 @@
-import AWSClient
+@testable import AWSClient
 import AWSJSON
 import AWSModels
 import AWSProtocols
@@ -47,6 +47,8 @@ struct SeedOperationWireTests {
             "dynamodbPutItemNested", "dynamodbQueryExpressionValues", "sqsSendMessageAttributes", "secretsmanagerGetSecretValue",
             "kmsEncryptBlob", "dynamodbListTablesEmpty", "logsPutLogEventsTimestamps", "apigatewayGetApiKeysAccept", "rumUntagEmptyListQuery", "cloudsearchSearchAsPost",
             "cognitoGetId", "ssoGetRoleCredentials", "ebsPutSnapshotBlockUnsignedPayload",
+            "glacierListVaultsAccountDefault", "glacierUploadArchiveTreeHash", "machinelearningPredictEndpoint",
+            "dynamodbDescribeEndpointsApiVersion",
         ])
     }
 
@@ -92,6 +94,30 @@ struct SeedOperationWireTests {
 
 @Suite("Handlers botocore applies")
 struct HandlerTests {
+    @Test("Glacier's tree hash is botocore's calculate_tree_hash", arguments: [
+        (0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        (1, "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"),
+        (1_048_576, "e76e4c02227083fd12207b7bc85287bb9e02a618fed3bd8eab1bc2daeda2fb53"),
+        (1_048_577, "4e280062d49dafb2e6377b5ce6a16b88adf953c0cd8c939289b1068139bc34eb"),
+        (3_145_735, "2b737a4cadcdbf1c44f44479b7228708d5eaca26d2d1aea86c7ab05e6d17e866"),
+    ])
+    func glacierTreeHash(size: Int, expected: String) {
+        let body = (0..<size).map { UInt8(($0 * 7) % 251) }
+        #expect(ServiceCustomizations.treeHash(body) == expected)
+    }
+
+    @Test("Machine Learning Predict goes only to an AWS host")
+    func predictEndpointIsAnAWSHost() throws {
+        let builder = try makeBuilder()
+        let handle = try builder.operation("machinelearning.Predict")
+        for bad in ["http://realtime.machinelearning.us-east-1.amazonaws.com", "https://attacker.example", "https://amazonaws.com.evil.example"] {
+            let params = JSONObject([("MLModelId", "ml-1"), ("Record", .object(JSONObject())), ("PredictEndpoint", .string(bad))])
+            #expect(throws: ClientError.self) {
+                _ = try builder.buildRequest(handle, params: params, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
+            }
+        }
+    }
+
     @Test("CRC32 is zlib's")
     func crc32() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
