@@ -112,7 +112,7 @@ let package = Package(
         // Runs the built awsgw binary as a user would.
         .testTarget(name: "awsgwCLITests", dependencies: ["TestSupport", "awsgw"]),
         .testTarget(
-            name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient", "AWSProtocols"],
+            name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient", "AWSProtocols", "GatewayCore"],
             exclude: ["boto3-seed-requests.json", "boto3-seed-responses.json", "boto3-json-requests.json", "boto3-query-requests.json"]),
     ]
 )

@@ -14,6 +14,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     case unknownOperation(service: String, operation: String, suggestions: [String])
     case invalidParams([ValidationProblem])
     case unsupportedProtocol(service: String, protocolName: String)
+    /// No region was given (the caller's layer says where to give one).
+    case noRegion
     case endpoint(String)
     case model(ModelError)
     case credentials(CredentialsError)
@@ -27,6 +29,7 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .invalidParams(let problems): return "invalid params: " + problems.map(\.description).joined(separator: "; ")
         case .unsupportedProtocol(let service, let name):
             return "service \(service) uses \(name.contains(" with ") ? name : "the \(name) protocol"), which awsgw does not support yet"
+        case .noRegion: return "cannot resolve the endpoint: no region"
         case .endpoint(let message): return "cannot resolve the endpoint: \(message)"
         case .model(let error): return error.description
         case .credentials(let error): return error.description
@@ -77,11 +80,15 @@ public final class RequestBuilder: Sendable {
     static let endpointCacheLimit = 4096
     static let spellingCacheLimit = 20_000
     public let codecOptions: CodecOptions
+    /// The `User-Agent` of every request (the caller's product and version).
+    public let userAgent: String
 
-    public init(models: ModelStore, environment: [String: String] = ProcessInfo.processInfo.environment, codecOptions: CodecOptions = CodecOptions()) {
+    public init(models: ModelStore, environment: [String: String] = ProcessInfo.processInfo.environment, codecOptions: CodecOptions = CodecOptions(),
+                userAgent: String = AWSGWVersion.userAgent) {
         self.models = models
         self.environment = environment
         self.codecOptions = codecOptions
+        self.userAgent = userAgent
     }
 
     /// How many operations have a compiled plan (each is compiled once).
@@ -177,7 +184,7 @@ public final class RequestBuilder: Sendable {
     /// `AWS_ENDPOINT_URL`, or `endpointOverride`) goes through the rule set as the SDKs do.
     public func resolveEndpoint(_ handle: OperationHandle, params: JSONObject, region: String, endpointOverride: String? = nil) throws(ClientError) -> ResolvedEndpoint {
         guard !region.isEmpty else {
-            throw .endpoint("no region: give --region, $region, AWS_REGION, AWS_DEFAULT_REGION or a profile region")
+            throw .noRegion
         }
         guard RequestBuilder.isValidRegionName(region) else {
             throw .endpoint("invalid region name \(region)")
@@ -235,7 +242,7 @@ public final class RequestBuilder: Sendable {
     /// Without credentials the request is left unsigned (a dry run with no keys).
     public func buildRequest(
         _ handle: OperationHandle, params: JSONObject, region: String, credentials: Credentials?, at time: Timestamp,
-        endpointOverride: String? = nil, userAgent: String = "awsgw/0.1"
+        endpointOverride: String? = nil
     ) throws(ClientError) -> PreparedRequest {
         let serialized: SerializedRequest
         do {

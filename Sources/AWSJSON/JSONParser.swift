@@ -213,19 +213,23 @@ struct JSONParser {
     mutating func parseString() throws(JSONParseError) -> String {
         index += 1  // opening quote
         let start = index
+        var asciiOnly = true
         // Fast path: no escapes, plain UTF-8 up to the closing quote.
         while index < buffer.count {
             let byte = buffer[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: buffer[start..<index])
                 index += 1
-                guard let string = String(validating: slice, as: UTF8.self) else {
+                // ASCII needs no validation; anything else is checked here rather than by
+                // `String(validating:)`, which is generic and costs a metadata lookup per string.
+                guard asciiOnly || UTF8Validation.isValid(slice) else {
                     throw JSONParseError(reason: .invalidUTF8, offset: start)
                 }
-                return string
+                return String(decoding: slice, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail(.unexpectedByte(byte)) }
+            if byte >= 0x80 { asciiOnly = false }
             index += 1
         }
         guard index < buffer.count else { throw fail(.unexpectedEnd) }
@@ -235,10 +239,10 @@ struct JSONParser {
             let byte = buffer[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                guard let string = String(validating: bytes, as: UTF8.self) else {
+                guard bytes.withUnsafeBufferPointer(UTF8Validation.isValid) else {
                     throw JSONParseError(reason: .invalidUTF8, offset: start)
                 }
-                return string
+                return String(decoding: bytes, as: UTF8.self)
             }
             if byte < 0x20 { throw fail(.unexpectedByte(byte)) }
             if byte != UInt8(ascii: "\\") {
@@ -351,4 +355,36 @@ struct JSONParser {
 
     @inline(__always)
     func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+}
+
+/// Strict UTF-8 validation (RFC 3629: no overlong forms, no surrogates, nothing above
+/// U+10FFFF), as `String(validating:)` checks it.
+enum UTF8Validation {
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b0 = bytes[i]
+            if b0 < 0x80 { i += 1; continue }
+            let length: Int
+            var lower: UInt8 = 0x80
+            var upper: UInt8 = 0xBF
+            switch b0 {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; lower = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; upper = 0x9F
+            case 0xF0: length = 4; lower = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; upper = 0x8F
+            default: return false
+            }
+            guard i + length <= n else { return false }
+            let b1 = bytes[i + 1]
+            guard b1 >= lower && b1 <= upper else { return false }
+            for k in 2..<max(2, length) where !(0x80...0xBF).contains(bytes[i + k]) { return false }
+            i += length
+        }
+        return true
+    }
 }

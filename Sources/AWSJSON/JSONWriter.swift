@@ -77,12 +77,17 @@ extension JSON {
 
     public static func writeString(_ s: String, to out: inout [UInt8], asciiOnly: Bool) {
         out.append(UInt8(ascii: "\""))
-        var needsSlowPath = false
-        for byte in s.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || (asciiOnly && byte >= 0x7F) {
-            needsSlowPath = true
-            break
+        // Fast path: nothing to escape, the bytes copied at once from the string's storage.
+        let copied = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C || (asciiOnly && byte >= 0x7F) { return false }
+            out.append(contentsOf: bytes)
+            return true
         }
-        if !needsSlowPath {
+        if copied == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        if copied == nil, !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || (asciiOnly && $0 >= 0x7F) }) {
             out.append(contentsOf: s.utf8)
             out.append(UInt8(ascii: "\""))
             return

@@ -169,7 +169,11 @@ public final class ServiceModel: Sendable {
                     shape.members.reserveCapacity(members.count)
                     for member in members {
                         shape.memberIndex[member.key] = shape.members.count
-                        shape.members.append(try resolve(member.value, owner: entry.key, memberName: member.key))
+                        let resolved = try resolve(member.value, owner: entry.key, memberName: member.key)
+                        if resolved.location == nil, shape.bodyMemberIndex[resolved.wireName] == nil {
+                            shape.bodyMemberIndex[resolved.wireName] = shape.members.count
+                        }
+                        shape.members.append(resolved)
                     }
                 }
                 shape.required = definition["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -183,6 +187,9 @@ public final class ServiceModel: Sendable {
             }
         }
         self.shapes = shapes
+        if ["query", "ec2", "rest-xml"].contains(metadata.resolvedProtocol) {
+            for shape in shapes.values where shape.type == .structure { shape.indexXMLMembers() }
+        }
 
         var errorShapes: [String: Shape] = [:]
         for shape in shapes.values where shape.isException {

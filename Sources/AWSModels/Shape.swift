@@ -14,7 +14,9 @@ public enum MemberLocation: String, Sendable {
 
 /// A reference from a structure, list or map to a shape, with the serialization
 /// traits of the reference merged over the target shape's own (as botocore does).
-public struct Member: Sendable {
+/// A class: every walk over a shape's members would otherwise copy (and retain) each
+/// of its fields.
+public final class Member: Sendable {
     public let name: String
     public let shape: Shape
     public let location: MemberLocation?
@@ -34,8 +36,34 @@ public struct Member: Sendable {
     public let isEventHeader: Bool
 
     /// The name this member has on the wire, given how the protocol names things.
-    @inline(__always)
-    public var wireName: String { locationName ?? name }
+    public let wireName: String
+
+    /// The element an XML answer carries this member in: a flattened list's element
+    /// name, else `locationName`, else the member name (botocore's XML parsers).
+    public var xmlElementName: String {
+        if shape.type == .list, flattened, let name = shape.listMember?.locationName { return name }
+        return wireName
+    }
+
+    /// Builds a reference, merging the reference's traits over the target shape's.
+    init(name: String, reference: JSONObject, shape: Shape) {
+        self.name = name
+        self.shape = shape
+        location = reference["location"]?.stringValue.flatMap(MemberLocation.init(rawValue:)) ?? shape.location
+        locationName = reference["locationName"]?.stringValue ?? shape.locationName
+        queryName = reference["queryName"]?.stringValue
+        timestampFormat = reference["timestampFormat"]?.stringValue ?? shape.timestampFormat
+        jsonValue = reference["jsonvalue"]?.boolValue ?? false
+        idempotencyToken = reference["idempotencyToken"]?.boolValue ?? false
+        hostLabel = reference["hostLabel"]?.boolValue ?? false
+        contextParam = reference["contextParam"]?["name"]?.stringValue
+        flattened = reference["flattened"]?.boolValue ?? shape.isFlattened
+        xmlNamespace = reference["xmlNamespace"] ?? shape.xmlNamespace
+        xmlAttribute = reference["xmlAttribute"]?.boolValue ?? false
+        eventPayload = reference["eventpayload"]?.boolValue ?? false
+        isEventHeader = reference["eventheader"]?.boolValue ?? false
+        wireName = locationName ?? name
+    }
 }
 
 /// One shape of a service model. Shapes form a graph (possibly cyclic), so they are
@@ -46,6 +74,11 @@ public final class Shape: @unchecked Sendable {
     /// Structure members in model order.
     public internal(set) var members: [Member] = []
     public internal(set) var memberIndex: [String: Int] = [:]
+    /// Members without an HTTP location, by their wire name (JSON body keys).
+    public internal(set) var bodyMemberIndex: [String: Int] = [:]
+    /// Members without an HTTP location, by the element name they are found under in
+    /// XML (filled for XML protocols' models).
+    public internal(set) var xmlMemberIndex: [String: Int] = [:]
     public internal(set) var required: [String] = []
     /// The list element, map key and map value references.
     public internal(set) var listMember: Member?
@@ -118,25 +151,11 @@ public final class Shape: @unchecked Sendable {
     }
 
     public func isRequired(_ member: String) -> Bool { required.contains(member) }
-}
 
-extension Member {
-    /// Builds a reference, merging the reference's traits over the target shape's.
-    init(name: String, reference: JSONObject, shape: Shape) {
-        self.name = name
-        self.shape = shape
-        location = reference["location"]?.stringValue.flatMap(MemberLocation.init(rawValue:)) ?? shape.location
-        locationName = reference["locationName"]?.stringValue ?? shape.locationName
-        queryName = reference["queryName"]?.stringValue
-        timestampFormat = reference["timestampFormat"]?.stringValue ?? shape.timestampFormat
-        jsonValue = reference["jsonvalue"]?.boolValue ?? false
-        idempotencyToken = reference["idempotencyToken"]?.boolValue ?? false
-        hostLabel = reference["hostLabel"]?.boolValue ?? false
-        contextParam = reference["contextParam"]?["name"]?.stringValue
-        flattened = reference["flattened"]?.boolValue ?? shape.isFlattened
-        xmlNamespace = reference["xmlNamespace"] ?? shape.xmlNamespace
-        xmlAttribute = reference["xmlAttribute"]?.boolValue ?? false
-        eventPayload = reference["eventpayload"]?.boolValue ?? false
-        isEventHeader = reference["eventheader"]?.boolValue ?? false
+    func indexXMLMembers() {
+        for (index, member) in members.enumerated() where member.location == nil {
+            let name = member.xmlElementName
+            if xmlMemberIndex[name] == nil { xmlMemberIndex[name] = index }
+        }
     }
 }

@@ -30,11 +30,16 @@ func format(_ nanoseconds: Double) -> String {
 var modelsDir = FileManager.default.currentDirectoryPath + "/models"
 var loadSeconds = 2.0
 var only: String?
+/// Repetitions of the single-purpose profiling modes (`--only query-parse`, `xml-parse`).
+var profileLoops = 40
+var sampleDirectory = "."
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     if argument == "--models", let value = arguments.popFirst() { modelsDir = value }
     if argument == "--seconds", let value = arguments.popFirst().flatMap(Double.init) { loadSeconds = value }
     if argument == "--only", let value = arguments.popFirst() { only = value }
+    if argument == "--loops", let value = arguments.popFirst().flatMap(Int.init) { profileLoops = value }
+    if argument == "--out", let value = arguments.popFirst() { sampleDirectory = value }
 }
 if only == "gateway" {
     try gatewayBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
@@ -57,6 +62,38 @@ let credentials = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJal
 let time = Timestamp(year: 2026, month: 11, day: 20, hour: 10)
 
 var rows: [(String, String, String)] = []
+
+let query = try builder.operation("dynamodb.Query")
+var items: [String] = []
+for i in 0..<2500 {
+    items.append(#"{"pk":{"S":"customer#\#(i)"},"sk":{"S":"2026-01-\#(i)"},"total":{"N":"\#(i).50"},"lines":{"L":[{"M":{"sku":{"S":"a-1"},"qty":{"N":"2"}}},{"M":{"sku":{"S":"b-2"},"qty":{"N":"1"}}}]},"tags":{"SS":["x","y","z"]},"note":{"S":"\#(String(repeating: "n", count: 200))"}}"#)
+}
+let queryBody = Array((#"{"Count":2500,"ScannedCount":2500,"Items":["# + items.joined(separator: ",") + "]}").utf8)
+let queryResponse = ResponseData(status: 200, headers: [("x-amzn-RequestId", "req-1")], body: queryBody)
+let describe = try builder.operation("ec2.DescribeInstances")
+let describeBody = Array(describeInstancesXML(instances: 100).utf8)
+let describeResponse = ResponseData(status: 200, headers: [("Content-Type", "text/xml;charset=UTF-8")], body: describeBody)
+if only == "xml-parse" {
+    for _ in 0..<profileLoops {
+        if case .success(let result) = builder.parseResponse(describeResponse, for: describe) { _ = JSON.object(result).serialized() }
+    }
+    exit(0)
+}
+if only == "write-samples" {
+    // The answers the parse figures use, for scripts/bench_botocore_parse.py to time
+    // botocore on the same bytes.
+    let directory = sampleDirectory
+    FileManager.default.createFile(atPath: directory + "/dynamodb-query.json", contents: Data(queryBody))
+    FileManager.default.createFile(atPath: directory + "/ec2-describe-instances.xml", contents: Data(describeBody))
+    exit(0)
+}
+if only == "query-parse" {
+    // For profilers: only the 1 MB DynamoDB Query parse, repeated.
+    for _ in 0..<profileLoops {
+        if case .success(let result) = builder.parseResponse(queryResponse, for: query) { _ = JSON.object(result).serialized() }
+    }
+    exit(0)
+}
 
 let fullBuild = try measure(iterations: 20_000) {
     let prepared = try builder.prepareParams(params, for: handle)
@@ -99,17 +136,32 @@ let putItemBuild = try measure(iterations: 20_000) {
 }
 rows.append(("dynamodb.PutItem (json): validate + serialize + endpoint + sign", format(putItemBuild), "≤ 15 µs"))
 
-let query = try builder.operation("dynamodb.Query")
-var items: [String] = []
-for i in 0..<2500 {
-    items.append(#"{"pk":{"S":"customer#\#(i)"},"sk":{"S":"2026-01-\#(i)"},"total":{"N":"\#(i).50"},"lines":{"L":[{"M":{"sku":{"S":"a-1"},"qty":{"N":"2"}}},{"M":{"sku":{"S":"b-2"},"qty":{"N":"1"}}}]},"tags":{"SS":["x","y","z"]},"note":{"S":"\#(String(repeating: "n", count: 200))"}}"#)
-}
-let queryBody = Array((#"{"Count":2500,"ScannedCount":2500,"Items":["# + items.joined(separator: ",") + "]}").utf8)
-let queryResponse = ResponseData(status: 200, headers: [("x-amzn-RequestId", "req-1")], body: queryBody)
 let queryParse = measure(rounds: 7, iterations: 5) {
     if case .success(let result) = builder.parseResponse(queryResponse, for: query) { _ = JSON.object(result).serialized() }
 }
 rows.append(("dynamodb.Query (json): parse a \(queryBody.count / 1000) KB answer to the JSON result", format(queryParse), "≤ 5 ms"))
+
+// The ec2 protocol: DescribeInstances with 3 filters built and signed, and a 100-instance
+// answer (about 500 KB of XML) parsed.
+let describeParams = try JSON.parse(#"{"Filters":[{"Name":"instance-state-name","Values":["running","pending"]},{"Name":"tag:team","Values":["net ops"]},{"Name":"vpc-id","Values":["vpc-0123456789abcdef0"]}],"MaxResults":100}"#).objectValue!
+let describeBuild = try measure(iterations: 20_000) {
+    let prepared = try builder.prepareParams(describeParams, for: describe)
+    _ = try builder.buildRequest(describe, params: prepared, region: "us-east-1", credentials: credentials, at: time)
+}
+rows.append(("ec2.DescribeInstances, 3 filters (ec2): validate + serialize + endpoint + sign", format(describeBuild), "≤ 20 µs"))
+
+let assumeRole = try builder.operation("sts.AssumeRole")
+let assumeRoleParams = try JSON.parse(#"{"RoleArn":"arn:aws:iam::123456789012:role/app","RoleSessionName":"awsgw-session","DurationSeconds":3600,"Tags":[{"Key":"team","Value":"net ops"}]}"#).objectValue!
+let assumeRoleBuild = try measure(iterations: 20_000) {
+    let prepared = try builder.prepareParams(assumeRoleParams, for: assumeRole)
+    _ = try builder.buildRequest(assumeRole, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
+}
+rows.append(("sts.AssumeRole (query): validate + serialize + endpoint + sign", format(assumeRoleBuild), "≤ 20 µs"))
+
+let describeParse = measure(rounds: 7, iterations: 5) {
+    if case .success(let result) = builder.parseResponse(describeResponse, for: describe) { _ = JSON.object(result).serialized() }
+}
+rows.append(("ec2.DescribeInstances: parse a \(describeBody.count / 1000) KB, 100-instance answer to the JSON result", format(describeParse), "≤ 5 ms"))
 
 for (service, target) in [("networkmanager", "≤ 10 ms"), ("ec2", "≤ 150 ms")] {
     let cold = try measure(rounds: 7, iterations: 1) {

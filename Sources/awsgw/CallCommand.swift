@@ -71,6 +71,9 @@ struct CallCommand: AsyncParsableCommand {
         }
         switch built {
         case .success(let request): print(DryRunOutput.render(request, showSecrets: showSecrets).serializedString(.compact))
+        case .failure(.noRegion):
+            fail(RPCError(code: RPCError.invalidParams,
+                          message: "cannot resolve the endpoint: no region: give --region, or set AWS_REGION, AWS_DEFAULT_REGION or a profile region"))
         case .failure(let error): fail(error.rpcError)
         }
     }

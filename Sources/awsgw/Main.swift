@@ -1,3 +1,4 @@
+import AWSClient
 import ArgumentParser
 import Foundation
 
@@ -29,11 +30,4 @@ struct AWSGW: AsyncParsableCommand {
             Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
         }
     }
-}
-
-/// The version, and the botocore release whose models and behaviour awsgw follows
-/// (scripts/setup.sh pins the same one; a test checks that they agree).
-enum AWSGWVersion {
-    static let awsgw = "0.2.0"
-    static let botocore = "1.44.5"
 }

@@ -1,6 +1,7 @@
 import AWSClient
 import AWSJSON
 import AWSProtocols
+import GatewayCore
 import Testing
 import TestSupport
 

@@ -3,6 +3,7 @@ import AWSJSON
 import AWSModels
 import AWSProtocols
 import AWSSigning
+import GatewayCore
 import Testing
 import TestSupport
 

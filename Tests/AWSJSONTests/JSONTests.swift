@@ -1,4 +1,4 @@
-import AWSJSON
+@testable import AWSJSON
 import Testing
 
 @Suite("JSON parser and writer")
@@ -98,5 +98,27 @@ struct PercentEncodingTests {
         #expect(PercentEncoding.encode("arn:aws:x/y z~ü") == "arn%3Aaws%3Ax%2Fy%20z~%C3%BC")
         #expect(PercentEncoding.encode("a/b c", safe: "/~") == "a/b%20c")
         #expect(PercentEncoding.decode("a%2Fb%20c%zz") == "a/b c%zz")
+    }
+}
+
+@Suite("UTF-8 validation")
+struct UTF8ValidationTests {
+    @Test("the parser's validator agrees with String(validating:) on random and edge bytes")
+    func agreesWithStandardLibrary() {
+        var generator = SystemRandomNumberGenerator()
+        var cases: [[UInt8]] = [
+            [0xC0, 0x80], [0xC2, 0x80], [0xE0, 0x9F, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0xA0, 0x80], [0xED, 0x9F, 0xBF],
+            [0xF0, 0x8F, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80],
+            [0xF5, 0x80, 0x80, 0x80], [0xE2, 0x82], [0xE2, 0x82, 0xAC], [0x80], [0xFF], [0x41, 0xC3],
+        ]
+        let interesting: [UInt8] = [0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0x9F, 0xA0, 0x90, 0x8F]
+        for _ in 0..<50_000 {
+            let count = Int.random(in: 1...6, using: &generator)
+            cases.append((0..<count).map { _ in interesting.randomElement(using: &generator)! })
+        }
+        for bytes in cases {
+            let ours = bytes.withUnsafeBufferPointer(UTF8Validation.isValid)
+            #expect(ours == (String(validating: bytes, as: UTF8.self) != nil), "bytes \(bytes)")
+        }
     }
 }

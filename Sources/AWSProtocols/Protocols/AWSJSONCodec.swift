@@ -111,6 +111,7 @@ public struct AWSJSONCodec: ProtocolCodec {
 
     /// The body as the given structure (the output, or a modeled error).
     func parseBody(_ body: [UInt8], _ shape: Shape) -> JSONObject {
+        if case .object(let parsed)? = json.parseBody(body, as: shape) { return parsed }
         guard let value = json.parseBodyJSON(body), case .object(let parsed)? = json.parseValue(value, shape) else { return JSONObject() }
         return parsed
     }

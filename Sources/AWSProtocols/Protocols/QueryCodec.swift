@@ -129,7 +129,7 @@ public struct QueryCodec: ProtocolCodec {
             guard let wrapped = root.children.first(where: { $0.name == resultWrapper }) else { return .success(JSONObject()) }
             start = wrapped
         }
-        guard case .object(let result)? = parseValue([start], output, flattened: false) else { return .success(JSONObject()) }
+        guard let result = parseStructure(start, output) else { return .success(JSONObject()) }
         return .success(QueryCustomizations.result(result, service: service.name, operation: operation))
     }
 
@@ -151,51 +151,29 @@ public struct QueryCodec: ProtocolCodec {
         let requestId = root.children.first { $0.name == "RequestId" || $0.name == "RequestID" }?.text
         let shape = service.errorShapesByCode[code]
         var fields = JSONObject()
-        if let shape, let errorNode, case .object(let parsed)? = parseValue([errorNode], shape, flattened: false) { fields = parsed }
+        if let shape, let errorNode, let parsed = parseStructure(errorNode, shape) { fields = parsed }
         return AWSErrorResponse(code: code, message: message, httpStatus: response.status, requestId: requestId, shape: shape, fields: fields)
     }
 
-    /// Children grouped by name, in the order names first appear (botocore's
-    /// `_build_name_to_xml_node`).
-    static func byName(_ element: XMLElement) -> [String: [XMLElement]] {
-        var out: [String: [XMLElement]] = [:]
-        for child in element.children { out[child.name, default: []].append(child) }
-        return out
-    }
-
-    /// A value of `shape` from the elements that carry it (several for a flattened list
-    /// or map).
-    func parseValue(_ nodes: [XMLElement], _ shape: Shape, flattened: Bool) -> JSON? {
-        guard let node = nodes.first else { return nil }
+    /// A value of `shape` from its element. A flattened list or map is carried by
+    /// several sibling elements: `flattenedNodes` holds them all.
+    func parseValue(_ node: XMLElement, _ shape: Shape, flattenedNodes: [XMLElement]? = nil) -> JSON? {
         switch shape.type {
         case .structure:
-            let children = QueryCodec.byName(node)
-            if shape.isUnion {
-                let set = children.keys.filter { $0 != "__type" }
-                if set.count == 1, let tag = set.first, !shape.members.contains(where: { memberKey($0) == tag }) {
-                    return .object(JSONObject([("SDK_UNKNOWN_MEMBER", .object(JSONObject([("name", .string(tag))])))]))
-                }
-            }
-            var result = JSONObject()
-            for member in shape.members where member.location == nil {
-                if let found = children[memberKey(member)], let value = parseValue(found, member.shape, flattened: member.flattened) {
-                    result.append(member.name, value)
-                } else if member.xmlAttribute, let name = member.locationName, let value = node.attribute(name) {
-                    result.append(member.name, .string(value))
-                }
-            }
-            return .object(result)
+            return parseStructure(node, shape).map(JSON.object)
         case .list:
             guard let element = shape.listMember else { return nil }
-            let items = flattened ? nodes : node.children
-            return .array(items.map { parseValue([$0], element.shape, flattened: element.flattened) ?? .null })
+            var items: [JSON] = []
+            items.reserveCapacity(flattenedNodes?.count ?? node.children.count)
+            for item in flattenedNodes ?? node.children { items.append(parseMemberValue(item, element, in: nil) ?? .null) }
+            return .array(items)
         case .map:
             guard let key = shape.mapKey, let value = shape.mapValue else { return nil }
             let keyName = key.locationName ?? "key", valueName = value.locationName ?? "value"
             var result = JSONObject()
-            for entry in flattened ? nodes : node.children {
+            for entry in flattenedNodes ?? node.children {
                 guard let k = entry.children.first(where: { $0.name == keyName })?.text else { continue }
-                result[k] = entry.children.first(where: { $0.name == valueName }).flatMap { parseValue([$0], value.shape, flattened: value.flattened) } ?? .null
+                result[k] = entry.children.first(where: { $0.name == valueName }).flatMap { parseMemberValue($0, value, in: nil) } ?? .null
             }
             return .object(result)
         case .boolean:
@@ -213,10 +191,38 @@ public struct QueryCodec: ProtocolCodec {
         }
     }
 
-    /// The element name a member is found under: a flattened list's element name, else
-    /// its `locationName`, else its name.
-    func memberKey(_ member: Member) -> String {
-        if member.shape.type == .list, member.flattened, let name = member.shape.listMember?.locationName { return name }
-        return member.locationName ?? member.name
+    /// A member's value from the first element of its name; a flattened list or map
+    /// gathers every element of that name under `parent`.
+    func parseMemberValue(_ node: XMLElement, _ member: Member, in parent: XMLElement?) -> JSON? {
+        if member.flattened, member.shape.type == .list || member.shape.type == .map, let parent {
+            let name = node.name
+            return parseValue(node, member.shape, flattenedNodes: parent.children.filter { $0.name == name })
+        }
+        return parseValue(node, member.shape)
+    }
+
+    /// A structure's members in model order (botocore's `_handle_structure`): each from
+    /// the first child element of its name, attributes from the element itself.
+    func parseStructure(_ node: XMLElement, _ shape: Shape) -> JSONObject? {
+        var firstChild = [Int](repeating: -1, count: shape.members.count)
+        for (position, child) in node.children.enumerated() {
+            if let index = shape.xmlMemberIndex[child.name], firstChild[index] < 0 { firstChild[index] = position }
+        }
+        if shape.isUnion {
+            var names = Set(node.children.map(\.name))
+            names.remove("__type")
+            if names.count == 1, let tag = names.first, shape.xmlMemberIndex[tag] == nil {
+                return JSONObject([("SDK_UNKNOWN_MEMBER", .object(JSONObject([("name", .string(tag))])))])
+            }
+        }
+        var result = JSONObject()
+        for (index, member) in shape.members.enumerated() where member.location == nil {
+            if firstChild[index] >= 0, let value = parseMemberValue(node.children[firstChild[index]], member, in: node) {
+                result.append(member.name, value)
+            } else if member.xmlAttribute, let name = member.locationName, let value = node.attribute(name) {
+                result.append(member.name, .string(value))
+            }
+        }
+        return result
     }
 }

@@ -39,26 +39,9 @@ enum QueryCustomizations {
 
     /// IAM sends policy documents (shape `policyDocumentType`) as URL-encoded JSON.
     static func decodePolicies(_ value: JSON, _ shape: Shape) -> JSON {
-        switch (value, shape.type) {
-        case (.object(let object), .structure):
-            var out = JSONObject()
-            for entry in object {
-                guard let member = shape.member(named: entry.key) else {
-                    out.append(entry.key, entry.value)
-                    continue
-                }
-                if member.shape.type == .string, member.shape.name == "policyDocumentType", case .string(let text) = entry.value {
-                    out.append(entry.key, (try? JSON.parse(PercentEncoding.decode(text))) ?? entry.value)
-                } else {
-                    out.append(entry.key, decodePolicies(entry.value, member.shape))
-                }
-            }
-            return .object(out)
-        case (.array(let items), .list):
-            guard let element = shape.listMember else { return value }
-            return .array(items.map { decodePolicies($0, element.shape) })
-        default:
-            return value
+        ShapeWalker.rewrite(value, shape) { value, shape -> JSON? in
+            guard shape.type == .string, shape.name == "policyDocumentType", case .string(let text) = value else { return .none }
+            return (try? JSON.parse(PercentEncoding.decode(text))) ?? value
         }
     }
 }

@@ -51,6 +51,8 @@ public struct RestJSONParser: Sendable {
             } else if let body = json.parseBodyJSON(response.body), let value = json.parseValue(body, payload.shape) {
                 result.append(payloadName, value)
             }
+        } else if case .object(let parsed)? = json.parseBody(response.body, as: shape) {
+            for member in parsed.members { result.append(member.key, member.value) }
         } else if let body = json.parseBodyJSON(response.body), case .object(let object) = body {
             json.parseMembers(object, shape, into: &result)
         }

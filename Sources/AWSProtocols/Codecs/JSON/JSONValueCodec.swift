@@ -57,10 +57,12 @@ struct JSONValueCodec: Sendable {
         return (try? JSON.parse(body)) ?? .object(JSONObject([("message", .string(String(decoding: body, as: UTF8.self)))]))
     }
 
+    /// The body members of `shape`, in model order (as botocore's dict), appended to
+    /// `result`; callers put only members bound elsewhere (headers) in it first.
     func parseMembers(_ object: JSONObject, _ shape: Shape, into result: inout JSONObject) {
         for member in shape.members where member.location == nil {
             guard let raw = object[member.wireName], !raw.isNull, let value = parseValue(raw, member.shape) else { continue }
-            result[member.name] = value
+            result.append(member.name, value)
         }
     }
 
@@ -70,13 +72,11 @@ struct JSONValueCodec: Sendable {
         case .structure:
             if shape.isDocument { return value }
             guard case .object(let object) = value else { return nil }
-            if shape.isUnion {
-                let set = object.members.filter { $0.key != "__type" && !$0.value.isNull }
-                if set.count == 1, !shape.members.contains(where: { $0.wireName == set[0].key }) {
-                    return .object(JSONObject([("SDK_UNKNOWN_MEMBER", .object(JSONObject([("name", .string(set[0].key))])))]))
-                }
+            if shape.isUnion, let unknown = JSONValueCodec.unknownUnionMember(object, shape) {
+                return .object(JSONObject([("SDK_UNKNOWN_MEMBER", .object(JSONObject([("name", .string(unknown))])))]))
             }
             var result = JSONObject()
+            result.members.reserveCapacity(object.count)
             parseMembers(object, shape, into: &result)
             return .object(result)
         case .list:
@@ -86,12 +86,13 @@ struct JSONValueCodec: Sendable {
             guard case .object(let map) = value, let valueMember = shape.mapValue else { return nil }
             var result = JSONObject()
             result.members.reserveCapacity(map.count)
+            // A key given twice keeps its first place and takes the last value, as a dict
+            // does; such answers are rare, so the check costs one pass only then.
+            let setByKey = map.count > 1 && map.firstDuplicateKey != nil
             for item in map {
-                if item.value.isNull {
-                    result[item.key] = .null
-                } else if let parsed = parseValue(item.value, valueMember.shape) {
-                    result[item.key] = parsed
-                }
+                let parsed = item.value.isNull ? .null : parseValue(item.value, valueMember.shape)
+                guard let parsed else { continue }
+                if setByKey { result[item.key] = parsed } else { result.append(item.key, parsed) }
             }
             return .object(result)
         case .timestamp:
@@ -112,6 +113,110 @@ struct JSONValueCodec: Sendable {
         default:
             return value
         }
+    }
+
+    // MARK: Reading straight from the bytes
+
+    /// The body parsed as `shape` in one pass over the bytes, without a tree of the whole
+    /// answer first: what `parseValue(JSON.parse(body), shape)` gives, for the answers
+    /// that are JSON. nil if the body is not JSON (callers fall back to the tree).
+    func parseBody(_ body: [UInt8], as shape: Shape) -> JSON? {
+        guard !body.isEmpty else { return parseValue(.object(JSONObject()), shape) }
+        return body.withUnsafeBufferPointer { buffer -> JSON? in
+            var reader = JSONReader(buffer)
+            do {
+                let value = try read(&reader, shape)
+                try reader.finish()
+                return value ?? .null
+            } catch {
+                return nil
+            }
+        }
+    }
+
+    /// One value as `shape` (nil where `parseValue` gives nil).
+    func read(_ reader: inout JSONReader, _ shape: Shape) throws(JSONParseError) -> JSON? {
+        if try reader.readNullIfPresent() { return nil }
+        switch shape.type {
+        case .structure where !shape.isDocument:
+            guard reader.peek() == .object else { _ = try reader.readValue(); return nil }
+            return .object(try readStructure(&reader, shape))
+        case .list:
+            guard reader.peek() == .array, let element = shape.listMember else { _ = try reader.readValue(); return nil }
+            var items: [JSON] = []
+            try reader.readArray { (reader: inout JSONReader) throws(JSONParseError) in
+                items.append(try read(&reader, element.shape) ?? .null)
+            }
+            return .array(items)
+        case .map:
+            guard reader.peek() == .object, let valueMember = shape.mapValue else { _ = try reader.readValue(); return nil }
+            var result = JSONObject()
+            try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONParseError) in
+                if try reader.readNullIfPresent() {
+                    result.append(key, .null)
+                } else if let parsed = try read(&reader, valueMember.shape) {
+                    result.append(key, parsed)
+                }
+            }
+            // A key given twice keeps its first place and takes the last value, as a dict does.
+            if result.count > 1, result.firstDuplicateKey != nil {
+                var deduplicated = JSONObject()
+                for member in result.members { deduplicated[member.key] = member.value }
+                result = deduplicated
+            }
+            return .object(result)
+        case .structure, .timestamp, .blob, .float, .double, .bigdecimal:
+            return parseValue(try reader.readValue(), shape)
+        default:
+            return try reader.readValue()
+        }
+    }
+
+    /// A structure's body members in model order; keys the model does not name are
+    /// skipped, and a later duplicate key wins (as Python's `json.loads`).
+    func readStructure(_ reader: inout JSONReader, _ shape: Shape) throws(JSONParseError) -> JSONObject {
+        var found: [(index: Int, value: JSON)] = []
+        found.reserveCapacity(min(shape.members.count, 16))
+        var setCount = 0
+        var unknownKey: String?
+        try reader.readObject { (reader: inout JSONReader, key: String) throws(JSONParseError) in
+            guard let index = shape.bodyMemberIndex[key] else {
+                // Read, not skipped: a union's one unknown member is reported by name.
+                let value = try reader.readValue()
+                if shape.isUnion, key != "__type", !value.isNull {
+                    setCount += 1
+                    unknownKey = key
+                }
+                return
+            }
+            if shape.isUnion, reader.peek() != .null { setCount += 1 }
+            let value = try read(&reader, shape.members[index].shape)
+            if let at = found.firstIndex(where: { $0.index == index }) {
+                if let value { found[at].value = value } else { found.remove(at: at) }
+            } else if let value {
+                found.append((index, value))
+            }
+        }
+        if shape.isUnion, setCount == 1, let unknownKey {
+            return JSONObject([("SDK_UNKNOWN_MEMBER", .object(JSONObject([("name", .string(unknownKey))])))])
+        }
+        // Model order, as botocore's parser walks the shape's members.
+        if found.count > 1 { found.sort { $0.index < $1.index } }
+        var result = JSONObject()
+        result.members.reserveCapacity(found.count)
+        for entry in found { result.append(shape.members[entry.index].name, entry.value) }
+        return result
+    }
+
+    /// botocore's union rule: exactly one member set, and its name not in the model.
+    static func unknownUnionMember(_ object: JSONObject, _ shape: Shape) -> String? {
+        var setKey: String?
+        for entry in object.members where entry.key != "__type" && !entry.value.isNull {
+            if setKey != nil { return nil }
+            setKey = entry.key
+        }
+        guard let setKey, !shape.members.contains(where: { $0.wireName == setKey }) else { return nil }
+        return setKey
     }
 
     func timestampResult(_ t: Timestamp) -> JSON {

@@ -82,16 +82,16 @@ struct XMLReader {
             } else if starts("</") {
                 flushText(into: stack.last)
                 i += 2
-                let name = try readName()
+                let name = try readLocalName()
                 skipSpace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ">") else { throw fail("expected '>' to end </\(name)") }
                 i += 1
-                guard let open = stack.popLast(), open.name == XMLReader.localName(name) else { throw fail("</\(name)> does not close the open element") }
+                guard let open = stack.popLast(), open.name == name else { throw fail("</\(name)> does not close the open element") }
             } else {
                 flushText(into: stack.last)
                 if root != nil && stack.isEmpty { throw fail("a second root element") }
                 i += 1
-                let element = XMLElement(name: XMLReader.localName(try readName()))
+                let element = XMLElement(name: try readLocalName())
                 var selfClosing = false
                 while true {
                     skipSpace()
@@ -160,21 +160,31 @@ struct XMLReader {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
+    /// A name as written (`ns:Name` for attributes, which keep their prefix).
     mutating func readName() throws(XMLError) -> String {
+        let (start, _) = try scanName()
+        return String(decoding: bytes[start..<i], as: UTF8.self)
+    }
+
+    /// An element's name without its namespace prefix (`ns:Name` → `Name`).
+    mutating func readLocalName() throws(XMLError) -> String {
+        let (_, local) = try scanName()
+        return String(decoding: bytes[local..<i], as: UTF8.self)
+    }
+
+    /// Moves past a name; returns where it starts and where its local part starts.
+    private mutating func scanName() throws(XMLError) -> (start: Int, local: Int) {
         let start = i
+        var local = i
         while i < bytes.count {
             let b = bytes[i]
             if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == UInt8(ascii: ">") || b == UInt8(ascii: "/") || b == UInt8(ascii: "=")
                 || b == UInt8(ascii: "<") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") { break }
+            if b == UInt8(ascii: ":") { local = i + 1 }
             i += 1
         }
         guard i > start else { throw fail("expected a name") }
-        return String(decoding: bytes[start..<i], as: UTF8.self)
-    }
-
-    static func localName(_ name: String) -> String {
-        guard let colon = name.lastIndex(of: ":") else { return name }
-        return String(name[name.index(after: colon)...])
+        return (start, local)
     }
 
     /// `&lt;` `&gt;` `&amp;` `&quot;` `&apos;` `&#N;` `&#xN;`; anything else is an error.

@@ -1,3 +1,4 @@
+import AWSClient
 import AWSCredentials
 import AWSJSON
 import AWSProtocols
@@ -52,6 +53,10 @@ extension ClientError {
         case .unsupportedProtocol(_, let protocolName):
             return RPCError(code: RPCError.methodNotFound, message: description,
                             data: .object(JSONObject([("protocol", .string(protocolName)), ("suggestions", .array([]))])))
+        case .noRegion:
+            let message = "no region: give $region, or set AWS_REGION, AWS_DEFAULT_REGION or a profile region where the gateway runs"
+            return RPCError(code: RPCError.invalidParams, message: "cannot resolve the endpoint: \(message)",
+                            data: .object(JSONObject([("errors", .array([.object(JSONObject([("path", "$.$region"), ("problem", .string(message))]))]))])))
         case .endpoint(let message):
             return RPCError(code: RPCError.invalidParams, message: "cannot resolve the endpoint: \(message)",
                             data: .object(JSONObject([("errors", .array([.object(JSONObject([("path", "$.$region"), ("problem", .string(message))]))]))])))
