@@ -1,6 +1,7 @@
 import AWSClient
 import AWSJSON
 import AWSProtocols
+import Foundation
 import GatewayCore
 import Testing
 import TestSupport
@@ -49,5 +50,22 @@ struct SeedOperationResponseTests {
             #expect(rpc.data?["type"]?.stringValue == expected["type"]?.stringValue)
             #expect(rpc.data?["httpStatus"]?.intValue == expected["httpStatus"]?.intValue)
         }
+    }
+}
+
+/// Random answers made by scripts/compare_parse_with_boto3.py, with botocore's parse of
+/// each: run on demand (`AWSGW_PARSE_CASES=FILE`), not in `make test`.
+@Suite("Random answers: parsed as boto3 parses them (AWSGW_PARSE_CASES)")
+struct RandomAnswerTests {
+    static func cases() -> [SeedResponseCase] {
+        guard let file = ProcessInfo.processInfo.environment["AWSGW_PARSE_CASES"],
+              let data = FileManager.default.contents(atPath: file), case .array(let items)? = try? JSON.parse(Array(data))
+        else { return [] }
+        return items.map { SeedResponseCase(name: $0["name"]?.stringValue ?? "?", json: $0) }
+    }
+
+    @Test("parses as boto3 does", arguments: RandomAnswerTests.cases())
+    func parse(_ c: SeedResponseCase) throws {
+        try SeedOperationResponseTests().parse(c)
     }
 }
