@@ -75,6 +75,10 @@ public struct Operation: Sendable {
     public let requiresEndpointDiscovery: Bool
     /// The operation that answers endpoint discovery (`DescribeEndpoints`).
     public let isEndpointOperation: Bool
+    /// rest-xml: the root element of the request body, from the input reference
+    /// (`locationName`, `xmlNamespace`), else from the input shape.
+    public let inputXMLName: String?
+    public let inputXMLNamespace: JSON?
     /// The element a query answer wraps its result in (`output.resultWrapper`).
     public let outputResultWrapper: String?
     public let errors: [Shape]
@@ -236,6 +240,8 @@ public final class ServiceModel: Sendable {
                 outputPayload: definition["output"]?["payload"]?.stringValue ?? outputShape?.payload,
                 requiresEndpointDiscovery: definition["endpointdiscovery"]?["required"]?.boolValue ?? false,
                 isEndpointOperation: definition["endpointoperation"]?.boolValue ?? false,
+                inputXMLName: definition["input"]?["locationName"]?.stringValue ?? inputShape?.locationName,
+                inputXMLNamespace: definition["input"]?["xmlNamespace"] ?? inputShape?.xmlNamespace,
                 outputResultWrapper: definition["output"]?["resultWrapper"]?.stringValue,
                 errors: errors,
                 hostPrefix: definition["endpoint"]?["hostPrefix"]?.stringValue,

@@ -38,6 +38,16 @@ public final class Member: Sendable {
     /// The name this member has on the wire, given how the protocol names things.
     public let wireName: String
 
+    /// Read from an XML body: every member but those bound to the status line or
+    /// headers (botocore's `KNOWN_LOCATIONS`), and event headers. A `uri` or
+    /// `querystring` member of a structure used for both request and answer is in the body.
+    public var isXMLBodyMember: Bool {
+        switch location {
+        case .statusCode?, .header?, .headers?: return false
+        default: return !isEventHeader
+        }
+    }
+
     /// The element an XML answer carries this member in: a flattened list's element
     /// name, else `locationName`, else the member name (botocore's XML parsers).
     public var xmlElementName: String {
@@ -153,7 +163,7 @@ public final class Shape: @unchecked Sendable {
     public func isRequired(_ member: String) -> Bool { required.contains(member) }
 
     func indexXMLMembers() {
-        for (index, member) in members.enumerated() where member.location == nil {
+        for (index, member) in members.enumerated() where member.isXMLBodyMember {
             let name = member.xmlElementName
             if xmlMemberIndex[name] == nil { xmlMemberIndex[name] = index }
         }

@@ -107,7 +107,7 @@ rows.append(("  of which validate (+ token fill)", format(validateOnly), ""))
 let endpointOnly = try measure(iterations: 50_000) { _ = try builder.resolveEndpoint(handle, params: params, region: "us-east-1") }
 rows.append(("  of which endpoint resolution", format(endpointOnly), ""))
 
-let serializer = RestJSONSerializer(operation: handle.operation)
+let serializer = RESTSerializer(operation: handle.operation)
 let serializeOnly = try measure(iterations: 200_000) { _ = try serializer.serialize(params) }
 rows.append(("  of which serialize", format(serializeOnly), ""))
 

@@ -12,6 +12,7 @@ public struct QueryCodec: ProtocolCodec {
     let isEC2: Bool
     let options: CodecOptions
     let json: JSONValueCodec
+    let xml: XMLValueReader
     /// The element the result is wrapped in (query), nil for ec2.
     let resultWrapper: String?
 
@@ -21,6 +22,7 @@ public struct QueryCodec: ProtocolCodec {
         self.isEC2 = isEC2
         self.options = options
         json = JSONValueCodec(options: options)
+        xml = XMLValueReader(json: json)
         self.resultWrapper = isEC2 ? nil : (resultWrapper ?? operation.outputResultWrapper)
     }
 
@@ -129,7 +131,7 @@ public struct QueryCodec: ProtocolCodec {
             guard let wrapped = root.children.first(where: { $0.name == resultWrapper }) else { return .success(JSONObject()) }
             start = wrapped
         }
-        guard let result = parseStructure(start, output) else { return .success(JSONObject()) }
+        guard let result = xml.parseStructure(start, output) else { return .success(JSONObject()) }
         return .success(QueryCustomizations.result(result, service: service.name, operation: operation))
     }
 
@@ -151,78 +153,7 @@ public struct QueryCodec: ProtocolCodec {
         let requestId = root.children.first { $0.name == "RequestId" || $0.name == "RequestID" }?.text
         let shape = service.errorShapesByCode[code]
         var fields = JSONObject()
-        if let shape, let errorNode, let parsed = parseStructure(errorNode, shape) { fields = parsed }
+        if let shape, let errorNode, let parsed = xml.parseStructure(errorNode, shape) { fields = parsed }
         return AWSErrorResponse(code: code, message: message, httpStatus: response.status, requestId: requestId, shape: shape, fields: fields)
-    }
-
-    /// A value of `shape` from its element. A flattened list or map is carried by
-    /// several sibling elements: `flattenedNodes` holds them all.
-    func parseValue(_ node: XMLElement, _ shape: Shape, flattenedNodes: [XMLElement]? = nil) -> JSON? {
-        switch shape.type {
-        case .structure:
-            return parseStructure(node, shape).map(JSON.object)
-        case .list:
-            guard let element = shape.listMember else { return nil }
-            var items: [JSON] = []
-            items.reserveCapacity(flattenedNodes?.count ?? node.children.count)
-            for item in flattenedNodes ?? node.children { items.append(parseMemberValue(item, element, in: nil) ?? .null) }
-            return .array(items)
-        case .map:
-            guard let key = shape.mapKey, let value = shape.mapValue else { return nil }
-            let keyName = key.locationName ?? "key", valueName = value.locationName ?? "value"
-            var result = JSONObject()
-            for entry in flattenedNodes ?? node.children {
-                guard let k = entry.children.first(where: { $0.name == keyName })?.text else { continue }
-                result[k] = entry.children.first(where: { $0.name == valueName }).flatMap { parseMemberValue($0, value, in: nil) } ?? .null
-            }
-            return .object(result)
-        case .boolean:
-            return .bool(node.text == "true")
-        case .integer, .long, .biginteger:
-            return Int64(node.text.trimmingSpaces).map(JSON.int)
-        case .float, .double, .bigdecimal:
-            return Double(node.text.trimmingSpaces).map(JSON.double)
-        case .timestamp:
-            return Timestamp.parse(node.text).map(json.timestampResult) ?? .string(node.text)
-        case .blob:
-            return json.blobResult(Base64.decode(node.text.trimmingSpaces) ?? [])
-        case .string, .character:
-            return .string(node.text)
-        }
-    }
-
-    /// A member's value from the first element of its name; a flattened list or map
-    /// gathers every element of that name under `parent`.
-    func parseMemberValue(_ node: XMLElement, _ member: Member, in parent: XMLElement?) -> JSON? {
-        if member.flattened, member.shape.type == .list || member.shape.type == .map, let parent {
-            let name = node.name
-            return parseValue(node, member.shape, flattenedNodes: parent.children.filter { $0.name == name })
-        }
-        return parseValue(node, member.shape)
-    }
-
-    /// A structure's members in model order (botocore's `_handle_structure`): each from
-    /// the first child element of its name, attributes from the element itself.
-    func parseStructure(_ node: XMLElement, _ shape: Shape) -> JSONObject? {
-        var firstChild = [Int](repeating: -1, count: shape.members.count)
-        for (position, child) in node.children.enumerated() {
-            if let index = shape.xmlMemberIndex[child.name], firstChild[index] < 0 { firstChild[index] = position }
-        }
-        if shape.isUnion {
-            var names = Set(node.children.map(\.name))
-            names.remove("__type")
-            if names.count == 1, let tag = names.first, shape.xmlMemberIndex[tag] == nil {
-                return JSONObject([("SDK_UNKNOWN_MEMBER", .object(JSONObject([("name", .string(tag))])))])
-            }
-        }
-        var result = JSONObject()
-        for (index, member) in shape.members.enumerated() where member.location == nil {
-            if firstChild[index] >= 0, let value = parseMemberValue(node.children[firstChild[index]], member, in: node) {
-                result.append(member.name, value)
-            } else if member.xmlAttribute, let name = member.locationName, let value = node.attribute(name) {
-                result.append(member.name, .string(value))
-            }
-        }
-        return result
     }
 }

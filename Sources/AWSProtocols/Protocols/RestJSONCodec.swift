@@ -3,13 +3,13 @@ import AWSModels
 
 /// rest-json: the REST binding (labels, query, headers, payload) with the JSON codec.
 public struct RestJSONCodec: ProtocolCodec {
-    let serializer: RestJSONSerializer
+    let serializer: RESTSerializer
     let parser: RestJSONParser
     let operation: AWSModels.Operation
     let service: ServiceModel
 
     public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions) {
-        serializer = RestJSONSerializer(operation: operation, options: options)
+        serializer = RESTSerializer(operation: operation, format: .json, options: options)
         parser = RestJSONParser(options: options)
         self.operation = operation
         self.service = service

@@ -1,18 +1,24 @@
 import AWSJSON
 import AWSModels
 
-/// The rest-json serializer, byte-compatible with botocore's RestJSONSerializer.
-/// A plan is made once per operation and reused for every call.
-public struct RestJSONSerializer: Sendable {
+/// The REST binding's request side (botocore's BaseRestSerializer: URI labels, query
+/// string, headers, payload) with the body in JSON (rest-json) or XML (rest-xml),
+/// byte-compatible with botocore's RestJSONSerializer and RestXMLSerializer. A plan is
+/// made once per operation and reused for every call.
+public struct RESTSerializer: Sendable {
+    public enum BodyFormat: Sendable { case json, xml }
+
     public let operation: AWSModels.Operation
     let template: URITemplate
     public let options: CodecOptions
+    let format: BodyFormat
     let json: JSONValueCodec
 
-    public init(operation: AWSModels.Operation, options: CodecOptions = CodecOptions()) {
+    public init(operation: AWSModels.Operation, format: BodyFormat = .json, options: CodecOptions = CodecOptions()) {
         self.operation = operation
         self.template = URITemplate(operation.requestURI)
         self.options = options
+        self.format = format
         json = JSONValueCodec(options: options)
     }
 
@@ -79,6 +85,11 @@ public struct RestJSONSerializer: Sendable {
             request.urlHasQueryMark = true
         }
 
+        if format == .xml {
+            request.body = try xmlBody(params, bodyMembers, shape)
+            return request
+        }
+
         // Body.
         var streamingPayload = false
         if let payloadName = operation.inputPayload, let payloadMember = shape.member(named: payloadName) {
@@ -100,6 +111,23 @@ public struct RestJSONSerializer: Sendable {
             request.headers.append(("Content-Type", "application/json"))
         }
         return request
+    }
+
+    /// rest-xml's body: a blob or string payload as it is, another payload member as
+    /// its element, else the body members inside the input shape's element; nothing
+    /// (not even a Content-Type) when there is nothing to send.
+    private func xmlBody(_ params: JSONObject, _ bodyMembers: JSONObject, _ shape: Shape) throws(SerializationError) -> [UInt8] {
+        let writer = XMLBodyWriter(options: options)
+        if let payloadName = operation.inputPayload, let payloadMember = shape.member(named: payloadName) {
+            guard let value = params[payloadName], !value.isNull else { return [] }
+            if payloadMember.shape.type == .blob || payloadMember.shape.type == .string { return rawBytes(value, payloadMember.shape) }
+            return writer.document(value, XMLBodyWriter.Node(payloadMember), name: payloadMember.locationName ?? payloadName)
+        }
+        guard !bodyMembers.isEmpty else { return [] }
+        guard let rootName = operation.inputXMLName else {
+            throw SerializationError(message: "the input shape \(shape.name) names no XML root element")
+        }
+        return writer.document(.object(bodyMembers), XMLBodyWriter.Node(shape, namespace: operation.inputXMLNamespace), name: rootName)
     }
 
     // MARK: Locations

@@ -1,0 +1,172 @@
+import AWSJSON
+import AWSModels
+
+/// rest-xml (S3, S3 Control, Route 53, CloudFront): the REST binding with XML bodies,
+/// as botocore's RestXMLSerializer and RestXMLParser. Errors come as
+/// `ErrorResponse/Error` or as S3's bare `<Error>`; the request id from
+/// `x-amzn-RequestId` or `x-amz-request-id`.
+public struct RestXMLCodec: ProtocolCodec {
+    let serializer: RESTSerializer
+    let operation: AWSModels.Operation
+    let service: ServiceModel
+    let json: JSONValueCodec
+    let xml: XMLValueReader
+
+    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions) {
+        serializer = RESTSerializer(operation: operation, format: .xml, options: options)
+        self.operation = operation
+        self.service = service
+        json = JSONValueCodec(options: options)
+        xml = XMLValueReader(json: json)
+    }
+
+    public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
+        try serializer.serialize(params)
+    }
+
+    public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
+        if response.status >= 301 { return .failure(parseError(response)) }
+        guard let output = operation.output else { return .success(JSONObject()) }
+        if let payloadName = operation.outputPayload ?? output.payload, let stream = output.member(named: payloadName), stream.shape.isEventStream {
+            return parseEventStream(response, output: output, stream: stream)
+        }
+        do {
+            return .success(try parseOutput(response, output, payload: operation.outputPayload))
+        } catch {
+            return .failure(AWSErrorResponse(code: String(response.status), message: "the answer is not valid XML: \(error.description)",
+                                             httpStatus: response.status, requestId: RestXMLCodec.requestId(response), shape: nil,
+                                             fields: JSONObject()))
+        }
+    }
+
+    /// Status and header members, then the body: a blob or string payload as it is,
+    /// another payload member from the root element, else the members under the root.
+    func parseOutput(_ response: ResponseData, _ shape: Shape, payload: String?) throws(XMLError) -> JSONObject {
+        var result = JSONObject()
+        RESTResponseBinding(json: json).bind(response, shape, into: &result)
+        if let payloadName = payload ?? shape.payload, let member = shape.member(named: payloadName) {
+            switch member.shape.type {
+            case .blob: result.append(payloadName, json.blobResult(response.body))
+            case .string: result.append(payloadName, .string(String(decoding: response.body, as: UTF8.self)))
+            default:
+                if let value = xml.parseValue(try RestXMLCodec.root(response.body), member.shape) { result.append(payloadName, value) }
+            }
+        } else if let body = xml.parseStructure(try RestXMLCodec.root(response.body), shape) {
+            for member in body.members { result.append(member.key, member.value) }
+        }
+        return result
+    }
+
+    /// An event-stream payload (S3 `SelectObjectContent`, botocore's EventStreamXMLParser),
+    /// read whole: each event one `{"EventType": {...}}` entry of the payload member's
+    /// list; an exception event is the error.
+    func parseEventStream(_ response: ResponseData, output: Shape, stream: Member) -> Result<JSONObject, AWSErrorResponse> {
+        let messages: [EventStreamMessage]
+        do {
+            messages = try EventStreamDecoder.messages(response.body)
+        } catch {
+            return .failure(AWSErrorResponse(code: "MalformedEventStream", message: error.description, httpStatus: response.status,
+                                             requestId: RestXMLCodec.requestId(response), shape: nil, fields: JSONObject()))
+        }
+        var result = JSONObject()
+        RESTResponseBinding(json: json).bind(response, output, into: &result)
+        var events: [JSON] = []
+        for message in messages {
+            switch message.headers[":message-type"] {
+            case "event":
+                guard let type = message.headers[":event-type"], let eventMember = stream.shape.member(named: type) else { continue }
+                events.append(.object(JSONObject([(type, .object(parseEvent(message, eventMember.shape)))])))
+            case "exception":
+                let type = message.headers[":exception-type"] ?? ""
+                let shape = stream.shape.member(named: type)?.shape
+                let fields = shape.flatMap { shape in (try? XMLDocument.parse(message.payload)).flatMap { xml.parseStructure($0, shape) } } ?? JSONObject()
+                return .failure(AWSErrorResponse(code: type, message: fields["Message"]?.stringValue ?? "", httpStatus: response.status,
+                                                 requestId: RestXMLCodec.requestId(response), shape: shape, fields: fields))
+            default:
+                return .failure(AWSErrorResponse(code: message.headers[":error-code"] ?? "", message: message.headers[":error-message"] ?? "",
+                                                 httpStatus: response.status, requestId: RestXMLCodec.requestId(response), shape: nil,
+                                                 fields: JSONObject()))
+            }
+        }
+        result.append(stream.name, .array(events))
+        return .success(result)
+    }
+
+    /// One event: header members from the message headers (typed as the model says), the
+    /// payload member (blob, string or an XML structure), else members from the XML payload.
+    func parseEvent(_ message: EventStreamMessage, _ shape: Shape) -> JSONObject {
+        var event = JSONObject()
+        for member in shape.members {
+            if member.isEventHeader {
+                if let text = message.headers[member.name], let value = eventHeaderValue(text, member.shape) { event.append(member.name, value) }
+            } else if member.eventPayload {
+                switch member.shape.type {
+                case .blob: event.append(member.name, json.blobResult(message.payload))
+                case .string: event.append(member.name, .string(String(decoding: message.payload, as: UTF8.self)))
+                default:
+                    if let root = try? XMLDocument.parse(message.payload), let value = xml.parseValue(root, member.shape) {
+                        event.append(member.name, value)
+                    }
+                }
+            }
+        }
+        if !shape.members.contains(where: \.eventPayload), let root = try? XMLDocument.parse(message.payload),
+           let parsed = xml.parseStructure(root, shape) {
+            for member in parsed.members where event[member.key] == nil { event.append(member.key, member.value) }
+        }
+        return event
+    }
+
+    /// A header value as the decoder gives it (text), turned back into the member's type.
+    func eventHeaderValue(_ text: String, _ shape: Shape) -> JSON? {
+        switch shape.type {
+        case .boolean: return .bool(text == "true")
+        case .integer, .long: return Int64(text).map(JSON.int)
+        case .timestamp:
+            guard let milliseconds = Int64(text) else { return nil }
+            return json.timestampResult(Timestamp(seconds: milliseconds / 1000, microseconds: Int((milliseconds % 1000) * 1000)))
+        case .blob: return json.blobResult(Base64.decode(text) ?? [])
+        default: return .string(text)
+        }
+    }
+
+    /// The document's root; an empty body is an empty element, as botocore reads it.
+    static func root(_ body: [UInt8]) throws(XMLError) -> XMLElement {
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return XMLElement(name: "") }
+        return try XMLDocument.parse(body)
+    }
+
+    static func requestId(_ response: ResponseData) -> String? {
+        response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
+    }
+
+    /// botocore's `_do_error_parse`: the code and message from the body when it is XML,
+    /// else the status and its reason phrase; the modeled error's members from the headers
+    /// and the `Error` element.
+    func parseError(_ response: ResponseData) -> AWSErrorResponse {
+        var code = String(response.status)
+        var message = pythonHTTPReason(response.status)
+        var requestId = response.header("x-amz-request-id")
+        var errorNode: XMLElement?
+        if !response.body.isEmpty, let root = try? XMLDocument.parse(response.body) {
+            if root.name == "Error" {
+                errorNode = root
+                requestId = RestXMLCodec.requestId(response)
+            } else {
+                errorNode = root.children.first { $0.name == "Error" }
+                requestId = root.children.first { $0.name == "RequestId" }?.text ?? requestId
+            }
+            code = errorNode?.children.first { $0.name == "Code" }?.text ?? ""
+            message = errorNode?.children.first { $0.name == "Message" }?.text ?? ""
+        }
+        let shape = service.errorShapesByCode[code]
+        var fields = JSONObject()
+        if let shape {
+            RESTResponseBinding(json: json).bind(response, shape, into: &fields)
+            if let errorNode, let parsed = xml.parseStructure(errorNode, shape) {
+                for member in parsed.members { fields.append(member.key, member.value) }
+            }
+        }
+        return AWSErrorResponse(code: code, message: message, httpStatus: response.status, requestId: requestId, shape: shape, fields: fields)
+    }
+}
