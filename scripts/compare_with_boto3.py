@@ -26,7 +26,7 @@ import botocore.session
 
 uuid.uuid4 = lambda: uuid.UUID('11111111-2222-4333-8444-555555555555')
 PRIORITY = ['json', 'rest-json', 'rest-xml', 'smithy-rpc-v2-cbor', 'query', 'ec2']
-SERVED = {'json', 'rest-json', 'query', 'ec2'}
+SERVED = {'json', 'rest-json', 'rest-xml', 'query', 'ec2'}
 IGNORED_HEADERS = {'x-amz-date', 'authorization', 'user-agent', 'x-amz-security-token'}
 
 
@@ -129,7 +129,9 @@ def main():
     ap.add_argument('--models', default=os.path.join(os.path.dirname(__file__), '..', 'models'))
     ap.add_argument('--per-protocol', type=int, default=60)
     ap.add_argument('--seed', type=int, default=None)
+    ap.add_argument('--protocols', default=','.join(sorted(SERVED)), help='comma-separated, e.g. rest-xml')
     args = ap.parse_args()
+    wanted = set(args.protocols.split(','))
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     print(f'compare: seed {seed}')
@@ -137,7 +139,7 @@ def main():
     by_protocol = {}
     for name in session.get_available_services():
         proto = protocol_of(session.get_service_model(name))
-        if proto in SERVED:
+        if proto in SERVED and proto in wanted:
             by_protocol.setdefault(proto, []).append(name)
     env = dict(os.environ, AWS_ACCESS_KEY_ID='AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
                AWSGW_MODELS=os.path.abspath(args.models))

@@ -173,7 +173,16 @@ public final class RequestBuilder: Sendable {
         var cleaned = JSONObject()
         cleaned.members.reserveCapacity(params.count + 1)
         for member in params where !member.key.hasPrefix("$") { cleaned.members.append(member) }
-        cleaned = ServiceCustomizations.params(cleaned, service: handle.service.name)
+        cleaned = ServiceCustomizations.params(cleaned, service: handle.service.name, input: handle.operation.input)
+        if handle.service.name == "s3" {
+            cleaned = try S3Params.apply(cleaned, operation: handle.operation.name)
+            // `set_list_objects_encoding_type_url`: keys come back URL-encoded (and are
+            // decoded again, see `responseContext`), so that any key survives XML.
+            if S3ListDecoding.operations.contains(handle.operation.name), cleaned["EncodingType"] == nil {
+                cleaned.append("EncodingType", .string("url"))
+            }
+        }
+        cleaned = FlexibleChecksums.params(cleaned, operation: handle.operation)
         cleaned = IdempotencyTokens.fill(cleaned, input: handle.operation.input, newToken: newToken)
         let problems = ParamValidator(blobsAreBase64: codecOptions.blobsAreBase64).validate(cleaned, against: handle.operation.input)
         if !problems.isEmpty { throw .invalidParams(problems) }
@@ -203,6 +212,13 @@ public final class RequestBuilder: Sendable {
             case "AWS::Region": input[parameter] = .string(region)
             case "AWS::UseFIPS", "AWS::UseDualStack": input[parameter] = .bool(false)
             case "SDK::Endpoint": if let override { input[parameter] = .string(override) }
+            // botocore's defaults (args.py `compute_endpoint_resolver_builtin_defaults`).
+            case "AWS::S3::UseGlobalEndpoint":
+                input[parameter] = .bool(region == "us-east-1" && environment["AWS_S3_US_EAST_1_REGIONAL_ENDPOINT"] != "regional")
+            case "AWS::S3::ForcePathStyle": input[parameter] = .bool(RequestBuilder.s3PathStyle(handle, params: params, endpointOverride: override))
+            case "AWS::S3::Accelerate", "AWS::S3::DisableMultiRegionAccessPoints", "AWS::S3Control::UseArnRegion", "AWS::STS::UseGlobalEndpoint":
+                input[parameter] = .bool(false)
+            case "AWS::S3::UseArnRegion": input[parameter] = .bool(true)
             default: break
             }
         }
@@ -224,6 +240,16 @@ public final class RequestBuilder: Sendable {
     }
 
     /// botocore's check: letters, digits and inner hyphens, at most 63 long.
+    /// Path-style S3 addressing, as botocore decides it: with a custom endpoint (MinIO,
+    /// LocalStack), and for `GetBucketLocation`; never for a bucket ARN
+    /// (`customize_endpoint_resolver_builtins`).
+    static func s3PathStyle(_ handle: OperationHandle, params: JSONObject, endpointOverride: String?) -> Bool {
+        if handle.operation.name == "GetBucketLocation", handle.service.name == "s3" { return true }
+        if case .string(let bucket)? = params["Bucket"], bucket.hasPrefix("arn:"),
+           bucket.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).count == 6 { return false }
+        return endpointOverride != nil && !(endpointOverride ?? "").contains("s3-accelerate")
+    }
+
     static func isValidRegionName(_ region: String) -> Bool {
         let bytes = Array(region.utf8)
         guard !bytes.isEmpty, bytes.count <= 63, bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else { return false }
@@ -264,6 +290,8 @@ public final class RequestBuilder: Sendable {
         var options = SigV4Options()
         options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false) && handle.service.name != "s3"
         options.normalizePath = handle.service.name != "s3"
+        // S3's signer (S3SigV4Auth, for S3 Control too) always sends the payload hash.
+        if handle.service.name == "s3" || handle.service.name == "s3control" { options.addContentSHA256Header = true }
         // Uploads that opt out of payload signing say so in `X-Amz-Content-SHA256`.
         if handle.operation.hasUnsignedPayload {
             options.unsignedPayload = true
@@ -286,6 +314,13 @@ public final class RequestBuilder: Sendable {
         var headers = serialized.headers
         ServiceCustomizations.headers(&headers, body: body, service: handle.service.name, operation: handle.operation,
                                       apiVersion: handle.service.metadata.apiVersion)
+        let checksumHeader = try FlexibleChecksums.apply(&headers, body: body, operation: handle.operation, params: params)
+        // S3's signer leaves the payload unsigned for an upload over https whose body a
+        // checksum header already covers (S3SigV4Auth `_should_sha256_sign_payload`).
+        if handle.service.name == "s3" || handle.service.name == "s3control", parsed.scheme == "https", handle.operation.hasStreamingInput,
+           headers.contains(where: { $0.name.lowercased() == (checksumHeader ?? "content-md5") }) {
+            options.unsignedPayload = true
+        }
         for header in headers { request.headers.append(header) }
         for (name, values) in endpoint.headers { request.headers.append((name, values.joined(separator: ","))) }
 
@@ -326,9 +361,19 @@ public final class RequestBuilder: Sendable {
         return base + path
     }
 
-    /// Parses AWS's answer: the output as JSON, or the AWS error.
-    public func parseResponse(_ response: ResponseData, for handle: OperationHandle) -> Result<JSONObject, AWSErrorResponse> {
-        handle.codec.parse(response)
+    /// Parses AWS's answer: the output as JSON, or the AWS error. `context` says what the
+    /// request asked for that changes the result (botocore's request context).
+    public func parseResponse(_ response: ResponseData, for handle: OperationHandle,
+                              context: ResponseContext = ResponseContext()) -> Result<JSONObject, AWSErrorResponse> {
+        let parsed = handle.codec.parse(response)
+        guard context.decodeListedKeys, case .success(let result) = parsed else { return parsed }
+        return .success(S3ListDecoding.decode(result, operation: handle.operation.name))
+    }
+
+    /// What parsing a call's answer needs to know about the caller's params.
+    public func responseContext(for handle: OperationHandle, callerParams: JSONObject) -> ResponseContext {
+        ResponseContext(decodeListedKeys: handle.service.name == "s3" && S3ListDecoding.operations.contains(handle.operation.name)
+                        && callerParams["EncodingType"] == nil)
     }
 }
 

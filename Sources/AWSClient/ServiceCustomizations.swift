@@ -6,12 +6,34 @@ import AWSSigning
 /// What botocore 1.44.5's handlers change for single rest-json services, beside the
 /// codec (docs/CONFORMANCE.md lists every handler and where it is done).
 enum ServiceCustomizations {
-    /// `inject_account_id`: Glacier takes `-` (the caller's own account) when `accountId`
-    /// is left out. Runs before validation, as botocore's before-parameter-build does.
-    static func params(_ params: JSONObject, service: String) -> JSONObject {
-        guard service == "glacier", params["accountId"] == nil || params["accountId"] == .null else { return params }
+    /// Params, before validation as botocore's before-parameter-build handlers run:
+    /// `inject_account_id` (Glacier takes `-`, the caller's own account, when `accountId`
+    /// is left out) and `fix_route53_ids`.
+    static func params(_ params: JSONObject, service: String, input: Shape?) -> JSONObject {
+        switch service {
+        case "glacier":
+            guard params["accountId"] == nil || params["accountId"] == .null else { return params }
+            var out = params
+            out["accountId"] = .string("-")
+            return out
+        case "route53":
+            return route53IDs(params, input: input)
+        default:
+            return params
+        }
+    }
+
+    /// `fix_route53_ids`: ids given as returned (`/hostedzone/Z123`, `/change/C1`) keep
+    /// only their last part, for members of the shapes `ResourceId`, `DelegationSetId`
+    /// and `ChangeId`.
+    static func route53IDs(_ params: JSONObject, input: Shape?) -> JSONObject {
+        guard let input else { return params }
         var out = params
-        out["accountId"] = .string("-")
+        for member in input.members where ["ResourceId", "DelegationSetId", "ChangeId"].contains(member.shape.name) {
+            if case .string(let id)? = out[member.name], let last = id.split(separator: "/", omittingEmptySubsequences: false).last {
+                out[member.name] = .string(String(last))
+            }
+        }
         return out
     }
 

@@ -63,7 +63,7 @@ public struct ServiceMetadata: Sendable {
 public struct Operation: Sendable {
     public let name: String
     public let httpMethod: String
-    public let requestURI: String
+    public private(set) var requestURI: String
     public let responseCode: Int?
     public let input: Shape?
     public let output: Shape?
@@ -82,17 +82,33 @@ public struct Operation: Sendable {
     /// The element a query answer wraps its result in (`output.resultWrapper`).
     public let outputResultWrapper: String?
     public let errors: [Shape]
-    public let hostPrefix: String?
+    public private(set) var hostPrefix: String?
     public let isReadOnly: Bool
     public let isIdempotent: Bool
     public let authType: String?
     public let auth: [String]
     public let httpChecksumRequired: Bool
     public let requestChecksumRequired: Bool
+    /// `httpChecksum.requestAlgorithmMember`: the input member naming the request's
+    /// checksum algorithm (flexible checksums).
+    public let requestAlgorithmMember: String?
+    /// `httpChecksum.requestValidationModeMember`: the member that asks for checksums of
+    /// the answer (`ChecksumMode`).
+    public let requestValidationModeMember: String?
     public let unsignedPayload: Bool
     /// `staticContextParams` for endpoint resolution.
     public let staticContextParams: [(String, JSON)]
     public let deprecated: Bool
+
+    /// The operation with its request URI and host prefix changed, as botocore's
+    /// handlers change an operation model (S3 drops `/{Bucket}`, S3 Control `{AccountId}.`,
+    /// because the endpoint rules put them in the host).
+    public func rebound(requestURI: String, hostPrefix: String?) -> Operation {
+        var copy = self
+        copy.requestURI = requestURI
+        copy.hostPrefix = hostPrefix
+        return copy
+    }
 
     /// botocore's `resolved_auth_type`: the first scheme of `auth` it knows (`none` for
     /// `smithy.api#noAuth`), else the legacy `authtype`.
@@ -114,6 +130,12 @@ public struct Operation: Sendable {
 
     /// Signed with `UNSIGNED-PAYLOAD` in place of the body's hash over https (uploads).
     public var hasUnsignedPayload: Bool { unsignedPayload || authType == "v4-unsigned-body" }
+
+    /// botocore's `has_streaming_input`: the input's payload member is a blob.
+    public var hasStreamingInput: Bool {
+        guard let name = inputPayload, let member = input?.member(named: name) else { return false }
+        return member.shape.type == .blob
+    }
 
     /// Members of the input marked as idempotency tokens, filled when left out.
     public var idempotencyTokenMembers: [Member] {
@@ -251,6 +273,8 @@ public final class ServiceModel: Sendable {
                 auth: definition["auth"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 httpChecksumRequired: definition["httpChecksumRequired"]?.boolValue ?? false,
                 requestChecksumRequired: definition["httpChecksum"]?["requestChecksumRequired"]?.boolValue ?? false,
+                requestAlgorithmMember: definition["httpChecksum"]?["requestAlgorithmMember"]?.stringValue,
+                requestValidationModeMember: definition["httpChecksum"]?["requestValidationModeMember"]?.stringValue,
                 unsignedPayload: definition["unsignedPayload"]?.boolValue ?? false,
                 staticContextParams: staticParams,
                 deprecated: definition["deprecated"]?.boolValue ?? false

@@ -17,6 +17,8 @@ struct PreparedCall: Sendable {
     let sourceName: String
     let team: String
     let timeoutMs: Int?
+    /// What parsing the answer needs to know about the caller's params.
+    var responseContext = ResponseContext()
 }
 
 /// Sends a prepared call with the SDKs' standard retry mode: each attempt signs (with
@@ -58,7 +60,7 @@ struct Forwarder: Sendable {
                 trace.attempts = attempt
                 let response = try await transport.send(request, timeoutSeconds: timeout)
                 trace.awsRequestId = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
-                switch builder.parseResponse(response, for: call.handle) {
+                switch builder.parseResponse(response, for: call.handle, context: call.responseContext) {
                 case .success(let result):
                     quota.release(lastRetryCost: lastRetryCost)
                     rateLimiter.succeeded(team: call.team, service: service, operation: operation)

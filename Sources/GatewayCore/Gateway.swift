@@ -263,7 +263,8 @@ public final class Gateway: Sendable {
             throw Forwarder.noCredentials(source: team.credentials)
         }
         return PreparedCall(handle: handle, params: validated, region: options.region ?? team.region ?? rules.defaultRegion ?? "",
-                            source: source, sourceName: team.credentials, team: team.name, timeoutMs: options.timeoutMs)
+                            source: source, sourceName: team.credentials, team: team.name, timeoutMs: options.timeoutMs,
+                            responseContext: builder.responseContext(for: handle, callerParams: params))
     }
 
     /// Cache: a read-only call may be answered from the cache; identical misses in flight

@@ -20,7 +20,9 @@ struct SeedCase: CustomTestStringConvertible, Sendable {
 
     /// Every reference: the seed operations (rest-json) and the json protocol's cases
     /// (scripts/make_wire_reference.py).
-    static func everyProtocol() -> [SeedCase] { all() + all("boto3-json-requests.json") + all("boto3-query-requests.json") }
+    static func everyProtocol() -> [SeedCase] {
+        all() + all("boto3-json-requests.json") + all("boto3-query-requests.json") + all("boto3-xml-requests.json")
+    }
 }
 
 let frozenTime = Timestamp(year: 2026, month: 11, day: 20, hour: 10)
@@ -61,6 +63,11 @@ struct SeedOperationWireTests {
             "ec2CopySnapshotCrossRegion", "ec2CopySnapshotGivenUrl", "rdsCopyDBSnapshotCrossRegion", "rdsReadReplicaGivenUrl",
             "rdsCopyDBSnapshotLocal", "neptuneCreateDBClusterCrossRegion", "stsWebIdentityGlobal", "stsWebIdentityRegional",
         ])
+    }
+
+    @Test("the rest-xml protocol's references are all there")
+    func xmlInventory() {
+        #expect(SeedCase.all("boto3-xml-requests.json").count == 18)
     }
 
     @Test("method, URL, headers and body match boto3 byte for byte", arguments: SeedCase.everyProtocol())
@@ -159,8 +166,8 @@ struct RequestBuilderTests {
         let malformed = validationError { _ = try builder.operation("foo") }
         #expect(malformed?.code == -32601 && malformed?.message.contains("<service>.<Operation>") == true)
         // A service whose protocol is not served yet says which protocol it is.
-        let unserved = validationError { _ = try builder.operation("s3.ListBuckets") }
-        #expect(unserved?.code == -32601 && unserved?.data?["protocol"] == "rest-xml")
+        let unserved = validationError { _ = try builder.operation("eventbridgev2.CreateEventBus") }
+        #expect(unserved?.code == -32601 && unserved?.data?["protocol"] == "smithy-rpc-v2-cbor")
         // Served protocols, but not as boto3 calls these: SigV2, endpoint discovery.
         let sigV2 = validationError { _ = try builder.operation("sdb.ListDomains") }
         #expect(sigV2?.code == -32601 && sigV2?.data?["protocol"] == "query with SigV2 signing")

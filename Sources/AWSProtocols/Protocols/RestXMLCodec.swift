@@ -13,6 +13,7 @@ public struct RestXMLCodec: ProtocolCodec {
     let xml: XMLValueReader
 
     public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions) {
+        let operation = S3Customizations.operation(operation, service: service.name)
         serializer = RESTSerializer(operation: operation, format: .xml, options: options)
         self.operation = operation
         self.service = service
@@ -21,7 +22,9 @@ public struct RestXMLCodec: ProtocolCodec {
     }
 
     public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
-        try serializer.serialize(params)
+        var request = try serializer.serialize(params)
+        if service.name == "s3" { request.body = S3Customizations.escapeXMLPayload(request.body, operation: operation.name) }
+        return request
     }
 
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
