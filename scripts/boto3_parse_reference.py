@@ -76,6 +76,25 @@ CASES = [
     ("queryHtml503", "sns", "Publish", 503, {}, '<html><body>Service Unavailable</body></html>'),
     ("jsonErrorHeaderIgnored", "kms", "Encrypt", 400, {"x-amzn-ErrorType": "SomethingElse", "x-amzn-RequestId": "req-k2"},
      '{"__type":"NotFoundException","message":"Key not found"}'),
+    # rest-xml: S3, Route 53.
+    ("s3ListObjectsV2", "s3", "ListObjectsV2", 200, {"x-amz-request-id": "req-s3-1", "x-amz-id-2": "host-1"},
+     '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>team-data</Name><Prefix>reports/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>reports/a.csv</Key><LastModified>2026-11-20T10:00:00.000Z</LastModified><ETag>&quot;d41d8cd98f00b204e9800998ecf8427e&quot;</ETag><ChecksumAlgorithm>CRC32</ChecksumAlgorithm><Size>120</Size><StorageClass>STANDARD</StorageClass></Contents><Contents><Key>reports/b c.csv</Key><LastModified>2026-11-21T10:00:00.000Z</LastModified><ETag>&quot;e1&quot;</ETag><Size>0</Size><StorageClass>STANDARD</StorageClass></Contents><CommonPrefixes><Prefix>reports/old/</Prefix></CommonPrefixes></ListBucketResult>'),
+    ("s3GetObjectBody", "s3", "GetObject", 200,
+     {"x-amz-request-id": "req-s3-2", "Content-Type": "text/plain", "Content-Length": "11", "ETag": '"abc"', "Last-Modified": "Fri, 20 Nov 2026 10:00:00 GMT",
+      "x-amz-meta-team": "net ops", "Expires": "Sat, 21 Nov 2026 10:00:00 GMT", "x-amz-checksum-crc32": "DUoRhQ=="},
+     'hello world'),
+    ("s3HeadObjectBadExpires", "s3", "HeadObject", 200, {"x-amz-request-id": "req-s3-3", "Content-Length": "5", "Expires": "soon"}, ''),
+    ("s3HeadObject404", "s3", "HeadObject", 404, {"x-amz-request-id": "req-s3-4", "x-amz-id-2": "host-4"}, ''),
+    ("s3GetBucketLocationEu", "s3", "GetBucketLocation", 200, {},
+     '<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">eu-west-1</LocationConstraint>'),
+    ("s3GetBucketLocationUsEast1", "s3", "GetBucketLocation", 200, {},
+     '<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'),
+    ("s3CopyObjectErrorIn200", "s3", "CopyObject", 200, {"x-amz-request-id": "req-s3-5"},
+     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message><RequestId>req-s3-5</RequestId><HostId>h</HostId></Error>'),
+    ("s3NoSuchKey", "s3", "GetObject", 404, {"x-amz-request-id": "req-s3-6"},
+     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>a.txt</Key><RequestId>req-s3-6</RequestId><HostId>h</HostId></Error>'),
+    ("route53ErrorResponse", "route53", "GetHostedZone", 404, {"x-amzn-RequestId": "req-r53"},
+     '<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>NoSuchHostedZone</Code><Message>No hosted zone found with ID: Z1</Message></Error><RequestId>req-r53</RequestId></ErrorResponse>'),
 ]
 
 
@@ -103,7 +122,23 @@ def main():
         op = model.operation_model(operation)
         parser = create_parser(model.metadata['protocol'])
         response = {'status_code': status, 'headers': HeadersDict(headers), 'body': body.encode()}
+        if service == 's3':
+            # The handlers botocore runs on S3 answers before the parse.
+            from botocore import handlers as h
+            response_dict = {'status_code': status, 'headers': response['headers'], 'body': response['body']}
+            h._handle_200_error(op, response_dict)
+            customized = {}
+            h.handle_expires_header(op, response_dict, customized)
+            response['status_code'] = status = response_dict['status_code']
         parsed = parser.parse(response, op.output_shape)
+        if service == 's3' and status < 301:
+            parsed.update(customized)
+            if operation == 'GetBucketLocation':
+                class Raw:
+                    raw = True
+                    content = response['body']
+                from botocore import handlers as h
+                h.parse_get_bucket_location(parsed, Raw())
         if status < 301:
             # The handlers botocore runs after a call of these services.
             from botocore import handlers
@@ -130,6 +165,10 @@ def main():
             case['error'] = {'type': code, 'message': parsed['Error']['Message'], 'httpStatus': status,
                              'requestId': parsed.get('ResponseMetadata', {}).get('RequestId'), 'fields': fields}
         else:
+            payload = op.output_shape.serialization.get('payload') if op.output_shape else None
+            if payload and op.output_shape.members[payload].type_name == 'blob' and payload in parsed:
+                # botocore hands back the raw body (a stream in real calls); awsgw answers base64.
+                parsed[payload] = body.encode()
             case['result'] = to_json(parsed)
         out.append(case)
     print(json.dumps(out, indent=1, ensure_ascii=False))

@@ -22,7 +22,7 @@ struct SeedResponseCase: CustomTestStringConvertible, Sendable {
 struct SeedOperationResponseTests {
     @Test("the reference file is there")
     func inventory() {
-        #expect(SeedResponseCase.all().count == 31)
+        #expect(SeedResponseCase.all().count == 40)
     }
 
     @Test("parses as boto3 does", arguments: SeedResponseCase.all())

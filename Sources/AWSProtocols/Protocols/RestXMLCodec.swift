@@ -28,13 +28,20 @@ public struct RestXMLCodec: ProtocolCodec {
     }
 
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
+        var response = response
+        if service.name == "s3", S3Customizations.isErrorIn200(response, operation: operation) {
+            // `_handle_200_error`: treated as a 500, so that it is retried like one.
+            response.status = 500
+        }
         if response.status >= 301 { return .failure(parseError(response)) }
         guard let output = operation.output else { return .success(JSONObject()) }
         if let payloadName = operation.outputPayload ?? output.payload, let stream = output.member(named: payloadName), stream.shape.isEventStream {
             return parseEventStream(response, output: output, stream: stream)
         }
         do {
-            return .success(try parseOutput(response, output, payload: operation.outputPayload))
+            var result = try parseOutput(response, output, payload: operation.outputPayload)
+            if service.name == "s3" { result = S3Customizations.result(result, response: response, operation: operation) }
+            return .success(result)
         } catch {
             return .failure(AWSErrorResponse(code: String(response.status), message: "the answer is not valid XML: \(error.description)",
                                              httpStatus: response.status, requestId: RestXMLCodec.requestId(response), shape: nil,

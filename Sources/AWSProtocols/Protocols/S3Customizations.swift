@@ -42,4 +42,34 @@ enum S3Customizations {
         }
         return out
     }
+
+    /// `_handle_200_error`: a copy or multipart completion can fail after S3 has sent
+    /// 200, and then the body is an `<Error>` (or is cut short).
+    static func isErrorIn200(_ response: ResponseData, operation: AWSModels.Operation) -> Bool {
+        guard response.status == 200, !response.body.isEmpty, let output = operation.output, !output.members.contains(where: { $0.shape.isEventStream })
+        else { return false }
+        if let payload = operation.outputPayload ?? output.payload, let member = output.member(named: payload),
+           member.shape.type == .blob || member.shape.type == .string {
+            return false
+        }
+        guard let root = try? XMLDocument.parse(response.body) else { return true }
+        return root.name == "Error"
+    }
+
+    /// After the parse: `handle_expires_header` (the `Expires` header also as text, in
+    /// `ExpiresString`) and `parse_get_bucket_location` (the region is the root's text,
+    /// null for us-east-1).
+    static func result(_ result: JSONObject, response: ResponseData, operation: AWSModels.Operation) -> JSONObject {
+        var out = result
+        if operation.name == "GetBucketLocation" {
+            let text = (try? XMLDocument.parse(response.body))?.text ?? ""
+            out["LocationConstraint"] = text.isEmpty ? .null : .string(text)
+        }
+        if let output = operation.output,
+           output.members.contains(where: { $0.shape.name == "Expires" && $0.locationName == "Expires" }),
+           let expires = response.header("Expires") {
+            out["ExpiresString"] = .string(expires)
+        }
+        return out
+    }
 }
