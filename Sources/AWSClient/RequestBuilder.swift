@@ -169,7 +169,8 @@ public final class RequestBuilder: Sendable {
 
     /// Fills idempotency tokens the caller left out (appended last, as botocore does),
     /// drops the gateway's own `$` options, and validates.
-    public func prepareParams(_ params: JSONObject, for handle: OperationHandle, newToken: () -> String = { UUID().uuidString.lowercased() }) throws(ClientError) -> JSONObject {
+    public func prepareParams(_ params: JSONObject, for handle: OperationHandle, forPresigning: Bool = false,
+                              newToken: () -> String = { UUID().uuidString.lowercased() }) throws(ClientError) -> JSONObject {
         var cleaned = JSONObject()
         cleaned.members.reserveCapacity(params.count + 1)
         for member in params where !member.key.hasPrefix("$") { cleaned.members.append(member) }
@@ -182,7 +183,8 @@ public final class RequestBuilder: Sendable {
                 cleaned.append("EncodingType", .string("url"))
             }
         }
-        cleaned = FlexibleChecksums.params(cleaned, operation: handle.operation)
+        // A presign has no client config in botocore's context, so its handler adds nothing.
+        if !forPresigning { cleaned = FlexibleChecksums.params(cleaned, operation: handle.operation) }
         cleaned = IdempotencyTokens.fill(cleaned, input: handle.operation.input, newToken: newToken)
         let problems = ParamValidator(blobsAreBase64: codecOptions.blobsAreBase64).validate(cleaned, against: handle.operation.input)
         if !problems.isEmpty { throw .invalidParams(problems) }
@@ -191,7 +193,8 @@ public final class RequestBuilder: Sendable {
 
     /// The endpoint for a call: the configured override (`AWS_ENDPOINT_URL_<SERVICE>`,
     /// `AWS_ENDPOINT_URL`, or `endpointOverride`) goes through the rule set as the SDKs do.
-    public func resolveEndpoint(_ handle: OperationHandle, params: JSONObject, region: String, endpointOverride: String? = nil) throws(ClientError) -> ResolvedEndpoint {
+    public func resolveEndpoint(_ handle: OperationHandle, params: JSONObject, region: String, endpointOverride: String? = nil,
+                                forPresigning: Bool = false) throws(ClientError) -> ResolvedEndpoint {
         guard !region.isEmpty else {
             throw .noRegion
         }
@@ -200,7 +203,8 @@ public final class RequestBuilder: Sendable {
         }
         let override = endpointOverride ?? handle.configuredEndpoint
         // The rule-set input depends only on these, so they make the cache key.
-        var key = handle.canonicalName + "\u{0}" + region + "\u{0}" + (override ?? "")
+        let s3Global = forPresigning && RequestBuilder.presignsToS3GlobalEndpoint(handle, params: params, region: region, endpointOverride: override)
+        var key = handle.canonicalName + "\u{0}" + region + "\u{0}" + (override ?? "") + (s3Global ? "\u{0}global" : "")
         for member in handle.contextParamMembers {
             key += "\u{0}" + (params[member.name]?.serializedString() ?? "")
         }
@@ -220,6 +224,13 @@ public final class RequestBuilder: Sendable {
                 input[parameter] = .bool(false)
             case "AWS::S3::UseArnRegion": input[parameter] = .bool(true)
             default: break
+            }
+        }
+        if s3Global {
+            // `customize_endpoint_resolver_builtins` for presigned URLs.
+            for (parameter, builtIn) in handle.ruleSet.builtIns {
+                if builtIn == "AWS::Region" { input[parameter] = .string("aws-global") }
+                if builtIn == "AWS::S3::UseGlobalEndpoint" { input[parameter] = .bool(true) }
             }
         }
         for (name, value) in handle.operation.staticContextParams { input[name] = value }

@@ -18,8 +18,10 @@ public struct CallOptions: Sendable {
     public var cache = CacheMode.use
     public var timeoutMs: Int?
     public var token: String?
+    /// Answer a presigned URL valid this many seconds instead of calling.
+    public var presign: Int?
 
-    static let known = "$region, $cache, $timeoutMs, $token"
+    static let known = "$region, $cache, $timeoutMs, $token, $presign"
 
     /// Splits a call's params once: the options, and the operation's own params.
     /// Wrong options are -32602 naming each one.
@@ -47,6 +49,10 @@ public struct CallOptions: Sendable {
                 }
             case "$timeoutMs":
                 if case .int(let i) = member.value, i > 0 { options.timeoutMs = Int(i) } else { problem(member.key, "expected a positive integer") }
+            case "$presign":
+                if case .int(let i) = member.value, i >= 1, i <= Int64(RequestBuilder.maxPresignSeconds) { options.presign = Int(i) } else {
+                    problem(member.key, "expected the seconds the URL stays valid, 1 to \(RequestBuilder.maxPresignSeconds)")
+                }
             case "$token":
                 if case .string(let s) = member.value { options.token = s } else { problem(member.key, "expected string") }
             default:

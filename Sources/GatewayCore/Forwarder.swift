@@ -91,6 +91,18 @@ struct Forwarder: Sendable {
         }
     }
 
+    /// A presigned URL for the call, signed with the team's credentials.
+    func presign(_ call: PreparedCall, seconds: Int) async throws -> JSONObject {
+        let keys = try await credentials(call)
+        do {
+            let presigned = try builder.presign(call.handle, params: call.params, region: call.region, credentials: keys,
+                                                at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)), expires: seconds)
+            return presigned.json.objectValue ?? JSONObject()
+        } catch {
+            throw error.rpcError
+        }
+    }
+
     /// The call's credentials, or -32012 naming the source by its config name only. The
     /// cause (which may name a key id or a file) goes to the operator's log.
     private func credentials(_ call: PreparedCall) async throws -> Credentials {

@@ -217,6 +217,10 @@ public final class Gateway: Sendable {
         let team = try authorize(handle, context: context, token: options.token, policy: rules.policy, trace: trace)
         try rateLimit(team: team.name, handle)
         let prepared = try prepare(handle, params: params, options: options, team: team, rules: rules)
+        if let seconds = options.presign {
+            // After the same policy and rate checks, a URL instead of the call.
+            return try await forwarder.presign(prepared, seconds: seconds)
+        }
         return try await cached(prepared, mode: options.cache, credentialsName: team.credentials, cache: rules.cache, trace: trace) {
             try await self.forwarder.forward(prepared, trace: trace)
         }
@@ -257,7 +261,7 @@ public final class Gateway: Sendable {
     /// Prepare: validate params (filling the idempotency token once), pick the region
     /// and the team's credential source.
     private func prepare(_ handle: OperationHandle, params: JSONObject, options: CallOptions, team: Team, rules: GatewayRules) throws -> PreparedCall {
-        let validated = try builder.prepareParams(params, for: handle)
+        let validated = try builder.prepareParams(params, for: handle, forPresigning: options.presign != nil)
         guard let source = rules.credentialSources[team.credentials] else {
             logger.warning("team names a credential source that is not configured", metadata: ["team": "\(team.name)", "source": "\(team.credentials)"])
             throw Forwarder.noCredentials(source: team.credentials)

@@ -151,31 +151,7 @@ struct CallCommand: AsyncParsableCommand {
         return "cannot connect"
     }
 
-    private func readParams() throws -> JSONObject {
-        guard let params else { return JSONObject() }
-        let bytes: [UInt8]
-        if params == "-" {
-            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
-        } else if params.hasPrefix("@") {
-            guard let data = FileManager.default.contents(atPath: String(params.dropFirst())) else {
-                throw ValidationError("cannot read params file \(params.dropFirst())")
-            }
-            bytes = Array(data)
-        } else {
-            bytes = Array(params.utf8)
-        }
-        let json: JSON
-        do {
-            json = try JSON.parse(bytes)
-        } catch {
-            throw ValidationError("params are not JSON: \(error)")
-        }
-        switch json {
-        case .null: return JSONObject()
-        case .object(let object): return object
-        default: throw ValidationError("params must be a JSON object")
-        }
-    }
+    private func readParams() throws -> JSONObject { try readParamsArgument(params) }
 
     private func fail(_ error: RPCError) -> Never {
         printError(error.json.serializedString(.compact))

@@ -70,6 +70,31 @@ struct PipelineTests {
 
     static func call(_ method: String, _ params: JSONObject) -> RPCCall { RPCCall(id: 1, method: method, params: params) }
 
+    @Test("$presign: a presigned URL after the same policy checks, and nothing sent to AWS")
+    func presign() async throws {
+        let aws = InMemoryAWS()
+        let gw = Self.gateway(aws)
+        let params = JSONObject([("Bucket", "team-data"), ("Key", "a b.txt"), ("$presign", 600), ("$region", "eu-west-1")])
+        let outcome = await gw.perform(Self.call("s3.GetObject", params), context: CallContext(listener: "test"))
+        let result = try outcome.get()
+        let url = try #require(result["url"]?.stringValue)
+        #expect(url.hasPrefix("https://team-data.s3.amazonaws.com/a%20b.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F"))
+        #expect(url.contains("%2Feu-west-1%2Fs3%2Faws4_request") && url.contains("&X-Amz-Expires=600&X-Amz-SignedHeaders=host&X-Amz-Signature="))
+        #expect(result["method"] == "GET" && result["headers"] == .object(JSONObject()))
+        #expect(result["expires"]?.stringValue?.hasSuffix("Z") == true)
+        #expect(aws.requests.isEmpty)
+
+        let bad = await gw.perform(Self.call("s3.GetObject", JSONObject([("Bucket", "b1"), ("Key", "k"), ("$presign", 604_801)])),
+                                   context: CallContext(listener: "test"))
+        guard case .failure(let error) = bad else { Issue.record("accepted"); return }
+        #expect(error.code == -32602 && error.data?["errors"]?.arrayValue?.first?["path"] == "$.$presign")
+
+        let denied = await Self.gateway(aws, policy: Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("sts:*")!])]))
+            .perform(Self.call("s3.GetObject", params), context: CallContext(listener: "test"))
+        guard case .failure(let refusal) = denied else { Issue.record("a denied presign succeeded"); return }
+        #expect(refusal.code == -32001)
+    }
+
     @Test("policy: a denied call never reaches AWS and names the caller and the rule")
     func policy() async {
         let aws = InMemoryAWS()

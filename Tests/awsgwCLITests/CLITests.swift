@@ -56,6 +56,26 @@ struct CLITests {
         #expect(!run.stdout.contains("wJalrXUtnFEMI"))
     }
 
+    @Test("presign prints a SigV4 presigned URL; bad expiries and missing regions are refused")
+    func presign() throws {
+        let run = try CLIRun(["presign", "s3.PutObject", #"{"Bucket":"team-data","Key":"up/a b.bin","ContentType":"text/plain"}"#,
+                              "--expires", "900", "--region", "eu-west-1"], environment: exampleEnvironment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let output = try JSON.parse(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let url = try #require(output["url"]?.stringValue)
+        #expect(url.hasPrefix("https://team-data.s3.amazonaws.com/up/a%20b.bin?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="))
+        #expect(url.contains("&X-Amz-Expires=900&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature="))
+        #expect(output["method"] == "PUT" && output["headers"]?["Content-Type"] == "text/plain")
+        #expect(!run.stdout.contains("wJalrXUtnFEMI"))
+
+        let tooLong = try CLIRun(["presign", "s3.GetObject", #"{"Bucket":"b1","Key":"k"}"#, "--expires", "604801", "--region", "us-east-1"],
+                                 environment: exampleEnvironment)
+        #expect(tooLong.status == 2 && tooLong.stderr.contains("604800"))
+        let noRegion = try CLIRun(["presign", "s3.GetObject", #"{"Bucket":"b1","Key":"k"}"#],
+                                  environment: exampleEnvironment.merging(["HOME": "/nonexistent-awsgw-home"]) { $1 })
+        #expect(noRegion.status == 1 && noRegion.stderr.contains("no region"))
+    }
+
     @Test("--region wins over the environment, which is used otherwise")
     func regionPrecedence() throws {
         let params = #"{"Identifier":"nc-1"}"#

@@ -144,7 +144,7 @@ private let pythonReasonPhrases: [Int: String] = [
 /// Python's `str()` of a JSON scalar as botocore puts it in a query string, header, URI
 /// label or form field: booleans `true`/`false`, floats as `repr`, non-finite floats by
 /// botocore's names, structures as JSON.
-func pythonString(_ value: JSON) -> String {
+public func pythonString(_ value: JSON) -> String {
     switch value {
     case .string(let s): return s
     case .int(let i): return String(i)

@@ -1,0 +1,71 @@
+import AWSClient
+import AWSCredentials
+import AWSJSON
+import AWSModels
+import AWSSigning
+import ArgumentParser
+import Foundation
+import GatewayCore
+
+/// `awsgw presign METHOD [PARAMS] [--expires SECONDS] [--region R]`: a SigV4
+/// query-presigned URL for the call, made here with the environment's credentials, as
+/// `$presign` answers it through a gateway.
+struct PresignCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "presign",
+        abstract: "Prints a SigV4 presigned URL for an AWS operation (e.g. s3.GetObject), made in-process.")
+
+    @Argument(help: "<service>.<Operation>, e.g. s3.GetObject") var method: String
+    @Argument(help: "Params as JSON, @file, or - for standard input.") var params: String?
+    @Option(help: "Seconds the URL stays valid, 1 to 604800.") var expires = 3600
+    @Option(help: "The AWS region (wins over the environment).") var region: String?
+    @Option(help: "The botocore data folder (default: AWSGW_MODELS or ./models).") var models: String?
+
+    func run() async throws {
+        let paramsObject: JSONObject
+        do {
+            paramsObject = try readParamsArgument(params)
+        } catch let error as ValidationError {
+            printError("awsgw: \(error.message)")
+            throw ExitCode(2)
+        }
+        guard (1...RequestBuilder.maxPresignSeconds).contains(expires) else {
+            printError("awsgw: --expires must be 1 to \(RequestBuilder.maxPresignSeconds) seconds")
+            throw ExitCode(2)
+        }
+        let store: ModelStore
+        do {
+            store = try ModelsLocation.open(models)
+        } catch {
+            fail(RPCError(code: RPCError.internalError, message: "\(error)"))
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let builder = RequestBuilder(models: store, environment: environment)
+        let credentials: Credentials
+        do {
+            credentials = try await ChainCredentialProvider.sdkDefault(environment: environment).credentials()
+        } catch {
+            fail(RPCError(code: RPCError.noCredentials, message: "no credentials to sign with: \(error.reason)"))
+        }
+        let chosenRegion = region ?? paramsObject["$region"]?.stringValue ?? resolveRegion(environment: environment) ?? ""
+        let method = self.method, expires = self.expires
+        let now = Timestamp(seconds: Int64(Date().timeIntervalSince1970))
+        let presigned = Result { () throws(ClientError) -> PresignedRequest in
+            let handle = try builder.operation(method)
+            let prepared = try builder.prepareParams(paramsObject, for: handle, forPresigning: true)
+            return try builder.presign(handle, params: prepared, region: chosenRegion, credentials: credentials, at: now, expires: expires)
+        }
+        switch presigned {
+        case .success(let request): print(request.json.serializedString(.compact))
+        case .failure(.noRegion):
+            fail(RPCError(code: RPCError.invalidParams,
+                          message: "cannot resolve the endpoint: no region: give --region, or set AWS_REGION, AWS_DEFAULT_REGION or a profile region"))
+        case .failure(let error): fail(error.rpcError)
+        }
+    }
+
+    private func fail(_ error: RPCError) -> Never {
+        printError(error.json.serializedString(.compact))
+        Foundation.exit(1)
+    }
+}
