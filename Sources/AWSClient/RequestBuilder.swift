@@ -186,7 +186,8 @@ public final class RequestBuilder: Sendable {
         // A presign has no client config in botocore's context, so its handler adds nothing.
         if !forPresigning { cleaned = FlexibleChecksums.params(cleaned, operation: handle.operation) }
         cleaned = IdempotencyTokens.fill(cleaned, input: handle.operation.input, newToken: newToken)
-        let problems = ParamValidator(blobsAreBase64: codecOptions.blobsAreBase64).validate(cleaned, against: handle.operation.input)
+        let problems = ParamValidator(blobsAreBase64: codecOptions.blobsAreBase64, maxBlobBytes: codecOptions.maxBlobBytes)
+            .validate(cleaned, against: handle.operation.input)
         if !problems.isEmpty { throw .invalidParams(problems) }
         return cleaned
     }

@@ -62,6 +62,17 @@ struct Forwarder: Sendable {
                 trace.awsRequestId = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
                 switch builder.parseResponse(response, for: call.handle, context: call.responseContext) {
                 case .success(let result):
+                    if let member = Forwarder.blobLimitExceeded(response, call.handle, builder.codecOptions.maxBlobBytes) {
+                        // Final: the same answer would come again.
+                        failure = .permanent
+                        retryAfterMs = nil
+                        finalError = RPCError(
+                            code: RPCError.awsUnreachable,
+                            message: "the answer's \(member) is larger than limits.max_blob (\(builder.codecOptions.maxBlobBytes) bytes); "
+                                + "for large S3 objects use a presigned URL ($presign)",
+                            data: .object(JSONObject([("cause", "blob too large"), ("bytes", .int(Int64(response.body.count)))])))
+                        break
+                    }
                     quota.release(lastRetryCost: lastRetryCost)
                     rateLimiter.succeeded(team: call.team, service: service, operation: operation)
                     return result
@@ -89,6 +100,13 @@ struct Forwarder: Sendable {
             logger.debug("retrying", metadata: ["method": "\(call.handle.canonicalName)", "attempt": "\(attempt)", "delay": "\(delay)"])
             await sleep(delay)
         }
+    }
+
+    /// The name of the blob payload member when an answer's body (that member) is over the limit.
+    static func blobLimitExceeded(_ response: ResponseData, _ handle: OperationHandle, _ limit: Int) -> String? {
+        guard response.body.count > limit, let output = handle.operation.output,
+              let name = handle.operation.outputPayload ?? output.payload, output.member(named: name)?.shape.type == .blob else { return nil }
+        return name
     }
 
     /// A presigned URL for the call, signed with the team's credentials.

@@ -241,7 +241,7 @@ public struct GatewayConfig: Sendable {
         if let limits = top["limits"] {
             if let map = limits as? [String: Any] {
                 reader.unknownKeys(map, allowed: ["max_body", "max_batch", "max_json_depth", "header_timeout", "idle_timeout", "max_connections",
-                                                   "max_connections_per_peer", "max_in_flight", "max_upstream_response", "shutdown_grace"], at: "limits")
+                                                   "max_connections_per_peer", "max_in_flight", "max_upstream_response", "max_blob", "shutdown_grace"], at: "limits")
                 if let v = reader.size(map["max_body"], "limits.max_body") { config.limits.maxBodyBytes = v }
                 if let v = reader.positiveInt(map["max_batch"], "limits.max_batch") { config.limits.maxBatchSize = v }
                 if let v = reader.positiveInt(map["max_json_depth"], "limits.max_json_depth") {
@@ -256,6 +256,7 @@ public struct GatewayConfig: Sendable {
                 if let v = reader.positiveInt(map["max_connections_per_peer"], "limits.max_connections_per_peer") { config.limits.maxConnectionsPerPeer = v }
                 if let v = reader.positiveInt(map["max_in_flight"], "limits.max_in_flight") { config.limits.maxInFlightCalls = v }
                 if let v = reader.size(map["max_upstream_response"], "limits.max_upstream_response") { config.limits.maxUpstreamResponseBytes = v }
+                if let v = reader.size(map["max_blob"], "limits.max_blob") { config.limits.maxBlobBytes = v }
                 if let v = reader.duration(map["shutdown_grace"], "limits.shutdown_grace") { config.limits.shutdownGraceSeconds = v }
             } else { reader.fail("limits", "expected a mapping") }
         }

@@ -21,6 +21,9 @@ public struct GatewayLimits: Sendable {
     public var maxInFlightCalls = 4096
     /// Largest response body accepted from AWS.
     public var maxUpstreamResponseBytes = 32 << 20
+    /// Largest blob, decoded, in params or a result (an S3 object's body, for one); a
+    /// blob in params can also be no larger than the body limit allows.
+    public var maxBlobBytes = 16 << 20
     /// How long a graceful shutdown waits for calls in flight.
     public var shutdownGraceSeconds = 10.0
 

@@ -1,4 +1,5 @@
 import AWSClient
+import AWSProtocols
 import AWSCredentials
 import AWSModels
 import Foundation
@@ -41,7 +42,10 @@ public final class GatewayRunner: @unchecked Sendable {
             if settings.dir.isEmpty { settings.dir = AuditLogSettings.defaultDirectory(environment: environment) }
             return try AuditLog(settings: settings, onDrop: { metrics.recordAuditDrop() })
         }
-        var dependencies = GatewayDependencies(builder: RequestBuilder(models: models, environment: environment), transport: transport,
+        var codecOptions = CodecOptions()
+        codecOptions.maxBlobBytes = config.limits.maxBlobBytes
+        var dependencies = GatewayDependencies(builder: RequestBuilder(models: models, environment: environment, codecOptions: codecOptions),
+                                               transport: transport,
                                                credentialSources: rules.credentialSources)
         dependencies.policy = rules.policy
         dependencies.rateLimiter = RateLimiter(limits: config.rateLimits)

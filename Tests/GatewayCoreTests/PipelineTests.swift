@@ -70,6 +70,41 @@ struct PipelineTests {
 
     static func call(_ method: String, _ params: JSONObject) -> RPCCall { RPCCall(id: 1, method: method, params: params) }
 
+    @Test("limits.max_blob: a larger blob in params is -32602 at its path; a larger object in an answer is -32011, asked once")
+    func blobLimit() async throws {
+        let body = [UInt8](repeating: 0x61, count: 1001)
+        let aws = InMemoryAWS { request, _ in
+            request.method == "GET" ? ResponseData(status: 200, headers: [("Content-Type", "text/plain")], body: body)
+                : ResponseData(status: 200, headers: [("ETag", "\"e\"")], body: [])
+        }
+        var options = CodecOptions()
+        options.maxBlobBytes = 1000
+        var dependencies = GatewayDependencies(builder: RequestBuilder(models: pipelineModels, environment: [:], codecOptions: options),
+                                               transport: aws, credentialSources: ["default": Self.keys])
+        dependencies.policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])])
+        dependencies.defaultRegion = "us-east-1"
+        dependencies.sleep = { _ in }
+        let gw = Gateway(dependencies)
+
+        let get = await gw.perform(Self.call("s3.GetObject", JSONObject([("Bucket", "team-data"), ("Key", "big.bin")])),
+                                   context: CallContext(listener: "test"))
+        guard case .failure(let tooLarge) = get else { Issue.record("a blob over the limit was answered"); return }
+        #expect(tooLarge.code == -32011 && tooLarge.message.contains("limits.max_blob (1000 bytes)") && tooLarge.message.contains("$presign"))
+        #expect(aws.requests.count == 1)
+
+        let put = await gw.perform(Self.call("s3.PutObject", JSONObject([("Bucket", "team-data"), ("Key", "k"),
+                                                                          ("Body", .string(Base64.encode(body)))])),
+                                   context: CallContext(listener: "test"))
+        guard case .failure(let refused) = put else { Issue.record("a blob over the limit was sent"); return }
+        #expect(refused.code == -32602 && refused.data?["errors"]?.arrayValue?.first?["path"] == "$.Body")
+        #expect(aws.requests.count == 1)
+
+        let small = await gw.perform(Self.call("s3.PutObject", JSONObject([("Bucket", "team-data"), ("Key", "k"),
+                                                                            ("Body", .string(Base64.encode(Array(body.prefix(1000)))))])),
+                                     context: CallContext(listener: "test"))
+        #expect((try? small.get()) != nil)
+    }
+
     @Test("$presign: a presigned URL after the same policy checks, and nothing sent to AWS")
     func presign() async throws {
         let aws = InMemoryAWS()

@@ -21,8 +21,13 @@ public struct ParamValidator: Sendable {
     /// Whether blobs arrive base64-encoded (the gateway's contract) or as raw text
     /// (botocore's own protocol tests).
     public var blobsAreBase64: Bool
+    /// The largest blob accepted, decoded (`limits.max_blob`).
+    public var maxBlobBytes: Int
 
-    public init(blobsAreBase64: Bool = true) { self.blobsAreBase64 = blobsAreBase64 }
+    public init(blobsAreBase64: Bool = true, maxBlobBytes: Int = 16 << 20) {
+        self.blobsAreBase64 = blobsAreBase64
+        self.maxBlobBytes = maxBlobBytes
+    }
 
     public func validate(_ params: JSONObject, against shape: Shape?) -> [ValidationProblem] {
         var problems: [ValidationProblem] = []
@@ -97,8 +102,21 @@ public struct ParamValidator: Sendable {
             }
         case .blob:
             guard case .string(let s) = value else { return wrongType(blobsAreBase64 ? "base64 string" : "string") }
-            if blobsAreBase64, Base64.decode(s) == nil {
-                problems.append(ValidationProblem(path: path, problem: "not valid base64"))
+            if blobsAreBase64 {
+                // Four base64 characters carry three bytes: no need to decode a huge one to refuse it.
+                if s.utf8.count / 4 * 3 > maxBlobBytes + 3 {
+                    problems.append(ValidationProblem(
+                        path: path, problem: "blob larger than limits.max_blob (\(maxBlobBytes) bytes); for large S3 objects use a presigned URL ($presign)"))
+                } else if let bytes = Base64.decode(s) {
+                    if bytes.count > maxBlobBytes {
+                        problems.append(ValidationProblem(
+                            path: path, problem: "blob larger than limits.max_blob (\(maxBlobBytes) bytes); for large S3 objects use a presigned URL ($presign)"))
+                    }
+                } else {
+                    problems.append(ValidationProblem(path: path, problem: "not valid base64"))
+                }
+            } else if s.utf8.count > maxBlobBytes {
+                problems.append(ValidationProblem(path: path, problem: "blob larger than limits.max_blob (\(maxBlobBytes) bytes)"))
             }
         }
     }

@@ -36,6 +36,8 @@ public struct CodecOptions: Sendable {
     public var resultTimestamps: ResultTimestampStyle = .iso8601
     /// How blobs in results are written.
     public var resultBlobs: ResultBlobStyle = .base64
+    /// The largest blob, decoded, in params or a result (`limits.max_blob`).
+    public var maxBlobBytes = 16 << 20
 
     public enum ResultTimestampStyle: Sendable { case iso8601, epochSeconds }
     public enum ResultBlobStyle: Sendable { case base64, utf8Text }
