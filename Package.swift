@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "AWSCredentials", dependencies: ["AWSSigning"]),
         // Turns (service, operation, params) into a signed HTTP request and parses answers.
         .target(name: "AWSClient", dependencies: [
-            "AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSCredentials", "AWSJSON",
+            "AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSCredentials", "AWSJSON", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The gateway's pipeline (JSON-RPC, dispatch, retries, configuration), free of NIO.

@@ -23,6 +23,10 @@ import botocore.auth
 import botocore.session
 
 botocore.auth.get_current_datetime = lambda *a, **k: datetime.datetime(2026, 11, 20, 10, 0, 0)
+# Request compression stamps the gzip member with the time: the same frozen clock.
+import gzip
+import botocore.compress
+botocore.compress.gzip_compress = lambda data: gzip.compress(data, mtime=1795168800)  # 2026-11-20T10:00:00Z
 uuid.uuid4 = lambda: uuid.UUID('11111111-2222-4333-8444-555555555555')
 
 

@@ -326,6 +326,8 @@ public final class RequestBuilder: Sendable {
         var headers = serialized.headers
         ServiceCustomizations.headers(&headers, body: body, service: handle.service.name, operation: handle.operation,
                                       apiVersion: handle.service.metadata.apiVersion)
+        RequestCompression.apply(&body, headers: &headers, operation: handle.operation, environment: environment, mtime: time.seconds)
+        request.body = body
         let checksumHeader = try FlexibleChecksums.apply(&headers, body: body, operation: handle.operation, params: params)
         // S3's signer leaves the payload unsigned for an upload over https whose body a
         // checksum header already covers (S3SigV4Auth `_should_sha256_sign_payload`).

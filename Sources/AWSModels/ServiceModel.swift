@@ -95,6 +95,8 @@ public struct Operation: Sendable {
     /// `httpChecksum.requestValidationModeMember`: the member that asks for checksums of
     /// the answer (`ChecksumMode`).
     public let requestValidationModeMember: String?
+    /// `requestcompression.encodings` (CloudWatch `PutMetricData`: gzip).
+    public let requestCompression: [String]
     public let unsignedPayload: Bool
     /// `staticContextParams` for endpoint resolution.
     public let staticContextParams: [(String, JSON)]
@@ -275,6 +277,7 @@ public final class ServiceModel: Sendable {
                 requestChecksumRequired: definition["httpChecksum"]?["requestChecksumRequired"]?.boolValue ?? false,
                 requestAlgorithmMember: definition["httpChecksum"]?["requestAlgorithmMember"]?.stringValue,
                 requestValidationModeMember: definition["httpChecksum"]?["requestValidationModeMember"]?.stringValue,
+                requestCompression: definition["requestcompression"]?["encodings"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 unsignedPayload: definition["unsignedPayload"]?.boolValue ?? false,
                 staticContextParams: staticParams,
                 deprecated: definition["deprecated"]?.boolValue ?? false

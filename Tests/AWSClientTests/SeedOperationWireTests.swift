@@ -51,7 +51,7 @@ struct SeedOperationWireTests {
             "kmsEncryptBlob", "dynamodbListTablesEmpty", "logsPutLogEventsTimestamps", "apigatewayGetApiKeysAccept", "rumUntagEmptyListQuery", "cloudsearchSearchAsPost",
             "cognitoGetId", "ssoGetRoleCredentials", "ebsPutSnapshotBlockUnsignedPayload",
             "glacierListVaultsAccountDefault", "glacierUploadArchiveTreeHash", "machinelearningPredictEndpoint",
-            "dynamodbDescribeEndpointsApiVersion",
+            "dynamodbDescribeEndpointsApiVersion", "cloudwatchPutMetricDataGzip", "cloudwatchPutMetricDataSmall",
         ])
     }
 
@@ -85,7 +85,11 @@ struct SeedOperationWireTests {
         let expect = try #require(c.json["expect"])
         #expect(request.method == expect["method"]?.stringValue)
         #expect(request.url == expect["url"]?.stringValue)
-        #expect(String(decoding: request.body, as: UTF8.self) == expect["body"]?.stringValue)
+        if let base64 = expect["bodyBase64"]?.stringValue {
+            #expect(Base64.encode(request.body) == base64, "body (binary)")
+        } else {
+            #expect(String(decoding: request.body, as: UTF8.self) == expect["body"]?.stringValue)
+        }
 
         // Every header boto3 sets, in the same order, with the same value; plus Host
         // (which urllib3 adds on the wire) and our own User-Agent.
