@@ -26,7 +26,7 @@ import botocore.session
 
 uuid.uuid4 = lambda: uuid.UUID('11111111-2222-4333-8444-555555555555')
 PRIORITY = ['json', 'rest-json', 'rest-xml', 'smithy-rpc-v2-cbor', 'query', 'ec2']
-SERVED = {'json', 'rest-json', 'rest-xml', 'query', 'ec2'}
+SERVED = {'json', 'rest-json', 'rest-xml', 'smithy-rpc-v2-cbor', 'query', 'ec2'}
 IGNORED_HEADERS = {'x-amz-date', 'authorization', 'user-agent', 'x-amz-security-token'}
 
 

@@ -52,6 +52,8 @@ struct SeedOperationWireTests {
             "cognitoGetId", "ssoGetRoleCredentials", "ebsPutSnapshotBlockUnsignedPayload",
             "glacierListVaultsAccountDefault", "glacierUploadArchiveTreeHash", "machinelearningPredictEndpoint",
             "dynamodbDescribeEndpointsApiVersion", "cloudwatchPutMetricDataGzip", "cloudwatchPutMetricDataSmall",
+            "eventbridgev2CreateEventBusCbor", "eventbridgev2ListEventBusesCbor", "cloudwatchomniCreateOneTimeDeepLinkCodeCbor",
+            "cloudwatchomniGetIntelligenceConfigurationCbor",
         ])
     }
 
@@ -169,9 +171,6 @@ struct RequestBuilderTests {
         // Not of the form service.Operation: say what the form is.
         let malformed = validationError { _ = try builder.operation("foo") }
         #expect(malformed?.code == -32601 && malformed?.message.contains("<service>.<Operation>") == true)
-        // A service whose protocol is not served yet says which protocol it is.
-        let unserved = validationError { _ = try builder.operation("eventbridgev2.CreateEventBus") }
-        #expect(unserved?.code == -32601 && unserved?.data?["protocol"] == "smithy-rpc-v2-cbor")
         // Served protocols, but not as boto3 calls these: SigV2, endpoint discovery.
         let sigV2 = validationError { _ = try builder.operation("sdb.ListDomains") }
         #expect(sigV2?.code == -32601 && sigV2?.data?["protocol"] == "query with SigV2 signing")

@@ -90,7 +90,26 @@ private func headerMatches(_ request: SerializedRequest, _ name: String, _ expec
 }
 
 /// The protocols whose suites run, by the file name botocore's suites use.
-let servedSuites = ["rest-json", "json", "json_1_0", "json_1_0-query-compatible", "rest-xml", "query", "ec2"]
+let servedSuites = ["rest-json", "json", "json_1_0", "json_1_0-query-compatible", "rest-xml", "query", "ec2",
+                    "smithy-rpc-v2-cbor", "smithy-rpc-v2-cbor-query-compatible", "smithy-rpc-v2-cbor-non-query-compatible"]
+
+/// A CBOR item as JSON for comparison: maps compare without order, non-finite floats as
+/// the strings the suites use, integers and floats by value, bytes as base64.
+func cborComparable(_ value: CBORValue) -> JSON {
+    switch value {
+    case .unsigned(let n): return n <= UInt64(Int64.max) ? .int(Int64(n)) : .double(Double(n))
+    case .negative(let n): return .int(-1 - Int64(clamping: n))
+    case .float(let d): return d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : .double(d)
+    case .text(let s): return .string(s)
+    case .bytes(let b): return .string("bytes:" + Base64.encode(b))
+    case .bool(let b): return .bool(b)
+    case .null, .undefined: return .null
+    case .array(let items): return .array(items.map(cborComparable))
+    case .map(let pairs):
+        return .object(JSONObject(pairs.map { (cborComparable($0.key).stringValue ?? "\($0.key)", cborComparable($0.value)) }))
+    case .tag(let tag, let inner): return .object(JSONObject([("tag\(tag)", cborComparable(inner))]))
+    }
+}
 
 /// An XML document in a comparable form: local names, attributes sorted, text with
 /// surrounding space stripped (ElementTree's `canonicalize(strip_text=True)`); the text
@@ -125,6 +144,8 @@ struct ProtocolInputSuite {
         #expect(counts["json_1_0-query-compatible"]! == (1, 0), "\(counts)")
         #expect(counts["query"]!.0 >= 50 && counts["ec2"]!.0 >= 30, "\(counts)")
         #expect(counts["rest-xml"]! == (125, 14), "\(counts)")
+        #expect(counts["smithy-rpc-v2-cbor"]! == (15, 0) && counts["smithy-rpc-v2-cbor-query-compatible"]! == (1, 0), "\(counts)")
+        #expect(counts["smithy-rpc-v2-cbor-non-query-compatible"]! == (1, 0), "\(counts)")
     }
 
     @Test("serializes as botocore does", arguments: ProtocolInputSuite.cases)
@@ -139,6 +160,11 @@ struct ProtocolInputSuite {
             // The suites write spaces as %20 (botocore's runner encodes with
             // percent_encode_sequence); on the wire boto3's urlencode writes '+', as awsgw does.
             #expect(String(decoding: request.body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20") == body, "body")
+        } else if let body = expected["body"]?.stringValue, c.file.contains("cbor") {
+            // As botocore's runner: both bodies decoded and compared as values.
+            let want = body.isEmpty ? nil : try CBORDecoder.decode(try #require(Base64.decode(body)))
+            let got = request.body.isEmpty ? nil : try CBORDecoder.decode(request.body)
+            #expect(got.map(cborComparable) == want.map(cborComparable), "body \(Base64.encode(request.body))")
         } else if let body = expected["body"]?.stringValue, c.file.hasSuffix("rest-xml.json") {
             // As botocore's runner: both canonicalized, text stripped.
             #expect(canonicalXML(request.body) == canonicalXML(Array(body.utf8)), "body \(String(decoding: request.body, as: UTF8.self))")
@@ -212,6 +238,7 @@ struct ProtocolOutputSuite {
         #expect(counts["json_1_0-query-compatible"]! == (2, 0), "\(counts)")
         #expect(counts["query"]!.0 >= 50 && counts["ec2"]!.0 >= 30, "\(counts)")
         #expect(counts["rest-xml"]! == (97, 6), "\(counts)")
+        #expect(counts["smithy-rpc-v2-cbor"]! == (33, 2) && counts["smithy-rpc-v2-cbor-query-compatible"]! == (2, 0), "\(counts)")
     }
 
     @Test("parses as botocore does", arguments: ProtocolOutputSuite.cases)
@@ -227,7 +254,7 @@ struct ProtocolOutputSuite {
         let isEventStream = operation.output?.members.contains { $0.shape.isEventStream } ?? false
         let response = ResponseData(
             status: Int(responseJSON["status_code"]?.intValue ?? 200), headers: headers,
-            body: isEventStream ? (Base64.decode(text) ?? []) : Array(text.utf8))
+            body: isEventStream || c.file.contains("cbor") ? (Base64.decode(text) ?? []) : Array(text.utf8))
         let outcome = try codec(for: c).parse(response)
         if let expectedError = c.testCase["error"] {
             guard case .failure(let error) = outcome else { Issue.record("parsed as a success"); return }

@@ -4,7 +4,7 @@ import AWSModels
 /// One AWS protocol as the engine speaks it for one operation: how params become an HTTP
 /// request (before its endpoint and signature), and how an answer becomes the result or
 /// an AWS error. Each is an HTTP binding (REST, or an RPC one) with a payload codec
-/// (JSON, XML, form; CBOR to come), chosen from the model as botocore chooses.
+/// (JSON, XML, form, CBOR), chosen from the model as botocore chooses.
 public protocol ProtocolCodec: Sendable {
     func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest
     func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse>
@@ -12,7 +12,7 @@ public protocol ProtocolCodec: Sendable {
 
 public enum ProtocolCodecs {
     /// The protocols this engine serves (botocore's names).
-    public static let served: Set<String> = ["rest-json", "json", "rest-xml", "query", "ec2"]
+    public static let served: Set<String> = ["rest-json", "json", "rest-xml", "smithy-rpc-v2-cbor", "query", "ec2"]
 
     /// Why a served protocol's service or operation still cannot be called as boto3 calls
     /// it, or nil: SimpleDB and Import/Export sign with SigV2, Timestream finds its
@@ -34,6 +34,7 @@ public enum ProtocolCodecs {
         switch service.metadata.resolvedProtocol {
         case "rest-json": return RestJSONCodec(operation: operation, service: service, options: options)
         case "rest-xml": return RestXMLCodec(operation: operation, service: service, options: options)
+        case "smithy-rpc-v2-cbor": return RPCv2CBORCodec(operation: operation, service: service, options: options)
         case "json": return AWSJSONCodec(operation: operation, service: service, options: options)
         case "query": return QueryCodec(operation: operation, service: service, options: options, isEC2: false)
         case "ec2": return QueryCodec(operation: operation, service: service, options: options, isEC2: true)

@@ -1,0 +1,207 @@
+import AWSJSON
+import AWSModels
+
+/// smithy-rpc-v2-cbor: an RPC binding (`POST /service/<targetPrefix>/operation/<Operation>`,
+/// `smithy-protocol: rpc-v2-cbor`) with the CBOR codec, as botocore's RpcV2CBORSerializer
+/// and RpcV2CBORParser: structures as maps keyed by member name, timestamps as tag 1,
+/// blobs as byte strings; errors from `__type`.
+public struct RPCv2CBORCodec: ProtocolCodec {
+    let operation: AWSModels.Operation
+    let service: ServiceModel
+    let options: CodecOptions
+    let json: JSONValueCodec
+
+    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions) {
+        self.operation = operation
+        self.service = service
+        self.options = options
+        json = JSONValueCodec(options: options)
+    }
+
+    // MARK: Request
+
+    public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
+        var writer = CBORWriter()
+        if let input = operation.input { write(.object(params), input, timestampFormat: nil, into: &writer) }
+        var headers: [(name: String, value: String)] = [("smithy-protocol", "rpc-v2-cbor")]
+        if service.metadata.awsQueryCompatible { headers.append(("x-amzn-query-mode", "true")) }
+        let eventStreamOut = operation.output?.members.contains { $0.shape.isEventStream } ?? false
+        let eventStreamIn = operation.input?.members.contains { $0.shape.isEventStream } ?? false
+        headers.append(("Accept", eventStreamOut ? "application/vnd.amazon.eventstream" : "application/cbor"))
+        if !writer.bytes.isEmpty { headers.append(("Content-Type", eventStreamIn ? "application/vnd.amazon.eventstream" : "application/cbor")) }
+        return SerializedRequest(method: "POST", path: "/service/\(service.metadata.targetPrefix ?? "")/operation/\(operation.name)", query: "",
+                                 headers: headers, body: writer.bytes, hostPrefix: try HostPrefix.expand(operation, params))
+    }
+
+    func write(_ value: JSON, _ shape: Shape, timestampFormat: String?, into writer: inout CBORWriter) {
+        switch shape.type {
+        case .structure where shape.isDocument:
+            writeDocument(value, into: &writer)
+        case .structure:
+            guard case .object(let object) = value else { return writeDocument(value, into: &writer) }
+            let present = object.members.filter { !$0.value.isNull && shape.member(named: $0.key) != nil }
+            writer.head(5, UInt64(present.count))
+            for entry in present {
+                let member = shape.member(named: entry.key)!
+                writer.text(member.locationName ?? entry.key)
+                write(entry.value, member.shape, timestampFormat: member.timestampFormat, into: &writer)
+            }
+        case .list:
+            guard case .array(let items) = value, let element = shape.listMember else { return writeDocument(value, into: &writer) }
+            writer.head(4, UInt64(items.count))
+            for item in items { write(item, element.shape, timestampFormat: element.timestampFormat, into: &writer) }
+        case .map:
+            guard case .object(let map) = value, let valueMember = shape.mapValue else { return writeDocument(value, into: &writer) }
+            writer.head(5, UInt64(map.count))
+            for entry in map {
+                writer.text(entry.key)
+                write(entry.value, valueMember.shape, timestampFormat: valueMember.timestampFormat, into: &writer)
+            }
+        case .timestamp:
+            guard let t = Timestamp.parse(value) else { return writeDocument(value, into: &writer) }
+            writer.head(6, 1)
+            if t.microseconds > 0 {
+                writer.double(Double(t.seconds * 1_000_000 + Int64(t.microseconds)) / 1_000_000, single: false)
+            } else {
+                writer.integer(t.seconds)
+            }
+        case .blob:
+            guard case .string(let text) = value else { return writeDocument(value, into: &writer) }
+            writer.blob(options.blobsAreBase64 ? (Base64.decode(text) ?? []) : Array(text.utf8))
+        case .float, .double:
+            let number: Double
+            switch value {
+            case .int(let i): number = Double(i)
+            case .double(let d): number = d
+            case .string("NaN"): number = .nan
+            case .string("Infinity"): number = .infinity
+            case .string("-Infinity"): number = -.infinity
+            default: return writeDocument(value, into: &writer)
+            }
+            writer.double(number, single: shape.type == .float)
+        default:
+            writeDocument(value, into: &writer)
+        }
+    }
+
+    /// A value as it is (documents, scalars): the natural CBOR for each JSON kind.
+    func writeDocument(_ value: JSON, into writer: inout CBORWriter) {
+        switch value {
+        case .null: writer.bytes.append(0xF6)
+        case .bool(let b): writer.bool(b)
+        case .int(let i): writer.integer(i)
+        case .double(let d): writer.double(d, single: false)
+        case .string(let s): writer.text(s)
+        case .array(let items):
+            writer.head(4, UInt64(items.count))
+            for item in items { writeDocument(item, into: &writer) }
+        case .object(let object):
+            writer.head(5, UInt64(object.count))
+            for entry in object {
+                writer.text(entry.key)
+                writeDocument(entry.value, into: &writer)
+            }
+        }
+    }
+
+    // MARK: Answer
+
+    public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
+        if response.status >= 301 { return .failure(parseError(response)) }
+        guard let output = operation.output, !response.body.isEmpty else { return .success(JSONObject()) }
+        do {
+            let value = try CBORDecoder.decode(response.body)
+            guard case .object(let result)? = read(value, output) else { return .success(JSONObject()) }
+            return .success(result)
+        } catch {
+            return .failure(AWSErrorResponse(code: String(response.status), message: "the answer is not valid CBOR: \(error.description)",
+                                             httpStatus: response.status, requestId: response.header("x-amzn-RequestId"), shape: nil,
+                                             fields: JSONObject()))
+        }
+    }
+
+    /// A decoded item as `shape` (botocore's RPC v2 parser: structure members by name,
+    /// nulls in maps dropped, values of other shapes as they are).
+    func read(_ value: CBORValue, _ shape: Shape) -> JSON? {
+        switch (shape.type, value) {
+        case (.structure, .map(let pairs)) where !shape.isDocument:
+            var result = JSONObject()
+            for member in shape.members {
+                guard let found = pairs.last(where: { $0.key == .text(member.name) })?.value, found != .null, found != .undefined,
+                      let parsed = read(found, member.shape) else { continue }
+                result.append(member.name, parsed)
+            }
+            return .object(result)
+        case (.list, .array(let items)):
+            guard let element = shape.listMember else { return nil }
+            return .array(items.map { $0 == .null ? .null : (read($0, element.shape) ?? .null) })
+        case (.map, .map(let pairs)):
+            guard let valueMember = shape.mapValue else { return nil }
+            var result = JSONObject()
+            for pair in pairs where pair.value != .null && pair.value != .undefined {
+                guard case .text(let key) = pair.key, let parsed = read(pair.value, valueMember.shape) else { continue }
+                result[key] = parsed
+            }
+            return .object(result)
+        case (.blob, .bytes(let bytes)):
+            return json.blobResult(bytes)
+        default:
+            return plain(value)
+        }
+    }
+
+    /// An item with no shape to guide it: a timestamp for tag 1, else the JSON kind.
+    func plain(_ value: CBORValue) -> JSON? {
+        switch value {
+        case .unsigned(let n): return n <= UInt64(Int64.max) ? .int(Int64(n)) : .double(Double(n))
+        case .negative(let n): return n < UInt64(Int64.max) ? .int(-1 - Int64(n)) : .double(-1 - Double(n))
+        case .float(let d): return .double(d)
+        case .text(let s): return .string(s)
+        case .bool(let b): return .bool(b)
+        case .bytes(let bytes): return json.blobResult(bytes)
+        case .null, .undefined: return nil
+        case .array(let items): return .array(items.map { plain($0) ?? .null })
+        case .map(let pairs):
+            var object = JSONObject()
+            for pair in pairs {
+                guard case .text(let key) = pair.key, let parsed = plain(pair.value) else { continue }
+                object[key] = parsed
+            }
+            return .object(object)
+        case .tag(1, let inner):
+            let seconds: Double
+            switch inner {
+            case .unsigned(let n): seconds = Double(n)
+            case .negative(let n): seconds = -1 - Double(n)
+            case .float(let d): seconds = d
+            default: return nil
+            }
+            guard let t = Timestamp.parse(.double(seconds)) else { return nil }
+            return json.timestampResult(t)
+        case .tag(_, let inner): return plain(inner)
+        }
+    }
+
+    /// botocore's `_do_error_parse` for RPC v2 CBOR: `__type` (else the status) made bare,
+    /// the query-compatible code from `x-amzn-query-error`, the message from `message`.
+    func parseError(_ response: ResponseData) -> AWSErrorResponse {
+        let requestId = response.header("x-amzn-RequestId")
+        var body: [(key: CBORValue, value: CBORValue)] = []
+        if !response.body.isEmpty, case .map(let pairs)? = try? CBORDecoder.decode(response.body) { body = pairs }
+        func text(_ key: String) -> String? {
+            if case .text(let value)? = body.last(where: { $0.key == .text(key) })?.value { return value }
+            return nil
+        }
+        let message = text("message") ?? text("Message") ?? ""
+        var code = JSONErrorParser.bareErrorCode(text("__type") ?? String(response.status))
+        let modeledCode = code
+        if let queryError = response.header("x-amzn-query-error") {
+            let parts = queryError.split(separator: ";", omittingEmptySubsequences: false)
+            if parts.count == 2, !parts[0].isEmpty { code = String(parts[0]) }
+        }
+        let shape = service.errorShapesByCode[modeledCode] ?? service.errorShapesByCode[code]
+        var fields = JSONObject()
+        if let shape, case .object(let parsed)? = read(.map(body), shape) { fields = parsed }
+        return AWSErrorResponse(code: code, message: message, httpStatus: response.status, requestId: requestId, shape: shape, fields: fields)
+    }
+}
