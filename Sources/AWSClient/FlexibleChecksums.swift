@@ -70,4 +70,23 @@ enum FlexibleChecksums {
             return [UInt8(crc >> 24), UInt8((crc >> 16) & 0xFF), UInt8((crc >> 8) & 0xFF), UInt8(crc & 0xFF)]
         }
     }
+
+    /// botocore's order of preference among response checksums, kept to those it computes.
+    static let responsePriority = ["crc32", "sha1", "sha256", "sha512"]
+
+    /// `handle_checksum_body`: the first checksum header of the preferred algorithms the
+    /// operation's answers may carry is checked against the body (a composite `-N`
+    /// checksum is skipped); the mismatch, if any.
+    static func verify(_ response: ResponseData, operation: AWSModels.Operation) -> String? {
+        guard operation.requestValidationModeMember != nil, !operation.responseAlgorithms.isEmpty else { return nil }
+        let offered = Set(operation.responseAlgorithms.map { $0.lowercased() })
+        for algorithm in responsePriority where offered.contains(algorithm) {
+            guard let expected = response.header("x-amz-checksum-" + algorithm) else { continue }
+            if expected.contains("-") { return nil }
+            let actual = Base64.encode(digest(algorithm, response.body))
+            return Base64.decode(expected) == Base64.decode(actual) ? nil
+                : "Expected checksum \(expected) did not match calculated checksum: \(actual)"
+        }
+        return nil
+    }
 }

@@ -379,6 +379,11 @@ public final class RequestBuilder: Sendable {
     /// request asked for that changes the result (botocore's request context).
     public func parseResponse(_ response: ResponseData, for handle: OperationHandle,
                               context: ResponseContext = ResponseContext()) -> Result<JSONObject, AWSErrorResponse> {
+        if response.status < 300, let mismatch = FlexibleChecksums.verify(response, operation: handle.operation) {
+            return .failure(AWSErrorResponse(code: "FlexibleChecksumError", message: mismatch, httpStatus: response.status,
+                                             requestId: response.header("x-amz-request-id") ?? response.header("x-amzn-RequestId"),
+                                             shape: nil, fields: JSONObject()))
+        }
         let parsed = handle.codec.parse(response)
         guard context.decodeListedKeys, case .success(let result) = parsed else { return parsed }
         return .success(S3ListDecoding.decode(result, operation: handle.operation.name))

@@ -95,6 +95,8 @@ public struct Operation: Sendable {
     /// `httpChecksum.requestValidationModeMember`: the member that asks for checksums of
     /// the answer (`ChecksumMode`).
     public let requestValidationModeMember: String?
+    /// `httpChecksum.responseAlgorithms`: checksums the answer may carry.
+    public let responseAlgorithms: [String]
     /// `requestcompression.encodings` (CloudWatch `PutMetricData`: gzip).
     public let requestCompression: [String]
     public let unsignedPayload: Bool
@@ -277,6 +279,7 @@ public final class ServiceModel: Sendable {
                 requestChecksumRequired: definition["httpChecksum"]?["requestChecksumRequired"]?.boolValue ?? false,
                 requestAlgorithmMember: definition["httpChecksum"]?["requestAlgorithmMember"]?.stringValue,
                 requestValidationModeMember: definition["httpChecksum"]?["requestValidationModeMember"]?.stringValue,
+                responseAlgorithms: definition["httpChecksum"]?["responseAlgorithms"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 requestCompression: definition["requestcompression"]?["encodings"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 unsignedPayload: definition["unsignedPayload"]?.boolValue ?? false,
                 staticContextParams: staticParams,

@@ -120,6 +120,25 @@ struct HandlerTests {
         #expect(ServiceCustomizations.treeHash(body) == expected)
     }
 
+    @Test("S3 answers are checked against their checksum headers as botocore checks them")
+    func responseChecksums() throws {
+        let builder = try makeBuilder()
+        let handle = try builder.operation("s3.GetObject")
+        func answer(_ headers: [(name: String, value: String)]) -> Result<JSONObject, AWSErrorResponse> {
+            builder.parseResponse(ResponseData(status: 200, headers: headers, body: Array("hello world".utf8)), for: handle)
+        }
+        #expect((try? answer([("x-amz-checksum-crc32", "DUoRhQ==")]).get()) != nil)
+        guard case .failure(let mismatch) = answer([("x-amz-checksum-crc32", "AAAAAA==")]) else { Issue.record("a wrong CRC32 passed"); return }
+        #expect(mismatch.code == "FlexibleChecksumError" && mismatch.message.contains("did not match calculated checksum: DUoRhQ=="))
+        // CRC32 is preferred to SHA-256; a composite (multipart) checksum is not checked.
+        #expect((try? answer([("x-amz-checksum-sha256", "bad"), ("x-amz-checksum-crc32", "DUoRhQ==")]).get()) != nil)
+        #expect((try? answer([("x-amz-checksum-crc32", "AAAAAA==-3")]).get()) != nil)
+        #expect((try? answer([("x-amz-checksum-sha256", "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=")]).get()) != nil)
+        guard case .failure = answer([("x-amz-checksum-sha256", Base64.encode([UInt8](repeating: 0, count: 32)))]) else {
+            Issue.record("a wrong SHA-256 passed"); return
+        }
+    }
+
     @Test("Machine Learning Predict goes only to an AWS host")
     func predictEndpointIsAnAWSHost() throws {
         let builder = try makeBuilder()

@@ -74,6 +74,15 @@ public struct AWSErrorResponse: Sendable, Error {
     public var shape: Shape?
     /// The modeled error's members, parsed.
     public var fields: JSONObject
+
+    public init(code: String, message: String, httpStatus: Int, requestId: String?, shape: Shape?, fields: JSONObject) {
+        self.code = code
+        self.message = message
+        self.httpStatus = httpStatus
+        self.requestId = requestId
+        self.shape = shape
+        self.fields = fields
+    }
 }
 
 /// The reason phrase of a 5xx status, as botocore reports a generic error.
