@@ -252,6 +252,17 @@ public final class RequestBuilder: Sendable {
     }
 
     /// botocore's check: letters, digits and inner hyphens, at most 63 long.
+    /// The endpoint's auth schemes must include SigV4 (or none at all): S3 Express
+    /// directory buckets (`sigv4-s3express`, session credentials from `CreateSession`) and
+    /// SigV4a-only endpoints (multi-Region access points) are refused by name.
+    static func checkAuthSchemes(_ endpoint: ResolvedEndpoint, _ handle: OperationHandle) throws(ClientError) {
+        guard let schemes = endpoint.properties["authSchemes"]?.arrayValue, !schemes.isEmpty else { return }
+        let names = schemes.compactMap { $0["name"]?.stringValue }
+        if names.contains("sigv4") || names.contains("none") { return }
+        let reason = names.contains("sigv4-s3express") ? "S3 Express session auth (directory buckets)" : names.joined(separator: ", ") + " signing"
+        throw .unsupportedProtocol(service: handle.service.name, protocolName: handle.service.metadata.resolvedProtocol + " with " + reason)
+    }
+
     /// Path-style S3 addressing, as botocore decides it: with a custom endpoint (MinIO,
     /// LocalStack), and for `GetBucketLocation`; never for a bucket ARN
     /// (`customize_endpoint_resolver_builtins`).
@@ -297,6 +308,7 @@ public final class RequestBuilder: Sendable {
         let path = RequestBuilder.joinPath(parsed.path, serialized.path)
 
         let scheme = endpoint.sigV4Scheme
+        try RequestBuilder.checkAuthSchemes(endpoint, handle)
         let signingName = scheme?.signingName ?? handle.service.metadata.signingName
         let signingRegion = scheme?.signingRegion ?? region
         var options = SigV4Options()

@@ -139,6 +139,18 @@ struct HandlerTests {
         }
     }
 
+    @Test("S3 Express directory buckets and SigV4a-only access points are refused by name, nothing sent")
+    func unsupportedAuthSchemes() throws {
+        let builder = try makeBuilder()
+        let handle = try builder.operation("s3.GetObject")
+        for (bucket, reason) in [("data--use1-az4--x-s3", "rest-xml with S3 Express session auth (directory buckets)"),
+                                 ("arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap", "rest-xml with sigv4a signing")] {
+            let params = try builder.prepareParams(JSONObject([("Bucket", .string(bucket)), ("Key", "k")]), for: handle)
+            let refusal = validationError { _ = try builder.buildRequest(handle, params: params, region: "us-east-1", credentials: exampleKeys, at: frozenTime) }
+            #expect(refusal?.code == -32601 && refusal?.data?["protocol"]?.stringValue == reason)
+        }
+    }
+
     @Test("Machine Learning Predict goes only to an AWS host")
     func predictEndpointIsAnAWSHost() throws {
         let builder = try makeBuilder()
