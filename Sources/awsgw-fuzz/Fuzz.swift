@@ -14,13 +14,16 @@ import GatewayServer
 /// - a plain build: `awsgw-fuzz TARGET [ITERATIONS] [SEED]`, a seeded mutation loop over
 ///   the same targets (any crash replays from the printed seed).
 enum FuzzTarget: String, CaseIterable {
-    case json, envelope, request, response, config, framing, timestamp
+    case json, envelope, request, response, config, framing, timestamp, xml, cbor
 }
 
 /// What the targets share, made once.
 final class FuzzWorld: @unchecked Sendable {
     let builder: RequestBuilder
     let operations: [OperationHandle]
+    /// Operations whose answers are XML (rest-xml, query, ec2) and CBOR.
+    let xmlOperations: [OperationHandle]
+    let cborOperations: [OperationHandle]
     let gateway: Gateway
     var limits = GatewayLimits()
 
@@ -41,6 +44,16 @@ final class FuzzWorld: @unchecked Sendable {
             }
         }
         operations = handles
+        var xml: [OperationHandle] = [], cbor: [OperationHandle] = []
+        for name in ["s3", "s3control", "route53", "cloudfront", "sts", "iam", "ec2", "eventbridgev2", "cloudwatchomni"] {
+            guard let service = try? store.service(name) else { continue }
+            for operation in service.operationNames.prefix(60) {
+                guard let handle = try? builder.operation(name + "." + operation) else { continue }
+                if ["eventbridgev2", "cloudwatchomni"].contains(name) { cbor.append(handle) } else { xml.append(handle) }
+            }
+        }
+        xmlOperations = xml
+        cborOperations = cbor
         limits.headerTimeoutSeconds = 1
         limits.idleTimeoutSeconds = 2
         var dependencies = GatewayDependencies(builder: builder, transport: UnreachableTransport(),
@@ -88,6 +101,16 @@ final class FuzzWorld: @unchecked Sendable {
             connection.advance(seconds: 3)
             _ = connection.written()
             connection.finish()
+        case .xml, .cbor:
+            // The decoder alone, then whole answers through the operations' codecs.
+            if target == .xml { _ = try? XMLDocument.parse(bytes) } else { _ = try? CBORDecoder.decode(bytes) }
+            let handles = target == .xml ? xmlOperations : cborOperations
+            guard bytes.count >= 3, !handles.isEmpty else { return }
+            let handle = handles[(Int(bytes[0]) << 8 | Int(bytes[1])) % handles.count]
+            let status = [200, 200, 200, 400, 404, 500, 301, 206][Int(bytes[2]) % 8]
+            let headers: [(name: String, value: String)] = [("x-amz-request-id", "r"), ("x-amz-checksum-crc32", "AAAAAA=="),
+                                                             ("Expires", String(decoding: bytes.prefix(8), as: UTF8.self))]
+            _ = builder.parseResponse(ResponseData(status: status, headers: headers, body: Array(bytes[3...])), for: handle)
         case .timestamp:
             if let t = Timestamp.parse(String(decoding: bytes, as: UTF8.self)) {
                 _ = (t.iso8601, t.rfc822, t.amzDate, t.unixJSON)
@@ -147,6 +170,22 @@ let seeds: [FuzzTarget: [String]] = [
                "\u{8}" + #"{"jsonrpc":"2.0","id":1,"method":"x.Y"}"# + "\n[]\n",
                "\u{10}GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"],
     .timestamp: ["2026-11-30T10:00:00.123456Z", "Sun, 06 Nov 1994 08:49:37 GMT", "1700000000.5"],
+    .xml: ["\0\0\0<?xml version=\"1.0\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Contents><Key>a&amp;b</Key>"
+               + "<Size>1</Size><LastModified>2026-11-20T10:00:00.000Z</LastModified></Contents><IsTruncated>false</IsTruncated></ListBucketResult>",
+           "\0\u{3}\u{3}<Error><Code>NoSuchKey</Code><Message>m</Message><![CDATA[x]]></Error>",
+           "\0\u{9}\0<ErrorResponse><Error><Type>Sender</Type><Code>C</Code></Error><RequestId>r</RequestId></ErrorResponse>"],
+]
+
+/// Binary seeds (CBOR is not text): an answer map with text, integers of several widths,
+/// floats, a tag-1 timestamp, a byte string, indefinite-length items and an error.
+let binarySeeds: [FuzzTarget: [[UInt8]]] = [
+    .cbor: [
+        [0, 0, 0, 0xA4, 0x64, 0x4E, 0x61, 0x6D, 0x65, 0x63, 0x61, 0x62, 0x63, 0x63, 0x41, 0x72, 0x6E, 0xC1, 0x1A, 0x65, 0x53, 0xF1, 0x00,
+         0x61, 0x78, 0xFB, 0x3F, 0xF8, 0, 0, 0, 0, 0, 0, 0x61, 0x62, 0x5F, 0x41, 0x01, 0x42, 0x02, 0x03, 0xFF],
+        [0, 1, 3, 0xBF, 0x66, 0x5F, 0x5F, 0x74, 0x79, 0x70, 0x65, 0x63, 0x61, 0x23, 0x42, 0x67, 0x6D, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65,
+         0x7F, 0x61, 0x68, 0x61, 0x69, 0xFF, 0xFF],
+        [0, 2, 0, 0x9F, 0x19, 0x01, 0x00, 0x3A, 0x7F, 0xFF, 0xFF, 0xFF, 0xF9, 0x7C, 0x00, 0xF6, 0xF5, 0xFF],
+    ],
 ]
 
 /// Interesting bytes to splice in: structure, numbers at the edges, escapes.
@@ -206,7 +245,7 @@ struct FuzzMain {
         print("awsgw-fuzz \(target.rawValue): \(iterations) iterations, seed \(seed)")
         world = FuzzWorld()
         chosenTarget = target
-        var corpus = (seeds[target] ?? [""]).map { Array($0.utf8) }
+        var corpus = binarySeeds[target] ?? (seeds[target] ?? [""]).map { Array($0.utf8) }
         var mutator = Mutator(state: seed)
         let started = Date()
         for i in 0..<iterations {
