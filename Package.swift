@@ -28,7 +28,7 @@ let package = Package(
         // botocore-format service models: lazy loading, shapes, name resolution.
         .target(name: "AWSModels", dependencies: ["AWSJSON", "CZlib"]),
         // Protocol serializers/parsers and parameter validation.
-        .target(name: "AWSProtocols", dependencies: ["AWSModels", "AWSJSON"]),
+        .target(name: "AWSProtocols", dependencies: ["AWSModels", "AWSJSON", "CZlib"]),
         // Endpoints 2.0 rules interpreter and partitions.
         .target(name: "AWSEndpoints", dependencies: ["AWSJSON"]),
         // SigV4, pure functions over a request value.

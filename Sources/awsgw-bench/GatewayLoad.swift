@@ -18,11 +18,26 @@ final class InstantUpstream: ChannelInboundHandler {
     /// What DynamoDB's GetItem answers (json protocol calls carry `X-Amz-Target`).
     static let itemBody = #"{"Item":{"pk":{"S":"customer#1"},"total":{"N":"12.50"},"paid":{"BOOL":true},"tags":{"SS":["x","y"]}}}"#
     var isJSONProtocol = false
+    var isHead = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .head(let head) = part { isJSONProtocol = head.headers.contains(name: "X-Amz-Target") }
+        if case .head(let head) = part {
+            isJSONProtocol = head.headers.contains(name: "X-Amz-Target")
+            isHead = head.method == .HEAD
+        }
         guard case .end = part else { return }
+        if isHead {
+            // S3's HeadObject: the object's headers, no body.
+            var headers = HTTPHeaders()
+            for (name, value) in [("x-amz-request-id", "bench"), ("Content-Length", "0"), ("ETag", "\"abc\""), ("Content-Type", "text/csv"),
+                                  ("Last-Modified", "Fri, 20 Nov 2026 10:00:00 GMT"), ("x-amz-meta-team", "net ops")] {
+                headers.add(name: name, value: value)
+            }
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
         let body = isJSONProtocol ? Self.itemBody : Self.body
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: isJSONProtocol ? "application/x-amz-json-1.0" : "application/json")
@@ -231,7 +246,7 @@ func gatewayBenchmarks(modelsDir: String, seconds: Double) throws {
     region: us-east-1
     credentials: { default: { source: env } }
     limits: { max_connections: 4096 }
-    teams: { bench: { members: any, allow: ["networkmanager:*", "dynamodb:*"] } }
+    teams: { bench: { members: any, allow: ["networkmanager:*", "dynamodb:*", "s3:*"] } }
     """
     try config.write(toFile: dir + "/bench.yaml", atomically: true, encoding: .utf8)
     let certs = Process()
@@ -313,6 +328,16 @@ func gatewayBenchmarks(modelsDir: String, seconds: Double) throws {
     getItemRates.sort()
     print(String(format: "unix HTTP c=64, medians of 3 alternated runs: seed call %.0f calls/s, dynamodb.GetItem %.0f calls/s (%.1f%%; target within 10%%)",
                  seedRates[1], getItemRates[1], (getItemRates[1] / seedRates[1] - 1) * 100))
+    let headObject = #"{"jsonrpc":"2.0","id":1,"method":"s3.HeadObject","params":{"Bucket":"team-data","Key":"reports/a.csv"}}"#
+    var seedAgain: [Double] = [], headRates: [Double] = []
+    for _ in 0..<3 {
+        seedAgain.append(try runLoad(group: clientGroup, target: .unix(socketPath), framing: .http, body: call, concurrency: 64, seconds: seconds).callsPerSecond)
+        headRates.append(try runLoad(group: clientGroup, target: .unix(socketPath), framing: .http, body: headObject, concurrency: 64, seconds: seconds).callsPerSecond)
+    }
+    seedAgain.sort()
+    headRates.sort()
+    print(String(format: "unix HTTP c=64, medians of 3 alternated runs: seed call %.0f calls/s, s3.HeadObject %.0f calls/s (%.1f%%; target within 15%%)",
+                 seedAgain[1], headRates[1], (headRates[1] / seedAgain[1] - 1) * 100))
     if let rss = peakRSS(pid: serve.processIdentifier) {
         print(String(format: "gateway peak RSS (VmHWM): %.1f MB", rss))
     }

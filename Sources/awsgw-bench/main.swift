@@ -87,6 +87,49 @@ if only == "write-samples" {
     FileManager.default.createFile(atPath: directory + "/ec2-describe-instances.xml", contents: Data(describeBody))
     exit(0)
 }
+if only == "put-1mib" {
+    let putObject = try builder.operation("s3.PutObject")
+    let body = Base64.encode([UInt8](repeating: 0x61, count: 1 << 20))
+    let putParams = JSONObject([("Bucket", "team-data"), ("Key", "reports/a.bin"), ("Body", .string(body))])
+    for _ in 0..<profileLoops {
+        let prepared = try builder.prepareParams(putParams, for: putObject)
+        _ = try builder.buildRequest(putObject, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
+    }
+    exit(0)
+}
+let listObjects = try builder.operation("s3.ListObjectsV2")
+var contents = ""
+for i in 0..<1000 {
+    contents += "<Contents><Key>reports/2026/11/object-\(i).csv</Key><LastModified>2026-11-20T10:00:00.000Z</LastModified>"
+        + "<ETag>&quot;d41d8cd98f00b204e9800998ecf8427e&quot;</ETag><ChecksumAlgorithm>CRC32</ChecksumAlgorithm><Size>\(i * 7)</Size>"
+        + "<StorageClass>STANDARD</StorageClass></Contents>"
+}
+let listBody = Array(("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    + "<Name>team-data</Name><Prefix>reports/</Prefix><KeyCount>1000</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>"
+    + contents + "</ListBucketResult>").utf8)
+let listResponse = ResponseData(status: 200, headers: [("x-amz-request-id", "r")], body: listBody)
+let cborOperation = try builder.operation("eventbridgev2.ListEventBuses")
+var cbor: [UInt8] = []
+// {"EventBuses": [ {Name, Arn, Description, CreationTime(tag 1)} x N ], "NextToken": "t"}
+var writerItems: [UInt8] = []
+let busCount = 4500
+for i in 0..<busCount {
+    func text(_ s: String) -> [UInt8] {
+        let u = Array(s.utf8)
+        return (u.count < 24 ? [0x60 | UInt8(u.count)] : [0x78, UInt8(u.count)]) + u
+    }
+    writerItems += [0xA4] + text("Name") + text("bus-\(i)") + text("EventBusArn") + text("arn:aws:events:us-east-1:123456789012:event-bus/bus-\(i)")
+        + text("Description") + text(String(repeating: "d", count: 120)) + text("CreationTime") + [0xC1, 0x1A, 0x69, 0x1E, 0xE6, 0xA0]
+}
+cbor = [0xA2] + [0x6A] + Array("EventBuses".utf8) + [0x99, UInt8(busCount >> 8), UInt8(busCount & 0xFF)] + writerItems + [0x69] + Array("NextToken".utf8) + [0x61, 0x74]
+let cborResponse = ResponseData(status: 200, headers: [("x-amzn-RequestId", "r")], body: cbor)
+if only == "list-parse" || only == "cbor-parse" {
+    for _ in 0..<profileLoops {
+        let (response, handle) = only == "list-parse" ? (listResponse, listObjects) : (cborResponse, cborOperation)
+        if case .success(let result) = builder.parseResponse(response, for: handle) { _ = JSON.object(result).serialized() }
+    }
+    exit(0)
+}
 if only == "query-parse" {
     // For profilers: only the 1 MB DynamoDB Query parse, repeated.
     for _ in 0..<profileLoops {
@@ -162,6 +205,28 @@ let describeParse = measure(rounds: 7, iterations: 5) {
     if case .success(let result) = builder.parseResponse(describeResponse, for: describe) { _ = JSON.object(result).serialized() }
 }
 rows.append(("ec2.DescribeInstances: parse a \(describeBody.count / 1000) KB, 100-instance answer to the JSON result", format(describeParse), "≤ 5 ms"))
+
+// rest-xml and CBOR: S3 uploads built and signed (the payload hash and CRC32 included), a
+// 1,000-key ListObjectsV2 answer and a 1 MB CBOR answer parsed.
+let putObject = try builder.operation("s3.PutObject")
+for (label, size) in [("1 KiB", 1024), ("1 MiB", 1 << 20)] {
+    let body = Base64.encode([UInt8](repeating: 0x61, count: size))
+    let putParams = JSONObject([("Bucket", "team-data"), ("Key", "reports/a.bin"), ("Body", .string(body)), ("ContentType", "application/octet-stream")])
+    let putBuild = try measure(rounds: 7, iterations: size > 4096 ? 20 : 5_000) {
+        let prepared = try builder.prepareParams(putParams, for: putObject)
+        _ = try builder.buildRequest(putObject, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
+    }
+    rows.append(("s3.PutObject \(label) (rest-xml): validate + serialize + CRC32 + endpoint + sign", format(putBuild), size > 4096 ? "≤ 3 ms" : ""))
+}
+let listParse = measure(rounds: 7, iterations: 10) {
+    if case .success(let result) = builder.parseResponse(listResponse, for: listObjects) { _ = JSON.object(result).serialized() }
+}
+rows.append(("s3.ListObjectsV2: parse a 1,000-key answer (\(listBody.count / 1000) KB) to the JSON result", format(listParse), "≤ 5 ms"))
+
+let cborParse = measure(rounds: 7, iterations: 5) {
+    if case .success(let result) = builder.parseResponse(cborResponse, for: cborOperation) { _ = JSON.object(result).serialized() }
+}
+rows.append(("eventbridgev2.ListEventBuses: parse a \(cbor.count / 1000) KB CBOR answer to the JSON result", format(cborParse), "≤ 5 ms"))
 
 for (service, target) in [("networkmanager", "≤ 10 ms"), ("ec2", "≤ 150 ms")] {
     let cold = try measure(rounds: 7, iterations: 1) {

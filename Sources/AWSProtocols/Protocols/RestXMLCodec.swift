@@ -29,9 +29,12 @@ public struct RestXMLCodec: ProtocolCodec {
 
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
         var response = response
-        if service.name == "s3", S3Customizations.isErrorIn200(response, operation: operation) {
-            // `_handle_200_error`: treated as a 500, so that it is retried like one.
-            response.status = 500
+        // S3's `_handle_200_error` reads the document first: parsed once, kept for the output.
+        var document: XMLElement?
+        if service.name == "s3", S3Customizations.mayHideErrorIn200(response, operation: operation) {
+            document = try? XMLDocument.parse(response.body)
+            // An <Error> (or a body cut short) inside a 200 is treated as a 500, retried like one.
+            if document == nil || document?.name == "Error" { response.status = 500 }
         }
         if response.status >= 301 { return .failure(parseError(response)) }
         guard let output = operation.output else { return .success(JSONObject()) }
@@ -39,7 +42,7 @@ public struct RestXMLCodec: ProtocolCodec {
             return parseEventStream(response, output: output, stream: stream)
         }
         do {
-            var result = try parseOutput(response, output, payload: operation.outputPayload)
+            var result = try parseOutput(response, output, payload: operation.outputPayload, document: document)
             if service.name == "s3" { result = S3Customizations.result(result, response: response, operation: operation) }
             return .success(result)
         } catch {
@@ -51,7 +54,7 @@ public struct RestXMLCodec: ProtocolCodec {
 
     /// Status and header members, then the body: a blob or string payload as it is,
     /// another payload member from the root element, else the members under the root.
-    func parseOutput(_ response: ResponseData, _ shape: Shape, payload: String?) throws(XMLError) -> JSONObject {
+    func parseOutput(_ response: ResponseData, _ shape: Shape, payload: String?, document: XMLElement? = nil) throws(XMLError) -> JSONObject {
         var result = JSONObject()
         RESTResponseBinding(json: json).bind(response, shape, into: &result)
         if let payloadName = payload ?? shape.payload, let member = shape.member(named: payloadName) {
@@ -59,10 +62,14 @@ public struct RestXMLCodec: ProtocolCodec {
             case .blob: result.append(payloadName, json.blobResult(response.body))
             case .string: result.append(payloadName, .string(String(decoding: response.body, as: UTF8.self)))
             default:
-                if let value = xml.parseValue(try RestXMLCodec.root(response.body), member.shape) { result.append(payloadName, value) }
+                let root = try RestXMLCodec.root(response.body, parsed: document)
+                if let value = xml.parseValue(root, member.shape) { result.append(payloadName, value) }
             }
-        } else if let body = xml.parseStructure(try RestXMLCodec.root(response.body), shape) {
-            for member in body.members { result.append(member.key, member.value) }
+        } else {
+            let root = try RestXMLCodec.root(response.body, parsed: document)
+            if let body = xml.parseStructure(root, shape) {
+                for member in body.members { result.append(member.key, member.value) }
+            }
         }
         return result
     }
@@ -141,7 +148,8 @@ public struct RestXMLCodec: ProtocolCodec {
     }
 
     /// The document's root; an empty body is an empty element, as botocore reads it.
-    static func root(_ body: [UInt8]) throws(XMLError) -> XMLElement {
+    static func root(_ body: [UInt8], parsed: XMLElement? = nil) throws(XMLError) -> XMLElement {
+        if let parsed { return parsed }
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return XMLElement(name: "") }
         return try XMLDocument.parse(body)
     }

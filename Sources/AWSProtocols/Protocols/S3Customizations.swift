@@ -43,17 +43,17 @@ enum S3Customizations {
         return out
     }
 
-    /// `_handle_200_error`: a copy or multipart completion can fail after S3 has sent
-    /// 200, and then the body is an `<Error>` (or is cut short).
-    static func isErrorIn200(_ response: ResponseData, operation: AWSModels.Operation) -> Bool {
-        guard response.status == 200, !response.body.isEmpty, let output = operation.output, !output.members.contains(where: { $0.shape.isEventStream })
-        else { return false }
+    /// `_should_handle_200_error`: a 200 whose body is a document (not a blob or string
+    /// payload, not an event stream) may be an `<Error>` (a copy or multipart completion
+    /// can fail after S3 has sent 200) or be cut short.
+    static func mayHideErrorIn200(_ response: ResponseData, operation: AWSModels.Operation) -> Bool {
+        guard response.status == 200, !response.body.isEmpty, let output = operation.output,
+              !output.members.contains(where: { $0.shape.isEventStream }) else { return false }
         if let payload = operation.outputPayload ?? output.payload, let member = output.member(named: payload),
            member.shape.type == .blob || member.shape.type == .string {
             return false
         }
-        guard let root = try? XMLDocument.parse(response.body) else { return true }
-        return root.name == "Error"
+        return true
     }
 
     /// After the parse: `handle_expires_header` (the `Expires` header also as text, in

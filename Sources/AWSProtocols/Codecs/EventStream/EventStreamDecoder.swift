@@ -1,4 +1,5 @@
 import AWSJSON
+import CZlib
 import AWSModels
 
 /// AWS's binary event-stream framing (`application/vnd.amazon.eventstream`): each message
@@ -96,17 +97,27 @@ public enum EventStreamDecoder {
     }
 }
 
-/// CRC-32 (IEEE, as zlib's `crc32`), for event streams and, later, flexible checksums.
+/// CRC-32 (IEEE), zlib's own: for event streams, DynamoDB's `x-amz-crc32` and flexible
+/// checksums.
 public enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBufferPointer { checksum($0) }
     }
 
-    public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
+    public static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBufferPointer { checksum($0) }
+    }
+
+    static func checksum(_ buffer: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        guard let base = buffer.baseAddress else { return 0 }
+        var crc: UInt = 0
+        var offset = 0
+        // zlib takes a 32-bit length: feed a huge buffer in parts.
+        while offset < buffer.count {
+            let count = min(buffer.count - offset, Int(UInt32.max))
+            crc = crc32(crc, base + offset, UInt32(count))
+            offset += count
+        }
+        return UInt32(truncatingIfNeeded: crc)
     }
 }
