@@ -40,6 +40,9 @@ struct Forwarder: Sendable {
         let deadline = call.timeoutMs.map { Double($0) / 1000 }
         var attempt = 0
         var lastRetryCost: Int?
+        // S3 names a bucket's region when it was asked in the wrong one: asked again there, once.
+        var region = call.region
+        var redirected = false
         while true {
             attempt += 1
             let elapsed = Date().timeIntervalSince(start)
@@ -50,7 +53,7 @@ struct Forwarder: Sendable {
             }
             // An operation sent unsigned (noAuth) needs no keys; a failing source does not stop it.
             let keys = call.handle.operation.isUnsigned ? try? await call.source.credentials() : try await credentials(call)
-            let request = try builder.buildRequest(call.handle, params: call.params, region: call.region, credentials: keys,
+            let request = try builder.buildRequest(call.handle, params: call.params, region: region, credentials: keys,
                                                    at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
             let failure: FailureKind
             let retryAfterMs: Int?
@@ -77,6 +80,13 @@ struct Forwarder: Sendable {
                     rateLimiter.succeeded(team: call.team, service: service, operation: operation)
                     return result
                 case .failure(let awsError):
+                    if !redirected, let bucketRegion = S3RegionRedirect.region(awsError, response, call), bucketRegion != region {
+                        logger.debug("S3 bucket in another region; asking there", metadata: ["from": "\(region)", "to": "\(bucketRegion)"])
+                        region = bucketRegion
+                        redirected = true
+                        attempt -= 1
+                        continue
+                    }
                     trace.awsType = awsError.code
                     failure = RetryClassifier.classify(awsError)
                     if failure == .throttling { rateLimiter.throttled(team: call.team, service: service, operation: operation) }
@@ -140,5 +150,33 @@ struct Forwarder: Sendable {
     static func unreachable(attempts: Int, cause: String) -> RPCError {
         RPCError(code: RPCError.awsUnreachable, message: "AWS could not be reached",
                  data: .object(JSONObject([("attempts", .int(Int64(attempts))), ("cause", .string(cause))])))
+    }
+}
+
+/// botocore's `S3RegionRedirectorv2.redirect_from_error`: an answer that says the bucket
+/// lives elsewhere (a 301/302/307, `PermanentRedirect`, `AuthorizationHeaderMalformed`
+/// naming a region, a bare 301/400 to `HeadObject` or to `HeadBucket` with the region
+/// header, `IllegalLocationConstraintException` outside `CreateBucket`), with the region
+/// from `x-amz-bucket-region` or the error's `<Region>`.
+enum S3RegionRedirect {
+    static func region(_ error: AWSErrorResponse, _ response: ResponseData, _ call: PreparedCall) -> String? {
+        guard call.handle.service.name == "s3", call.params["Bucket"] != nil else { return nil }
+        let operation = call.handle.operation.name
+        let headerRegion = response.header("x-amz-bucket-region")
+        let bodyRegion = elementText("Region", in: response.body)
+        let applies = [301, 302, 307].contains(response.status)
+            || ((error.code == "301" || error.code == "400") && operation == "HeadObject")
+            || ((error.code == "301" || error.code == "400") && operation == "HeadBucket" && headerRegion != nil)
+            || (error.code == "AuthorizationHeaderMalformed" && bodyRegion != nil)
+            || error.code == "PermanentRedirect"
+            || (error.code == "IllegalLocationConstraintException" && operation != "CreateBucket")
+        guard applies, let region = headerRegion ?? bodyRegion, !region.isEmpty else { return nil }
+        return region
+    }
+
+    /// The text of the first `<name>` element of an XML error body.
+    static func elementText(_ name: String, in body: [UInt8]) -> String? {
+        guard !body.isEmpty, let root = try? XMLDocument.parse(body) else { return nil }
+        return (root.name == "Error" ? root : root.children.first { $0.name == "Error" })?.children.first { $0.name == name }?.text
     }
 }

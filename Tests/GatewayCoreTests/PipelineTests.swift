@@ -105,6 +105,32 @@ struct PipelineTests {
         #expect((try? small.get()) != nil)
     }
 
+    @Test("S3: a bucket in another region is asked again there, once, as botocore's redirector does")
+    func s3RegionRedirect() async throws {
+        let redirect = ResponseData(status: 301, headers: [("x-amz-bucket-region", "eu-west-1"), ("x-amz-request-id", "r1")],
+                                    body: Array("<Error><Code>PermanentRedirect</Code><Message>use the right endpoint</Message></Error>".utf8))
+        let aws = InMemoryAWS { request, _ in
+            request.url.contains(".s3.eu-west-1.amazonaws.com/")
+                ? ResponseData(status: 200, headers: [("Content-Type", "text/plain"), ("x-amz-request-id", "r2")], body: Array("hi".utf8)) : redirect
+        }
+        let gw = Self.gateway(aws)
+        let outcome = await gw.perform(Self.call("s3.GetObject", JSONObject([("Bucket", "team-data"), ("Key", "a.txt")])),
+                                       context: CallContext(listener: "test"))
+        #expect(try outcome.get()["Body"] == "aGk=")
+        #expect(aws.requests.map(\.url) == ["https://team-data.s3.amazonaws.com/a.txt", "https://team-data.s3.eu-west-1.amazonaws.com/a.txt"])
+        let authorization = aws.requests.last?.headers.first { $0.name == "Authorization" }?.value ?? ""
+        #expect(authorization.contains("/eu-west-1/s3/aws4_request"))
+
+        // A wrong signing region named in the error body; and no second redirect.
+        let malformed = ResponseData(status: 400, headers: [],
+                                     body: Array("<Error><Code>AuthorizationHeaderMalformed</Code><Message>m</Message><Region>ap-south-1</Region></Error>".utf8))
+        let always = InMemoryAWS { request, _ in request.url.contains("ap-south-1") ? redirect : malformed }
+        let twice = await Self.gateway(always).perform(Self.call("s3.GetObject", JSONObject([("Bucket", "team-data"), ("Key", "a.txt")])),
+                                                       context: CallContext(listener: "test"))
+        guard case .failure(let error) = twice else { Issue.record("a second redirect was followed"); return }
+        #expect(error.code == -32010 && always.requests.count == 2 && always.requests[1].url.contains(".s3.ap-south-1.amazonaws.com/"))
+    }
+
     @Test("$presign: a presigned URL after the same policy checks, and nothing sent to AWS")
     func presign() async throws {
         let aws = InMemoryAWS()
