@@ -5,6 +5,7 @@ import AWSProtocols
 import AWSSigning
 import Foundation
 import Logging
+import Synchronization
 
 /// A call that passed every check, ready to be sent: its operation, validated params
 /// (idempotency token filled once, reused by every attempt), region, credentials.
@@ -33,6 +34,8 @@ struct Forwarder: Sendable {
     let logger: Logger
     /// Sleeps between attempts; tests may shorten it.
     let sleep: @Sendable (Double) async -> Void
+    /// Buckets S3 said live in another region (botocore's redirector cache).
+    var bucketRegions = BucketRegionCache()
 
     func forward(_ call: PreparedCall, trace: CallTrace) async throws -> JSONObject {
         let service = call.handle.service.name, operation = call.handle.operation.name
@@ -43,6 +46,9 @@ struct Forwarder: Sendable {
         // S3 names a bucket's region when it was asked in the wrong one: asked again there, once.
         var region = call.region
         var redirected = false
+        let bucket = call.handle.service.name == "s3" ? call.params["Bucket"]?.stringValue : nil
+        // `redirect_from_cache`: a bucket already found elsewhere is asked there at once.
+        if let bucket, let known = bucketRegions.region(of: bucket) { region = known }
         while true {
             attempt += 1
             let elapsed = Date().timeIntervalSince(start)
@@ -84,6 +90,7 @@ struct Forwarder: Sendable {
                         logger.debug("S3 bucket in another region; asking there", metadata: ["from": "\(region)", "to": "\(bucketRegion)"])
                         region = bucketRegion
                         redirected = true
+                        if let bucket { bucketRegions.remember(bucket, in: bucketRegion) }
                         attempt -= 1
                         continue
                     }
@@ -178,5 +185,21 @@ enum S3RegionRedirect {
     static func elementText(_ name: String, in body: [UInt8]) -> String? {
         guard !body.isEmpty, let root = try? XMLDocument.parse(body) else { return nil }
         return (root.name == "Error" ? root : root.children.first { $0.name == "Error" })?.children.first { $0.name == name }?.text
+    }
+}
+
+/// Bucket → region, learned from S3's redirects and shared by every call (bounded: when
+/// full it starts over, as a redirect costs one round trip to learn again).
+final class BucketRegionCache: Sendable {
+    static let limit = 10_000
+    private let regions = Mutex<[String: String]>([:])
+
+    func region(of bucket: String) -> String? { regions.withLock { $0[bucket] } }
+
+    func remember(_ bucket: String, in region: String) {
+        regions.withLock { regions in
+            if regions.count >= BucketRegionCache.limit { regions.removeAll(keepingCapacity: true) }
+            regions[bucket] = region
+        }
     }
 }

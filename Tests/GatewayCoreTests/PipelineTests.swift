@@ -120,6 +120,10 @@ struct PipelineTests {
         #expect(aws.requests.map(\.url) == ["https://team-data.s3.amazonaws.com/a.txt", "https://team-data.s3.eu-west-1.amazonaws.com/a.txt"])
         let authorization = aws.requests.last?.headers.first { $0.name == "Authorization" }?.value ?? ""
         #expect(authorization.contains("/eu-west-1/s3/aws4_request"))
+        // The next call for the bucket goes to its region at once (botocore's redirector cache).
+        _ = try await gw.perform(Self.call("s3.GetObject", JSONObject([("Bucket", "team-data"), ("Key", "b.txt")])),
+                                 context: CallContext(listener: "test")).get()
+        #expect(aws.requests.count == 3 && aws.requests[2].url == "https://team-data.s3.eu-west-1.amazonaws.com/b.txt")
 
         // A wrong signing region named in the error body; and no second redirect.
         let malformed = ResponseData(status: 400, headers: [],
