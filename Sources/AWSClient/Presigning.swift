@@ -22,7 +22,7 @@ public struct PresignedRequest: Sendable {
     }
 }
 
-extension RequestBuilder {
+extension AWSEngine {
     /// The longest a presigned URL may live (SigV4's limit).
     public static let maxPresignSeconds = 604_800
 
@@ -43,7 +43,7 @@ extension RequestBuilder {
         let endpoint = try resolveEndpoint(handle, params: params, region: region, endpointOverride: endpointOverride, forPresigning: true)
         guard let parsed = URLParts(endpoint.url) else { throw .endpoint("invalid endpoint URL \(endpoint.url)") }
         let host = (serialized.hostPrefix ?? "") + parsed.authority
-        let path = RequestBuilder.joinPath(parsed.path, serialized.path)
+        let path = AWSEngine.joinPath(parsed.path, serialized.path)
         let isS3 = handle.service.name == "s3" || handle.service.name == "s3control"
 
         // The query as botocore rebuilds it: parsed (blank values kept, the first of a
@@ -66,7 +66,7 @@ extension RequestBuilder {
         // Not signed: the form content type (dropped with the body) and botocore's blacklist.
         headers.removeAll { header in
             let name = header.name.lowercased()
-            return RequestBuilder.unsignedHeaderNames.contains(name)
+            return AWSEngine.unsignedHeaderNames.contains(name)
                 || (name == "content-type" && header.value == "application/x-www-form-urlencoded; charset=utf-8")
         }
 

@@ -50,8 +50,8 @@ public struct CallOptions: Sendable {
             case "$timeoutMs":
                 if case .int(let i) = member.value, i > 0 { options.timeoutMs = Int(i) } else { problem(member.key, "expected a positive integer") }
             case "$presign":
-                if case .int(let i) = member.value, i >= 1, i <= Int64(RequestBuilder.maxPresignSeconds) { options.presign = Int(i) } else {
-                    problem(member.key, "expected the seconds the URL stays valid, 1 to \(RequestBuilder.maxPresignSeconds)")
+                if case .int(let i) = member.value, i >= 1, i <= Int64(AWSEngine.maxPresignSeconds) { options.presign = Int(i) } else {
+                    problem(member.key, "expected the seconds the URL stays valid, 1 to \(AWSEngine.maxPresignSeconds)")
                 }
             case "$token":
                 if case .string(let s) = member.value { options.token = s } else { problem(member.key, "expected string") }

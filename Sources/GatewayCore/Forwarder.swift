@@ -25,7 +25,7 @@ struct PreparedCall: Sendable {
 /// Sends a prepared call with the SDKs' standard retry mode: each attempt signs (with
 /// credentials read again, so no attempt signs with expired keys), sends and parses.
 struct Forwarder: Sendable {
-    let builder: RequestBuilder
+    let builder: AWSEngine
     let transport: any HTTPTransport
     let upstream: UpstreamSettings
     let quota: RetryQuota

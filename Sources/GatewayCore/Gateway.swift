@@ -33,7 +33,7 @@ public struct GatewayAnswer: Sendable {
 
 /// Everything a gateway is made of, so that it is built from one value.
 public struct GatewayDependencies: Sendable {
-    public var builder: RequestBuilder
+    public var builder: AWSEngine
     /// The only way to AWS: a real HTTP client, or an in-memory one in tests.
     public var transport: any HTTPTransport
     /// Named credential sources; each team's calls are signed with its source.
@@ -51,7 +51,7 @@ public struct GatewayDependencies: Sendable {
     /// Sleeps between attempts; tests may shorten it.
     public var sleep: @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
 
-    public init(builder: RequestBuilder, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider]) {
+    public init(builder: AWSEngine, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider]) {
         self.builder = builder
         self.transport = transport
         self.credentialSources = credentialSources
@@ -66,7 +66,7 @@ public struct GatewayDependencies: Sendable {
 /// and every call, answered or not, leaves one audit record. No sockets here:
 /// listeners hand it bytes.
 public final class Gateway: Sendable {
-    public let builder: RequestBuilder
+    public let builder: AWSEngine
     public let rateLimiter: RateLimiter
     public let audit: AuditLog?
     public let metrics: GatewayMetrics

@@ -44,7 +44,7 @@ public final class GatewayRunner: @unchecked Sendable {
         }
         var codecOptions = CodecOptions()
         codecOptions.maxBlobBytes = config.limits.maxBlobBytes
-        var dependencies = GatewayDependencies(builder: RequestBuilder(models: models, environment: environment, codecOptions: codecOptions),
+        var dependencies = GatewayDependencies(builder: AWSEngine(models: models, environment: environment, codecOptions: codecOptions),
                                                transport: transport,
                                                credentialSources: rules.credentialSources)
         dependencies.policy = rules.policy

@@ -55,7 +55,7 @@ if only == "audit" {
 }
 
 let store = try ModelStore(root: modelsDir)
-let builder = RequestBuilder(models: store, environment: [:])
+let builder = AWSEngine(models: store, environment: [:])
 let handle = try builder.operation("networkmanager.AssociateConnectPeer")
 let params = try JSON.parse(#"{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123","LinkId":"link-0123"}"#).objectValue!
 let credentials = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

@@ -19,7 +19,7 @@ enum FuzzTarget: String, CaseIterable {
 
 /// What the targets share, made once.
 final class FuzzWorld: @unchecked Sendable {
-    let builder: RequestBuilder
+    let builder: AWSEngine
     let operations: [OperationHandle]
     /// Operations whose answers are XML (rest-xml, query, ec2) and CBOR.
     let xmlOperations: [OperationHandle]
@@ -33,7 +33,7 @@ final class FuzzWorld: @unchecked Sendable {
             FileHandle.standardError.write(Data("awsgw-fuzz: no models at \(models) (set AWSGW_MODELS)\n".utf8))
             exit(2)
         }
-        builder = RequestBuilder(models: store, environment: [:])
+        builder = AWSEngine(models: store, environment: [:])
         // A spread of operations over services, loaded up front so each input is cheap.
         var handles: [OperationHandle] = []
         for name in ["networkmanager", "iot-managed-integrations", "lambda-core", "iot", "application-signals", "apigateway", "lambda",

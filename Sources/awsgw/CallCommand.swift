@@ -47,7 +47,7 @@ struct CallCommand: AsyncParsableCommand {
             fail(RPCError(code: RPCError.internalError, message: "\(error)"))
         }
         let environment = ProcessInfo.processInfo.environment
-        let builder = RequestBuilder(models: store, environment: environment)
+        let builder = AWSEngine(models: store, environment: environment)
         let method = self.method
         let prepared = Result { () throws(ClientError) -> (OperationHandle, JSONObject) in
             let handle = try builder.operation(method)

@@ -29,8 +29,8 @@ struct PresignCommand: AsyncParsableCommand {
             printError("awsgw: \(error.message)")
             throw ExitCode(2)
         }
-        guard (1...RequestBuilder.maxPresignSeconds).contains(expires) else {
-            printError("awsgw: --expires must be 1 to \(RequestBuilder.maxPresignSeconds) seconds")
+        guard (1...AWSEngine.maxPresignSeconds).contains(expires) else {
+            printError("awsgw: --expires must be 1 to \(AWSEngine.maxPresignSeconds) seconds")
             throw ExitCode(2)
         }
         let store: ModelStore
@@ -40,7 +40,7 @@ struct PresignCommand: AsyncParsableCommand {
             fail(RPCError(code: RPCError.internalError, message: "\(error)"))
         }
         let environment = ProcessInfo.processInfo.environment
-        let builder = RequestBuilder(models: store, environment: environment)
+        let builder = AWSEngine(models: store, environment: environment)
         let credentials: Credentials
         do {
             credentials = try await ChainCredentialProvider.sdkDefault(environment: environment).credentials()

@@ -28,8 +28,8 @@ struct SeedCase: CustomTestStringConvertible, Sendable {
 let frozenTime = Timestamp(year: 2026, month: 11, day: 20, hour: 10)
 let exampleKeys = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 
-func makeBuilder(environment: [String: String] = [:]) throws -> RequestBuilder {
-    RequestBuilder(models: try ModelStore(root: Fixtures.modelsDir), environment: environment)
+func makeBuilder(environment: [String: String] = [:]) throws -> AWSEngine {
+    AWSEngine(models: try ModelStore(root: Fixtures.modelsDir), environment: environment)
 }
 
 @Suite("Seed operations: the exact request boto3 sends")
@@ -183,7 +183,7 @@ struct HandlerTests {
 }
 
 @Suite("Request building")
-struct RequestBuilderTests {
+struct AWSEngineTests {
     @Test("services and operations resolve by every accepted spelling")
     func nameResolution() throws {
         let builder = try makeBuilder()

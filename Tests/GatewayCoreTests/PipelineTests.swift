@@ -59,7 +59,7 @@ struct PipelineTests {
     static func gateway(_ aws: InMemoryAWS, policy: Policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])]),
                         cache: ResponseCache? = nil, sources: [String: any CredentialProvider] = ["default": keys],
                         sleeps: SleepLog? = nil) -> Gateway {
-        var dependencies = GatewayDependencies(builder: RequestBuilder(models: pipelineModels, environment: [:]), transport: aws,
+        var dependencies = GatewayDependencies(builder: AWSEngine(models: pipelineModels, environment: [:]), transport: aws,
                                                credentialSources: sources)
         dependencies.policy = policy
         dependencies.cache = cache
@@ -79,7 +79,7 @@ struct PipelineTests {
         }
         var options = CodecOptions()
         options.maxBlobBytes = 1000
-        var dependencies = GatewayDependencies(builder: RequestBuilder(models: pipelineModels, environment: [:], codecOptions: options),
+        var dependencies = GatewayDependencies(builder: AWSEngine(models: pipelineModels, environment: [:], codecOptions: options),
                                                transport: aws, credentialSources: ["default": Self.keys])
         dependencies.policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])])
         dependencies.defaultRegion = "us-east-1"
@@ -273,7 +273,7 @@ struct PipelineTests {
 
     @Test("audit record: fields, decision, params by mode, sensitive values and tokens never written")
     func auditRecord() throws {
-        let builder = RequestBuilder(models: pipelineModels, environment: [:])
+        let builder = AWSEngine(models: pipelineModels, environment: [:])
         let verify = try builder.operation("account.VerifyPhoneNumber")
         let record = AuditRecord(
             started: Date(timeIntervalSince1970: 1_764_000_000.25), listener: "unix:/s", identity: "uid:1", team: "ops",

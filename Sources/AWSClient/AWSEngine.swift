@@ -66,9 +66,10 @@ public struct OperationHandle: Sendable {
     public var canonicalName: String { service.name + "." + operation.name }
 }
 
-/// Turns (method, params) into a signed HTTP request exactly as botocore would make
-/// it, and AWS's answer into a result. Models, plans and rule sets are made once.
-public final class RequestBuilder: Sendable {
+/// The engine: resolves `service.Operation`, validates params, builds and signs the HTTP
+/// request exactly as botocore would make it (or presigns it), and turns AWS's answer into
+/// a result or an AWS error. Models, plans and rule sets are made once.
+public final class AWSEngine: Sendable {
     public let models: ModelStore
     let environment: [String: String]
     let keyCache = SigningKeyCache()
@@ -127,7 +128,7 @@ public final class RequestBuilder: Sendable {
         }
         // Another spelling of a method already compiled: the same plan.
         if let cached = handles.withLock({ $0[service.name + "." + operation.name] }) {
-            handles.withLock { if $0.count < RequestBuilder.spellingCacheLimit { $0[method] = cached } }
+            handles.withLock { if $0.count < AWSEngine.spellingCacheLimit { $0[method] = cached } }
             return cached
         }
         guard let codec = ProtocolCodecs.codec(for: operation, in: service, options: codecOptions) else {
@@ -155,7 +156,7 @@ public final class RequestBuilder: Sendable {
         compilations.withLock { $0 += 1 }
         handles.withLock { handles in
             handles[handle.canonicalName] = handle
-            if handles.count < RequestBuilder.spellingCacheLimit { handles[method] = handle }
+            if handles.count < AWSEngine.spellingCacheLimit { handles[method] = handle }
         }
         return handle
     }
@@ -199,12 +200,12 @@ public final class RequestBuilder: Sendable {
         guard !region.isEmpty else {
             throw .noRegion
         }
-        guard RequestBuilder.isValidRegionName(region) else {
+        guard AWSEngine.isValidRegionName(region) else {
             throw .endpoint("invalid region name \(region)")
         }
         let override = endpointOverride ?? handle.configuredEndpoint
         // The rule-set input depends only on these, so they make the cache key.
-        let s3Global = forPresigning && RequestBuilder.presignsToS3GlobalEndpoint(handle, params: params, region: region, endpointOverride: override)
+        let s3Global = forPresigning && AWSEngine.presignsToS3GlobalEndpoint(handle, params: params, region: region, endpointOverride: override)
         var key = handle.canonicalName + "\u{0}" + region + "\u{0}" + (override ?? "") + (s3Global ? "\u{0}global" : "")
         for member in handle.contextParamMembers {
             key += "\u{0}" + (params[member.name]?.serializedString() ?? "")
@@ -220,7 +221,7 @@ public final class RequestBuilder: Sendable {
             // botocore's defaults (args.py `compute_endpoint_resolver_builtin_defaults`).
             case "AWS::S3::UseGlobalEndpoint":
                 input[parameter] = .bool(region == "us-east-1" && environment["AWS_S3_US_EAST_1_REGIONAL_ENDPOINT"] != "regional")
-            case "AWS::S3::ForcePathStyle": input[parameter] = .bool(RequestBuilder.s3PathStyle(handle, params: params, endpointOverride: override))
+            case "AWS::S3::ForcePathStyle": input[parameter] = .bool(AWSEngine.s3PathStyle(handle, params: params, endpointOverride: override))
             case "AWS::S3::Accelerate", "AWS::S3::DisableMultiRegionAccessPoints", "AWS::S3Control::UseArnRegion", "AWS::STS::UseGlobalEndpoint":
                 input[parameter] = .bool(false)
             case "AWS::S3::UseArnRegion": input[parameter] = .bool(true)
@@ -245,7 +246,7 @@ public final class RequestBuilder: Sendable {
             throw .endpoint(error.message)
         }
         endpointCache.withLock { cache in
-            if cache.count >= RequestBuilder.endpointCacheLimit { cache.removeAll(keepingCapacity: true) }
+            if cache.count >= AWSEngine.endpointCacheLimit { cache.removeAll(keepingCapacity: true) }
             cache[key] = resolved
         }
         return resolved
@@ -305,10 +306,10 @@ public final class RequestBuilder: Sendable {
             parsed = URLParts(scheme: predict.scheme, authority: predict.authority, path: parsed.path)
         }
         let host = (serialized.hostPrefix ?? "") + parsed.authority
-        let path = RequestBuilder.joinPath(parsed.path, serialized.path)
+        let path = AWSEngine.joinPath(parsed.path, serialized.path)
 
         let scheme = endpoint.sigV4Scheme
-        try RequestBuilder.checkAuthSchemes(endpoint, handle)
+        try AWSEngine.checkAuthSchemes(endpoint, handle)
         let signingName = scheme?.signingName ?? handle.service.metadata.signingName
         let signingRegion = scheme?.signingRegion ?? region
         var options = SigV4Options()
@@ -329,7 +330,7 @@ public final class RequestBuilder: Sendable {
             let requestURL = parsed.scheme + "://" + host + path
             body = CrossRegionCopy.apply(style, body: body, requestURL: requestURL, destinationRegion: region) { url, query, sourceRegion in
                 guard let credentials = signer else { return nil }
-                return RequestBuilder.presignedGET(url, query: query, credentials: credentials, region: sourceRegion,
+                return AWSEngine.presignedGET(url, query: query, credentials: credentials, region: sourceRegion,
                                                    service: signingName, options: options, at: time, expires: 3600)
             }
         }
