@@ -43,17 +43,7 @@ public struct JSONReader {
     /// Reads an object, calling `member` with each key while the reader stands at its
     /// value; `member` must read that value.
     public mutating func readObject(_ member: (inout JSONReader, String) throws(JSONParseError) -> Void) throws(JSONParseError) {
-        parser.skipWhitespace()
-        guard parser.index < parser.buffer.count else { throw parser.fail(.unexpectedEnd) }
-        guard parser.buffer[parser.index] == UInt8(ascii: "{") else { throw parser.fail(.unexpectedByte(parser.buffer[parser.index])) }
-        try parser.enter()
-        parser.index += 1
-        parser.skipWhitespace()
-        if parser.index < parser.buffer.count, parser.buffer[parser.index] == UInt8(ascii: "}") {
-            parser.index += 1
-            parser.depth -= 1
-            return
-        }
+        guard try open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")) else { return }
         while true {
             parser.skipWhitespace()
             guard parser.index < parser.buffer.count else { throw parser.fail(.unexpectedEnd) }
@@ -73,17 +63,7 @@ public struct JSONReader {
 
     /// Reads an array, calling `element` while the reader stands at each element.
     public mutating func readArray(_ element: (inout JSONReader) throws(JSONParseError) -> Void) throws(JSONParseError) {
-        parser.skipWhitespace()
-        guard parser.index < parser.buffer.count else { throw parser.fail(.unexpectedEnd) }
-        guard parser.buffer[parser.index] == UInt8(ascii: "[") else { throw parser.fail(.unexpectedByte(parser.buffer[parser.index])) }
-        try parser.enter()
-        parser.index += 1
-        parser.skipWhitespace()
-        if parser.index < parser.buffer.count, parser.buffer[parser.index] == UInt8(ascii: "]") {
-            parser.index += 1
-            parser.depth -= 1
-            return
-        }
+        guard try open(UInt8(ascii: "["), closing: UInt8(ascii: "]")) else { return }
         while true {
             parser.skipWhitespace()
             try element(&self)
@@ -91,6 +71,22 @@ public struct JSONReader {
             if parser.buffer[parser.index - 1] == UInt8(ascii: "]") { break }
         }
         parser.depth -= 1
+    }
+
+    /// Enters an object or array: false (and nothing left to read) when it is empty.
+    private mutating func open(_ bracket: UInt8, closing: UInt8) throws(JSONParseError) -> Bool {
+        parser.skipWhitespace()
+        guard parser.index < parser.buffer.count else { throw parser.fail(.unexpectedEnd) }
+        guard parser.buffer[parser.index] == bracket else { throw parser.fail(.unexpectedByte(parser.buffer[parser.index])) }
+        try parser.enter()
+        parser.index += 1
+        parser.skipWhitespace()
+        if parser.index < parser.buffer.count, parser.buffer[parser.index] == closing {
+            parser.index += 1
+            parser.depth -= 1
+            return false
+        }
+        return true
     }
 
     /// After a member or element: a comma, or the closing bracket (both consumed).

@@ -40,21 +40,15 @@ struct CallCommand: AsyncParsableCommand {
             try await callGateway(paramsObject)
             return
         }
-        let store: ModelStore
-        do {
-            store = try ModelsLocation.open(models)
-        } catch {
-            fail(RPCError(code: RPCError.internalError, message: "\(error)"))
-        }
         let environment = ProcessInfo.processInfo.environment
-        let builder = AWSEngine(models: store, environment: environment)
+        let builder = InProcess.engine(models: models, environment: environment)
         let method = self.method
         let prepared = Result { () throws(ClientError) -> (OperationHandle, JSONObject) in
             let handle = try builder.operation(method)
             return (handle, try builder.prepareParams(paramsObject, for: handle))
         }
         guard case .success(let (handle, params)) = prepared else {
-            if case .failure(let error) = prepared { fail(error.rpcError) }
+            if case .failure(let error) = prepared { InProcess.fail(error) }
             return
         }
         var credentials: Credentials?
@@ -64,17 +58,14 @@ struct CallCommand: AsyncParsableCommand {
             // Still useful: show what would be sent, and say it is not signed.
             printError("awsgw: no credentials (\(error.reason)); the request below is unsigned")
         }
-        let chosenRegion = region ?? paramsObject["$region"]?.stringValue ?? resolveRegion(environment: environment) ?? ""
+        let chosenRegion = InProcess.region(flag: region, params: paramsObject, environment: environment)
         let now = Date().timeIntervalSince1970
         let built = Result { () throws(ClientError) -> PreparedRequest in
             try builder.buildRequest(handle, params: params, region: chosenRegion, credentials: credentials, at: Timestamp(seconds: Int64(now)))
         }
         switch built {
         case .success(let request): print(DryRunOutput.render(request, showSecrets: showSecrets).serializedString(.compact))
-        case .failure(.noRegion):
-            fail(RPCError(code: RPCError.invalidParams,
-                          message: "cannot resolve the endpoint: no region: give --region, or set AWS_REGION, AWS_DEFAULT_REGION or a profile region"))
-        case .failure(let error): fail(error.rpcError)
+        case .failure(let error): InProcess.fail(error)
         }
     }
 
@@ -153,10 +144,7 @@ struct CallCommand: AsyncParsableCommand {
 
     private func readParams() throws -> JSONObject { try readParamsArgument(params) }
 
-    private func fail(_ error: RPCError) -> Never {
-        printError(error.json.serializedString(.compact))
-        Foundation.exit(1)
-    }
+    private func fail(_ error: RPCError) -> Never { InProcess.fail(error) }
 }
 
 /// `{"method":..., "url":..., "headers":{...}, "body":"..."}` (`bodyBase64` when the body is not UTF-8).

@@ -33,21 +33,15 @@ struct PresignCommand: AsyncParsableCommand {
             printError("awsgw: --expires must be 1 to \(AWSEngine.maxPresignSeconds) seconds")
             throw ExitCode(2)
         }
-        let store: ModelStore
-        do {
-            store = try ModelsLocation.open(models)
-        } catch {
-            fail(RPCError(code: RPCError.internalError, message: "\(error)"))
-        }
         let environment = ProcessInfo.processInfo.environment
-        let builder = AWSEngine(models: store, environment: environment)
+        let builder = InProcess.engine(models: models, environment: environment)
         let credentials: Credentials
         do {
             credentials = try await ChainCredentialProvider.sdkDefault(environment: environment).credentials()
         } catch {
-            fail(RPCError(code: RPCError.noCredentials, message: "no credentials to sign with: \(error.reason)"))
+            InProcess.fail(RPCError(code: RPCError.noCredentials, message: "no credentials to sign with: \(error.reason)"))
         }
-        let chosenRegion = region ?? paramsObject["$region"]?.stringValue ?? resolveRegion(environment: environment) ?? ""
+        let chosenRegion = InProcess.region(flag: region, params: paramsObject, environment: environment)
         let method = self.method, expires = self.expires
         let now = Timestamp(seconds: Int64(Date().timeIntervalSince1970))
         let presigned = Result { () throws(ClientError) -> PresignedRequest in
@@ -57,15 +51,7 @@ struct PresignCommand: AsyncParsableCommand {
         }
         switch presigned {
         case .success(let request): print(request.json.serializedString(.compact))
-        case .failure(.noRegion):
-            fail(RPCError(code: RPCError.invalidParams,
-                          message: "cannot resolve the endpoint: no region: give --region, or set AWS_REGION, AWS_DEFAULT_REGION or a profile region"))
-        case .failure(let error): fail(error.rpcError)
+        case .failure(let error): InProcess.fail(error)
         }
-    }
-
-    private func fail(_ error: RPCError) -> Never {
-        printError(error.json.serializedString(.compact))
-        Foundation.exit(1)
     }
 }

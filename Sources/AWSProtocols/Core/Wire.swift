@@ -85,16 +85,9 @@ public struct AWSErrorResponse: Sendable, Error {
     }
 }
 
-/// The reason phrase of a 5xx status, as botocore reports a generic error.
+/// The reason phrase of a 5xx status (500–504), as botocore reports a generic error.
 func httpReason(_ status: Int) -> String {
-    switch status {
-    case 500: return "Internal Server Error"
-    case 501: return "Not Implemented"
-    case 502: return "Bad Gateway"
-    case 503: return "Service Unavailable"
-    case 504: return "Gateway Timeout"
-    default: return ""
-    }
+    (500...504).contains(status) ? pythonHTTPReason(status) : ""
 }
 
 /// Python's `http.client.responses` (3.11, as the boto3 reference runs it): the message
