@@ -11,6 +11,17 @@ public enum JSON: Sendable {
     case string(String)
     case array([JSON])
     case object(JSONObject)
+    /// A value already written as compact JSON (a transcoded answer), copied as it is
+    /// when written; read through it with `resolved`.
+    case fragment(JSONFragment)
+}
+
+/// Compact JSON text of one value, made by a writer that checked it (never caller input).
+public struct JSONFragment: Sendable {
+    public let bytes: [UInt8]
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+    /// The value the text holds.
+    public var value: JSON { (try? JSON.parse(bytes)) ?? .null }
 }
 
 /// An ordered list of members with lookup by key.
@@ -78,7 +89,7 @@ public struct JSONObject: Sendable, Sequence {
 extension JSON: Equatable {
     /// Numbers compare by value (`1 == 1.0`); objects compare without regard to order.
     public static func == (lhs: JSON, rhs: JSON) -> Bool {
-        switch (lhs, rhs) {
+        switch (lhs.resolved, rhs.resolved) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
         case let (.int(a), .int(b)): return a == b
@@ -103,33 +114,39 @@ extension JSONObject: Equatable {
 }
 
 extension JSON {
+    /// The value itself, with a fragment read into values.
+    public var resolved: JSON {
+        if case .fragment(let fragment) = self { return fragment.value }
+        return self
+    }
+
     public subscript(key: String) -> JSON? {
-        if case .object(let object) = self { return object[key] }
+        if case .object(let object) = resolved { return object[key] }
         return nil
     }
 
     public var stringValue: String? {
-        if case .string(let s) = self { return s }
+        if case .string(let s) = resolved { return s }
         return nil
     }
 
     public var objectValue: JSONObject? {
-        if case .object(let o) = self { return o }
+        if case .object(let o) = resolved { return o }
         return nil
     }
 
     public var arrayValue: [JSON]? {
-        if case .array(let a) = self { return a }
+        if case .array(let a) = resolved { return a }
         return nil
     }
 
     public var boolValue: Bool? {
-        if case .bool(let b) = self { return b }
+        if case .bool(let b) = resolved { return b }
         return nil
     }
 
     public var intValue: Int64? {
-        switch self {
+        switch resolved {
         case .int(let i): return i
         case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return Int64(d)
         default: return nil
@@ -137,7 +154,7 @@ extension JSON {
     }
 
     public var doubleValue: Double? {
-        switch self {
+        switch resolved {
         case .int(let i): return Double(i)
         case .double(let d): return d
         default: return nil
@@ -145,7 +162,7 @@ extension JSON {
     }
 
     public var isNull: Bool {
-        if case .null = self { return true }
+        if case .null = resolved { return true }
         return false
     }
 
@@ -158,6 +175,7 @@ extension JSON {
         case .string: return "string"
         case .array: return "array"
         case .object: return "object"
+        case .fragment(let fragment): return fragment.value.typeName
         }
     }
 }

@@ -31,6 +31,9 @@ extension JSON {
     public func write(to out: inout [UInt8], style: JSONWriteStyle) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
+        case .fragment(let fragment):
+            // Written compactly already; another style gets it written again.
+            if !style.pythonSeparators && !style.asciiOnly { out.append(contentsOf: fragment.bytes) } else { fragment.value.write(to: &out, style: style) }
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d): JSON.writeDouble(d, to: &out)

@@ -196,22 +196,23 @@ public final class ServiceModel: Sendable {
             switch shape.type {
             case .structure:
                 if let members = definition["members"]?.objectValue {
-                    shape.members.reserveCapacity(members.count)
+                    shape._members.reserveCapacity(members.count)
                     for member in members {
-                        shape.memberIndex[member.key] = shape.members.count
+                        shape._memberIndex[member.key] = shape.members.count
                         let resolved = try resolve(member.value, owner: entry.key, memberName: member.key)
                         if resolved.location == nil, shape.bodyMemberIndex[resolved.wireName] == nil {
-                            shape.bodyMemberIndex[resolved.wireName] = shape.members.count
+                            shape._bodyMemberIndex[resolved.wireName] = shape.members.count
+                            shape.bodyMemberKeys.append((Array(resolved.wireName.utf8), shape.members.count))
                         }
-                        shape.members.append(resolved)
+                        shape._members.append(resolved)
                     }
                 }
-                shape.required = definition["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                shape._required = definition["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
             case .list:
-                shape.listMember = try resolve(definition["member"], owner: entry.key, memberName: "member")
+                shape._listMember = try resolve(definition["member"], owner: entry.key, memberName: "member")
             case .map:
-                shape.mapKey = try resolve(definition["key"], owner: entry.key, memberName: "key")
-                shape.mapValue = try resolve(definition["value"], owner: entry.key, memberName: "value")
+                shape._mapKey = try resolve(definition["key"], owner: entry.key, memberName: "key")
+                shape._mapValue = try resolve(definition["value"], owner: entry.key, memberName: "value")
             default:
                 break
             }

@@ -37,6 +37,8 @@ public final class Member: Sendable {
 
     /// The name this member has on the wire, given how the protocol names things.
     public let wireName: String
+    /// `"name":` as a result's JSON text starts this member (written once, copied often).
+    public let resultKey: [UInt8]
 
     /// Read from an XML body: every member but those bound to the status line or
     /// headers (botocore's `KNOWN_LOCATIONS`), and event headers. A `uri` or
@@ -73,27 +75,46 @@ public final class Member: Sendable {
         eventPayload = reference["eventpayload"]?.boolValue ?? false
         isEventHeader = reference["eventheader"]?.boolValue ?? false
         wireName = locationName ?? name
+        var key: [UInt8] = []
+        JSON.writeString(name, to: &key, asciiOnly: false)
+        key.append(UInt8(ascii: ":"))
+        resultKey = key
     }
 }
 
 /// One shape of a service model. Shapes form a graph (possibly cyclic), so they are
 /// reference types, resolved once when the model is loaded.
+///
+/// The links below are written only while the model loads, before the shape is shared,
+/// and only read after: their exclusivity is not checked at run time (a check on every
+/// read was a tenth of reading a large answer). Other modules read them through getters,
+/// as a stored property read from another module is checked whatever it is marked.
 public final class Shape: @unchecked Sendable {
     public let name: String
     public let type: ShapeType
     /// Structure members in model order.
-    public internal(set) var members: [Member] = []
-    public internal(set) var memberIndex: [String: Int] = [:]
+    public var members: [Member] { _members }
+    @exclusivity(unchecked) var _members: [Member] = []
+    public var memberIndex: [String: Int] { _memberIndex }
+    @exclusivity(unchecked) var _memberIndex: [String: Int] = [:]
     /// Members without an HTTP location, by their wire name (JSON body keys).
-    public internal(set) var bodyMemberIndex: [String: Int] = [:]
+    public var bodyMemberIndex: [String: Int] { _bodyMemberIndex }
+    @exclusivity(unchecked) var _bodyMemberIndex: [String: Int] = [:]
+    /// The same, as UTF-8 keys, for readers that look keys up without making strings.
+    @exclusivity(unchecked) var bodyMemberKeys: [(key: [UInt8], index: Int)] = []
     /// Members without an HTTP location, by the element name they are found under in
     /// XML (filled for XML protocols' models).
-    public internal(set) var xmlMemberIndex: [String: Int] = [:]
-    public internal(set) var required: [String] = []
+    public var xmlMemberIndex: [String: Int] { _xmlMemberIndex }
+    @exclusivity(unchecked) var _xmlMemberIndex: [String: Int] = [:]
+    public var required: [String] { _required }
+    @exclusivity(unchecked) var _required: [String] = []
     /// The list element, map key and map value references.
-    public internal(set) var listMember: Member?
-    public internal(set) var mapKey: Member?
-    public internal(set) var mapValue: Member?
+    public var listMember: Member? { _listMember }
+    @exclusivity(unchecked) var _listMember: Member?
+    public var mapKey: Member? { _mapKey }
+    @exclusivity(unchecked) var _mapKey: Member?
+    public var mapValue: Member? { _mapValue }
+    @exclusivity(unchecked) var _mapValue: Member?
 
     public let min: Double?
     public let max: Double?
@@ -162,10 +183,23 @@ public final class Shape: @unchecked Sendable {
 
     public func isRequired(_ member: String) -> Bool { required.contains(member) }
 
+    /// The body member whose wire name is `key` (UTF-8 bytes of a JSON key), as
+    /// `bodyMemberIndex` but without a string made for each key read.
+    public func bodyMemberIndex(forKey key: UnsafeBufferPointer<UInt8>) -> Int? {
+        for entry in bodyMemberKeys where entry.key.count == key.count {
+            let same = entry.key.withUnsafeBufferPointer { candidate in
+                for i in 0..<key.count where candidate[i] != key[i] { return false }
+                return true
+            }
+            if same { return entry.index }
+        }
+        return nil
+    }
+
     func indexXMLMembers() {
         for (index, member) in members.enumerated() where member.isXMLBodyMember {
             let name = member.xmlElementName
-            if xmlMemberIndex[name] == nil { xmlMemberIndex[name] = index }
+            if _xmlMemberIndex[name] == nil { _xmlMemberIndex[name] = index }
         }
     }
 }

@@ -149,7 +149,7 @@ private let pythonReasonPhrases: [Int: String] = [
 /// label or form field: booleans `true`/`false`, floats as `repr`, non-finite floats by
 /// botocore's names, structures as JSON.
 public func pythonString(_ value: JSON) -> String {
-    switch value {
+    switch value.resolved {
     case .string(let s): return s
     case .int(let i): return String(i)
     case .double(let d):
@@ -158,6 +158,6 @@ public func pythonString(_ value: JSON) -> String {
         return pythonFloatRepr(d)
     case .bool(let b): return b ? "true" : "false"
     case .null: return ""
-    case .array, .object: return value.serializedString(.botocore)
+    case .array, .object, .fragment: return value.serializedString(.botocore)
     }
 }

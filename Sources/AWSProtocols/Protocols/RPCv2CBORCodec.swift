@@ -87,6 +87,7 @@ public struct RPCv2CBORCodec: ProtocolCodec {
     /// A value as it is (documents, scalars): the natural CBOR for each JSON kind.
     func writeDocument(_ value: JSON, into writer: inout CBORWriter) {
         switch value {
+        case .fragment(let fragment): writeDocument(fragment.value, into: &writer)
         case .null: writer.bytes.append(0xF6)
         case .bool(let b): writer.bool(b)
         case .int(let i): writer.integer(i)

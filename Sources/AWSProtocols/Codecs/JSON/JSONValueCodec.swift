@@ -122,6 +122,14 @@ struct JSONValueCodec: Sendable {
     /// that are JSON. nil if the body is not JSON (callers fall back to the tree).
     func parseBody(_ body: [UInt8], as shape: Shape) -> JSON? {
         guard !body.isEmpty else { return parseValue(.object(JSONObject()), shape) }
+        if shape.type == .structure, !shape.isDocument, let members = JSONResultTranscoder.members(of: body, as: shape, codec: self) {
+            return .object(members)
+        }
+        return readBody(body, as: shape)
+    }
+
+    /// `parseBody` as a tree of values: for what the transcoder leaves to the tree's rules.
+    func readBody(_ body: [UInt8], as shape: Shape) -> JSON? {
         return body.withUnsafeBufferPointer { buffer -> JSON? in
             var reader = JSONReader(buffer)
             do {
