@@ -48,6 +48,16 @@ public struct PreparedRequest: Sendable {
     /// The signing name and region that were used.
     public var signingName: String
     public var signingRegion: String
+
+    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8] = [],
+                signingName: String = "", signingRegion: String = "") {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.signingName = signingName
+        self.signingRegion = signingRegion
+    }
 }
 
 /// A resolved `<service>.<Operation>` with the compiled plan to serialize it.

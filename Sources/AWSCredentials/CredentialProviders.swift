@@ -23,8 +23,11 @@ public protocol CredentialProvider: Sendable {
 /// Fixed keys, e.g. from the gateway's config file.
 public struct StaticCredentialProvider: CredentialProvider {
     let value: Credentials
-    public var sourceName: String { "static" }
-    public init(_ credentials: Credentials) { value = credentials }
+    public let sourceName: String
+    public init(_ credentials: Credentials, sourceName: String = "static") {
+        value = credentials
+        self.sourceName = sourceName
+    }
     public func credentials() async throws(CredentialsError) -> Credentials { value }
 }
 
@@ -46,26 +49,28 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
     }
 }
 
-/// A profile of the shared `credentials` and `config` files, as the SDKs read them:
-/// `[name]` in the credentials file, `[profile name]` (or `[default]`) in the config file;
-/// the credentials file wins.
+/// A profile of the shared `credentials` and `config` files, of any kind botocore reads:
+/// a role (`role_arn` with `source_profile` or `credential_source`), web identity,
+/// `credential_process`, or keys (`[name]` in the credentials file, `[profile name]` or
+/// `[default]` in the config file). The profile is read again on each fetch.
 public struct ProfileCredentialProvider: CredentialProvider {
     public let profile: String
-    let files: SharedConfigFiles
-    public var sourceName: String { "profile \(profile) (\(files.credentialsPath), \(files.configPath))" }
+    let environment: [String: String]
+    let services: CredentialServices
+    let kinds: ProfileResolver.Kinds
+    public var sourceName: String { "profile \(profile)" }
 
-    public init(profile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(profile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+                services: CredentialServices = CredentialServices(), kinds: ProfileResolver.Kinds = .all) {
         self.profile = profile ?? environment["AWS_PROFILE"] ?? "default"
-        files = SharedConfigFiles(environment: environment)
+        self.environment = environment
+        self.services = services
+        self.kinds = kinds
     }
 
     public func credentials() async throws(CredentialsError) -> Credentials {
-        let settings = files.profile(profile)
-        guard !settings.isEmpty else { throw CredentialsError(source: sourceName, reason: "profile not found") }
-        guard let id = settings["aws_access_key_id"], let secret = settings["aws_secret_access_key"] else {
-            throw CredentialsError(source: sourceName, reason: "profile has no aws_access_key_id/aws_secret_access_key")
-        }
-        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: settings["aws_session_token"])
+        let resolver = ProfileResolver(files: SharedConfigFiles(environment: environment), environment: environment, services: services)
+        return try await resolver.provider(for: profile, kinds: kinds).credentials()
     }
 }
 
@@ -99,8 +104,26 @@ public struct ChainCredentialProvider: CredentialProvider {
 
     public init(_ providers: [any CredentialProvider]) { self.providers = providers }
 
-    public static func sdkDefault(environment: [String: String] = ProcessInfo.processInfo.environment) -> ChainCredentialProvider {
-        ChainCredentialProvider([EnvironmentCredentialProvider(environment: environment), ProfileCredentialProvider(environment: environment)])
+    /// botocore 1.44.5's default chain, in its order: environment keys; the profile's role;
+    /// web identity (environment, then profile); the profile's other kinds (keys in the
+    /// credentials file, `credential_process`, keys in the config file); container
+    /// credentials; instance metadata. (botocore's `login` profiles and boto2 files are
+    /// not read.)
+    public static func sdkDefault(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                  services: CredentialServices = CredentialServices()) -> ChainCredentialProvider {
+        var providers: [any CredentialProvider] = [
+            EnvironmentCredentialProvider(environment: environment),
+            ProfileCredentialProvider(environment: environment, services: services, kinds: .roleOnly),
+        ]
+        if let caller = services.caller, let web = ProfileResolver.webIdentityFromEnvironment(environment, caller: caller, region: services.region) {
+            providers.append(web)
+        }
+        providers.append(ProfileCredentialProvider(environment: environment, services: services, kinds: .allButRole))
+        if let http = services.http {
+            if ContainerCredentialProvider.isConfigured(environment) { providers.append(ContainerCredentialProvider(environment: environment, http: http)) }
+            providers.append(InstanceMetadataCredentialProvider(environment: environment, http: http))
+        }
+        return ChainCredentialProvider(providers)
     }
 
     public func credentials() async throws(CredentialsError) -> Credentials {
@@ -133,12 +156,15 @@ public struct SharedConfigFiles: Sendable {
 
     /// A profile's settings: the config file's section overlaid by the credentials file's.
     public func profile(_ name: String) -> [String: String] {
-        var result: [String: String] = [:]
+        let (config, credentials) = sections(name)
+        return config.merging(credentials) { _, fromCredentials in fromCredentials }
+    }
+
+    /// A profile's section in each file (empty where the file has none).
+    public func sections(_ name: String) -> (config: [String: String], credentials: [String: String]) {
         let config = SharedConfigFiles.parseINI(atPath: configPath)
         let configSection = name == "default" ? (config["default"] ?? config["profile default"]) : config["profile " + name]
-        for (key, value) in configSection ?? [:] { result[key] = value }
-        for (key, value) in SharedConfigFiles.parseINI(atPath: credentialsPath)[name] ?? [:] { result[key] = value }
-        return result
+        return (configSection ?? [:], SharedConfigFiles.parseINI(atPath: credentialsPath)[name] ?? [:])
     }
 
     /// Sections and `key = value` lines; `#` and `;` start comments; indented lines

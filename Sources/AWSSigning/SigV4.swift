@@ -7,11 +7,14 @@ public struct Credentials: Sendable, CustomStringConvertible {
     public var accessKeyId: String
     public var secretAccessKey: String
     public var sessionToken: String?
+    /// When temporary credentials stop working; nil for long-lived keys.
+    public var expiration: Date?
 
-    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
+    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil) {
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
+        self.expiration = expiration
     }
 
     public var description: String { "Credentials(accessKeyId: \(accessKeyId), secret: <redacted>)" }

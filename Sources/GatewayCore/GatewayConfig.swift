@@ -26,6 +26,14 @@ public enum CredentialSourceConfig: Sendable, Equatable {
     case profile(String)
     /// Keys from the file; the secret and token are read from the named environment variables.
     case staticKeys(accessKeyId: String, secretEnv: String, tokenEnv: String?)
+    /// `sts.AssumeRole` signed with another named source's credentials.
+    case assumeRole(roleArn: String, sourceCredentials: String, externalId: String?, sessionName: String?, durationSeconds: Int?)
+    case webIdentity(roleArn: String, tokenFile: String, sessionName: String?)
+    /// ECS task roles and EKS Pod Identity, from the environment as the SDKs read it.
+    case container
+    /// EC2 instance metadata (IMDSv2).
+    case imds
+    case process(command: String)
 }
 
 /// TLS material for `tls:` listeners.
@@ -236,6 +244,7 @@ public struct GatewayConfig: Sendable {
                 if config.credentials["default"] == nil && !map.isEmpty && reader.problems.isEmpty {
                     reader.fail("credentials", "a source named \"default\" is needed")
                 }
+                reader.checkSourceReferences(config.credentials)
             } else { reader.fail("credentials", "expected a mapping of named sources") }
         }
         if let limits = top["limits"] {
@@ -299,15 +308,60 @@ public struct GatewayConfig: Sendable {
     }
 
     /// The provider for a named source.
-    public func credentialProvider(named name: String, environment: [String: String]) -> (any CredentialProvider)? {
-        guard let source = credentials[name] else { return nil }
-        switch source {
-        case .chain: return CachingCredentialProvider(ChainCredentialProvider.sdkDefault(environment: environment))
-        case .environment: return EnvironmentCredentialProvider(environment: environment)
-        case .profile(let profile): return CachingCredentialProvider(ProfileCredentialProvider(profile: profile, environment: environment))
-        case .staticKeys(let id, let secretEnv, let tokenEnv):
-            return StaticEnvironmentKeysProvider(accessKeyId: id, secretEnv: secretEnv, tokenEnv: tokenEnv, environment: environment)
+    public func credentialProvider(named name: String, environment: [String: String],
+                                   services: CredentialServices = CredentialServices()) -> (any CredentialProvider)? {
+        credentialProviders(environment: environment, services: services)[name]
+    }
+
+    /// Every named source's provider, each built once (a source others assume roles with is
+    /// shared, with its cache). Sources that fetch are kept and refreshed ahead of expiry.
+    public func credentialProviders(environment: [String: String], services: CredentialServices) -> [String: any CredentialProvider] {
+        var built: [String: any CredentialProvider] = [:]
+        func provider(_ name: String, depth: Int) -> any CredentialProvider {
+            if let done = built[name] { return done }
+            guard let source = credentials[name], depth < 16 else {
+                return FailingCredentialProvider(sourceName: name, reason: "no such source (or a cycle)")
+            }
+            let made: any CredentialProvider
+            switch source {
+            case .chain: made = RefreshingCredentialProvider(ChainCredentialProvider.sdkDefault(environment: environment, services: services))
+            case .environment: made = EnvironmentCredentialProvider(environment: environment)
+            case .profile(let profile):
+                made = RefreshingCredentialProvider(ProfileCredentialProvider(profile: profile, environment: environment, services: services))
+            case .staticKeys(let id, let secretEnv, let tokenEnv):
+                made = StaticEnvironmentKeysProvider(accessKeyId: id, secretEnv: secretEnv, tokenEnv: tokenEnv, environment: environment)
+            case .assumeRole(let roleArn, let sourceName, let externalId, let sessionName, let durationSeconds):
+                if let caller = services.caller {
+                    made = RefreshingCredentialProvider(AssumeRoleCredentialProvider(
+                        roleArn: roleArn, sessionName: sessionName, externalId: externalId, durationSeconds: durationSeconds,
+                        source: provider(sourceName, depth: depth + 1), caller: caller, region: services.region, sourceName: "assume_role \(roleArn)"))
+                } else {
+                    made = FailingCredentialProvider(sourceName: "assume_role \(roleArn)", reason: "assuming a role needs the gateway's engine")
+                }
+            case .webIdentity(let roleArn, let tokenFile, let sessionName):
+                if let caller = services.caller {
+                    made = RefreshingCredentialProvider(WebIdentityCredentialProvider(
+                        roleArn: roleArn, tokenFile: tokenFile, sessionName: sessionName, caller: caller, region: services.region,
+                        sourceName: "web_identity \(roleArn)"))
+                } else {
+                    made = FailingCredentialProvider(sourceName: "web_identity \(roleArn)", reason: "web identity needs the gateway's engine")
+                }
+            case .container, .imds:
+                let kind = source == .container ? "container" : "imds"
+                if let http = services.http {
+                    made = RefreshingCredentialProvider(source == .container ? ContainerCredentialProvider(environment: environment, http: http)
+                        : InstanceMetadataCredentialProvider(environment: environment, http: http))
+                } else {
+                    made = FailingCredentialProvider(sourceName: kind, reason: "needs the gateway's HTTP client")
+                }
+            case .process(let command):
+                made = RefreshingCredentialProvider(ProcessCredentialProvider(command: command, sourceName: "process (credentials.\(name))"))
+            }
+            built[name] = made
+            return made
         }
+        for name in credentials.keys.sorted() { _ = provider(name, depth: 0) }
+        return built
     }
 }
 
@@ -524,6 +578,38 @@ struct ConfigReader {
         return limits
     }
 
+    mutating func roleArn(_ value: Any?, _ path: String) -> String? {
+        guard let arn = string(value, path) else {
+            fail(path, "a role ARN is needed (arn:aws:iam::123456789012:role/name)")
+            return nil
+        }
+        guard isValidRoleArn(arn) else {
+            fail(path, "\(arn) is not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+            return nil
+        }
+        return arn
+    }
+
+    /// Every `source_credentials` names a source, and following them never comes back.
+    mutating func checkSourceReferences(_ sources: [String: CredentialSourceConfig]) {
+        for name in sources.keys.sorted() {
+            var path = [name]
+            var current = name
+            while case .assumeRole(_, let next, _, _, _)? = sources[current] {
+                guard sources[next] != nil else {
+                    if current == name { fail("credentials.\(name).source_credentials", "no credential source named \(next)") }
+                    break
+                }
+                if path.contains(next) {
+                    if next == name { fail("credentials.\(name).source_credentials", "a cycle: \((path + [next]).joined(separator: " → "))") }
+                    break
+                }
+                path.append(next)
+                current = next
+            }
+        }
+    }
+
     mutating func credentialSource(_ value: Any?, at path: String) -> CredentialSourceConfig? {
         guard let map = value as? [String: Any] else {
             fail(path, "expected a mapping with a source")
@@ -554,8 +640,42 @@ struct ConfigReader {
                 return nil
             }
             return .staticKeys(accessKeyId: id, secretEnv: secretEnv, tokenEnv: string(map["session_token_env"], path + ".session_token_env"))
+        case "assume_role":
+            unknownKeys(map, allowed: ["source", "role_arn", "source_credentials", "external_id", "session_name", "duration"], at: path)
+            guard let roleArn = roleArn(map["role_arn"], path + ".role_arn") else { return nil }
+            guard let source = string(map["source_credentials"], path + ".source_credentials") else {
+                fail(path + ".source_credentials", "an assume_role source needs source_credentials: the named source that signs sts.AssumeRole")
+                return nil
+            }
+            var durationSeconds: Int?
+            if map["duration"] != nil, let seconds = duration(map["duration"], path + ".duration") {
+                if (900...43200).contains(seconds) { durationSeconds = Int(seconds) } else { fail(path + ".duration", "STS allows 15m to 12h") }
+            }
+            return .assumeRole(roleArn: roleArn, sourceCredentials: source, externalId: string(map["external_id"], path + ".external_id"),
+                               sessionName: string(map["session_name"], path + ".session_name"), durationSeconds: durationSeconds)
+        case "web_identity":
+            unknownKeys(map, allowed: ["source", "role_arn", "token_file", "session_name"], at: path)
+            guard let roleArn = roleArn(map["role_arn"], path + ".role_arn") else { return nil }
+            guard let tokenFile = string(map["token_file"], path + ".token_file") else {
+                fail(path + ".token_file", "a web_identity source needs token_file")
+                return nil
+            }
+            return .webIdentity(roleArn: roleArn, tokenFile: tokenFile, sessionName: string(map["session_name"], path + ".session_name"))
+        case "container":
+            unknownKeys(map, allowed: ["source"], at: path)
+            return .container
+        case "imds":
+            unknownKeys(map, allowed: ["source"], at: path)
+            return .imds
+        case "process":
+            unknownKeys(map, allowed: ["source", "command"], at: path)
+            guard let command = string(map["command"], path + ".command"), !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                fail(path + ".command", "a process source needs a command")
+                return nil
+            }
+            return .process(command: command)
         default:
-            fail(path + ".source", "expected chain, env, profile or static")
+            fail(path + ".source", "expected chain, env, profile, static, assume_role, web_identity, container, imds or process")
             return nil
         }
     }

@@ -23,6 +23,8 @@ public final class GatewayRunner: @unchecked Sendable {
     let configFile: String?
     let environment: [String: String]
     let config: GatewayConfig
+    /// What credential sources that fetch use: the engine for STS, the HTTP client.
+    let credentialServices: CredentialServices
 
     /// Builds the gateway from a configuration; nothing is bound until `start`.
     public init(config: GatewayConfig, configFile: String? = nil, models: ModelStore, environment: [String: String], logger: Logger,
@@ -35,17 +37,21 @@ public final class GatewayRunner: @unchecked Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, count))
         transport = try UpstreamClient(group: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
                                        maxResponseBytes: config.limits.maxUpstreamResponseBytes)
-        let rules = GatewayRunner.rules(for: config, environment: environment, previous: nil)
+        var codecOptions = CodecOptions()
+        codecOptions.maxBlobBytes = config.limits.maxBlobBytes
+        let builder = AWSEngine(models: models, environment: environment, codecOptions: codecOptions)
+        let region = config.region ?? resolveRegion(environment: environment)
+        credentialServices = CredentialServices(
+            caller: EngineCredentialCaller(builder: builder, transport: transport, upstream: config.upstream, logger: logger),
+            http: TransportCredentialHTTP(transport: transport), region: region)
+        let rules = GatewayRunner.rules(for: config, environment: environment, services: credentialServices, previous: nil)
         let metrics = GatewayMetrics()
         audit = try config.logs.map { configured in
             var settings = configured
             if settings.dir.isEmpty { settings.dir = AuditLogSettings.defaultDirectory(environment: environment) }
             return try AuditLog(settings: settings, onDrop: { metrics.recordAuditDrop() })
         }
-        var codecOptions = CodecOptions()
-        codecOptions.maxBlobBytes = config.limits.maxBlobBytes
-        var dependencies = GatewayDependencies(builder: AWSEngine(models: models, environment: environment, codecOptions: codecOptions),
-                                               transport: transport,
+        var dependencies = GatewayDependencies(builder: builder, transport: transport,
                                                credentialSources: rules.credentialSources)
         dependencies.policy = rules.policy
         dependencies.rateLimiter = RateLimiter(limits: config.rateLimits)
@@ -96,6 +102,9 @@ public final class GatewayRunner: @unchecked Sendable {
             group.addTask {
                 do {
                     let keys = try await source.credentials()
+                    if let expiration = keys.expiration {
+                        return (false, "yields temporary keys until \(ISO8601DateFormatter().string(from: expiration))")
+                    }
                     return (false, keys.sessionToken == nil ? "yields long-lived keys" : "yields temporary keys (with a session token)")
                 } catch {
                     return (true, "yields nothing now: \((error as? CredentialsError)?.reason ?? "\(error)")")
@@ -122,11 +131,9 @@ public final class GatewayRunner: @unchecked Sendable {
 
     /// The rules a configuration makes. The cache is kept from `previous` when its
     /// settings did not change, so a reload does not throw its contents away.
-    static func rules(for config: GatewayConfig, environment: [String: String], previous: GatewayRules?) -> GatewayRules {
-        var sources: [String: any CredentialProvider] = [:]
-        for name in config.credentials.keys {
-            sources[name] = config.credentialProvider(named: name, environment: environment)
-        }
+    static func rules(for config: GatewayConfig, environment: [String: String], services: CredentialServices,
+                      previous: GatewayRules?) -> GatewayRules {
+        let sources = config.credentialProviders(environment: environment, services: services)
         var cache: ResponseCache?
         if let settings = config.cache {
             if let old = previous?.cache, old.settings.sameRules(as: settings) { cache = old } else { cache = ResponseCache(settings: settings) }
@@ -145,7 +152,10 @@ public final class GatewayRunner: @unchecked Sendable {
         }
         do {
             let config = try GatewayConfig.load(file: configFile, environment: environment)
-            gateway.replaceRules(GatewayRunner.rules(for: config, environment: environment, previous: gateway.rules), rateLimits: config.rateLimits)
+            var services = credentialServices
+            services.region = config.region ?? resolveRegion(environment: environment)
+            gateway.replaceRules(GatewayRunner.rules(for: config, environment: environment, services: services, previous: gateway.rules),
+                                 rateLimits: config.rateLimits)
             logger.info("configuration reloaded", metadata: ["file": "\(configFile)"])
             return true
         } catch {

@@ -106,3 +106,118 @@ struct CredentialProviderTests {
         #expect(creds.accessKeyId == "A")
     }
 }
+
+/// A source that counts its fetches, answers after a pause, and fails while told to.
+final class CountingSource: CredentialProvider, @unchecked Sendable {
+    private let lock = NSLock()
+    private var fetches = 0
+    private var failing = false
+    let lifetime: TimeInterval
+    let clock: TestClock
+    let pauseNanoseconds: UInt64
+    var sourceName: String { "counting" }
+
+    init(lifetime: TimeInterval, clock: TestClock, pauseNanoseconds: UInt64 = 0) {
+        self.lifetime = lifetime
+        self.clock = clock
+        self.pauseNanoseconds = pauseNanoseconds
+    }
+
+    var count: Int { lock.withLock { fetches } }
+    func setFailing(_ value: Bool) { lock.withLock { failing = value } }
+
+    func credentials() async throws(CredentialsError) -> Credentials {
+        if pauseNanoseconds > 0 { try? await Task.sleep(nanoseconds: pauseNanoseconds) }
+        let (n, fail) = lock.withLock { () -> (Int, Bool) in
+            fetches += 1
+            return (fetches, failing)
+        }
+        if fail { throw CredentialsError(source: sourceName, reason: "the service is down") }
+        return Credentials(accessKeyId: "ASIA\(n)", secretAccessKey: "s\(n)", sessionToken: "t\(n)", expiration: clock.now.addingTimeInterval(lifetime))
+    }
+}
+
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var time = Date(timeIntervalSince1970: 1_800_000_000)
+    var now: Date { lock.withLock { time } }
+    func advance(_ seconds: TimeInterval) { lock.withLock { time = time.addingTimeInterval(seconds) } }
+}
+
+@Suite("Refreshing temporary credentials")
+struct RefreshingCredentialTests {
+    /// Lets a background refresh finish.
+    static func settle() async { for _ in 0..<50 { await Task.yield(); try? await Task.sleep(nanoseconds: 1_000_000) } }
+
+    @Test("kept until the refresh window, then refreshed beside the calls, which keep the current keys meanwhile")
+    func refreshAhead() async throws {
+        let clock = TestClock()
+        let source = CountingSource(lifetime: 3600, clock: clock)
+        let provider = RefreshingCredentialProvider(source, now: { clock.now })
+        #expect(try await provider.credentials().accessKeyId == "ASIA1")
+        clock.advance(3600 - 16 * 60)
+        #expect(try await provider.credentials().accessKeyId == "ASIA1")
+        #expect(source.count == 1)
+        clock.advance(2 * 60)  // 14 minutes left: in the advisory window
+        #expect(try await provider.credentials().accessKeyId == "ASIA1", "a call does not wait while its keys are valid")
+        await Self.settle()
+        #expect(source.count == 2)
+        #expect(try await provider.credentials().accessKeyId == "ASIA2")
+        #expect(provider.currentStatus.refreshes == 2)
+    }
+
+    @Test("a failed refresh keeps valid keys, is tried again after a backoff, and only expiry makes calls fail (-32012's cause)")
+    func failureKeepsValidKeys() async throws {
+        let clock = TestClock()
+        let source = CountingSource(lifetime: 3600, clock: clock)
+        let provider = RefreshingCredentialProvider(source, now: { clock.now })
+        _ = try await provider.credentials()
+        source.setFailing(true)
+        clock.advance(3600 - 10 * 60)
+        #expect(try await provider.credentials().accessKeyId == "ASIA1")
+        await Self.settle()
+        #expect(source.count == 2 && provider.currentStatus.failures == 1)
+        // Within the backoff no new attempt is made.
+        #expect(try await provider.credentials().accessKeyId == "ASIA1")
+        await Self.settle()
+        #expect(source.count == 2)
+        clock.advance(2)
+        _ = try await provider.credentials()
+        await Self.settle()
+        #expect(source.count == 3, "tried again after the backoff")
+        clock.advance(10 * 60)  // expired now
+        do {
+            _ = try await provider.credentials()
+            Issue.record("expired keys were used")
+        } catch {
+            #expect(error.reason == "the service is down")
+        }
+        source.setFailing(false)
+        clock.advance(600)
+        #expect(try await provider.credentials().accessKeyId.hasPrefix("ASIA"))
+    }
+
+    @Test("100 calls at expiry make one refresh")
+    func singleFlight() async throws {
+        let clock = TestClock()
+        let source = CountingSource(lifetime: 3600, clock: clock, pauseNanoseconds: 50_000_000)
+        let provider = RefreshingCredentialProvider(source, now: { clock.now })
+        _ = try await provider.credentials()
+        clock.advance(3600)
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<100 { group.addTask { try await provider.credentials().accessKeyId } }
+            var all: [String] = []
+            for try await id in group { all.append(id) }
+            return all
+        }
+        #expect(Set(ids) == ["ASIA2"])
+        #expect(source.count == 2)
+    }
+
+    @Test("credentials handed over already expired are refused, not used")
+    func expiredOnArrival() async throws {
+        let clock = TestClock()
+        let provider = RefreshingCredentialProvider(CountingSource(lifetime: 30, clock: clock), now: { clock.now })
+        await #expect(throws: CredentialsError.self) { try await provider.credentials() }
+    }
+}
