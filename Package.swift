@@ -34,7 +34,7 @@ let package = Package(
         // SigV4, pure functions over a request value.
         .target(name: "AWSSigning", dependencies: ["AWSJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // Credential providers and the default chain.
-        .target(name: "AWSCredentials", dependencies: ["AWSSigning", "AWSJSON"]),
+        .target(name: "AWSCredentials", dependencies: ["AWSSigning", "AWSJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // Turns (service, operation, params) into a signed HTTP request and parses answers.
         .target(name: "AWSClient", dependencies: [
             "AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSCredentials", "AWSJSON", "CZlib",

@@ -143,9 +143,12 @@ public struct ChainCredentialProvider: CredentialProvider {
 public struct SharedConfigFiles: Sendable {
     public let configPath: String
     public let credentialsPath: String
+    /// The home folder (`~`), where the SSO token cache is.
+    public let home: String
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let home = environment["HOME"] ?? NSHomeDirectory()
+        self.home = home
         configPath = SharedConfigFiles.expand(environment["AWS_CONFIG_FILE"] ?? "~/.aws/config", home: home)
         credentialsPath = SharedConfigFiles.expand(environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials", home: home)
     }
@@ -158,6 +161,11 @@ public struct SharedConfigFiles: Sendable {
     public func profile(_ name: String) -> [String: String] {
         let (config, credentials) = sections(name)
         return config.merging(credentials) { _, fromCredentials in fromCredentials }
+    }
+
+    /// A `[sso-session NAME]` section of the config file.
+    public func ssoSession(_ name: String) -> [String: String]? {
+        SharedConfigFiles.parseINI(atPath: configPath)["sso-session " + name]
     }
 
     /// A profile's section in each file (empty where the file has none).

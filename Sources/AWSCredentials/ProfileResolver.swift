@@ -59,8 +59,9 @@ public struct ProfileResolver: Sendable {
             guard let roleArn = settings["role_arn"] else { throw problem(name, "web_identity_token_file is set but role_arn is not") }
             return try webIdentity(roleArn: roleArn, tokenFile: tokenFile, sessionName: settings["role_session_name"], sourceName: "profile \(name) (web identity)")
         }
-        if settings["sso_session"] != nil || settings["sso_account_id"] != nil || settings["sso_role_name"] != nil {
-            throw problem(name, "SSO profiles are not supported yet; use `aws configure export-credentials` or a role")
+        if settings["sso_account_id"] != nil || settings["sso_role_name"] != nil {
+            guard let caller = services.caller else { throw problem(name, "SSO needs the gateway's engine (use it through `awsgw serve`)") }
+            return try SSOCredentialProvider(profile: name, settings: settings, files: files, home: files.home, caller: caller)
         }
         if let keys = Self.keys(credentialsFile) { return StaticCredentialProvider(keys, sourceName: "profile \(name)") }
         if let command = settings["credential_process"] {

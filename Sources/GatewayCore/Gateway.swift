@@ -95,6 +95,14 @@ public final class Gateway: Sendable {
                               metrics: dependencies.metrics, logger: dependencies.logger, sleep: dependencies.sleep)
     }
 
+    /// `GET /metrics`: the registry's metrics, then each refreshing credential source's.
+    public func metricsText() -> [UInt8] {
+        let sources = rules.credentialSources.compactMap { entry in
+            (entry.value as? RefreshingCredentialProvider).map { (name: entry.key, status: $0.currentStatus) }
+        }.sorted { $0.name < $1.name }
+        return metrics.text() + GatewayMetrics.credentialText(sources, now: Date())
+    }
+
     /// Calls being carried out now.
     public var callsInFlight: Int { inFlight.withLock { $0 } }
 

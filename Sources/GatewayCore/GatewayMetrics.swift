@@ -1,3 +1,4 @@
+import AWSCredentials
 import Foundation
 import Prometheus
 import Synchronization
@@ -62,4 +63,23 @@ public final class GatewayMetrics: Sendable {
     }
 
     public func text() -> [UInt8] { registry.emitToBuffer() }
+
+    /// Each refreshing credential source (by its config name): fetches, failed fetches,
+    /// and seconds until its current credentials expire (absent for long-lived keys).
+    static func credentialText(_ sources: [(name: String, status: RefreshingCredentialProvider.Status)], now: Date) -> [UInt8] {
+        guard !sources.isEmpty else { return [] }
+        func label(_ name: String) -> String {
+            name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        }
+        var out = "# HELP awsgw_credential_refreshes_total Credentials fetched from each source\n# TYPE awsgw_credential_refreshes_total counter\n"
+        for source in sources { out += "awsgw_credential_refreshes_total{source=\"\(label(source.name))\"} \(source.status.refreshes)\n" }
+        out += "# HELP awsgw_credential_refresh_failures_total Failed fetches from each source\n# TYPE awsgw_credential_refresh_failures_total counter\n"
+        for source in sources { out += "awsgw_credential_refresh_failures_total{source=\"\(label(source.name))\"} \(source.status.failures)\n" }
+        let expiring = sources.compactMap { source in source.status.expiration.map { (source.name, $0.timeIntervalSince(now)) } }
+        if !expiring.isEmpty {
+            out += "# HELP awsgw_credential_expiry_seconds Seconds until each source's current credentials expire\n# TYPE awsgw_credential_expiry_seconds gauge\n"
+            for (name, seconds) in expiring { out += "awsgw_credential_expiry_seconds{source=\"\(label(name))\"} \(Int(seconds))\n" }
+        }
+        return Array(out.utf8)
+    }
 }

@@ -235,7 +235,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         case .GET where path == "/healthz":
             respond(context: context, status: .ok, body: Array("ok\n".utf8), contentType: "text/plain", close: !keepAlive)
         case .GET where path == "/metrics":
-            respond(context: context, status: .ok, body: server.gateway.metrics.text(), contentType: "text/plain; version=0.0.4",
+            respond(context: context, status: .ok, body: server.gateway.metricsText(), contentType: "text/plain; version=0.0.4",
                     close: !keepAlive)
         case .POST:
             callPending = true

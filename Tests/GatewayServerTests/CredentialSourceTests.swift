@@ -238,6 +238,52 @@ struct CredentialSourceTests {
             "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Firsa&RoleSessionName=pod&WebIdentityToken=") == true)
     }
 
+    @Test("SSO: the cached token (file named by the SHA-1 of the session name or start URL) exchanged by sso.GetRoleCredentials; expired says to log in")
+    func sso() async throws {
+        let world = try await CredentialWorld { request, _ in
+            guard request.method == "GET", request.uri == "/federation/credentials?role_name=ReadOnly&account_id=111122223333",
+                  request.header("Authorization") == nil, let token = request.header("x-amz-sso_bearer_token")
+            else { return .respond(status: 401, headers: [], body: "{\"message\":\"\(request.uri)\"}") }
+            return .respond(status: 200, headers: [("Content-Type", "application/json")], body: """
+                {"roleCredentials":{"accessKeyId":"ASIASSO-\(token)","secretAccessKey":"S","sessionToken":"T","expiration":\(Int(Date().timeIntervalSince1970 + 3600) * 1000)}}
+                """)
+        }
+        defer { Task { await world.stop() } }
+        let config = try world.write("config", """
+            [profile dev]
+            sso_session = my-sso
+            sso_account_id = 111122223333
+            sso_role_name = ReadOnly
+            [sso-session my-sso]
+            sso_start_url = https://example.awsapps.com/start
+            sso_region = eu-central-1
+            [profile old]
+            sso_start_url = https://legacy.awsapps.com/start
+            sso_region = eu-central-1
+            sso_account_id = 111122223333
+            sso_role_name = ReadOnly
+            [profile partial]
+            sso_account_id = 111122223333
+            """)
+        try FileManager.default.createDirectory(atPath: world.dir + "/.aws/sso/cache", withIntermediateDirectories: true)
+        _ = try world.write(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json", #"{"accessToken":"tok-new","expiresAt":"\#(inAnHour)"}"#)
+        _ = try world.write(".aws/sso/cache/79e435d7a515078e81c9dffc35f38d5687ebd3a7.json", #"{"accessToken":"tok-old","expiresAt":"2020-01-01T00:00:00Z"}"#)
+        let env = ["AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": world.dir + "/none", "HOME": world.dir,
+                   "AWS_ENDPOINT_URL_SSO": world.fake.url]
+        let services = CredentialServices(caller: EngineCredentialCaller(builder: AWSEngine(models: sharedModels, environment: env),
+                                                                         transport: world.transport, sleep: { _ in }), http: world.http)
+        let keys = try await ProfileCredentialProvider(profile: "dev", environment: env, services: services).credentials()
+        #expect(keys.accessKeyId == "ASIASSO-tok-new" && keys.sessionToken == "T" && keys.expiration != nil)
+        for (profile, reason) in [("old", "the SSO token has expired; run `aws sso login --profile old`"), ("partial", "lacks sso_start_url, sso_region, sso_role_name")] {
+            do {
+                _ = try await ProfileCredentialProvider(profile: profile, environment: env, services: services).credentials()
+                Issue.record("\(profile) yielded credentials")
+            } catch {
+                #expect(error.reason.contains(reason), "\(error.reason)")
+            }
+        }
+    }
+
     @Test("credential_process: the command split as a shell would, Version 1 JSON; bad output, exit status and versions refused without echoing")
     func process() async throws {
         let world = try await CredentialWorld { _, _ in .respond(status: 500, headers: [], body: "") }
@@ -264,5 +310,124 @@ struct CredentialSourceTests {
         }
         #expect(ShellWords.split(#"a "b c" 'd e' f\ g "h\"i""#) == ["a", "b c", "d e", "f g", "h\"i"])
         #expect(ShellWords.split("unclosed 'quote") == nil)
+    }
+}
+
+@Suite("Credential sources from the config file, through the pipeline")
+struct ConfiguredCredentialTests {
+    static let yaml = """
+        credentials:
+          default: { source: static, access_key_id: AKIDBASE, secret_access_key_env: BASE_SECRET }
+          apps:    { source: assume_role, role_arn: "arn:aws:iam::123456789012:role/apps", source_credentials: default,
+                     external_id: x1, session_name: awsgw-apps, duration: 1h }
+        teams:
+          apps: { members: [any], credentials: apps, allow: ["*:*"] }
+        """
+
+    @Test("a team's assume_role source: STS asked once with the base keys, the call signed with the role's keys and session token")
+    func assumeRoleThroughPipeline() async throws {
+        let world = try await CredentialWorld { request, _ in
+            if request.bodyText.hasPrefix("Action=AssumeRole&") {
+                return .respond(status: 200, headers: [], body: stsAnswer("AssumeRole", id: "ASIAAPPS"))
+            }
+            return FakeAWS.okAssociate(request, 1)
+        }
+        defer { Task { await world.stop() } }
+        let environment = ["BASE_SECRET": "base-secret-value", "AWS_ENDPOINT_URL": world.fake.url]
+        let config = try GatewayConfig.parse(Self.yaml, environment: environment)
+        let builder = AWSEngine(models: sharedModels, environment: environment)
+        let services = CredentialServices(caller: EngineCredentialCaller(builder: builder, transport: world.transport, sleep: { _ in }),
+                                          http: world.http, region: "us-east-1")
+        var dependencies = GatewayDependencies(builder: builder, transport: world.transport,
+                                               credentialSources: config.credentialProviders(environment: environment, services: services))
+        dependencies.policy = config.policy
+        dependencies.defaultRegion = "us-east-1"
+        let gateway = Gateway(dependencies)
+        for _ in 0..<3 {
+            let outcome = await gateway.perform(RPCCall(id: 1, method: "networkmanager.AssociateConnectPeer", params: associateParams.objectValue!),
+                                                context: CallContext(listener: "test"))
+            guard case .success = outcome else { Issue.record("\(outcome)"); return }
+        }
+        let requests = world.fake.requests
+        let sts = requests.filter { $0.bodyText.hasPrefix("Action=AssumeRole&") }
+        #expect(sts.count == 1, "the role's keys are kept, not fetched per call")
+        #expect(sts.first?.bodyText == "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fapps"
+            + "&RoleSessionName=awsgw-apps&ExternalId=x1&DurationSeconds=3600")
+        #expect(sts.first?.header("Authorization")?.contains("Credential=AKIDBASE/") == true)
+        let calls = requests.filter { !$0.bodyText.hasPrefix("Action=") }
+        #expect(calls.count == 3)
+        for call in calls {
+            #expect(call.header("Authorization")?.contains("Credential=ASIAAPPS/") == true)
+            #expect(call.header("X-Amz-Security-Token") == "TOKEN-ASIAAPPS")
+        }
+        let metrics = String(decoding: gateway.metricsText(), as: UTF8.self)
+        #expect(metrics.contains("awsgw_credential_refreshes_total{source=\"apps\"} 1\n"), "\(metrics)")
+        #expect(metrics.contains("awsgw_credential_refresh_failures_total{source=\"apps\"} 0\n"))
+        #expect(metrics.contains("awsgw_credential_expiry_seconds{source=\"apps\"} 35"), "about an hour left")
+        #expect(!metrics.contains("source=\"default\""), "static keys are not refreshed")
+    }
+
+    @Test("config check: bad role ARNs, unknown and cyclic source_credentials, empty commands, each at its path")
+    func configProblems() throws {
+        let yaml = """
+            credentials:
+              default: { source: chain }
+              a: { source: assume_role, role_arn: "arn:aws:iam::123456789012:role/a", source_credentials: b }
+              b: { source: assume_role, role_arn: "arn:aws:iam::123456789012:role/b", source_credentials: a }
+              c: { source: assume_role, role_arn: "arn:aws:iam::123456789012:role/c", source_credentials: nowhere }
+              d: { source: assume_role, role_arn: "not-an-arn", source_credentials: default }
+              e: { source: web_identity, role_arn: "arn:aws:iam::123456789012:role/e" }
+              f: { source: process, command: "  " }
+              g: { source: assume_role, role_arn: "arn:aws:iam::123456789012:role/g", source_credentials: default, duration: 5m }
+            """
+        do {
+            _ = try GatewayConfig.parse(yaml)
+            Issue.record("accepted")
+        } catch {
+            let text = "\(error)"
+            for expected in ["credentials.a.source_credentials: a cycle: a → b → a", "credentials.b.source_credentials: a cycle: b → a → b",
+                             "credentials.c.source_credentials: no credential source named nowhere", "credentials.d.role_arn: not-an-arn is not an IAM role ARN",
+                             "credentials.e.token_file", "credentials.f.command", "credentials.g.duration: STS allows 15m to 12h"] {
+                #expect(text.contains(expected), "\(expected) not in \(text)")
+            }
+        }
+    }
+}
+
+@Suite("awsgw credentials check")
+struct CredentialsCheckCommandTests {
+    @Test("each source: its kind and expiry and the identity STS reports, never a key; a failing source exits 1 naming its cause")
+    func check() async throws {
+        let world = try await CredentialWorld { request, _ in
+            if request.bodyText.hasPrefix("Action=AssumeRole&") {
+                return .respond(status: 200, headers: [], body: stsAnswer("AssumeRole", id: "ASIAAPPS"))
+            }
+            guard request.bodyText == "Action=GetCallerIdentity&Version=2011-06-15" else { return .respond(status: 400, headers: [], body: "") }
+            let user = request.header("Authorization")?.contains("Credential=ASIAAPPS/") == true ? "assumed-role/apps/awsgw" : "user/base"
+            return .respond(status: 200, headers: [], body: """
+                <GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:\(user)</Arn>\
+                <UserId>U</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>
+                """)
+        }
+        defer { Task { await world.stop() } }
+        let config = try world.write("awsgw.yaml", """
+            credentials:
+              default: { source: static, access_key_id: AKIDBASE, secret_access_key_env: BASE_SECRET }
+              apps: { source: assume_role, role_arn: "arn:aws:iam::123456789012:role/apps", source_credentials: default }
+              broken: { source: process, command: "/bin/false" }
+            """)
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": world.dir, "AWSGW_MODELS": Fixtures.modelsDir, "BASE_SECRET": "base-secret-value",
+                           "AWS_ENDPOINT_URL_STS": world.fake.url, "AWS_REGION": "us-east-1"]
+        let (status, out, err) = try await runProcess(["credentials", "check", "--config", config], environment: environment)
+        #expect(status == 1, "broken makes it fail")
+        #expect(out.contains("apps (assume_role arn:aws:iam::123456789012:role/apps): temporary keys until "))
+        #expect(out.contains("AWS says: arn:aws:iam::123456789012:assumed-role/apps/awsgw (account 123456789012)"))
+        #expect(out.contains("default (static keys (secret from $BASE_SECRET)): long-lived keys; AWS says: arn:aws:iam::123456789012:user/base"))
+        #expect(err.contains("broken (process (credentials.broken)): no credentials: the process exited with status 1"))
+        for secret in ["base-secret-value", "SECRET-ASIAAPPS", "TOKEN-ASIAAPPS", "AKIDBASE", "ASIAAPPS"] {
+            #expect(!out.contains(secret) && !err.contains(secret), "\(secret) printed")
+        }
+        let (one, onlyApps, _) = try await runProcess(["credentials", "check", "--config", config, "apps"], environment: environment)
+        #expect(one == 0 && onlyApps.hasPrefix("apps ") && !onlyApps.contains("default ("))
     }
 }

@@ -1,0 +1,76 @@
+import AWSJSON
+import AWSSigning
+import Crypto
+import Foundation
+
+/// IAM Identity Center (SSO) profiles: the token `aws sso login` cached in
+/// `~/.aws/sso/cache/<sha1>.json` (of the `sso_session` name, or of `sso_start_url` in the
+/// legacy form), exchanged by `sso.GetRoleCredentials` (unsigned) for the role's keys.
+/// The gateway cannot log in: an expired token says to run `aws sso login`.
+public struct SSOCredentialProvider: CredentialProvider {
+    let profile: String
+    let accountId: String
+    let roleName: String
+    let region: String
+    /// The `sso_session` name, or nil for a legacy profile.
+    let session: String?
+    let startURL: String
+    let cacheDirectory: String
+    let caller: any AWSOperationCaller
+    public var sourceName: String { "profile \(profile) (SSO)" }
+
+    /// The settings of an SSO profile, merged with its `[sso-session]` section.
+    init(profile: String, settings: [String: String], files: SharedConfigFiles, home: String, caller: any AWSOperationCaller) throws(CredentialsError) {
+        self.profile = profile
+        self.caller = caller
+        var merged = settings
+        if let session = settings["sso_session"] {
+            guard let sessionSettings = files.ssoSession(session) else {
+                throw CredentialsError(source: "profile \(profile)", reason: "its sso_session \(session) has no [sso-session \(session)] section")
+            }
+            for (key, value) in sessionSettings {
+                if let own = settings[key], own != value {
+                    throw CredentialsError(source: "profile \(profile)", reason: "\(key) differs between the profile and [sso-session \(session)]")
+                }
+                merged[key] = value
+            }
+        }
+        let missing = ["sso_start_url", "sso_region", "sso_account_id", "sso_role_name"].filter { merged[$0] == nil }
+        guard missing.isEmpty, let startURL = merged["sso_start_url"], let region = merged["sso_region"], let accountId = merged["sso_account_id"],
+              let roleName = merged["sso_role_name"]
+        else { throw CredentialsError(source: "profile \(profile)", reason: "the SSO profile lacks \(missing.joined(separator: ", "))") }
+        self.session = settings["sso_session"]
+        self.startURL = startURL
+        self.region = region
+        self.accountId = accountId
+        self.roleName = roleName
+        cacheDirectory = home + "/.aws/sso/cache"
+    }
+
+    /// The cache file's name, as the SDKs derive it.
+    var cacheFile: String {
+        let digest = Insecure.SHA1.hash(data: Array((session ?? startURL).utf8))
+        return cacheDirectory + "/" + digest.map { String(format: "%02x", $0) }.joined() + ".json"
+    }
+
+    public func credentials() async throws(CredentialsError) -> Credentials {
+        let login = session.map { "aws sso login --sso-session \($0)" } ?? "aws sso login --profile \(profile)"
+        guard let data = FileManager.default.contents(atPath: cacheFile), case .object(let cached)? = try? JSON.parse(Array(data)),
+              let token = cached["accessToken"]?.stringValue, let expiresAt = cached["expiresAt"]?.stringValue.flatMap(parseISO8601)
+        else { throw CredentialsError(source: sourceName, reason: "no cached SSO token (\(cacheFile)); run `\(login)`") }
+        guard expiresAt > Date() else { throw CredentialsError(source: sourceName, reason: "the SSO token has expired; run `\(login)`") }
+        let result: JSONObject
+        do {
+            result = try await caller.call("sso.GetRoleCredentials", params: JSONObject([("roleName", .string(roleName)), ("accountId", .string(accountId)),
+                                                                                   ("accessToken", .string(token))]),
+                                           region: region, credentials: nil)
+        } catch {
+            throw CredentialsError(source: sourceName, reason: "sso.GetRoleCredentials failed: \(error); if the session ended, run `\(login)`")
+        }
+        guard let issued = result["roleCredentials"]?.objectValue, let id = issued["accessKeyId"]?.stringValue,
+              let secret = issued["secretAccessKey"]?.stringValue
+        else { throw CredentialsError(source: sourceName, reason: "sso.GetRoleCredentials answered without roleCredentials") }
+        let expiration = issued["expiration"]?.doubleValue.map { Date(timeIntervalSince1970: $0 / 1000) }
+        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: issued["sessionToken"]?.stringValue, expiration: expiration)
+    }
+}
