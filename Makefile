@@ -27,7 +27,8 @@ run: build
 
 test: setup tools
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	bash -c 'set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.log'
+	bash scripts/scan_secrets.sh .build/test-output.log
 
 # The release binary in $(PREFIX)/bin and the pinned models in $(PREFIX)/share/awsgw/models,
 # where the installed binary looks for them.
