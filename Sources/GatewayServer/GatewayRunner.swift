@@ -1,4 +1,6 @@
 import AWSClient
+import AWSJSON
+import AWSSigning
 import AWSProtocols
 import AWSCredentials
 import AWSModels
@@ -85,7 +87,7 @@ public final class GatewayRunner: @unchecked Sendable {
         }
         for name in rules.credentialSources.keys.sorted() {
             guard let source = rules.credentialSources[name] else { continue }
-            let check = await GatewayRunner.check(source)
+            let check = await GatewayRunner.check(source, caller: credentialServices.caller, region: credentialServices.region)
             lines.append((check.warning, "credentials \(name) (\(source.sourceName)): \(check.text)"))
         }
         if let audit {
@@ -96,27 +98,46 @@ public final class GatewayRunner: @unchecked Sendable {
         return lines
     }
 
-    /// Whether a source yields credentials now, and of which kind, within a second.
-    static func check(_ source: any CredentialProvider) async -> (warning: Bool, text: String) {
-        await withTaskGroup(of: (Bool, String)?.self) { group in
-            group.addTask {
-                do {
-                    let keys = try await source.credentials()
-                    if let expiration = keys.expiration {
-                        return (false, "yields temporary keys until \(ISO8601DateFormatter().string(from: expiration))")
-                    }
-                    return (false, keys.sessionToken == nil ? "yields long-lived keys" : "yields temporary keys (with a session token)")
-                } catch {
-                    return (true, "yields nothing now: \((error as? CredentialsError)?.reason ?? "\(error)")")
-                }
+    /// Whether a source yields credentials now (within a second), of which kind, and who
+    /// AWS says they are (`sts.GetCallerIdentity`, within two more). Never a key.
+    static func check(_ source: any CredentialProvider, caller: (any AWSOperationCaller)?, region: String?) async -> (warning: Bool, text: String) {
+        let fetched: Result<Credentials, CredentialsError>? = await within(seconds: 1) {
+            do throws(CredentialsError) { return .success(try await source.credentials()) } catch { return .failure(error) }
+        }
+        guard let fetched else { return (true, "no answer within a second") }
+        guard case .success(let keys) = fetched else {
+            if case .failure(let error) = fetched { return (true, "yields nothing now: \(error.reason)") }
+            return (true, "yields nothing now")
+        }
+        var text: String
+        if let expiration = keys.expiration {
+            text = "yields temporary keys until \(ISO8601DateFormatter().string(from: expiration))"
+        } else {
+            text = keys.sessionToken == nil ? "yields long-lived keys" : "yields temporary keys (with a session token)"
+        }
+        guard let caller else { return (false, text) }
+        let identity: String? = await within(seconds: 2) {
+            do {
+                let answer = try await caller.call("sts.GetCallerIdentity", params: JSONObject(), region: region ?? "aws-global", credentials: keys)
+                return "AWS says \(answer["Arn"]?.stringValue ?? "?")"
+            } catch {
+                return "who they are is unknown (sts.GetCallerIdentity: \(error))"
             }
+        }
+        return (false, text + "; " + (identity ?? "who they are is unknown (sts.GetCallerIdentity did not answer within two seconds)"))
+    }
+
+    /// `work`'s result, or nil if it takes longer than `seconds` (it is then cancelled).
+    static func within<T: Sendable>(seconds: Double, _ work: @escaping @Sendable () async -> T) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await work() }
             group.addTask {
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
                 return nil
             }
             let first = await group.next() ?? nil
             group.cancelAll()
-            return first ?? (true, "no answer within a second")
+            return first
         }
     }
 
