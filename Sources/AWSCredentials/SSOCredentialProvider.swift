@@ -54,11 +54,8 @@ public struct SSOCredentialProvider: CredentialProvider {
     }
 
     public func credentials() async throws(CredentialsError) -> Credentials {
-        let login = session.map { "aws sso login --sso-session \($0)" } ?? "aws sso login --profile \(profile)"
-        guard let data = FileManager.default.contents(atPath: cacheFile), case .object(let cached)? = try? JSON.parse(Array(data)),
-              let token = cached["accessToken"]?.stringValue, let expiresAt = cached["expiresAt"]?.stringValue.flatMap(parseISO8601)
-        else { throw CredentialsError(source: sourceName, reason: "no cached SSO token (\(cacheFile)); run `\(login)`") }
-        guard expiresAt > Date() else { throw CredentialsError(source: sourceName, reason: "the SSO token has expired; run `\(login)`") }
+        let token = try await accessToken()
+        let login = loginCommand
         let result: JSONObject
         do {
             result = try await caller.call("sso.GetRoleCredentials", params: JSONObject([("roleName", .string(roleName)), ("accountId", .string(accountId)),
@@ -72,5 +69,46 @@ public struct SSOCredentialProvider: CredentialProvider {
         else { throw CredentialsError(source: sourceName, reason: "sso.GetRoleCredentials answered without roleCredentials") }
         let expiration = issued["expiration"]?.doubleValue.map { Date(timeIntervalSince1970: $0 / 1000) }
         return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: issued["sessionToken"]?.stringValue, expiration: expiration)
+    }
+
+    var loginCommand: String { session.map { "aws sso login --sso-session \($0)" } ?? "aws sso login --profile \(profile)" }
+
+    /// The cached token; for an `sso_session` one within 15 minutes of expiry, a new one
+    /// from `sso-oidc.CreateToken` (its refresh token), written back to the cache as the
+    /// SDKs do. A failed refresh keeps a token that is still valid.
+    func accessToken() async throws(CredentialsError) -> String {
+        guard let data = FileManager.default.contents(atPath: cacheFile), case .object(var cached)? = try? JSON.parse(Array(data)),
+              let token = cached["accessToken"]?.stringValue, let expiresAt = cached["expiresAt"]?.stringValue.flatMap(parseISO8601)
+        else { throw CredentialsError(source: sourceName, reason: "no cached SSO token (\(cacheFile)); run `\(loginCommand)`") }
+        let now = Date()
+        if session != nil, expiresAt.timeIntervalSince(now) < 15 * 60, let refreshToken = cached["refreshToken"]?.stringValue,
+           let clientId = cached["clientId"]?.stringValue, let clientSecret = cached["clientSecret"]?.stringValue,
+           let registrationExpires = cached["registrationExpiresAt"]?.stringValue.flatMap(parseISO8601), registrationExpires > now {
+            let params = JSONObject([("grantType", "refresh_token"), ("clientId", .string(clientId)), ("clientSecret", .string(clientSecret)),
+                                     ("refreshToken", .string(refreshToken))])
+            if let answer = try? await caller.call("sso-oidc.CreateToken", params: params, region: region, credentials: nil),
+               let fresh = answer["accessToken"]?.stringValue, let expiresIn = answer["expiresIn"]?.intValue {
+                cached["accessToken"] = .string(fresh)
+                cached["expiresAt"] = .string(Self.iso8601(now.addingTimeInterval(Double(expiresIn))))
+                if let next = answer["refreshToken"]?.stringValue { cached["refreshToken"] = .string(next) }
+                Self.writePrivately(JSON.object(cached).serialized(), to: cacheFile)
+                return fresh
+            }
+        }
+        guard expiresAt > now else { throw CredentialsError(source: sourceName, reason: "the SSO token has expired; run `\(loginCommand)`") }
+        return token
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    /// Replaces the file at once (a temporary file renamed over it), readable by its owner only.
+    static func writePrivately(_ bytes: [UInt8], to path: String) {
+        let temporary = path + ".awsgw-\(UUID().uuidString.prefix(8))"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else { return }
+        if rename(temporary, path) != 0 { try? FileManager.default.removeItem(atPath: temporary) }
     }
 }

@@ -241,6 +241,12 @@ struct CredentialSourceTests {
     @Test("SSO: the cached token (file named by the SHA-1 of the session name or start URL) exchanged by sso.GetRoleCredentials; expired says to log in")
     func sso() async throws {
         let world = try await CredentialWorld { request, _ in
+            if request.method == "POST", request.uri == "/token" {
+                guard request.header("Authorization") == nil,
+                      request.bodyText == #"{"grantType": "refresh_token", "clientId": "cid", "clientSecret": "csecret", "refreshToken": "r1"}"#
+                else { return .respond(status: 400, headers: [], body: #"{"error":"invalid_request"}"#) }
+                return .respond(status: 200, headers: [], body: #"{"accessToken":"tok-refreshed","expiresIn":3600,"refreshToken":"r2","tokenType":"Bearer"}"#)
+            }
             guard request.method == "GET", request.uri == "/federation/credentials?role_name=ReadOnly&account_id=111122223333",
                   request.header("Authorization") == nil, let token = request.header("x-amz-sso_bearer_token")
             else { return .respond(status: 401, headers: [], body: "{\"message\":\"\(request.uri)\"}") }
@@ -264,16 +270,32 @@ struct CredentialSourceTests {
             sso_role_name = ReadOnly
             [profile partial]
             sso_account_id = 111122223333
+            [profile soon]
+            sso_session = refreshing
+            sso_account_id = 111122223333
+            sso_role_name = ReadOnly
+            [sso-session refreshing]
+            sso_start_url = https://example.awsapps.com/start
+            sso_region = eu-central-1
             """)
         try FileManager.default.createDirectory(atPath: world.dir + "/.aws/sso/cache", withIntermediateDirectories: true)
         _ = try world.write(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json", #"{"accessToken":"tok-new","expiresAt":"\#(inAnHour)"}"#)
         _ = try world.write(".aws/sso/cache/79e435d7a515078e81c9dffc35f38d5687ebd3a7.json", #"{"accessToken":"tok-old","expiresAt":"2020-01-01T00:00:00Z"}"#)
         let env = ["AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": world.dir + "/none", "HOME": world.dir,
-                   "AWS_ENDPOINT_URL_SSO": world.fake.url]
+                   "AWS_ENDPOINT_URL_SSO": world.fake.url, "AWS_ENDPOINT_URL_SSO_OIDC": world.fake.url]
         let services = CredentialServices(caller: EngineCredentialCaller(builder: AWSEngine(models: sharedModels, environment: env),
                                                                          transport: world.transport, sleep: { _ in }), http: world.http)
         let keys = try await ProfileCredentialProvider(profile: "dev", environment: env, services: services).credentials()
         #expect(keys.accessKeyId == "ASIASSO-tok-new" && keys.sessionToken == "T" && keys.expiration != nil)
+        // A token 5 minutes from expiry is refreshed with sso-oidc.CreateToken and written back.
+        let inFiveMinutes = ISO8601DateFormatter().string(from: Date().addingTimeInterval(300))
+        let soonCache = try world.write(".aws/sso/cache/6e9c6c40ef0a45f4d3b4cc4388e960f984132cfc.json", #"""
+            {"accessToken":"tok-old","expiresAt":"\#(inFiveMinutes)","refreshToken":"r1","clientId":"cid","clientSecret":"csecret","registrationExpiresAt":"\#(inAnHour)"}
+            """#)
+        #expect(try await ProfileCredentialProvider(profile: "soon", environment: env, services: services).credentials().accessKeyId == "ASIASSO-tok-refreshed")
+        let rewritten = try JSON.parse(Array(try Data(contentsOf: URL(fileURLWithPath: soonCache))))
+        #expect(rewritten["accessToken"] == "tok-refreshed" && rewritten["refreshToken"] == "r2" && rewritten["clientSecret"] == "csecret")
+        #expect((try FileManager.default.attributesOfItem(atPath: soonCache)[.posixPermissions] as? Int) == 0o600)
         for (profile, reason) in [("old", "the SSO token has expired; run `aws sso login --profile old`"), ("partial", "lacks sso_start_url, sso_region, sso_role_name")] {
             do {
                 _ = try await ProfileCredentialProvider(profile: profile, environment: env, services: services).credentials()
