@@ -63,6 +63,29 @@ func stsAnswer(_ action: String, id: String) -> String {
     """
 }
 
+/// Whether a request that arrived carries a valid SigV4 signature by `credentials`:
+/// recomputed from what arrived (signed headers, path, query, body, date, scope).
+func hasValidSignature(_ request: FakeAWS.Request, _ credentials: Credentials) -> Bool {
+    guard let authorization = request.header("Authorization"), let amzDate = request.header("X-Amz-Date"),
+          let scope = authorization.components(separatedBy: "Credential=").last?.components(separatedBy: ",").first?.split(separator: "/"),
+          scope.count == 5,
+          let signed = authorization.components(separatedBy: "SignedHeaders=").last?.components(separatedBy: ",").first
+    else { return false }
+    let names = Set(signed.split(separator: ";").map(String.init))
+    let headers = request.headers.filter { names.contains($0.0.lowercased()) && !["x-amz-date", "x-amz-security-token"].contains($0.0.lowercased()) }
+    let parts = request.uri.split(separator: "?", maxSplits: 1)
+    var signable = SignableRequest(method: request.method, path: String(parts[0]), query: parts.count > 1 ? String(parts[1]) : "",
+                                   headers: headers.map { (name: $0.0, value: $0.1) }, body: request.body)
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+    guard let date = formatter.date(from: amzDate) else { return false }
+    SigV4Signer(credentials: credentials, region: String(scope[2]), service: String(scope[3]))
+        .sign(&signable, at: Timestamp(seconds: Int64(date.timeIntervalSince1970)))
+    return signable.header("Authorization") == authorization
+}
+
 @Suite("Credential sources against real local endpoints")
 struct CredentialSourceTests {
     @Test("container: FULL_URI on loopback, the token file read on every fetch and sent as Authorization; forbidden hosts refused")
@@ -163,6 +186,8 @@ struct CredentialSourceTests {
         #expect(sent.bodyText == "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fapp"
             + "&RoleSessionName=awsgw-test&ExternalId=ext-1&DurationSeconds=1800")
         #expect(sent.header("X-Amz-Security-Token") == nil)
+        #expect(hasValidSignature(sent, Credentials(accessKeyId: "AKIDBASE", secretAccessKey: "base-secret")))
+        #expect(!hasValidSignature(sent, Credentials(accessKeyId: "AKIDBASE", secretAccessKey: "another-secret")))
 
         // The default chain finds the same role for AWS_PROFILE.
         var chainEnv = env
@@ -381,7 +406,9 @@ struct ConfiguredCredentialTests {
         for call in calls {
             #expect(call.header("Authorization")?.contains("Credential=ASIAAPPS/") == true)
             #expect(call.header("X-Amz-Security-Token") == "TOKEN-ASIAAPPS")
+            #expect(hasValidSignature(call, Credentials(accessKeyId: "ASIAAPPS", secretAccessKey: "SECRET-ASIAAPPS", sessionToken: "TOKEN-ASIAAPPS")))
         }
+        #expect(sts.first.map { hasValidSignature($0, Credentials(accessKeyId: "AKIDBASE", secretAccessKey: "base-secret-value")) } == true)
         let metrics = String(decoding: gateway.metricsText(), as: UTF8.self)
         #expect(metrics.contains("awsgw_credential_refreshes_total{source=\"apps\"} 1\n"), "\(metrics)")
         #expect(metrics.contains("awsgw_credential_refresh_failures_total{source=\"apps\"} 0\n"))
