@@ -259,6 +259,14 @@ struct CredentialSourceTests {
         #expect(try await chain.credentials().accessKeyId == "ASIATOKEN-ONE")
         _ = try world.write("token", "token-two")
         #expect(try await chain.credentials().accessKeyId == "ASIATOKEN-TWO")
+        try FileManager.default.removeItem(atPath: tokenFile)
+        do {
+            _ = try await WebIdentityCredentialProvider(roleArn: "arn:aws:iam::123456789012:role/irsa", tokenFile: tokenFile, sessionName: nil,
+                                                        caller: world.caller(), region: nil, sourceName: "web_identity irsa").credentials()
+            Issue.record("no token file, yet credentials")
+        } catch {
+            #expect(error.source == "web_identity irsa" && error.reason == "cannot read the web identity token file \(tokenFile)")
+        }
         #expect(world.fake.requests.first?.bodyText.hasPrefix(
             "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Firsa&RoleSessionName=pod&WebIdentityToken=") == true)
     }
