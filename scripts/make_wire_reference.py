@@ -70,6 +70,9 @@ def capture(case):
         out['headers'] = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()
                           if k != 'User-Agent' and not k.lower().startswith('amz-sdk-')}
         body = request.body
+        if hasattr(body, 'read'):
+            # An aws-chunked upload (a checksum in the trailer): the bytes it streams.
+            body = body.read()
         if isinstance(body, bytes):
             try:
                 out['body'] = body.decode()

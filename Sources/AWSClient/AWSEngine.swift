@@ -347,17 +347,27 @@ public final class AWSEngine: Sendable {
         var request = SignableRequest(method: serialized.method, path: path, query: serialized.query, headers: [], body: body)
         request.headers.append(("Host", host))
         var headers = serialized.headers
-        ServiceCustomizations.headers(&headers, body: body, service: handle.service.name, operation: handle.operation,
+        ServiceCustomizations.headers(&headers, body: body, params: params, service: handle.service.name, operation: handle.operation,
                                       apiVersion: handle.service.metadata.apiVersion)
         RequestCompression.apply(&body, headers: &headers, operation: handle.operation, environment: environment, mtime: time.seconds)
-        request.body = body
-        let checksumHeader = try FlexibleChecksums.apply(&headers, body: body, operation: handle.operation, params: params)
-        // S3's signer leaves the payload unsigned for an upload over https whose body a
-        // checksum header already covers (S3SigV4Auth `_should_sha256_sign_payload`).
-        if handle.service.name == "s3" || handle.service.name == "s3control", parsed.scheme == "https", handle.operation.hasStreamingInput,
-           headers.contains(where: { $0.name.lowercased() == (checksumHeader ?? "content-md5") }) {
-            options.unsignedPayload = true
+        var chunked = false
+        if handle.operation.hasStreamingInput, parsed.scheme == "https",
+           let checksum = try FlexibleChecksums.resolve(headers, operation: handle.operation, params: params) {
+            // A streaming upload over https: the checksum goes in an aws-chunked trailer.
+            FlexibleChecksums.applyTrailer(checksum, headers: &headers, body: &body)
+            options.payloadHash = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+            options.addContentSHA256Header = true
+            chunked = true
+        } else {
+            let checksumHeader = try FlexibleChecksums.apply(&headers, body: body, operation: handle.operation, params: params)
+            // S3's signer leaves the payload unsigned for an upload over https whose body a
+            // checksum header already covers (S3SigV4Auth `_should_sha256_sign_payload`).
+            if handle.service.name == "s3" || handle.service.name == "s3control", parsed.scheme == "https", handle.operation.hasStreamingInput,
+               headers.contains(where: { $0.name.lowercased() == (checksumHeader ?? "content-md5") }) {
+                options.unsignedPayload = true
+            }
         }
+        request.body = body
         for header in headers { request.headers.append(header) }
         for (name, values) in endpoint.headers { request.headers.append((name, values.joined(separator: ","))) }
 
@@ -366,8 +376,9 @@ public final class AWSEngine: Sendable {
             signer.sign(&request, at: time)
         }
 
-        // botocore sends Content-Length for any body, and 0 for an empty one except on GET/HEAD/OPTIONS.
-        if !request.body.isEmpty || !["GET", "HEAD", "OPTIONS"].contains(request.method) {
+        // botocore sends Content-Length for any body, and 0 for an empty one except on GET/HEAD/OPTIONS;
+        // a chunked body has none.
+        if !chunked, !request.body.isEmpty || !["GET", "HEAD", "OPTIONS"].contains(request.method) {
             request.headers.append(("Content-Length", String(request.body.count)))
         }
         request.headers.append(("User-Agent", userAgent))

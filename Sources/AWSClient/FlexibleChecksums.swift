@@ -21,36 +21,86 @@ enum FlexibleChecksums {
         return out
     }
 
-    /// `resolve_request_checksum_algorithm` then `apply_request_checksum`, in the header
-    /// (botocore sends the checksum of a streaming upload over https in an aws-chunked
-    /// trailer instead; awsgw sends it in the header, which S3 accepts the same).
-    /// Returns the checksum header it added, if any.
-    @discardableResult
-    static func apply(_ headers: inout [(name: String, value: String)], body: [UInt8], operation: AWSModels.Operation,
-                      params: JSONObject) throws(ClientError) -> String? {
-        guard !headers.contains(where: { isChecksumHeader($0.name) }) else { return nil }
+    /// The checksum a request carries: its algorithm, and the header naming the algorithm
+    /// when botocore sets it for the caller.
+    struct RequestChecksum {
         let algorithm: String
-        var algorithmHeader: (String, String)?
+        let algorithmHeader: (name: String, value: String)?
+        var name: String { "x-amz-checksum-" + algorithm }
+    }
+
+    /// `resolve_request_checksum_algorithm`: the caller's algorithm, else CRC32 for an
+    /// operation that supports or requires one; nil if none applies or the caller
+    /// already gave a checksum header.
+    static func resolve(_ headers: [(name: String, value: String)], operation: AWSModels.Operation,
+                        params: JSONObject) throws(ClientError) -> RequestChecksum? {
+        guard !headers.contains(where: { isChecksumHeader($0.name) }) else { return nil }
         if let member = operation.requestAlgorithmMember, case .string(let named)? = params[member] {
-            algorithm = named.lowercased()
+            let algorithm = named.lowercased()
             guard supported.contains(algorithm) else {
                 throw .invalidParams([ValidationProblem(
                     path: "$." + member, problem: "checksum algorithm \(named) is not supported; use CRC32, SHA1, SHA256 or SHA512")])
             }
-        } else if operation.httpChecksumRequired || operation.requestChecksumRequired || operation.requestAlgorithmMember != nil {
-            algorithm = "crc32"
-            if let member = operation.requestAlgorithmMember, let header = operation.input?.member(named: member)?.locationName {
-                algorithmHeader = (header, "CRC32")
-            }
+            return RequestChecksum(algorithm: algorithm, algorithmHeader: nil)
+        }
+        guard operation.httpChecksumRequired || operation.requestChecksumRequired || operation.requestAlgorithmMember != nil else { return nil }
+        var algorithmHeader: (String, String)?
+        if let member = operation.requestAlgorithmMember, let header = operation.input?.member(named: member)?.locationName {
+            algorithmHeader = (header, "CRC32")
+        }
+        return RequestChecksum(algorithm: "crc32", algorithmHeader: algorithmHeader)
+    }
+
+    /// `apply_request_checksum` in the header. Returns the header's name.
+    @discardableResult
+    static func apply(_ headers: inout [(name: String, value: String)], body: [UInt8], operation: AWSModels.Operation,
+                      params: JSONObject) throws(ClientError) -> String? {
+        guard let checksum = try resolve(headers, operation: operation, params: params) else { return nil }
+        headers.append((checksum.name, Base64.encode(digest(checksum.algorithm, body))))
+        setAlgorithmHeader(checksum, &headers)
+        return checksum.name
+    }
+
+    /// `_apply_request_trailer_checksum`, for a streaming upload over https: the body sent
+    /// as `aws-chunked` (1 MiB chunks, then the checksum as a trailer), with
+    /// `Transfer-Encoding: chunked` and the decoded length; the signer then signs
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+    static func applyTrailer(_ checksum: RequestChecksum, headers: inout [(name: String, value: String)], body: inout [UInt8]) {
+        headers.append(("Transfer-Encoding", "chunked"))
+        if let index = headers.firstIndex(where: { $0.name.lowercased() == "content-encoding" }) {
+            headers[index].value += ",aws-chunked"
         } else {
-            return nil
+            headers.append(("Content-Encoding", "aws-chunked"))
         }
-        let checksumHeader = "x-amz-checksum-" + algorithm
-        headers.append((checksumHeader, Base64.encode(digest(algorithm, body))))
-        if let (name, value) = algorithmHeader {
-            if let index = headers.firstIndex(where: { $0.name == name }) { headers[index].value = value } else { headers.append((name, value)) }
+        headers.append(("X-Amz-Trailer", checksum.name))
+        headers.append(("X-Amz-Decoded-Content-Length", String(body.count)))
+        setAlgorithmHeader(checksum, &headers)
+        body = awsChunked(body, trailer: checksum.name + ":" + Base64.encode(digest(checksum.algorithm, body)))
+    }
+
+    static let chunkSize = 1024 * 1024
+
+    /// botocore's `AwsChunkedWrapper`: `<hex length>\r\n<bytes>\r\n` per chunk, then
+    /// `0\r\n<trailer>\r\n\r\n`.
+    static func awsChunked(_ body: [UInt8], trailer: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count + body.count / chunkSize * 12 + trailer.utf8.count + 16)
+        var offset = 0
+        while offset < body.count {
+            let end = min(offset + chunkSize, body.count)
+            out.append(contentsOf: String(end - offset, radix: 16).utf8)
+            out.append(contentsOf: [0x0D, 0x0A])
+            out.append(contentsOf: body[offset..<end])
+            out.append(contentsOf: [0x0D, 0x0A])
+            offset = end
         }
-        return checksumHeader
+        out.append(contentsOf: Array("0\r\n".utf8) + Array(trailer.utf8) + [0x0D, 0x0A, 0x0D, 0x0A])
+        return out
+    }
+
+    private static func setAlgorithmHeader(_ checksum: RequestChecksum, _ headers: inout [(name: String, value: String)]) {
+        guard let (name, value) = checksum.algorithmHeader else { return }
+        if let index = headers.firstIndex(where: { $0.name == name }) { headers[index].value = value } else { headers.append((name, value)) }
     }
 
     /// `X-Amz-Checksum-<letters and digits>`, any case.

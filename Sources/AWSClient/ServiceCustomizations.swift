@@ -40,9 +40,14 @@ enum ServiceCustomizations {
     /// Headers: `add_glacier_version` (every Glacier call names its API version) and
     /// `add_glacier_checksums` (uploads carry the body's SHA-256 and tree hash unless the
     /// caller gave them).
-    static func headers(_ headers: inout [(name: String, value: String)], body: [UInt8], service: String, operation: AWSModels.Operation, apiVersion: String) {
+    static func headers(_ headers: inout [(name: String, value: String)], body: [UInt8], params: JSONObject, service: String,
+                        operation: AWSModels.Operation, apiVersion: String) {
         // `inject_api_version_header_if_needed`: DynamoDB's `DescribeEndpoints` names the API version.
         if operation.isEndpointOperation { headers.append(("x-amz-api-version", apiVersion)) }
+        // `convert_body_to_file_like_object` then `add_expect_header`: S3 uploads given a body ask for 100-continue.
+        if service == "s3", operation.name == "PutObject" || operation.name == "UploadPart", params["Body"] != nil {
+            headers.append(("Expect", "100-continue"))
+        }
         guard service == "glacier" else { return }
         let operation = operation.name
         // The operation's handler is registered on the more specific event, so it runs first.

@@ -61,6 +61,9 @@ public struct SigV4Options: Sendable {
     public var unsignedHeaders: Set<String> = ["expect", "transfer-encoding", "user-agent", "x-amzn-trace-id", "authorization"]
     /// Use `UNSIGNED-PAYLOAD` instead of the body's hash.
     public var unsignedPayload = false
+    /// The payload hash to sign instead of the body's (S3's aws-chunked uploads with a
+    /// trailing checksum sign `STREAMING-UNSIGNED-PAYLOAD-TRAILER`).
+    public var payloadHash: String?
 
     public init() {}
 }
@@ -104,7 +107,7 @@ public struct SigV4Signer: Sendable {
         if let token = credentials.sessionToken, !options.omitSessionTokenFromSignature {
             request.setHeader("X-Amz-Security-Token", token)
         }
-        let payloadHash = options.unsignedPayload ? "UNSIGNED-PAYLOAD" : SigV4Signer.hexSHA256(request.body)
+        let payloadHash = options.payloadHash ?? (options.unsignedPayload ? "UNSIGNED-PAYLOAD" : SigV4Signer.hexSHA256(request.body))
         if options.addContentSHA256Header { request.setHeader("X-Amz-Content-SHA256", payloadHash) }
         let (canonicalHeaders, signedHeaders) = canonicalHeaderBlock(request.headers)
         let canonical = canonicalRequest(

@@ -69,7 +69,7 @@ struct SeedOperationWireTests {
 
     @Test("the rest-xml protocol's references are all there")
     func xmlInventory() {
-        #expect(SeedCase.all("boto3-xml-requests.json").count == 18)
+        #expect(SeedCase.all("boto3-xml-requests.json").count == 22)
     }
 
     @Test("method, URL, headers and body match boto3 byte for byte", arguments: SeedCase.everyProtocol())
