@@ -106,9 +106,9 @@ public struct ChainCredentialProvider: CredentialProvider {
 
     /// botocore 1.44.5's default chain, in its order: environment keys; the profile's role;
     /// web identity (environment, then profile); the profile's other kinds (keys in the
-    /// credentials file, `credential_process`, keys in the config file); container
-    /// credentials; instance metadata. (botocore's `login` profiles and boto2 files are
-    /// not read.)
+    /// credentials file, `credential_process`, keys in the config file); the original EC2
+    /// tools' file; boto2's config; container credentials; instance metadata. (botocore's
+    /// `login` profiles need its CRT extension and are refused with a reason.)
     public static func sdkDefault(environment: [String: String] = ProcessInfo.processInfo.environment,
                                   services: CredentialServices = CredentialServices()) -> ChainCredentialProvider {
         var providers: [any CredentialProvider] = [
@@ -119,6 +119,8 @@ public struct ChainCredentialProvider: CredentialProvider {
             providers.append(web)
         }
         providers.append(ProfileCredentialProvider(environment: environment, services: services, kinds: .allButRole))
+        providers.append(EC2CredentialFileProvider(environment: environment))
+        providers.append(BotoConfigProvider(environment: environment))
         if let http = services.http {
             if ContainerCredentialProvider.isConfigured(environment) { providers.append(ContainerCredentialProvider(environment: environment, http: http)) }
             providers.append(InstanceMetadataCredentialProvider(environment: environment, http: http))

@@ -221,3 +221,22 @@ struct RefreshingCredentialTests {
         await #expect(throws: CredentialsError.self) { try await provider.credentials() }
     }
 }
+
+@Suite("boto2-era files in the default chain")
+struct LegacyFileTests {
+    @Test("AWS_CREDENTIAL_FILE (EC2 tools' format) and BOTO_CONFIG's [Credentials], after the profile and before containers")
+    func legacyFiles() async throws {
+        let files = try SharedFiles(config: "", credentials: "")
+        defer { files.remove() }
+        try Data("AWSAccessKeyId = AKIDEC2\nAWSSecretKey=secret-ec2\n".utf8).write(to: URL(fileURLWithPath: files.dir + "/ec2.txt"))
+        try Data("[Credentials]\naws_access_key_id = AKIDBOTO\naws_secret_access_key = secret-boto\n".utf8).write(to: URL(fileURLWithPath: files.dir + "/boto"))
+        var env = files.environment
+        env["BOTO_CONFIG"] = files.dir + "/boto"
+        #expect(try await ChainCredentialProvider.sdkDefault(environment: env).credentials().accessKeyId == "AKIDBOTO")
+        env["AWS_CREDENTIAL_FILE"] = files.dir + "/ec2.txt"
+        let ec2 = try await ChainCredentialProvider.sdkDefault(environment: env).credentials()
+        #expect(ec2.accessKeyId == "AKIDEC2" && ec2.secretAccessKey == "secret-ec2" && ec2.sessionToken == nil)
+        try Data("[default]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = s\n".utf8).write(to: URL(fileURLWithPath: files.dir + "/credentials"))
+        #expect(try await ChainCredentialProvider.sdkDefault(environment: env).credentials().accessKeyId == "AKIDPROFILE")
+    }
+}
