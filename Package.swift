@@ -48,6 +48,17 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // A small Redis (RESP) client on SwiftNIO: replies parsed strictly, pipelining,
+        // AUTH/SELECT, TLS, per-command timeouts, scripts by SHA. Usable on its own.
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Listeners, framing, TLS, the HTTP client to AWS (pooled per event loop), lifecycle.
         .target(
             name: "GatewayServer",
@@ -95,6 +106,7 @@ let package = Package(
         .testTarget(name: "AWSEndpointsTests", dependencies: ["TestSupport", "AWSEndpoints", "AWSModels"]),
         .testTarget(name: "AWSSigningTests", dependencies: ["TestSupport", "AWSSigning"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["TestSupport", "AWSCredentials"]),
+        .testTarget(name: "RedisClientTests", dependencies: ["TestSupport", "RedisClient"]),
         // boto3-seed-requests.json / boto3-seed-responses.json: what botocore 1.44.5 sends
         // and returns for the seed operations (scripts/make_wire_reference.py, boto3_parse_reference.py).
         .testTarget(name: "GatewayCoreTests", dependencies: ["TestSupport", "GatewayCore"]),

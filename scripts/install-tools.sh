@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the programs the tests drive (curl) from Debian's packages when they are
+# Installs the programs the tests drive (curl, redis-server) from Debian's packages when they are
 # missing. Needs root (CI runs as root); elsewhere it says what to install and the
 # tests that need the program are skipped with that reason.
 set -euo pipefail
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "tools: installing ${missing[*]}" >&2
