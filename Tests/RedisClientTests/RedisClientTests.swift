@@ -1,6 +1,8 @@
 import Foundation
+import GatewayServer
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RedisClient
 import Testing
 
@@ -95,11 +97,17 @@ final class RedisServer: @unchecked Sendable {
     let process = Process()
     let port: Int
 
-    init(password: String? = nil) async throws {
+    /// `tls`: the server's certificate and key; it then listens with TLS only.
+    init(password: String? = nil, port: Int? = nil, tls: (certificate: String, key: String)? = nil) async throws {
         guard let binary = Self.binary else { throw RedisError.connect("redis-server is not installed (apt-get install redis-server)") }
-        port = try Self.freePort()
+        self.port = try port ?? Self.freePort()
         process.executableURL = URL(fileURLWithPath: binary)
-        var arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
+        var arguments = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
+        if let tls {
+            arguments += ["--port", "0", "--tls-port", String(self.port), "--tls-cert-file", tls.certificate, "--tls-key-file", tls.key, "--tls-auth-clients", "no"]
+        } else {
+            arguments += ["--port", String(self.port)]
+        }
         if let password { arguments += ["--requirepass", password] }
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
@@ -107,11 +115,11 @@ final class RedisServer: @unchecked Sendable {
         try process.run()
         // Ready when it accepts a connection.
         for _ in 0..<200 {
-            if Self.accepts(port) { return }
+            if Self.accepts(self.port) { return }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         process.terminate()
-        throw RedisError.connect("redis-server did not start on port \(port)")
+        throw RedisError.connect("redis-server did not start on port \(self.port)")
     }
 
     var url: RedisURL { RedisURL("redis://127.0.0.1:\(port)")! }
@@ -217,6 +225,47 @@ struct RedisClientTests {
         let db0 = try await RedisConnection.connect(to: url, password: "s3cret pass", on: Self.group.next())
         defer { db0.close() }
         #expect(try await db0.command(["GET", "where"], timeout: Self.timeout).isNull)
+    }
+
+    @Test("the pooled client: Redis stopped, calls fail within the timeout; Redis back on its port, calls succeed again")
+    func reconnect() async throws {
+        let server = try await RedisServer()
+        let client = RedisClient(url: server.url, group: Self.group, commandTimeout: .milliseconds(200))
+        defer { client.close() }
+        try await client.command(["SET", "a", "1"])
+        #expect(try await client.command(["GET", "a"]).string == "1")
+        let port = server.port
+        server.stop()
+        let started = Date()
+        for _ in 0..<5 {
+            await #expect(throws: RedisError.self) { try await client.command(["GET", "a"]) }
+        }
+        #expect(Date().timeIntervalSince(started) < 2, "a dead Redis fails calls fast")
+        let again = try await RedisServer(port: port)
+        defer { again.stop() }
+        var answered = false
+        for _ in 0..<80 where !answered {
+            answered = (try? await client.command(["PING"])) == .simpleString("PONG")
+            if !answered { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        #expect(answered, "the client came back once Redis did")
+    }
+
+    @Test("rediss://: TLS to a redis-server with the development certificate, verified; an untrusted one is refused")
+    func tls() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-redis-tls-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = try DevCertificate.generate(dir: dir, hosts: ["localhost"])
+        let server = try await RedisServer(password: "pw", tls: (files.certificate, files.key))
+        defer { server.stop() }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.trustRoots = .file(files.certificate)
+        let trusted = try NIOSSLContext(configuration: configuration)
+        let url = RedisURL("rediss://:pw@localhost:\(server.port)")!
+        let redis = try await RedisConnection.connect(to: url, on: Self.group.next(), tls: trusted)
+        defer { redis.close() }
+        #expect(try await redis.command(["PING"], timeout: Self.timeout) == .simpleString("PONG"))
+        await #expect(throws: RedisError.self) { try await RedisConnection.connect(to: url, on: Self.group.next()) }
     }
 
     @Test("a slow server costs the timeout, then the connection closes; a dead one fails at once, never a hang")

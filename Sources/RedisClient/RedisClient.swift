@@ -1,0 +1,129 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Connections to one Redis server, one per event loop: a call made on an event loop uses
+/// that loop's connection (no thread hop), which pipelines every call made on it. Each is
+/// made on first use and made again after it fails; while Redis is down, new connections
+/// are tried at most every `backoff` (50 ms doubling to 2 s) and calls in between fail at
+/// once, so a dead Redis never costs a call more than its timeout.
+public final class RedisClient: Sendable {
+    public let url: RedisURL
+    let password: String?
+    let tls: NIOSSLContext?
+    public let commandTimeout: TimeAmount
+    let connectTimeout: TimeAmount
+    private let slots: [(loop: EventLoop, slot: Slot)]
+
+    public init(url: RedisURL, password: String? = nil, group: EventLoopGroup, tls: NIOSSLContext? = nil,
+                commandTimeout: TimeAmount = .milliseconds(50), connectTimeout: TimeAmount = .milliseconds(500)) {
+        self.url = url
+        self.password = password
+        self.tls = tls
+        self.commandTimeout = commandTimeout
+        self.connectTimeout = connectTimeout
+        var slots: [(EventLoop, Slot)] = []
+        for loop in group.makeIterator() { slots.append((loop, Slot())) }
+        self.slots = slots
+    }
+
+    /// Sends a command on the current event loop's connection (or the first loop's).
+    public func send(_ arguments: [RESPArgument]) async throws(RedisError) -> RESPValue {
+        let (loop, slot) = pick()
+        let connection = try await slot.connection(self, on: loop)
+        return try await connection.send(arguments, timeout: commandTimeout)
+    }
+
+    /// Sends a command; an error reply is thrown as `.server`.
+    @discardableResult
+    public func command(_ arguments: [RESPArgument]) async throws(RedisError) -> RESPValue {
+        let value = try await send(arguments)
+        if case .error(let message) = value { throw .server(message) }
+        return value
+    }
+
+    public func run(_ script: RedisScript, keys: [RESPArgument], arguments: [RESPArgument]) async throws(RedisError) -> RESPValue {
+        let (loop, slot) = pick()
+        let connection = try await slot.connection(self, on: loop)
+        return try await connection.run(script, keys: keys, arguments: arguments, timeout: commandTimeout)
+    }
+
+    /// Closes every connection.
+    public func close() {
+        for entry in slots { entry.slot.close() }
+    }
+
+    private func pick() -> (EventLoop, Slot) {
+        for entry in slots where entry.loop.inEventLoop { return entry }
+        return slots[0]
+    }
+
+    /// One event loop's connection and its reconnect state.
+    final class Slot: Sendable {
+        struct State {
+            var connection: RedisConnection?
+            var connecting: Task<Result<RedisConnection, RedisError>, Never>?
+            var retryAfter: NIODeadline?
+            var backoff: TimeAmount = .zero
+            var lastError: RedisError?
+        }
+
+        private let state = NIOLockedValueBox(State())
+
+        func connection(_ client: RedisClient, on loop: EventLoop) async throws(RedisError) -> RedisConnection {
+            enum Next {
+                case use(RedisConnection)
+                case wait(Task<Result<RedisConnection, RedisError>, Never>)
+                case fail(RedisError)
+            }
+            let next: Next = state.withLockedValue { state in
+                if let connection = state.connection, connection.isOpen { return .use(connection) }
+                if let connecting = state.connecting { return .wait(connecting) }
+                if let retryAfter = state.retryAfter, NIODeadline.now() < retryAfter { return .fail(state.lastError ?? .closed) }
+                let made = Task { () -> Result<RedisConnection, RedisError> in
+                    do throws(RedisError) {
+                        let connection = try await RedisConnection.connect(to: client.url, password: client.password, on: loop, tls: client.tls,
+                                                                           timeout: client.connectTimeout)
+                        return .success(connection)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                state.connecting = made
+                return .wait(made)
+            }
+            let task: Task<Result<RedisConnection, RedisError>, Never>
+            switch next {
+            case .use(let connection): return connection
+            case .fail(let error): throw error
+            case .wait(let waiting): task = waiting
+            }
+            let result = await task.value
+            state.withLockedValue { state in
+                guard state.connecting != nil else { return }
+                state.connecting = nil
+                switch result {
+                case .success(let connection):
+                    state.connection = connection
+                    state.retryAfter = nil
+                    state.backoff = .zero
+                    state.lastError = nil
+                case .failure(let error):
+                    state.connection = nil
+                    state.backoff = state.backoff == .zero ? .milliseconds(50) : min(state.backoff * 2, .seconds(2))
+                    state.retryAfter = NIODeadline.now() + state.backoff
+                    state.lastError = error
+                }
+            }
+            return try result.get()
+        }
+
+        func close() {
+            state.withLockedValue { state in
+                state.connection?.close()
+                state.connection = nil
+            }
+        }
+    }
+}
