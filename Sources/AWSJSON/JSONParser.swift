@@ -359,8 +359,8 @@ struct JSONParser {
 
 /// Strict UTF-8 validation (RFC 3629: no overlong forms, no surrogates, nothing above
 /// U+10FFFF), as `String(validating:)` checks it.
-enum UTF8Validation {
-    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+public enum UTF8Validation {
+    public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0
         let n = bytes.count
         while i < n {

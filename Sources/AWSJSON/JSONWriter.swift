@@ -78,11 +78,33 @@ extension JSON {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// No byte to escape: none below 0x20, no quote or backslash, and for ASCII-only
+    /// output none at or above 0x7F.
+    static func needsNoEscape(_ bytes: UnsafeBufferPointer<UInt8>, asciiOnly: Bool) -> Bool {
+        var index = 0
+        if let base = bytes.baseAddress {
+            while index + 8 <= bytes.count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                if JSONReader.specialBytes(word) != 0 { return false }
+                // 0x7F and above: a high bit, or DEL (0x7F + 1 carries into the high bit).
+                if asciiOnly, (word | (word &+ 0x0101_0101_0101_0101)) & 0x8080_8080_8080_8080 != 0 { return false }
+                index += 8
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C || (asciiOnly && byte >= 0x7F) { return false }
+            index += 1
+        }
+        return true
+    }
+
     public static func writeString(_ s: String, to out: inout [UInt8], asciiOnly: Bool) {
         out.append(UInt8(ascii: "\""))
-        // Fast path: nothing to escape, the bytes copied at once from the string's storage.
+        // Fast path: nothing to escape, the bytes copied at once from the string's storage
+        // (checked eight at a time: the reader's test for quote, backslash and control bytes).
         let copied = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C || (asciiOnly && byte >= 0x7F) { return false }
+            guard JSON.needsNoEscape(bytes, asciiOnly: asciiOnly) else { return false }
             out.append(contentsOf: bytes)
             return true
         }

@@ -122,3 +122,29 @@ struct UTF8ValidationTests {
         }
     }
 }
+
+@Suite("Strings written eight bytes at a time")
+struct JSONStringWritingTests {
+    @Test("every special character at every place of strings up to 33 long: escaped as needed, read back the same")
+    func everyPlace() throws {
+        let specials: [Character] = ["\"", "\\", "\u{01}", "\n", "\u{7F}", "é", "日", "😀", "a"]
+        for length in 0..<34 {
+            for place in 0..<max(length, 1) {
+                for special in specials {
+                    var characters = [Character](repeating: "x", count: length)
+                    if length > 0 { characters[place] = special }
+                    let text = String(characters)
+                    for style in [JSONWriteStyle.compact, .botocore] {
+                        let written = JSON.string(text).serialized(style)
+                        #expect(try JSON.parse(written) == .string(text), "\(length) \(place) \(special)")
+                        if style.asciiOnly { #expect(written.allSatisfy { $0 < 0x7F }) }
+                        // Compact output escapes only what JSON requires.
+                        if !style.asciiOnly, !["\"", "\\", "\u{01}", "\n"].contains(special) {
+                            #expect(written == [0x22] + Array(text.utf8) + [0x22])
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

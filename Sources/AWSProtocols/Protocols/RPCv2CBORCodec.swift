@@ -126,10 +126,17 @@ public struct RPCv2CBORCodec: ProtocolCodec {
     func read(_ value: CBORValue, _ shape: Shape) -> JSON? {
         switch (shape.type, value) {
         case (.structure, .map(let pairs)) where !shape.isDocument:
+            // Each member from the last pair of its name, in model order.
+            let members = shape.members
+            var found = [Int](repeating: -1, count: members.count)
+            for (position, pair) in pairs.enumerated() {
+                guard case .text(let key) = pair.key, let index = shape.memberIndex[key] else { continue }
+                found[index] = position
+            }
             var result = JSONObject()
-            for member in shape.members {
-                guard let found = pairs.last(where: { $0.key == .text(member.name) })?.value, found != .null, found != .undefined,
-                      let parsed = read(found, member.shape) else { continue }
+            for (index, member) in members.enumerated() where found[index] >= 0 {
+                let value = pairs[found[index]].value
+                guard value != .null, value != .undefined, let parsed = read(value, member.shape) else { continue }
                 result.append(member.name, parsed)
             }
             return .object(result)

@@ -109,7 +109,10 @@ public struct CBORDecoder {
                 }
             }
             if major == 2 { return .bytes(content) }
-            guard let text = String(validating: content, as: UTF8.self) else { throw fail("a text string that is not UTF-8") }
+            // Our own check, then `String(decoding:)`: `String(validating:)` is generic and
+            // looked up type metadata for every string.
+            guard content.withUnsafeBufferPointer(UTF8Validation.isValid) else { throw fail("a text string that is not UTF-8") }
+            let text = String(decoding: content, as: UTF8.self)
             return .text(text)
         case 4, 5:
             depth += 1
