@@ -61,25 +61,29 @@ struct XMLReader {
                 if byte == UInt8(ascii: "&") {
                     try entity(into: &textBuffer)
                 } else {
-                    textBuffer.append(byte)
+                    // A run of plain text, up to the next markup or entity, at once.
+                    let start = i
                     i += 1
+                    while i < bytes.count, bytes[i] != UInt8(ascii: "<"), bytes[i] != UInt8(ascii: "&") { i += 1 }
+                    textBuffer.append(contentsOf: bytes[start..<i])
                 }
                 continue
             }
-            // Markup.
-            if starts("<?") {
+            // Markup, told apart by the byte after '<'.
+            let next = i + 1 < bytes.count ? bytes[i + 1] : 0
+            if next == UInt8(ascii: "?") {
                 try skip(past: "?>")
-            } else if starts("<!--") {
+            } else if next == UInt8(ascii: "!"), starts("<!--") {
                 try skip(past: "-->")
-            } else if starts("<![CDATA[") {
+            } else if next == UInt8(ascii: "!"), starts("<![CDATA[") {
                 guard !stack.isEmpty else { throw fail("CDATA outside the root element") }
                 i += 9
                 let start = i
                 try skip(past: "]]>")
                 textBuffer.append(contentsOf: bytes[start..<(i - 3)])
-            } else if starts("<!") {
+            } else if next == UInt8(ascii: "!") {
                 throw fail("DTDs and declarations are not accepted")
-            } else if starts("</") {
+            } else if next == UInt8(ascii: "/") {
                 flushText(into: stack.last)
                 i += 2
                 let name = try readLocalName()
