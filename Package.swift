@@ -23,8 +23,11 @@ let package = Package(
     targets: [
         // zlib from the system (zlib1g-dev): gzip models now, compressed audit logs later.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Timestamps, percent-encoding and Python's float text: what the signer and the
+        // codecs share, free of JSON.
+        .target(name: "AWSPrimitives"),
         // A small, fast, order-preserving JSON value with its own parser and writer.
-        .target(name: "AWSJSON"),
+        .target(name: "AWSJSON", dependencies: ["AWSPrimitives"]),
         // botocore-format service models: lazy loading, shapes, name resolution.
         .target(name: "AWSModels", dependencies: ["AWSJSON", "CZlib"]),
         // Protocol serializers/parsers and parameter validation.
@@ -32,7 +35,7 @@ let package = Package(
         // Endpoints 2.0 rules interpreter and partitions.
         .target(name: "AWSEndpoints", dependencies: ["AWSJSON"]),
         // SigV4, pure functions over a request value.
-        .target(name: "AWSSigning", dependencies: ["AWSJSON", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "AWSSigning", dependencies: ["AWSPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
         // Credential providers and the default chain.
         .target(name: "AWSCredentials", dependencies: ["AWSSigning", "AWSJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // Turns (service, operation, params) into a signed HTTP request and parses answers.

@@ -1,4 +1,4 @@
-import AWSJSON
+import AWSPrimitives
 import Crypto
 import Foundation
 

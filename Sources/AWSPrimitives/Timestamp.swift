@@ -126,11 +126,6 @@ public struct Timestamp: Sendable, Hashable, Comparable {
             + pad(c.year, 4) + " " + pad(c.hour, 2) + ":" + pad(c.minute, 2) + ":" + pad(c.second, 2) + " GMT"
     }
 
-    /// botocore's `unixtimestamp`: an integer, or a float with the microseconds.
-    public var unixJSON: JSON {
-        microseconds == 0 ? .int(seconds) : .double(epochSeconds)
-    }
-
     /// The same, as text (query strings and headers).
     public var unixString: String {
         microseconds == 0 ? String(seconds) : pythonFloatRepr(epochSeconds)
@@ -138,18 +133,9 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     // MARK: Parsing
 
-    /// Accepts what botocore accepts for input timestamps: epoch numbers (also as strings),
+    /// Accepts what botocore accepts for input timestamps given as text: epoch numbers,
     /// ISO 8601 (date only, or date-time with `Z` or an offset, any fraction), RFC 822.
     /// Nil for anything else, and for instants outside `validSeconds`.
-    public static func parse(_ value: JSON) -> Timestamp? {
-        switch value {
-        case .int(let i): return validSeconds.contains(i) ? Timestamp(seconds: i) : nil
-        case .double(let d): return Timestamp(epoch: d)
-        case .string(let s): return parse(s)
-        default: return nil
-        }
-    }
-
     public static func parse(_ text: String) -> Timestamp? {
         let s = text.trimmingSpaces
         if let d = Double(s), s.first != "+", !s.contains("e"), !s.contains("E"), !s.contains("n"), !s.contains("N") {
