@@ -284,7 +284,7 @@ public final class AWSEngine: Sendable {
         return endpointOverride != nil && !(endpointOverride ?? "").contains("s3-accelerate")
     }
 
-    static func isValidRegionName(_ region: String) -> Bool {
+    public static func isValidRegionName(_ region: String) -> Bool {
         let bytes = Array(region.utf8)
         guard !bytes.isEmpty, bytes.count <= 63, bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else { return false }
         return bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D }

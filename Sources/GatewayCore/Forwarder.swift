@@ -86,7 +86,8 @@ struct Forwarder: Sendable {
                     rateLimiter.succeeded(team: call.team, service: service, operation: operation)
                     return result
                 case .failure(let awsError):
-                    if !redirected, let bucketRegion = S3RegionRedirect.region(awsError, response, call), bucketRegion != region {
+                    if !redirected, let decision = S3RegionRedirect.region(awsError, response, call),
+                       let bucketRegion = await bucketRegion(decision, call, region: region, credentials: keys, timeout: timeout), bucketRegion != region {
                         logger.debug("S3 bucket in another region; asking there", metadata: ["from": "\(region)", "to": "\(bucketRegion)"])
                         region = bucketRegion
                         redirected = true
@@ -117,6 +118,22 @@ struct Forwarder: Sendable {
             logger.debug("retrying", metadata: ["method": "\(call.handle.canonicalName)", "attempt": "\(attempt)", "delay": "\(delay)"])
             await sleep(delay)
         }
+    }
+
+    /// The region a redirect names, or the one `HeadBucket` reports (botocore's
+    /// `get_bucket_region`: the `x-amz-bucket-region` of its answer, success or error).
+    private func bucketRegion(_ decision: S3RegionRedirect.Decision, _ call: PreparedCall, region: String, credentials: Credentials?,
+                              timeout: Double) async -> String? {
+        if case .region(let named) = decision { return named }
+        guard let bucket = call.params["Bucket"]?.stringValue, let handle = try? builder.operation("s3.HeadBucket"),
+              let params = try? builder.prepareParams(JSONObject([("Bucket", .string(bucket))]), for: handle),
+              let request = try? builder.buildRequest(handle, params: params, region: region, credentials: credentials,
+                                                      at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
+        else { return nil }
+        metrics.recordAttempt()
+        guard let answer = try? await transport.send(request, timeoutSeconds: timeout),
+              let found = answer.header("x-amz-bucket-region"), AWSEngine.isValidRegionName(found) else { return nil }
+        return found
     }
 
     /// The name of the blob payload member when an answer's body (that member) is over the limit.
@@ -166,7 +183,14 @@ struct Forwarder: Sendable {
 /// header, `IllegalLocationConstraintException` outside `CreateBucket`), with the region
 /// from `x-amz-bucket-region` or the error's `<Region>`.
 enum S3RegionRedirect {
-    static func region(_ error: AWSErrorResponse, _ response: ResponseData, _ call: PreparedCall) -> String? {
+    enum Decision: Equatable {
+        /// Ask again in this region.
+        case region(String)
+        /// The answer says the region is wrong but names none: `HEAD` the bucket to learn it.
+        case probe
+    }
+
+    static func region(_ error: AWSErrorResponse, _ response: ResponseData, _ call: PreparedCall) -> Decision? {
         guard call.handle.service.name == "s3", call.params["Bucket"] != nil else { return nil }
         let operation = call.handle.operation.name
         let headerRegion = response.header("x-amz-bucket-region")
@@ -177,8 +201,9 @@ enum S3RegionRedirect {
             || (error.code == "AuthorizationHeaderMalformed" && bodyRegion != nil)
             || error.code == "PermanentRedirect"
             || (error.code == "IllegalLocationConstraintException" && operation != "CreateBucket")
-        guard applies, let region = headerRegion ?? bodyRegion, !region.isEmpty else { return nil }
-        return region
+        guard applies else { return nil }
+        guard let region = headerRegion ?? bodyRegion, !region.isEmpty else { return .probe }
+        return .region(region)
     }
 
     /// The text of the first `<name>` element of an XML error body.

@@ -135,6 +135,31 @@ struct PipelineTests {
         #expect(error.code == -32010 && always.requests.count == 2 && always.requests[1].url.contains(".s3.ap-south-1.amazonaws.com/"))
     }
 
+    @Test("S3: a redirect that names no region: HeadBucket asked, its x-amz-bucket-region followed; none found, the error stands")
+    func s3RegionProbe() async throws {
+        let bare = ResponseData(status: 301, headers: [("x-amz-request-id", "r1")], body: [])
+        let aws = InMemoryAWS { request, _ in
+            if request.method == "HEAD", request.url == "https://team-data.s3.amazonaws.com/" {
+                return ResponseData(status: 301, headers: [("x-amz-bucket-region", "ap-northeast-2")], body: [])
+            }
+            return request.url.contains(".s3.ap-northeast-2.amazonaws.com/")
+                ? ResponseData(status: 200, headers: [("Content-Type", "text/plain")], body: Array("hi".utf8)) : bare
+        }
+        let outcome = await Self.gateway(aws).perform(Self.call("s3.GetObject", JSONObject([("Bucket", "team-data"), ("Key", "a.txt")])),
+                                                      context: CallContext(listener: "test"))
+        #expect(try outcome.get()["Body"] == "aGk=")
+        #expect(aws.requests.map { "\($0.method) \($0.url)" } == [
+            "GET https://team-data.s3.amazonaws.com/a.txt", "HEAD https://team-data.s3.amazonaws.com/",
+            "GET https://team-data.s3.ap-northeast-2.amazonaws.com/a.txt",
+        ])
+        let nothing = InMemoryAWS { _, _ in bare }
+        let failed = await Self.gateway(nothing).perform(Self.call("s3.GetObject", JSONObject([("Bucket", "team-data"), ("Key", "a.txt")])),
+                                                         context: CallContext(listener: "test"))
+        guard case .failure(let error) = failed else { Issue.record("succeeded"); return }
+        #expect(error.code == -32010)
+        #expect(nothing.requests.filter { $0.method == "HEAD" }.count >= 1)
+    }
+
     @Test("$presign: a presigned URL after the same policy checks, and nothing sent to AWS")
     func presign() async throws {
         let aws = InMemoryAWS()
