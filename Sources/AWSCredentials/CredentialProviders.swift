@@ -12,8 +12,8 @@ public struct CredentialsError: Error, Sendable, CustomStringConvertible {
     public var description: String { "no usable credentials from \(source): \(reason)" }
 }
 
-/// Where credentials come from. Async, so that sources that call out (assume-role,
-/// instance metadata) fit the same shape later.
+/// Where credentials come from. Async: some sources call out (STS, SSO, the container
+/// agent, instance metadata, a process).
 public protocol CredentialProvider: Sendable {
     /// A short name for errors and logs (`environment`, `profile netops`).
     var sourceName: String { get }
@@ -74,30 +74,7 @@ public struct ProfileCredentialProvider: CredentialProvider {
     }
 }
 
-/// Keeps another provider's answer for a while, so that files are not read per call.
-/// Failures are not kept: the next call tries again.
-public final class CachingCredentialProvider: CredentialProvider, @unchecked Sendable {
-    let inner: any CredentialProvider
-    let ttl: TimeInterval
-    private var cached: (Credentials, Date)?
-    private let lock = NSLock()
-    public var sourceName: String { inner.sourceName }
-
-    public init(_ inner: any CredentialProvider, ttl: TimeInterval = 300) {
-        self.inner = inner
-        self.ttl = ttl
-    }
-
-    public func credentials() async throws(CredentialsError) -> Credentials {
-        let hit = lock.withLock { cached.flatMap { Date().timeIntervalSince($0.1) < ttl ? $0.0 : nil } }
-        if let hit { return hit }
-        let fresh = try await inner.credentials()
-        lock.withLock { cached = (fresh, Date()) }
-        return fresh
-    }
-}
-
-/// The SDKs' default chain: environment, then the shared files.
+/// A list of sources tried in order: the first that yields credentials wins.
 public struct ChainCredentialProvider: CredentialProvider {
     let providers: [any CredentialProvider]
     public var sourceName: String { "chain of " + providers.map(\.sourceName).joined(separator: ", ") }

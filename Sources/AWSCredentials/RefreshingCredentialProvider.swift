@@ -144,7 +144,7 @@ public final class RefreshingCredentialProvider: CredentialProvider, @unchecked 
     }
 }
 
+/// `2026-11-30T12:00:00Z`, as AWS writes expirations.
 func iso8601(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    return formatter.string(from: date)
+    ISO8601DateFormatter().string(from: date)
 }

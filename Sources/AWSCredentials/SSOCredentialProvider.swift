@@ -89,7 +89,7 @@ public struct SSOCredentialProvider: CredentialProvider {
             if let answer = try? await caller.call("sso-oidc.CreateToken", params: params, region: region, credentials: nil),
                let fresh = answer["accessToken"]?.stringValue, let expiresIn = answer["expiresIn"]?.intValue {
                 cached["accessToken"] = .string(fresh)
-                cached["expiresAt"] = .string(Self.iso8601(now.addingTimeInterval(Double(expiresIn))))
+                cached["expiresAt"] = .string(iso8601(now.addingTimeInterval(Double(expiresIn))))
                 if let next = answer["refreshToken"]?.stringValue { cached["refreshToken"] = .string(next) }
                 Self.writePrivately(JSON.object(cached).serialized(), to: cacheFile)
                 return fresh
@@ -97,12 +97,6 @@ public struct SSOCredentialProvider: CredentialProvider {
         }
         guard expiresAt > now else { throw CredentialsError(source: sourceName, reason: "the SSO token has expired; run `\(loginCommand)`") }
         return token
-    }
-
-    static func iso8601(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
     }
 
     /// Replaces the file at once (a temporary file renamed over it), readable by its owner only.

@@ -307,12 +307,6 @@ public struct GatewayConfig: Sendable {
         return close.isEmpty ? "" : " (did you mean \(close.joined(separator: ", "))?)"
     }
 
-    /// The provider for a named source.
-    public func credentialProvider(named name: String, environment: [String: String],
-                                   services: CredentialServices = CredentialServices()) -> (any CredentialProvider)? {
-        credentialProviders(environment: environment, services: services)[name]
-    }
-
     /// Every named source's provider, each built once (a source others assume roles with is
     /// shared, with its cache). Sources that fetch are kept and refreshed ahead of expiry.
     public func credentialProviders(environment: [String: String], services: CredentialServices) -> [String: any CredentialProvider] {
