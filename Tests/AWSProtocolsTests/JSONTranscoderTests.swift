@@ -55,7 +55,7 @@ struct JSONTranscoderTests {
     }
 
     @Test("the tree's rules stay the tree's: keys given twice, escaped map keys, a union's unknown member, not JSON", arguments: [
-        #"{"A":"1","A":"2"}"#, #"{"C":{"X":"1","X":null}}"#, #"{"E":{"k":{"S":"1"},"k":{"S":"2"}}}"#,
+        #"{"A":"1","A":"2"}"#, #"{"A":"1","A":null}"#, #"{"C":{"X":"1","X":null}}"#, #"{"E":{"k":{"S":"1"},"k":{"S":"2"}}}"#,
         #"{"E":{"\u006b":{"S":"1"}}}"#, #"{"U":{"Other":1}}"#, #"[1]"#, #"{"A":"x""#, #"{"A":"x"} trailing"#, "{\"A\":\"\u{1}\"}",
     ])
     func leftToTree(_ body: String) throws {

@@ -47,6 +47,7 @@ struct JSONResultTranscoder {
         guard reader.peek() == .object, !shape.isUnion else { throw Stop.needsTree }
         var found: [(index: Int, value: JSON)] = []
         found.reserveCapacity(min(shape.members.count, 16))
+        var seen = Set<Int>()
         if try reader.enterObject() {
             repeat {
                 let key = try reader.readKeyToken()
@@ -54,7 +55,8 @@ struct JSONResultTranscoder {
                     try skip()
                     continue
                 }
-                if found.contains(where: { $0.index == index }) { throw Stop.needsTree }
+                // A key given twice (even null once): the tree's last-one-wins rule.
+                if !seen.insert(index).inserted { throw Stop.needsTree }
                 if try value(shape.members[index].shape) {
                     // The text moves into the fragment; the next member starts a new one.
                     found.append((index, .fragment(JSONFragment(bytes: out))))
