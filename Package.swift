@@ -67,6 +67,7 @@ let package = Package(
             name: "GatewayServer",
             dependencies: [
                 "GatewayCore",
+                "RedisClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -109,7 +110,7 @@ let package = Package(
         .testTarget(name: "AWSEndpointsTests", dependencies: ["TestSupport", "AWSEndpoints", "AWSModels"]),
         .testTarget(name: "AWSSigningTests", dependencies: ["TestSupport", "AWSSigning"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["TestSupport", "AWSCredentials"]),
-        .testTarget(name: "RedisClientTests", dependencies: ["TestSupport", "RedisClient", "GatewayServer"]),
+        .testTarget(name: "RedisClientTests", dependencies: ["TestSupport", "RedisClient", "GatewayCore", "GatewayServer"]),
         // boto3-seed-requests.json / boto3-seed-responses.json: what botocore 1.44.5 sends
         // and returns for the seed operations (scripts/make_wire_reference.py, boto3_parse_reference.py).
         .testTarget(name: "GatewayCoreTests", dependencies: ["TestSupport", "GatewayCore"]),

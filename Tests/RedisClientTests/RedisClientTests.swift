@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import GatewayServer
 import NIOCore
 import NIOPosix
@@ -266,6 +267,48 @@ struct RedisClientTests {
         defer { redis.close() }
         #expect(try await redis.command(["PING"], timeout: Self.timeout) == .simpleString("PONG"))
         await #expect(throws: RedisError.self) { try await RedisConnection.connect(to: url, on: Self.group.next()) }
+    }
+
+    @Test("shared token buckets: three clients (as three replicas) on one \"10/s burst 10\" bucket admit burst + rate × time, not three times it")
+    func sharedBuckets() async throws {
+        let server = try await RedisServer()
+        defer { server.stop() }
+        let clients = (0..<3).map { _ in RedisClient(url: server.url, group: Self.group, commandTimeout: .seconds(1)) }
+        defer { clients.forEach { $0.close() } }
+        let stores = clients.map(RedisRateLimitStore.init(client:))
+        let rate = try #require(Rate("10/s burst 10"))
+        let key = RedisRateLimitStore.key(prefix: "awsgw:", team: "apps", rule: "*")
+        #expect(key == "awsgw:{apps}:rate:*")
+        let started = Date()
+        let admitted = try await withThrowingTaskGroup(of: Int.self) { group in
+            for store in stores {
+                group.addTask {
+                    var count = 0
+                    while Date().timeIntervalSince(started) < 1.0 {
+                        if try await store.take([(key, rate)]) == nil { count += 1 } else { try await Task.sleep(nanoseconds: 5_000_000) }
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        // Never more than one bucket allows (three local buckets would admit ~60); at
+        // least the burst (the lower side depends on how busy the machine is).
+        let allowed = 10 + 10 * Date().timeIntervalSince(started)
+        #expect(Double(admitted) <= allowed + 1 && admitted >= 10, "admitted \(admitted), one bucket allows \(allowed)")
+
+        // Several buckets: all or nothing, and the wait names the emptiest.
+        let slow = RedisRateLimitStore.key(prefix: "awsgw:", team: "apps", rule: "ec2:Run*")
+        let oneASecond = try #require(Rate("1/s"))
+        #expect(try await stores[0].take([(key + "2", rate), (slow, oneASecond)]) == nil)
+        let wait = try #require(try await stores[1].take([(key + "2", rate), (slow, oneASecond)]))
+        #expect(wait > 0 && wait <= 1.0)
+        let left = try await RedisConnection.connect(to: server.url, on: Self.group.next())
+        defer { left.close() }
+        let tokens = try await left.command(["HGET", RESPArgument(key + "2"), "t"], timeout: Self.timeout).string.flatMap(Double.init) ?? -1
+        #expect(tokens >= 8.9 && tokens < 9.5, "the refused call took nothing from the other bucket (\(tokens))")
+        let ttl = try await left.command(["PTTL", RESPArgument(slow)], timeout: Self.timeout).int ?? -1
+        #expect(ttl > 0 && ttl <= 2000, "idle buckets expire")
     }
 
     @Test("a slow server costs the timeout, then the connection closes; a dead one fails at once, never a hang")
