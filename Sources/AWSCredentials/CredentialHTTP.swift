@@ -42,21 +42,27 @@ public protocol CredentialHTTPClient: Sendable {
 }
 
 /// The JSON both the container agent and instance metadata answer with:
-/// `AccessKeyId`, `SecretAccessKey`, `Token`, `Expiration` (ISO 8601).
+/// `AccessKeyId`, `SecretAccessKey`, `Token`, `Expiration` (ISO 8601); `credential_process`
+/// prints the same with `SessionToken` for the token.
 enum TemporaryCredentialsJSON {
     static func parse(_ body: [UInt8], source: String) throws(CredentialsError) -> Credentials {
         guard case .object(let object)? = try? JSON.parse(body) else {
             throw CredentialsError(source: source, reason: "the answer is not a JSON object")
         }
+        return try credentials(object, tokenKey: "Token", source: source, what: "the answer")
+    }
+
+    /// The keys, token and expiry of an object; `what` names it in errors.
+    static func credentials(_ object: JSONObject, tokenKey: String, source: String, what: String) throws(CredentialsError) -> Credentials {
         guard let id = object["AccessKeyId"]?.stringValue, let secret = object["SecretAccessKey"]?.stringValue else {
-            throw CredentialsError(source: source, reason: "the answer has no AccessKeyId/SecretAccessKey")
+            throw CredentialsError(source: source, reason: "\(what) has no AccessKeyId/SecretAccessKey")
         }
         var expiration: Date?
         if let text = object["Expiration"]?.stringValue {
-            guard let date = parseISO8601(text) else { throw CredentialsError(source: source, reason: "the answer's Expiration is not a date") }
+            guard let date = parseISO8601(text) else { throw CredentialsError(source: source, reason: "\(what)'s Expiration is not an ISO 8601 time") }
             expiration = date
         }
-        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: object["Token"]?.stringValue, expiration: expiration)
+        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: object[tokenKey]?.stringValue, expiration: expiration)
     }
 }
 

@@ -30,15 +30,7 @@ public struct ProcessCredentialProvider: CredentialProvider {
             let version = object["Version"].map { $0.serializedString() } ?? "<Version key not provided>"
             throw CredentialsError(source: sourceName, reason: "unsupported version \(version) (supported: 1)")
         }
-        guard let id = object["AccessKeyId"]?.stringValue, let secret = object["SecretAccessKey"]?.stringValue else {
-            throw CredentialsError(source: sourceName, reason: "the process output lacks AccessKeyId or SecretAccessKey")
-        }
-        var expiration: Date?
-        if let text = object["Expiration"]?.stringValue {
-            guard let date = parseISO8601(text) else { throw CredentialsError(source: sourceName, reason: "the process output's Expiration is not an ISO 8601 time") }
-            expiration = date
-        }
-        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: object["SessionToken"]?.stringValue, expiration: expiration)
+        return try TemporaryCredentialsJSON.credentials(object, tokenKey: "SessionToken", source: sourceName, what: "the process output")
     }
 
     private func run(_ program: String, _ arguments: [String]) async throws(CredentialsError) -> [UInt8] {
