@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "GatewayServerTests",
             dependencies: [
-                "TestSupport", "GatewayServer", "GatewayCore",
+                "TestSupport", "GatewayServer", "GatewayCore", "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -38,6 +38,8 @@ public struct AuditRecord: Sendable {
     public var method: String
     public var decision: AuditDecision
     public var cache: CacheOutcome
+    /// With `shared:`: `shared`, `memory-fallback` or `unavailable`.
+    public var limiter: RateLimiter.Limiter?
     public var code: Int?
     public var awsType: String?
     public var awsRequestId: String?
@@ -64,6 +66,7 @@ public struct AuditRecord: Sendable {
         record.append("method", .string(method))
         record.append("decision", .string(decision.rawValue))
         record.append("cache", .string(cache.rawValue))
+        if let limiter { record.append("limiter", .string(limiter.rawValue)) }
         if let code { record.append("code", .int(Int64(code))) }
         if let awsType { record.append("awsType", .string(awsType)) }
         if let awsRequestId { record.append("awsRequestId", .string(awsRequestId)) }

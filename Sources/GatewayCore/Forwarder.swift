@@ -83,7 +83,7 @@ struct Forwarder: Sendable {
                         break
                     }
                     quota.release(lastRetryCost: lastRetryCost)
-                    rateLimiter.succeeded(team: call.team, service: service, operation: operation)
+                    await rateLimiter.succeeded(team: call.team, service: service, operation: operation)
                     return result
                 case .failure(let awsError):
                     if !redirected, let decision = S3RegionRedirect.region(awsError, response, call),
@@ -97,7 +97,7 @@ struct Forwarder: Sendable {
                     }
                     trace.awsType = awsError.code
                     failure = RetryClassifier.classify(awsError)
-                    if failure == .throttling { rateLimiter.throttled(team: call.team, service: service, operation: operation) }
+                    if failure == .throttling { await rateLimiter.throttled(team: call.team, service: service, operation: operation) }
                     retryAfterMs = response.header("x-amz-retry-after").flatMap { Int($0) }
                     finalError = awsError.rpcError(retryable: failure != .permanent)
                 }

@@ -175,7 +175,7 @@ public final class Gateway: Sendable {
         let record = AuditRecord(
             started: started, listener: context.listener, identity: trace.identity ?? Policy.describe(context.peer), team: trace.team,
             method: trace.method ?? call?.method ?? "(invalid request)", decision: AuditDecision(code: code, allowed: trace.allowed),
-            cache: trace.cache, code: code, awsType: trace.awsType, awsRequestId: trace.awsRequestId, attempts: trace.attempts,
+            cache: trace.cache, limiter: trace.limiter, code: code, awsType: trace.awsType, awsRequestId: trace.awsRequestId, attempts: trace.attempts,
             latencySeconds: Date().timeIntervalSince(started), bytesIn: bytesIn, bytesOut: bytesOut, params: call?.params,
             inputShape: trace.handle?.operation.input, notification: call?.isNotification == true)
         audit.record(record.json(params: audit.settings.params))
@@ -223,7 +223,7 @@ public final class Gateway: Sendable {
         let handle = try resolve(call.method, trace: trace)
         let (options, params) = try CallOptions.split(call.params)
         let team = try authorize(handle, context: context, token: options.token, policy: rules.policy, trace: trace)
-        try rateLimit(team: team.name, handle)
+        try await rateLimit(team: team.name, handle, trace: trace)
         let prepared = try prepare(handle, params: params, options: options, team: team, rules: rules)
         if let seconds = options.presign {
             // After the same policy and rate checks, a URL instead of the call.
@@ -259,10 +259,14 @@ public final class Gateway: Sendable {
     }
 
     /// Rate-limit: the team's buckets, and any hold after AWS throttled this operation.
-    private func rateLimit(team: String, _ handle: OperationHandle) throws {
-        if let waitMs = rateLimiter.admit(team: team, service: handle.service.name, operation: handle.operation.name) {
-            throw RPCError(code: RPCError.rateLimited, message: "over the rate limit; retry later",
-                           data: .object(JSONObject([("retryAfterMs", .int(Int64(waitMs)))])))
+    private func rateLimit(team: String, _ handle: OperationHandle, trace: CallTrace) async throws {
+        let decision = await rateLimiter.decide(team: team, service: handle.service.name, operation: handle.operation.name)
+        if rateLimiter.shared != nil { trace.limiter = decision.limiter }
+        if let waitMs = decision.waitMs {
+            var data = JSONObject([("retryAfterMs", .int(Int64(waitMs)))])
+            if let cause = decision.cause { data.append("cause", .string(cause)) }
+            throw RPCError(code: RPCError.rateLimited, message: decision.cause == nil ? "over the rate limit; retry later"
+                               : "the shared rate limiter is unavailable; retry later", data: .object(data))
         }
     }
 
@@ -291,7 +295,7 @@ public final class Gateway: Sendable {
         else {
             note(.none, trace)
             let result = try await forward()
-            cache?.invalidate(scope: scope)
+            await cache?.invalidateEverywhere(scope: scope)
             return result
         }
         if mode == .bypass {
@@ -299,6 +303,27 @@ public final class Gateway: Sendable {
             return try await forward()
         }
         let key = ResponseCache.key(credentials: credentialsName, region: call.region, service: service, operation: operation, params: call.params)
+        if cache.shared != nil {
+            // A follower waits for another replica's fetch no longer than the call may last.
+            let lockSeconds = Double(call.timeoutMs ?? Int(forwarder.upstream.requestTimeoutSeconds * 1000)) / 1000
+            let fetched = await cache.sharedFetch(key: key, scope: scope, ttl: ttl, mode: mode, lockSeconds: lockSeconds) {
+                do {
+                    return .success(try await forward())
+                } catch {
+                    return .failure(Gateway.rpcError(error, logger: self.logger, method: call.handle.canonicalName))
+                }
+            }
+            switch fetched {
+            case .answered(let value, let outcome):
+                note(outcome, trace)
+                return value
+            case .failed(let error):
+                note(mode == .refresh ? .refresh : .miss, trace)
+                throw error
+            case .unavailable:
+                break  // this replica's memory, until the store answers again
+            }
+        }
         if mode == .use, let hit = cache.lookup(key) {
             note(.hit, trace)
             return hit
@@ -363,6 +388,8 @@ public final class CallTrace: @unchecked Sendable {
     public var attempts = 0
     public var awsType: String?
     public var awsRequestId: String?
+    /// Which limiter admitted or refused the call, when replicas share one.
+    public var limiter: RateLimiter.Limiter?
     public init() {}
 }
 

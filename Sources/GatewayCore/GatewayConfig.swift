@@ -72,6 +72,8 @@ public struct GatewayConfig: Sendable {
     public var rateLimits: [String: RateLimiter.TeamLimits] = [:]
     /// Cached reads (`cache:`); nil when the file has none.
     public var cache: CacheSettings?
+    /// State shared with other replicas (`shared:`); nil: this process alone.
+    public var shared: SharedSettings?
     /// The audit log (`logs:`); nil when switched off with `enabled: false`.
     public var logs: AuditLogSettings? = AuditLogSettings()
     /// Operational logging: level (trace … critical) and format (text or json).
@@ -143,6 +145,9 @@ public struct GatewayConfig: Sendable {
                 out.append("credentials.\(name): environment variable \(tokenEnv) is not set; calls are signed without a session token")
             }
         }
+        if let name = shared?.passwordEnv, environment[name, default: ""].isEmpty {
+            out.append("shared.password_env: environment variable \(name) is not set; Redis is asked without a password")
+        }
         if teams == nil {
             for address in listen where address.hasPrefix("tcp:") || address.hasPrefix("tls:") {
                 out.append("\(address) admits nobody without teams: add a team with a \"token-sha256:<hex>\" (or, on tls:, \"cn:NAME\") member")
@@ -158,7 +163,7 @@ public struct GatewayConfig: Sendable {
     /// weaken policy.
     static let topLevelKeys: Set<String> = [
         "listen", "socket_mode", "tls", "models", "region", "credentials", "allow_plaintext_non_loopback", "allowed_hosts", "limits",
-        "upstream", "teams", "cache", "logs", "log_level", "log_format",
+        "upstream", "teams", "cache", "logs", "log_level", "log_format", "shared",
     ]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> GatewayConfig {
@@ -294,6 +299,10 @@ public struct GatewayConfig: Sendable {
                 ttlOrder = keys.compactMap(\.string)
             }
             config.cache = reader.cache(cache, ttlOrder: ttlOrder)
+        }
+        if let shared = top["shared"] { config.shared = reader.shared(shared) }
+        if config.cache?.store == .shared && config.shared == nil && top["shared"] == nil {
+            reader.fail("cache.store", "shared needs a shared: block (where Redis is)")
         }
         if !reader.problems.isEmpty { throw ConfigError(file: file, problems: reader.problems) }
         return config
@@ -516,9 +525,13 @@ struct ConfigReader {
             fail("cache", "expected a mapping")
             return nil
         }
-        unknownKeys(map, allowed: ["max_bytes", "ttl", "include", "exclude"], at: "cache")
+        unknownKeys(map, allowed: ["max_bytes", "ttl", "include", "exclude", "store", "shared_max_entry"], at: "cache")
         var settings = CacheSettings()
         if let size = size(map["max_bytes"], "cache.max_bytes") { settings.maxBytes = size }
+        if let text = string(map["store"], "cache.store") {
+            if let store = CacheSettings.Store(rawValue: text) { settings.store = store } else { fail("cache.store", "expected memory or shared") }
+        }
+        if let size = size(map["shared_max_entry"], "cache.shared_max_entry") { settings.sharedMaxEntryBytes = size }
         if let ttl = map["ttl"] {
             if let ttlMap = ttl as? [String: Any] {
                 // Specific patterns first, in file order; "*" last, as the default.
@@ -543,6 +556,36 @@ struct ConfigReader {
                 }
                 if key == "include" { settings.include.append(pattern) } else { settings.exclude.append(pattern) }
             }
+        }
+        return settings
+    }
+
+    /// `shared: { redis: "redis://host:6379/0", password_env: NAME, ca_file: PEM, key_prefix: "awsgw:", timeout: 50ms, on_failure: local }`.
+    mutating func shared(_ value: Any) -> SharedSettings? {
+        guard let map = value as? [String: Any] else {
+            fail("shared", "expected a mapping")
+            return nil
+        }
+        unknownKeys(map, allowed: ["redis", "password_env", "ca_file", "key_prefix", "timeout", "on_failure"], at: "shared")
+        guard let url = string(map["redis"], "shared.redis") else {
+            if map["redis"] == nil { fail("shared.redis", "required: where Redis is (redis://host:6379/0 or rediss://...)") }
+            return nil
+        }
+        if let problem = SharedSettings.problem(redisURL: url) { fail("shared.redis", problem) }
+        var settings = SharedSettings(redis: url)
+        if let name = string(map["password_env"], "shared.password_env") {
+            settings.passwordEnv = name
+        }
+        settings.caFile = string(map["ca_file"], "shared.ca_file")
+        if let prefix = string(map["key_prefix"], "shared.key_prefix") {
+            // Braces would end the hash tags that keep a team's keys on one Cluster shard.
+            if prefix.contains("{") || prefix.contains("}") { fail("shared.key_prefix", "must not contain { or }") } else { settings.keyPrefix = prefix }
+        }
+        if let seconds = duration(map["timeout"], "shared.timeout") {
+            if seconds < 0.001 || seconds > 10 { fail("shared.timeout", "expected between 1ms and 10s") } else { settings.timeoutSeconds = seconds }
+        }
+        if let text = string(map["on_failure"], "shared.on_failure") {
+            if let mode = SharedFailureMode(rawValue: text) { settings.onFailure = mode } else { fail("shared.on_failure", "expected local or deny") }
         }
         return settings
     }

@@ -17,6 +17,12 @@ public final class GatewayMetrics: Sendable {
     public let overloadedCalls: Counter
     /// Idle keep-alive connections closed to make room for a new one.
     public let reapedConnections: Counter
+    /// The shared store (`shared:`): 1 while it answers, 0 during an outage.
+    public let sharedStoreUp: Gauge
+    /// Shared-store commands that failed (timeout, refused, malformed reply).
+    public let sharedStoreFailures: Counter
+    /// Calls decided by the replica's own buckets because the shared store was unavailable.
+    public let rateLimitFallbacks: Counter
 
     public init() {
         latency = registry.makeValueHistogram(
@@ -28,6 +34,10 @@ public final class GatewayMetrics: Sendable {
         rejectedConnections = registry.makeCounter(name: "awsgw_connections_rejected_total", help: "Connections closed at once: over a connection limit")
         overloadedCalls = registry.makeCounter(name: "awsgw_calls_overloaded_total", help: "Calls refused with -32003: calls in flight at the limit")
         reapedConnections = registry.makeCounter(name: "awsgw_connections_reaped_total", help: "Idle connections closed to admit a new one at the limit")
+        sharedStoreUp = registry.makeGauge(name: "awsgw_shared_store_up", help: "1 while the shared store (Redis) answers, 0 during an outage")
+        sharedStoreFailures = registry.makeCounter(name: "awsgw_shared_store_failures_total", help: "Shared-store commands that failed")
+        rateLimitFallbacks = registry.makeCounter(name: "awsgw_rate_limit_fallback_total",
+                                                  help: "Calls rate-limited by the replica alone because the shared store was unavailable")
         auditDropped = registry.makeCounter(name: "awsgw_audit_dropped_total", help: "Audit records dropped because the log's queue was full")
     }
 

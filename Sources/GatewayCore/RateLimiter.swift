@@ -99,12 +99,80 @@ public final class RateLimiter: Sendable {
     private let slowdown: Mutex<[String: (until: Double, interval: Double)]>
     static let minimumSlowdown = 0.05
     static let maximumSlowdown = 5.0
+    /// Buckets and holds shared with other replicas (`shared:`); nil: this process alone.
+    let shared: (store: any SharedRateStore, health: SharedStoreHealth)?
+    /// Operations whose shared hold this replica has seen, so that only their successes
+    /// cost a round trip to ease it.
+    private let sharedHolds = Mutex<Set<String>>([])
 
-    public init(limits: [String: TeamLimits], clock: any RateClock = MonotonicClock()) {
+    public init(limits: [String: TeamLimits], clock: any RateClock = MonotonicClock(),
+                shared: (store: any SharedRateStore, health: SharedStoreHealth)? = nil) {
         limitsBox = Mutex(limits)
         self.clock = clock
+        self.shared = shared
         buckets = Mutex([:])
         slowdown = Mutex([:])
+    }
+
+    /// Which limiter decided a call, as its audit record says.
+    public enum Limiter: String, Sendable {
+        /// This process's buckets (no `shared:`).
+        case memory
+        case shared
+        /// This process's buckets because the shared store did not answer (`on_failure: local`).
+        case fallback = "memory-fallback"
+        /// Refused because the shared store did not answer (`on_failure: deny`).
+        case unavailable
+    }
+
+    public struct Decision: Sendable, Equatable {
+        /// nil when admitted; else milliseconds to wait.
+        public var waitMs: Int?
+        public var limiter: Limiter
+        /// Why the call is refused when the shared limiter is unavailable.
+        public var cause: String?
+    }
+
+    /// Admits a call through the shared store when there is one (falling back as
+    /// `on_failure` says when it does not answer), else through this process's buckets.
+    public func decide(team: String, service: String, operation: String) async -> Decision {
+        guard let shared else { return Decision(waitMs: admit(team: team, service: service, operation: operation), limiter: .memory) }
+        var (usable, cause) = shared.health.usable()
+        if usable {
+            let name = service + ":" + operation
+            do throws(SharedStoreError) {
+                let admission = try await shared.store.admit(team: team, operation: name, buckets: rules(team: team, service: service, operation: operation))
+                shared.health.answered()
+                let key = team + "\u{0}" + name
+                if admission.held != sharedHolds.withLock({ $0.contains(key) }) {
+                    sharedHolds.withLock { holds in if admission.held { holds.insert(key) } else { holds.remove(key) } }
+                }
+                return Decision(waitMs: admission.waitSeconds.map { max(1, Int(($0 * 1000).rounded(.up))) }, limiter: .shared)
+            } catch {
+                shared.health.failed(error)
+                cause = error.description
+            }
+        }
+        shared.health.metrics.rateLimitFallbacks.increment()
+        switch shared.health.onFailure {
+        case .local:
+            return Decision(waitMs: admit(team: team, service: service, operation: operation), limiter: .fallback)
+        case .deny:
+            return Decision(waitMs: max(1, Int(shared.health.retryAfter * 1000)), limiter: .unavailable,
+                            cause: "the shared rate limiter is unavailable (\(cause))")
+        }
+    }
+
+    /// The team's rules that apply to an operation: `"*"` for the whole team, then each
+    /// matching pattern, with their rates.
+    func rules(team: String, service: String, operation: String) -> [(rule: String, rate: Rate)] {
+        guard let teamLimits = limitsBox.withLock({ $0[team] }) else { return [] }
+        var applicable: [(rule: String, rate: Rate)] = []
+        if let rate = teamLimits.team { applicable.append(("*", rate)) }
+        for (pattern, rate) in teamLimits.operations where pattern.matches(service: service, operation: operation) {
+            applicable.append((pattern.text, rate))
+        }
+        return applicable
     }
 
     /// Admits a call, or says how many milliseconds to wait.
@@ -114,12 +182,7 @@ public final class RateLimiter: Sendable {
         if let hold = slowdown.withLock({ $0[key] }), hold.until > now {
             return Int(((hold.until - now) * 1000).rounded(.up))
         }
-        guard let teamLimits = limitsBox.withLock({ $0[team] }) else { return nil }
-        var applicable: [TokenBucket] = []
-        if let rate = teamLimits.team { applicable.append(bucket(team + "\u{0}*", rate, now)) }
-        for (pattern, rate) in teamLimits.operations where pattern.matches(service: service, operation: operation) {
-            applicable.append(bucket(team + "\u{0}" + pattern.text, rate, now))
-        }
+        let applicable = rules(team: team, service: service, operation: operation).map { bucket(team + "\u{0}" + $0.rule, $0.rate, now) }
         let wait = applicable.map { $0.wait(at: now) }.max() ?? 0
         if wait > 0 { return max(1, Int((wait * 1000).rounded(.up))) }
         for bucket in applicable { bucket.take(at: now) }
@@ -138,8 +201,36 @@ public final class RateLimiter: Sendable {
         limitsBox.withLock { $0 = limits }
     }
 
-    /// AWS throttled this team's operation: hold its calls back for a while.
-    public func throttled(team: String, service: String, operation: String) {
+    /// AWS throttled this team's operation: hold its calls back for a while, here and,
+    /// with a shared store, on every replica.
+    public func throttled(team: String, service: String, operation: String) async {
+        holdLocally(team: team, service: service, operation: operation)
+        guard let shared, shared.health.usable().0 else { return }
+        do throws(SharedStoreError) {
+            try await shared.store.throttled(team: team, operation: service + ":" + operation, minimum: Self.minimumSlowdown, maximum: Self.maximumSlowdown)
+            shared.health.answered()
+            sharedHolds.withLock { _ = $0.insert(team + "\u{0}" + service + ":" + operation) }
+        } catch {
+            shared.health.failed(error)
+        }
+    }
+
+    /// AWS answered this team's operation: ease the hold, and drop it once it is small.
+    public func succeeded(team: String, service: String, operation: String) async {
+        easeLocally(team: team, service: service, operation: operation)
+        guard let shared else { return }
+        let key = team + "\u{0}" + service + ":" + operation
+        guard sharedHolds.withLock({ $0.contains(key) }), shared.health.usable().0 else { return }
+        do throws(SharedStoreError) {
+            try await shared.store.succeeded(team: team, operation: service + ":" + operation, minimum: Self.minimumSlowdown)
+            shared.health.answered()
+        } catch {
+            shared.health.failed(error)
+        }
+    }
+
+    /// This process's hold (all there is without a shared store).
+    public func holdLocally(team: String, service: String, operation: String) {
         let now = clock.now()
         let key = team + "\u{0}" + service + ":" + operation
         slowdown.withLock { holds in
@@ -148,8 +239,7 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// AWS answered this team's operation: ease the hold, and drop it once it is small.
-    public func succeeded(team: String, service: String, operation: String) {
+    public func easeLocally(team: String, service: String, operation: String) {
         let key = team + "\u{0}" + service + ":" + operation
         slowdown.withLock { holds in
             guard var hold = holds[key] else { return }

@@ -11,6 +11,12 @@ public struct CacheSettings: Sendable {
     /// Extra operations to treat as read-only, and operations never to cache.
     public var include: [OperationPattern] = []
     public var exclude: [OperationPattern] = []
+    /// Where entries live: this process's memory, or the shared store (`shared:`).
+    public var store = Store.memory
+    /// With `store: shared`, larger answers are cached nowhere rather than sent to Redis.
+    public var sharedMaxEntryBytes = 1 << 20
+
+    public enum Store: String, Sendable { case memory, shared }
 
     public init() {}
 
@@ -26,7 +32,7 @@ public struct CacheSettings: Sendable {
     /// Whether two settings would cache the same things the same way (a reload keeps the
     /// cache's contents only then).
     public func sameRules(as other: CacheSettings) -> Bool {
-        maxBytes == other.maxBytes && ttl.map { "\($0.0.text)=\($0.1)" } == other.ttl.map { "\($0.0.text)=\($0.1)" }
+        maxBytes == other.maxBytes && store == other.store && sharedMaxEntryBytes == other.sharedMaxEntryBytes && ttl.map { "\($0.0.text)=\($0.1)" } == other.ttl.map { "\($0.0.text)=\($0.1)" }
             && include.map(\.text) == other.include.map(\.text) && exclude.map(\.text) == other.exclude.map(\.text)
     }
 
@@ -43,11 +49,17 @@ public final class ResponseCache: Sendable {
     public let settings: CacheSettings
     let clock: any RateClock
     private let state: Mutex<LRU>
-    private let flights = Mutex<[String: Flight]>([:])
+    private let flights = FlightTable<Result<JSONObject, RPCError>>()
+    /// Entries shared with other replicas (`store: shared`); the memory above is then the
+    /// fallback while the store does not answer.
+    let shared: (store: any SharedCacheStore, health: SharedStoreHealth)?
+    let sharedFlights = FlightTable<SharedFetch>()
 
-    public init(settings: CacheSettings, clock: any RateClock = MonotonicClock()) {
+    public init(settings: CacheSettings, clock: any RateClock = MonotonicClock(),
+                shared: (store: any SharedCacheStore, health: SharedStoreHealth)? = nil) {
         self.settings = settings
         self.clock = clock
+        self.shared = shared
         state = Mutex(LRU(maxBytes: settings.maxBytes))
     }
 
@@ -92,6 +104,19 @@ public final class ResponseCache: Sendable {
     /// stays on its connection's event loop and keeps its cancellation); callers that
     /// arrive while it runs wait for the same result.
     public func coalesce(_ key: String, _ work: @Sendable () async -> Result<JSONObject, RPCError>) async -> (Result<JSONObject, RPCError>, leader: Bool) {
+        await flights.run(key, work)
+    }
+
+    /// `scope` for invalidation: credentials source and service.
+    public static func scope(credentials: String, service: String) -> String { credentials + "\u{0}" + service }
+}
+
+/// Calls in flight by key: the first caller for a key does the work, callers that arrive
+/// while it runs wait for its result.
+final class FlightTable<Value: Sendable>: Sendable {
+    private let flights = Mutex<[String: Flight]>([:])
+
+    func run(_ key: String, _ work: () async -> Value) async -> (Value, leader: Bool) {
         var leader = false
         let flight = flights.withLock { flights -> Flight in
             if let running = flights[key] { return running }
@@ -109,11 +134,11 @@ public final class ResponseCache: Sendable {
 
     /// One call in flight and the callers waiting for its result.
     final class Flight: Sendable {
-        private let state = Mutex<(result: Result<JSONObject, RPCError>?, waiters: [CheckedContinuation<Result<JSONObject, RPCError>, Never>])>((nil, []))
+        private let state = Mutex<(result: Value?, waiters: [CheckedContinuation<Value, Never>])>((nil, []))
 
-        func result() async -> Result<JSONObject, RPCError> {
+        func result() async -> Value {
             await withCheckedContinuation { continuation in
-                let done = state.withLock { state -> Result<JSONObject, RPCError>? in
+                let done = state.withLock { state -> Value? in
                     if let result = state.result { return result }
                     state.waiters.append(continuation)
                     return nil
@@ -122,8 +147,8 @@ public final class ResponseCache: Sendable {
             }
         }
 
-        func finish(_ result: Result<JSONObject, RPCError>) {
-            let waiters = state.withLock { state -> [CheckedContinuation<Result<JSONObject, RPCError>, Never>] in
+        func finish(_ result: Value) {
+            let waiters = state.withLock { state -> [CheckedContinuation<Value, Never>] in
                 state.result = result
                 defer { state.waiters = [] }
                 return state.waiters
@@ -131,9 +156,6 @@ public final class ResponseCache: Sendable {
             for waiter in waiters { waiter.resume(returning: result) }
         }
     }
-
-    /// `scope` for invalidation: credentials source and service.
-    public static func scope(credentials: String, service: String) -> String { credentials + "\u{0}" + service }
 }
 
 /// A least-recently-used map bounded in bytes.

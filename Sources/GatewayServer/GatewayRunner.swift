@@ -27,6 +27,8 @@ public final class GatewayRunner: @unchecked Sendable {
     let config: GatewayConfig
     /// What credential sources that fetch use: the engine for STS, the HTTP client.
     let credentialServices: CredentialServices
+    /// The state replicas share (`shared:`), when configured.
+    let shared: SharedStores?
 
     /// Builds the gateway from a configuration; nothing is bound until `start`.
     public init(config: GatewayConfig, configFile: String? = nil, models: ModelStore, environment: [String: String], logger: Logger,
@@ -46,8 +48,11 @@ public final class GatewayRunner: @unchecked Sendable {
         credentialServices = CredentialServices(
             caller: EngineCredentialCaller(builder: builder, transport: transport, upstream: config.upstream, logger: logger),
             http: TransportCredentialHTTP(transport: transport), region: region)
-        let rules = GatewayRunner.rules(for: config, environment: environment, services: credentialServices, previous: nil)
         let metrics = GatewayMetrics()
+        let group = self.group
+        let shared = try config.shared.map { try SharedStores(settings: $0, environment: environment, group: group, logger: logger, metrics: metrics) }
+        self.shared = shared
+        let rules = GatewayRunner.rules(for: config, environment: environment, services: credentialServices, shared: shared, previous: nil)
         audit = try config.logs.map { configured in
             var settings = configured
             if settings.dir.isEmpty { settings.dir = AuditLogSettings.defaultDirectory(environment: environment) }
@@ -56,7 +61,7 @@ public final class GatewayRunner: @unchecked Sendable {
         var dependencies = GatewayDependencies(builder: builder, transport: transport,
                                                credentialSources: rules.credentialSources)
         dependencies.policy = rules.policy
-        dependencies.rateLimiter = RateLimiter(limits: config.rateLimits)
+        dependencies.rateLimiter = RateLimiter(limits: config.rateLimits, shared: shared.map { ($0.rates, $0.health) })
         dependencies.cache = rules.cache
         dependencies.defaultRegion = rules.defaultRegion
         dependencies.audit = audit
@@ -89,6 +94,9 @@ public final class GatewayRunner: @unchecked Sendable {
             guard let source = rules.credentialSources[name] else { continue }
             let check = await GatewayRunner.check(source, caller: credentialServices.caller, region: credentialServices.region)
             lines.append((check.warning, "credentials \(name) (\(source.sourceName)): \(check.text)"))
+        }
+        if let shared {
+            lines.append(await shared.check(cacheShared: rules.cache?.settings.store == .shared))
         }
         if let audit {
             lines.append((false, "audit log: \(audit.settings.dir) (params: \(audit.settings.params.rawValue))"))
@@ -146,18 +154,23 @@ public final class GatewayRunner: @unchecked Sendable {
     public func stop() async {
         await server.shutdown()
         audit?.close()
+        shared?.client.close()
         await transport.shutdown()
         try? await group.shutdownGracefully()
     }
 
     /// The rules a configuration makes. The cache is kept from `previous` when its
     /// settings did not change, so a reload does not throw its contents away.
-    static func rules(for config: GatewayConfig, environment: [String: String], services: CredentialServices,
+    static func rules(for config: GatewayConfig, environment: [String: String], services: CredentialServices, shared: SharedStores?,
                       previous: GatewayRules?) -> GatewayRules {
         let sources = config.credentialProviders(environment: environment, services: services)
         var cache: ResponseCache?
         if let settings = config.cache {
-            if let old = previous?.cache, old.settings.sameRules(as: settings) { cache = old } else { cache = ResponseCache(settings: settings) }
+            if let old = previous?.cache, old.settings.sameRules(as: settings) { cache = old } else {
+                // `store: shared` needs the `shared:` the gateway started with (a reload cannot add one).
+                let store = settings.store == .shared ? shared.map { (store: $0.cache as any SharedCacheStore, health: $0.health) } : nil
+                cache = ResponseCache(settings: settings, shared: store)
+            }
         }
         return GatewayRules(credentialSources: sources, policy: config.policy, cache: cache,
                             defaultRegion: config.region ?? resolveRegion(environment: environment))
@@ -175,7 +188,10 @@ public final class GatewayRunner: @unchecked Sendable {
             let config = try GatewayConfig.load(file: configFile, environment: environment)
             var services = credentialServices
             services.region = config.region ?? resolveRegion(environment: environment)
-            gateway.replaceRules(GatewayRunner.rules(for: config, environment: environment, services: services, previous: gateway.rules),
+            if config.shared != self.config.shared {
+                logger.warning("shared: changed; the new settings take effect at the next restart")
+            }
+            gateway.replaceRules(GatewayRunner.rules(for: config, environment: environment, services: services, shared: shared, previous: gateway.rules),
                                  rateLimits: config.rateLimits)
             logger.info("configuration reloaded", metadata: ["file": "\(configFile)"])
             return true

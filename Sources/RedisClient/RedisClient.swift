@@ -7,7 +7,8 @@ import NIOSSL
 /// that loop's connection (no thread hop), which pipelines every call made on it. Each is
 /// made on first use and made again after it fails; while Redis is down, new connections
 /// are tried at most every `backoff` (50 ms doubling to 2 s) and calls in between fail at
-/// once, so a dead Redis never costs a call more than its timeout.
+/// once. A call's timeout covers waiting for a connection and the reply together, so a
+/// slow or dead Redis never costs a call more than its timeout.
 public final class RedisClient: Sendable {
     public let url: RedisURL
     let password: String?
@@ -30,9 +31,10 @@ public final class RedisClient: Sendable {
 
     /// Sends a command on the current event loop's connection (or the first loop's).
     public func send(_ arguments: [RESPArgument]) async throws(RedisError) -> RESPValue {
+        let deadline = NIODeadline.now() + commandTimeout
         let (loop, slot) = pick()
-        let connection = try await slot.connection(self, on: loop)
-        return try await connection.send(arguments, timeout: commandTimeout)
+        let connection = try await slot.connection(self, on: loop, deadline: deadline)
+        return try await connection.send(arguments, timeout: deadline - .now())
     }
 
     /// Sends a command; an error reply is thrown as `.server`.
@@ -44,9 +46,10 @@ public final class RedisClient: Sendable {
     }
 
     public func run(_ script: RedisScript, keys: [RESPArgument], arguments: [RESPArgument]) async throws(RedisError) -> RESPValue {
+        let deadline = NIODeadline.now() + commandTimeout
         let (loop, slot) = pick()
-        let connection = try await slot.connection(self, on: loop)
-        return try await connection.run(script, keys: keys, arguments: arguments, timeout: commandTimeout)
+        let connection = try await slot.connection(self, on: loop, deadline: deadline)
+        return try await connection.run(script, keys: keys, arguments: arguments, timeout: deadline - .now())
     }
 
     /// Closes every connection.
@@ -63,7 +66,8 @@ public final class RedisClient: Sendable {
     final class Slot: Sendable {
         struct State {
             var connection: RedisConnection?
-            var connecting: Task<Result<RedisConnection, RedisError>, Never>?
+            /// A connection being made; callers wait for it until their deadline.
+            var connecting: EventLoopFuture<RedisConnection>?
             var retryAfter: NIODeadline?
             var backoff: TimeAmount = .zero
             var lastError: RedisError?
@@ -71,37 +75,51 @@ public final class RedisClient: Sendable {
 
         private let state = NIOLockedValueBox(State())
 
-        func connection(_ client: RedisClient, on loop: EventLoop) async throws(RedisError) -> RedisConnection {
+        func connection(_ client: RedisClient, on loop: EventLoop, deadline: NIODeadline) async throws(RedisError) -> RedisConnection {
             enum Next {
                 case use(RedisConnection)
-                case wait(Task<Result<RedisConnection, RedisError>, Never>)
+                case wait(EventLoopFuture<RedisConnection>)
                 case fail(RedisError)
             }
             let next: Next = state.withLockedValue { state in
                 if let connection = state.connection, connection.isOpen { return .use(connection) }
                 if let connecting = state.connecting { return .wait(connecting) }
                 if let retryAfter = state.retryAfter, NIODeadline.now() < retryAfter { return .fail(state.lastError ?? .closed) }
-                let made = Task { () -> Result<RedisConnection, RedisError> in
+                let promise = loop.makePromise(of: RedisConnection.self)
+                Task {
                     do throws(RedisError) {
-                        let connection = try await RedisConnection.connect(to: client.url, password: client.password, on: loop, tls: client.tls,
-                                                                           timeout: client.connectTimeout)
-                        return .success(connection)
+                        promise.succeed(try await RedisConnection.connect(to: client.url, password: client.password, on: loop, tls: client.tls,
+                                                                          timeout: client.connectTimeout))
                     } catch {
-                        return .failure(error)
+                        promise.fail(error)
                     }
                 }
-                state.connecting = made
-                return .wait(made)
+                promise.futureResult.whenComplete { result in self.connected(result) }
+                state.connecting = promise.futureResult
+                return .wait(promise.futureResult)
             }
-            let task: Task<Result<RedisConnection, RedisError>, Never>
+            let connecting: EventLoopFuture<RedisConnection>
             switch next {
             case .use(let connection): return connection
             case .fail(let error): throw error
-            case .wait(let waiting): task = waiting
+            case .wait(let waiting): connecting = waiting
             }
-            let result = await task.value
+            // The connection goes on being made for later calls if this one gives up.
+            let waiter = connecting.eventLoop.makePromise(of: RedisConnection.self)
+            connecting.cascade(to: waiter)
+            let timer = connecting.eventLoop.scheduleTask(deadline: deadline) { waiter.fail(RedisError.timeout) }
+            do {
+                let connection = try await waiter.futureResult.get()
+                timer.cancel()
+                return connection
+            } catch {
+                timer.cancel()
+                throw (error as? RedisError) ?? .closed
+            }
+        }
+
+        private func connected(_ result: Result<RedisConnection, Error>) {
             state.withLockedValue { state in
-                guard state.connecting != nil else { return }
                 state.connecting = nil
                 switch result {
                 case .success(let connection):
@@ -113,10 +131,9 @@ public final class RedisClient: Sendable {
                     state.connection = nil
                     state.backoff = state.backoff == .zero ? .milliseconds(50) : min(state.backoff * 2, .seconds(2))
                     state.retryAfter = NIODeadline.now() + state.backoff
-                    state.lastError = error
+                    state.lastError = (error as? RedisError) ?? .closed
                 }
             }
-            return try result.get()
         }
 
         func close() {

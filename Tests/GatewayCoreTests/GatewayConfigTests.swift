@@ -72,6 +72,45 @@ struct GatewayConfigTests {
         }
     }
 
+    @Test("shared: Redis for replicas; its problems named; the password never in the file")
+    func shared() throws {
+        let config = try GatewayConfig.parse("""
+            shared: { redis: "rediss://gw@redis.internal:6380/2", password_env: REDIS_PW, key_prefix: "team-a:", timeout: 20ms, on_failure: deny }
+            cache: { store: shared, shared_max_entry: 256KiB, ttl: { "*": 5s } }
+            """)
+        let shared = try #require(config.shared)
+        #expect(shared.redis == "rediss://gw@redis.internal:6380/2" && shared.passwordEnv == "REDIS_PW" && shared.keyPrefix == "team-a:")
+        #expect(shared.timeoutSeconds == 0.02 && shared.onFailure == .deny)
+        #expect(config.cache?.store == .shared && config.cache?.sharedMaxEntryBytes == 256 << 10)
+        #expect(config.warnings(environment: [:]).contains { $0.contains("REDIS_PW is not set") })
+        #expect(try GatewayConfig.parse("shared: { redis: \"redis://127.0.0.1\" }").shared?.onFailure == .local)
+        #expect(try GatewayConfig.parse("cache: { ttl: { \"*\": 5s } }").cache?.store == .memory)
+
+        let bad: [(String, String, String)] = [
+            ("shared: { redis: \"redis://:hunter2@h:6379\" }", "shared.redis", "password_env"),
+            ("shared: { redis: \"http://h\" }", "shared.redis", "redis://"),
+            ("shared: { redis: \"redis://h:99999\" }", "shared.redis", "port"),
+            ("shared: { redis: \"redis://h/x\" }", "shared.redis", "database"),
+            ("shared: { password_env: X }", "shared.redis", "required"),
+            ("shared: { redis: \"redis://h\", on_failure: retry }", "shared.on_failure", "local or deny"),
+            ("shared: { redis: \"redis://h\", timeout: 30s }", "shared.timeout", "10s"),
+            ("shared: { redis: \"redis://h\", key_prefix: \"a{b\" }", "shared.key_prefix", "{"),
+            ("shared: { redis: \"redis://h\", pasword_env: X }", "shared.pasword_env", "unknown key"),
+            ("cache: { store: shared }", "cache.store", "shared:"),
+            ("cache: { store: disk }", "cache.store", "memory or shared"),
+        ]
+        for (text, path, words) in bad {
+            do {
+                _ = try GatewayConfig.parse(text)
+                Issue.record("accepted: \(text)")
+            } catch {
+                let problem = error.problems.first { $0.path == path }
+                #expect(problem?.problem.contains(words) == true, "\(text): \(error.problems)")
+                #expect(!error.description.contains("hunter2"))
+            }
+        }
+    }
+
     @Test("broken YAML is an error, not a crash")
     func brokenYAML() {
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("listen: [unclosed") }

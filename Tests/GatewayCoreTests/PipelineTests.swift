@@ -307,6 +307,10 @@ struct PipelineTests {
             params: JSONObject([("Otp", "OTP-555"), ("AccountId", "1"), ("$token", "BEARER")]), inputShape: verify.operation.input,
             notification: false)
         let keys = record.json(params: .keys)
+        #expect(keys["limiter"] == nil, "no limiter field without shared:")
+        var shared = record
+        shared.limiter = .fallback
+        #expect(shared.json(params: .keys)["limiter"] == "memory-fallback")
         #expect(keys["time"] == "2025-11-24T16:00:00.250Z")
         #expect(keys["decision"] == "allowed" && keys["cache"] == "none" && keys["latencyMs"] == 12.346)
         #expect(keys["params"] == ["Otp", "AccountId"])

@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import RedisClient
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -84,81 +85,6 @@ struct RESPParserTests {
         #expect(RedisURL("redis://:secret@[::1]:7000")?.host == "::1")
         #expect(RedisURL("redis://:secret@[::1]:7000")?.password == "secret")
         for bad in ["http://x", "redis://", "redis://h:0", "redis://h:port", "redis://h/-1", "redis://h/x"] { #expect(RedisURL(bad) == nil, "\(bad)") }
-    }
-}
-
-/// A real `redis-server` on a free loopback port, stopped at the end. Missing outside CI,
-/// the tests that need it say so and are skipped; under CI=true they must run.
-final class RedisServer: @unchecked Sendable {
-    static var binary: String? {
-        ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-    static var available: Bool { binary != nil || ProcessInfo.processInfo.environment["CI"] == "true" }
-
-    let process = Process()
-    let port: Int
-
-    /// `tls`: the server's certificate and key; it then listens with TLS only.
-    init(password: String? = nil, port: Int? = nil, tls: (certificate: String, key: String)? = nil) async throws {
-        guard let binary = Self.binary else { throw RedisError.connect("redis-server is not installed (apt-get install redis-server)") }
-        self.port = try port ?? Self.freePort()
-        process.executableURL = URL(fileURLWithPath: binary)
-        var arguments = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
-        if let tls {
-            arguments += ["--port", "0", "--tls-port", String(self.port), "--tls-cert-file", tls.certificate, "--tls-key-file", tls.key, "--tls-auth-clients", "no"]
-        } else {
-            arguments += ["--port", String(self.port)]
-        }
-        if let password { arguments += ["--requirepass", password] }
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready when it accepts a connection.
-        for _ in 0..<200 {
-            if Self.accepts(self.port) { return }
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
-        process.terminate()
-        throw RedisError.connect("redis-server did not start on port \(self.port)")
-    }
-
-    var url: RedisURL { RedisURL("redis://127.0.0.1:\(port)")! }
-
-    /// Stops the server at once and waits (briefly) for it to go. SIGKILL: the child
-    /// inherits the test runner's blocked signals, SIGTERM among them. `waitUntilExit` can
-    /// hang when called from a task, so the exit is polled.
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        for _ in 0..<200 where process.isRunning { usleep(10_000) }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw RedisError.connect("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }
 
@@ -275,7 +201,7 @@ struct RedisClientTests {
         defer { server.stop() }
         let clients = (0..<3).map { _ in RedisClient(url: server.url, group: Self.group, commandTimeout: .seconds(1)) }
         defer { clients.forEach { $0.close() } }
-        let stores = clients.map(RedisRateLimitStore.init(client:))
+        let stores = clients.map { RedisRateLimitStore(client: $0) }
         let rate = try #require(Rate("10/s burst 10"))
         let key = RedisRateLimitStore.key(prefix: "awsgw:", team: "apps", rule: "*")
         #expect(key == "awsgw:{apps}:rate:*")
@@ -285,7 +211,9 @@ struct RedisClientTests {
                 group.addTask {
                     var count = 0
                     while Date().timeIntervalSince(started) < 1.0 {
-                        if try await store.take([(key, rate)]) == nil { count += 1 } else { try await Task.sleep(nanoseconds: 5_000_000) }
+                        if try await store.admit(team: "apps", operation: "s:Op", buckets: [("*", rate)]).waitSeconds == nil { count += 1 } else {
+                            try await Task.sleep(nanoseconds: 5_000_000)
+                        }
                     }
                     return count
                 }
@@ -298,17 +226,42 @@ struct RedisClientTests {
         #expect(Double(admitted) <= allowed + 1 && admitted >= 10, "admitted \(admitted), one bucket allows \(allowed)")
 
         // Several buckets: all or nothing, and the wait names the emptiest.
-        let slow = RedisRateLimitStore.key(prefix: "awsgw:", team: "apps", rule: "ec2:Run*")
         let oneASecond = try #require(Rate("1/s"))
-        #expect(try await stores[0].take([(key + "2", rate), (slow, oneASecond)]) == nil)
-        let wait = try #require(try await stores[1].take([(key + "2", rate), (slow, oneASecond)]))
+        #expect(try await stores[0].admit(team: "b", operation: "ec2:RunInstances", buckets: [("*", rate), ("ec2:Run*", oneASecond)]).waitSeconds == nil)
+        let wait = try #require(try await stores[1].admit(team: "b", operation: "ec2:RunInstances", buckets: [("*", rate), ("ec2:Run*", oneASecond)]).waitSeconds)
         #expect(wait > 0 && wait <= 1.0)
         let left = try await RedisConnection.connect(to: server.url, on: Self.group.next())
         defer { left.close() }
-        let tokens = try await left.command(["HGET", RESPArgument(key + "2"), "t"], timeout: Self.timeout).string.flatMap(Double.init) ?? -1
+        let tokens = try await left.command(["HGET", "awsgw:{b}:rate:*", "t"], timeout: Self.timeout).string.flatMap(Double.init) ?? -1
         #expect(tokens >= 8.9 && tokens < 9.5, "the refused call took nothing from the other bucket (\(tokens))")
-        let ttl = try await left.command(["PTTL", RESPArgument(slow)], timeout: Self.timeout).int ?? -1
+        let ttl = try await left.command(["PTTL", "awsgw:{b}:rate:ec2:Run*"], timeout: Self.timeout).int ?? -1
         #expect(ttl > 0 && ttl <= 2000, "idle buckets expire")
+    }
+
+    @Test("shared throttle hold: one replica's throttle holds the others' calls; it doubles, eases by half and ends below the minimum")
+    func sharedHold() async throws {
+        let server = try await RedisServer()
+        defer { server.stop() }
+        let a = RedisRateLimitStore(client: RedisClient(url: server.url, group: Self.group, commandTimeout: .seconds(1)), prefix: "t:")
+        let b = RedisRateLimitStore(client: RedisClient(url: server.url, group: Self.group, commandTimeout: .seconds(1)), prefix: "t:")
+        #expect(try await b.admit(team: "apps", operation: "sqs:SendMessage", buckets: []) == SharedAdmission(waitSeconds: nil, held: false))
+        try await a.throttled(team: "apps", operation: "sqs:SendMessage", minimum: 0.5, maximum: 5)
+        let held = try await b.admit(team: "apps", operation: "sqs:SendMessage", buckets: [])
+        #expect(held.held && (held.waitSeconds ?? 0) > 0.3 && (held.waitSeconds ?? 9) <= 0.5, "\(held)")
+        #expect(try await b.admit(team: "apps", operation: "sqs:ReceiveMessage", buckets: []).waitSeconds == nil, "other operations go on")
+        #expect(try await b.admit(team: "other", operation: "sqs:SendMessage", buckets: []).waitSeconds == nil, "other teams go on")
+        try await a.throttled(team: "apps", operation: "sqs:SendMessage", minimum: 0.5, maximum: 5)
+        let left = try await RedisConnection.connect(to: server.url, on: Self.group.next())
+        defer { left.close() }
+        #expect(try await left.command(["HGET", "t:{apps}:hold:sqs:SendMessage", "i"], timeout: Self.timeout).string == "1")
+        try await Task.sleep(nanoseconds: 1_050_000_000)
+        let through = try await b.admit(team: "apps", operation: "sqs:SendMessage", buckets: [])
+        #expect(through == SharedAdmission(waitSeconds: nil, held: true), "after the hold one call goes, and the next waits an interval")
+        #expect((try await a.admit(team: "apps", operation: "sqs:SendMessage", buckets: []).waitSeconds ?? 0) > 0.8)
+        try await b.succeeded(team: "apps", operation: "sqs:SendMessage", minimum: 0.5)
+        #expect(try await left.command(["HGET", "t:{apps}:hold:sqs:SendMessage", "i"], timeout: Self.timeout).string == "0.5")
+        try await b.succeeded(team: "apps", operation: "sqs:SendMessage", minimum: 0.5)
+        #expect(try await left.command(["EXISTS", "t:{apps}:hold:sqs:SendMessage"], timeout: Self.timeout).int == 0)
     }
 
     @Test("a slow server costs the timeout, then the connection closes; a dead one fails at once, never a hang")
@@ -371,4 +324,8 @@ extension RESPValue {
         if case .error = self { return true }
         return false
     }
+}
+
+extension RedisServer {
+    var url: RedisURL { RedisURL("redis://127.0.0.1:\(port)")! }
 }
