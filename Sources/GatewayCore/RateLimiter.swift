@@ -9,6 +9,9 @@ public struct Rate: Sendable, Equatable {
     public let burst: Double
     /// As written, for messages.
     public let text: String
+    /// `perSecond` and `burst` as decimal text, made once (a shared store sends them with every call).
+    public let perSecondText: String
+    public let burstText: String
 
     public init?(_ text: String) {
         let words = text.split(separator: " ").map(String.init)
@@ -34,6 +37,8 @@ public struct Rate: Sendable, Equatable {
         guard perSecond >= 1.0 / 86400 else { return nil }
         self.burst = burst
         self.text = text
+        perSecondText = String(perSecond)
+        burstText = String(burst)
     }
 }
 

@@ -16,6 +16,7 @@ public struct RedisRateLimitStore: SharedRateStore {
     }
 
     /// KEYS: the hold, then the buckets; ARGV: rate per second and burst for each bucket.
+    /// A bucket is one string, "<tokens> <when>", set with its idle expiry in one command.
     /// Returns {1, held} when taken, else {0, seconds until a call could be, held}
     /// (seconds as text: Lua numbers would be cut to integers in the reply).
     static let admitScript = RedisScript("""
@@ -32,14 +33,14 @@ public struct RedisRateLimitStore: SharedRateStore {
         for i = 2, #KEYS do
           local rate = tonumber(ARGV[2 * i - 3])
           local burst = tonumber(ARGV[2 * i - 2])
-          local state = redis.call('HMGET', KEYS[i], 't', 'l')
-          local available = tonumber(state[1])
-          local last = tonumber(state[2])
-          if available == nil or last == nil then
-            available = burst
-            last = now
+          local available = burst
+          local state = redis.call('GET', KEYS[i])
+          if state then
+            local space = string.find(state, ' ', 1, true)
+            local stored = tonumber(string.sub(state, 1, space - 1))
+            local last = tonumber(string.sub(state, space + 1))
+            available = math.min(burst, stored + math.max(0, now - last) * rate)
           end
-          available = math.min(burst, available + math.max(0, now - last) * rate)
           tokens[i] = available
           if available < 1 then wait = math.max(wait, (1 - available) / rate) end
         end
@@ -47,8 +48,7 @@ public struct RedisRateLimitStore: SharedRateStore {
         for i = 2, #KEYS do
           local rate = tonumber(ARGV[2 * i - 3])
           local burst = tonumber(ARGV[2 * i - 2])
-          redis.call('HSET', KEYS[i], 't', tostring(tokens[i] - 1), 'l', tostring(now))
-          redis.call('PEXPIRE', KEYS[i], math.ceil(burst / rate * 1000) + 1000)
+          redis.call('SET', KEYS[i], tostring(tokens[i] - 1) .. ' ' .. tostring(now), 'PX', math.ceil(burst / rate * 1000) + 1000)
         end
         if holdInterval ~= nil then
           redis.call('HSET', KEYS[1], 'u', tostring(now + holdInterval))
@@ -97,8 +97,8 @@ public struct RedisRateLimitStore: SharedRateStore {
         var arguments: [RESPArgument] = []
         for bucket in buckets {
             keys.append(RESPArgument(Self.key(prefix: prefix, team: team, rule: bucket.rule)))
-            arguments.append(RESPArgument(String(bucket.rate.perSecond)))
-            arguments.append(RESPArgument(String(bucket.rate.burst)))
+            arguments.append(RESPArgument(bucket.rate.perSecondText))
+            arguments.append(RESPArgument(bucket.rate.burstText))
         }
         let reply = try await run(Self.admitScript, keys: keys, arguments: arguments)
         guard case .array(let items?) = reply, items.count == 3, let taken = items[0].int, let held = items[2].int,

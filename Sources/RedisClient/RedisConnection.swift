@@ -139,7 +139,14 @@ public final class RedisConnection: Sendable {
             promise.fail(RedisError.timeout)
             channel.close(promise: nil)
         }
-        channel.writeAndFlush(RESPChannelHandler.Outbound(bytes: bytes, promise: promise), promise: nil)
+        let outbound = RESPChannelHandler.Outbound(bytes: bytes, promise: promise)
+        if channel.eventLoop.inEventLoop {
+            // Commands sent in the same event-loop tick leave in one write.
+            channel.write(outbound, promise: nil)
+            handler.flushSoon(channel)
+        } else {
+            channel.writeAndFlush(outbound, promise: nil)
+        }
         do {
             let value = try await promise.futureResult.get()
             timer.cancel()
@@ -202,6 +209,17 @@ final class RESPChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private var received: [UInt8] = []
     private var waiting = CircularBuffer<EventLoopPromise<RESPValue>>()
+    private var flushPending = false
+
+    /// Flushes once the event loop has run what is queued now (on the loop only).
+    func flushSoon(_ channel: Channel) {
+        guard !flushPending else { return }
+        flushPending = true
+        channel.eventLoop.execute {
+            self.flushPending = false
+            channel.flush()
+        }
+    }
     private let parser = RESPParser()
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

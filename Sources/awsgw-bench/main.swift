@@ -53,6 +53,10 @@ if only == "audit" {
     try auditBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     exit(0)
 }
+if only == "shared" {
+    try sharedStateBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
+    exit(0)
+}
 
 let store = try ModelStore(root: modelsDir)
 let builder = AWSEngine(models: store, environment: [:])
@@ -246,4 +250,5 @@ if only != "engine" {
     try gatewayBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     try policyAndCacheBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     try auditBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
+    try sharedStateBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
 }
