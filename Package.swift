@@ -100,7 +100,7 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         // Fuzz targets: libFuzzer with `make fuzz` (--sanitize fuzzer -DFUZZING), else a
         // seeded mutation loop of its own.
-        .executableTarget(name: "awsgw-fuzz", dependencies: ["AWSClient", "AWSCredentials", "AWSModels", "GatewayCore", "GatewayServer"]),
+        .executableTarget(name: "awsgw-fuzz", dependencies: ["AWSClient", "AWSCredentials", "AWSModels", "GatewayCore", "GatewayServer", "RedisClient"]),
 
         // Locating the fetched fixtures and ../shared/conformance from tests.
         .target(name: "TestSupport", dependencies: ["AWSJSON"], path: "Tests/TestSupport"),

@@ -537,6 +537,12 @@ final class BenchRedis {
         return String(decoding: reply, as: UTF8.self)
     }
 
+    /// Redis's own time per call of a command (`usec_per_call` in `INFO commandstats`).
+    func microsecondsPerCall(_ command: String) throws -> Double? {
+        let line = try info("commandstats").split(separator: "\r\n").first { $0.hasPrefix("cmdstat_\(command):") }
+        return line?.split(separator: ",").first { $0.hasPrefix("usec_per_call=") }.flatMap { Double($0.dropFirst("usec_per_call=".count)) }
+    }
+
     /// Commands clients have sent so far: one round trip each. Commands a script runs
     /// inside Redis count under their own names, so only the ones the gateway sends from
     /// outside and never inside a script are summed; SET is left out (the rate script uses
@@ -593,8 +599,8 @@ func sharedStateBenchmarks(modelsDir: String, seconds: Double) throws {
     let before = try redis.roundTrips()
     let counted = try runLoad(group: setup.clientGroup, target: remote, framing: .ndjson, body: benchCall, concurrency: 64, seconds: seconds)
     let trips = try redis.roundTrips() - before
-    print(String(format: "Redis round trips per admitted uncached call: %.2f (%d round trips, %d calls)", Double(trips) / Double(max(counted.calls, 1)),
-                 trips, counted.calls))
+    print(String(format: "Redis round trips per admitted uncached call: %.2f (%d round trips, %d calls); Redis's own time per rate script: %.1f µs",
+                 Double(trips) / Double(max(counted.calls, 1)), trips, counted.calls, try redis.microsecondsPerCall("evalsha") ?? -1))
     // Cache hits: the same read over and over, from the shared cache and from memory.
     for (target, name) in [(cached, "shared cache"), (memoryCache, "memory cache")] {
         _ = try runLoad(group: setup.clientGroup, target: target, framing: .ndjson, body: get, concurrency: 16, seconds: 0.5)

@@ -7,6 +7,7 @@ import AWSSigning
 import Foundation
 import GatewayCore
 import GatewayServer
+import RedisClient
 
 /// Fuzz targets over everything that reads outside input. Built two ways:
 /// - `make fuzz`: `swift build --sanitize fuzzer -Xswiftc -DFUZZING`, a libFuzzer binary;
@@ -14,7 +15,7 @@ import GatewayServer
 /// - a plain build: `awsgw-fuzz TARGET [ITERATIONS] [SEED]`, a seeded mutation loop over
 ///   the same targets (any crash replays from the printed seed).
 enum FuzzTarget: String, CaseIterable {
-    case json, envelope, request, response, config, framing, timestamp, xml, cbor
+    case json, envelope, request, response, config, framing, timestamp, xml, cbor, resp
 }
 
 /// What the targets share, made once.
@@ -111,6 +112,17 @@ final class FuzzWorld: @unchecked Sendable {
             let headers: [(name: String, value: String)] = [("x-amz-request-id", "r"), ("x-amz-checksum-crc32", "AAAAAA=="),
                                                              ("Expires", String(decoding: bytes.prefix(8), as: UTF8.self))]
             _ = builder.parseResponse(ResponseData(status: status, headers: headers, body: Array(bytes[3...])), for: handle)
+        case .resp:
+            // Every reply in the bytes, as a connection reads them; and every prefix must
+            // be "not yet" or the same first reply (a reply is never read from part of it).
+            let parser = RESPParser()
+            var offset = 0
+            while offset < bytes.count, let (_, end) = try? parser.parse(bytes, from: offset) { offset = end }
+            if let (whole, end) = try? parser.parse(bytes) {
+                for cut in stride(from: 0, to: end, by: max(1, end / 8)) {
+                    if let (part, _) = try? parser.parse(Array(bytes[..<cut])), part != whole { fatalError("a prefix parsed as another reply") }
+                }
+            }
         case .timestamp:
             if let t = Timestamp.parse(String(decoding: bytes, as: UTF8.self)) {
                 _ = (t.iso8601, t.rfc822, t.amzDate, t.unixJSON)
@@ -169,6 +181,8 @@ let seeds: [FuzzTarget: [String]] = [
     .framing: ["\u{20}POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 52\r\n\r\n" + #"{"jsonrpc":"2.0","id":1,"method":"lambda-core.Nope"}"#,
                "\u{8}" + #"{"jsonrpc":"2.0","id":1,"method":"x.Y"}"# + "\n[]\n",
                "\u{10}GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"],
+    .resp: ["+OK\r\n-ERR wrong\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*2\r\n$1\r\n1\r\n*1\r\n:0\r\n",
+            "*3\r\n:1\r\n$3\r\n0.5\r\n:0\r\n%1\r\n+k\r\n,3.14\r\n_\r\n#t\r\n*-1\r\n"],
     .timestamp: ["2026-11-30T10:00:00.123456Z", "Sun, 06 Nov 1994 08:49:37 GMT", "1700000000.5"],
     .xml: ["\0\0\0<?xml version=\"1.0\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Contents><Key>a&amp;b</Key>"
                + "<Size>1</Size><LastModified>2026-11-20T10:00:00.000Z</LastModified></Contents><IsTruncated>false</IsTruncated></ListBucketResult>",
