@@ -295,7 +295,11 @@ public final class Gateway: Sendable {
         else {
             note(.none, trace)
             let result = try await forward()
-            await cache?.invalidateEverywhere(scope: scope)
+            // A call that may change things hides its scope's entries (a read left
+            // uncached, e.g. excluded, leaves them alone).
+            if let cache, !cache.settings.isRead(service: service, operation: operation, readOnly: call.handle.operation.isReadOnly) {
+                await cache.invalidateEverywhere(scope: scope)
+            }
             return result
         }
         if mode == .bypass {

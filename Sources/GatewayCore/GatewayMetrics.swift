@@ -21,7 +21,8 @@ public final class GatewayMetrics: Sendable {
     public let sharedStoreUp: Gauge
     /// Shared-store commands that failed (timeout, refused, malformed reply).
     public let sharedStoreFailures: Counter
-    /// Calls decided by the replica's own buckets because the shared store was unavailable.
+    /// Calls decided without the shared store because it was unavailable: by the replica's
+    /// own buckets (`on_failure: local`) or refused (`deny`).
     public let rateLimitFallbacks: Counter
 
     public init() {
@@ -37,7 +38,7 @@ public final class GatewayMetrics: Sendable {
         sharedStoreUp = registry.makeGauge(name: "awsgw_shared_store_up", help: "1 while the shared store (Redis) answers, 0 during an outage")
         sharedStoreFailures = registry.makeCounter(name: "awsgw_shared_store_failures_total", help: "Shared-store commands that failed")
         rateLimitFallbacks = registry.makeCounter(name: "awsgw_rate_limit_fallback_total",
-                                                  help: "Calls rate-limited by the replica alone because the shared store was unavailable")
+                                                  help: "Calls decided without the shared store (own buckets, or refused with on_failure deny) because it was unavailable")
         auditDropped = registry.makeCounter(name: "awsgw_audit_dropped_total", help: "Audit records dropped because the log's queue was full")
     }
 

@@ -24,6 +24,11 @@ public struct CacheSettings: Sendable {
     /// read (Get, Describe, List, BatchGet, Head), or included; and not excluded.
     public func isCacheable(service: String, operation: String, readOnly: Bool) -> Bool {
         if exclude.contains(where: { $0.matches(service: service, operation: operation) }) { return false }
+        return isRead(service: service, operation: operation, readOnly: readOnly)
+    }
+
+    /// Whether a call only reads (so it leaves cached entries alone), cached or not.
+    public func isRead(service: String, operation: String, readOnly: Bool) -> Bool {
         if include.contains(where: { $0.matches(service: service, operation: operation) }) { return true }
         if readOnly { return true }
         return ["Get", "Describe", "List", "BatchGet", "Head"].contains { operation.hasPrefix($0) }

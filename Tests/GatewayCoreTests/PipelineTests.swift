@@ -212,6 +212,7 @@ struct PipelineTests {
         let aws = InMemoryAWS()
         var settings = CacheSettings()
         settings.ttl = [(OperationPattern("*:*")!, 60)]
+        settings.exclude = [OperationPattern("networkmanager:GetDevices")!]
         let gw = Self.gateway(aws, cache: ResponseCache(settings: settings))
         let context = CallContext(listener: "test")
         let read = Self.call("networkmanager.GetLinks", JSONObject([("GlobalNetworkId", "g")]))
@@ -222,12 +223,17 @@ struct PipelineTests {
         #expect(aws.requests.count == 1)
         _ = await gw.perform(Self.call("networkmanager.GetLinks", JSONObject([("GlobalNetworkId", "g"), ("$cache", "bypass")])), context: context)
         #expect(aws.requests.count == 2)
+        // A read that is not cached (excluded) leaves the entries alone.
+        _ = await gw.perform(Self.call("networkmanager.GetDevices", JSONObject([("GlobalNetworkId", "g")])), context: context)
+        let stillCached = CallTrace()
+        _ = await gw.perform(read, context: context, trace: stillCached)
+        #expect(stillCached.cache == .hit && aws.requests.count == 3)
         _ = await gw.perform(Self.call("networkmanager.AssociateConnectPeer", Self.associate), context: context)
-        #expect(aws.requests.count == 3)
+        #expect(aws.requests.count == 4)
         let after = CallTrace()
         _ = await gw.perform(read, context: context, trace: after)
         #expect(after.cache == .miss)
-        #expect(aws.requests.count == 4)
+        #expect(aws.requests.count == 5)
     }
 
     @Test("cache: identical misses together make one call (single flight)")
