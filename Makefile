@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 FUZZ_RUNS ?= 2000000
 SOAK_ARGS ?=
 
-.PHONY: run test setup tools build release install bench fuzz fuzz-build soak clean
+.PHONY: run test setup tools build release install bench bench-peer bench-pipeline fuzz fuzz-build soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -40,6 +40,16 @@ install: release
 
 bench: release
 	.build/release/awsgw-bench --models $(CURDIR)/models
+
+# awsgw against aws-sigv4-proxy (built from a snapshot: AWS_SIGV4_PROXY_SRC) in front of nginx,
+# driven by wrk (issue 14); and the in-process pipeline's instructions and allocations per call.
+bench-peer: release
+	bash scripts/install-bench-tools.sh
+	python3 scripts/bench_peer.py --awsgw .build/release/awsgw --models $(CURDIR)/models
+
+bench-pipeline: setup
+	bash scripts/install-bench-tools.sh
+	bash scripts/callgrind_pipeline.sh
 
 # libFuzzer over every parser of outside input (not in CI; see docs/FUZZING.md).
 fuzz-build: setup

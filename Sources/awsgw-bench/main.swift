@@ -53,6 +53,10 @@ if only == "audit" {
     try auditBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     exit(0)
 }
+if only == "pipeline" {
+    try pipelineBenchmark(modelsDir: modelsDir, loops: profileLoops)
+    exit(0)
+}
 if only == "shared" {
     try sharedStateBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     exit(0)

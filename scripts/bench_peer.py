@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""awsgw against aws-sigv4-proxy, side by side in one run (issue 14's table).
+
+nginx (Debian's) stands in for AWS and answers every request at once. Each target is
+driven by wrk with the same request at concurrency 1 and 64:
+  - nginx directly (the floor),
+  - awsgw over TCP as users run it: one team admitted by a bearer token,
+    allow ["*:*"], audit log on, calling networkmanager.AssociateConnectPeer,
+  - aws-sigv4-proxy (awslabs, Go) signing the same REST request, when it can be built
+    from a snapshot of its repository (AWS_SIGV4_PROXY_SRC: a git directory or a source
+    folder; Debian's golang-go builds it from its vendored modules).
+For each: calls/s, p50 and p99, and CPU per call (the process's utime + stime over the
+calls answered). Answers are counted by a wrk script: a run in which any answer was not
+a result (a JSON-RPC error, a non-200) is refused, not reported.
+
+    make bench-peer          (or: python3 scripts/bench_peer.py --awsgw .build/release/awsgw --models models)
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOKEN = "bench-peer-token"
+RPC_BODY = ('{"jsonrpc":"2.0","id":1,"method":"networkmanager.AssociateConnectPeer","params":'
+            '{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123"}}')
+REST_PATH = "/global-networks/global-network-0123/connect-peer-associations"
+REST_BODY = '{"ConnectPeerId": "connect-peer-0123", "DeviceId": "device-0123"}'
+ANSWER = '{"ConnectPeerAssociation":{"ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123","GlobalNetworkId":"global-network-0123","State":"PENDING"}}'
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+WRK_SCRIPT = r"""
+local mode = "rest"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  mode = args[1] or "rest"
+  results = 0
+  failures = 0
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  if mode == "jsonrpc" then
+    wrk.path = "/"
+    wrk.body = os.getenv("BENCH_RPC_BODY")
+    wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+  else
+    wrk.path = os.getenv("BENCH_REST_PATH")
+    wrk.body = os.getenv("BENCH_REST_BODY")
+  end
+end
+function response(status, headers, body)
+  if status == 200 and (mode ~= "jsonrpc" or (string.find(body, '"result":', 1, true) and not string.find(body, '"error":', 1, true))) then
+    results = results + 1
+  else
+    failures = failures + 1
+  end
+end
+function done(summary, latency, requests)
+  local r, f = 0, 0
+  for _, t in ipairs(threads) do r = r + t:get("results"); f = f + t:get("failures") end
+  io.write(string.format("ANSWERS results=%d failures=%d\n", r, f))
+  io.write(string.format("LATENCY p50=%d p99=%d\n", latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, seconds=20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"bench-peer: {process.args[0]} exited at start")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"bench-peer: nothing listens on {port}")
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process and its threads, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wrk(port, mode, connections, seconds, script, pid=None):
+    env = dict(os.environ, BENCH_RPC_BODY=RPC_BODY, BENCH_TOKEN=TOKEN, BENCH_REST_PATH=REST_PATH, BENCH_REST_BODY=REST_BODY)
+    before = cpu_seconds(pid) if pid else None
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script, f"http://127.0.0.1:{port}", "--", mode],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    cpu = cpu_seconds(pid) - before if pid else None
+    rate = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec:")))
+    answers = next(line for line in out.splitlines() if line.startswith("ANSWERS"))
+    results = int(answers.split("results=")[1].split()[0])
+    failures = int(answers.split("failures=")[1].split()[0])
+    latency = next(line for line in out.splitlines() if line.startswith("LATENCY"))
+    p50 = int(latency.split("p50=")[1].split()[0])
+    p99 = int(latency.split("p99=")[1].split()[0])
+    if failures or results == 0:
+        raise SystemExit(f"bench-peer: refused: {failures} of {results + failures} answers at port {port} were not results "
+                         "(the run measured refusals, not calls)")
+    return {"rate": rate, "p50": p50, "p99": p99, "calls": results, "cpu_us": cpu / results * 1e6 if cpu is not None else None}
+
+
+def build_peer(source, work):
+    """aws-sigv4-proxy built from a snapshot, or None with the reason printed."""
+    if not source or not os.path.exists(source):
+        print(f"aws-sigv4-proxy: skipped (no snapshot at {source or '(unset)'}; set AWS_SIGV4_PROXY_SRC)")
+        return None
+    if not shutil.which("go"):
+        print("aws-sigv4-proxy: skipped (no Go toolchain; apt-get install golang-go)")
+        return None
+    tree = os.path.join(work, "aws-sigv4-proxy")
+    os.makedirs(tree)
+    if os.path.isdir(os.path.join(source, "objects")):  # a bare git directory: its newest commit
+        archive = subprocess.run(["git", f"--git-dir={source}", "archive", "HEAD"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "x", "-C", tree], input=archive, check=True)
+        commit = subprocess.run(["git", f"--git-dir={source}", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    else:
+        shutil.copytree(source, tree, dirs_exist_ok=True)
+        commit = "(source folder)"
+    # Debian's Go is older than the `go` line of its go.mod; the vendored code builds with it.
+    gomod = os.path.join(tree, "go.mod")
+    text = open(gomod).read().splitlines()
+    open(gomod, "w").write("\n".join("go 1.19" if line.startswith("go ") else line for line in text) + "\n")
+    built = subprocess.run(["go", "build", "-mod=vendor", "-o", "aws-sigv4-proxy", "./cmd/aws-sigv4-proxy"], cwd=tree,
+                           capture_output=True, text=True, env=dict(os.environ, GOFLAGS="-mod=vendor", GOCACHE=os.path.join(work, "gocache")))
+    if built.returncode != 0:
+        print("aws-sigv4-proxy: skipped (go build failed: " + built.stderr.strip().splitlines()[-1] + ")")
+        return None
+    return os.path.join(tree, "aws-sigv4-proxy"), commit
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--awsgw", default=".build/release/awsgw")
+    parser.add_argument("--models", default="models")
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3, help="alternated runs at concurrency 64 (medians reported)")
+    parser.add_argument("--peer-source", default=os.environ.get("AWS_SIGV4_PROXY_SRC", "/work/.mirror/awslabs+aws-sigv4-proxy/repo"))
+    args = parser.parse_args()
+    for tool in ["nginx", "wrk"]:
+        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
+            raise SystemExit(f"bench-peer: needs {tool} (scripts/install-bench-tools.sh)")
+
+    work = tempfile.mkdtemp(prefix="awsgw-bench-peer-")
+    processes = []
+    try:
+        script = os.path.join(work, "count.lua")
+        open(script, "w").write(WRK_SCRIPT)
+
+        upstream_port = free_port()
+        os.makedirs(os.path.join(work, "nginx", "logs"))
+        open(os.path.join(work, "nginx", "nginx.conf"), "w").write(f"""
+worker_processes 1;
+daemon off;
+pid {work}/nginx/nginx.pid;
+error_log {work}/nginx/error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/nginx/body;
+  server {{
+    listen 127.0.0.1:{upstream_port};
+    keepalive_requests 100000000;
+    location / {{
+      default_type application/json;
+      add_header x-amzn-RequestId bench-peer;
+      return 200 '{ANSWER}';
+    }}
+  }}
+}}
+""")
+        nginx = subprocess.Popen(["/usr/sbin/nginx", "-p", os.path.join(work, "nginx"), "-c", os.path.join(work, "nginx", "nginx.conf")],
+                                 stderr=subprocess.DEVNULL)
+        processes.append(nginx)
+        wait_for_port(upstream_port, nginx)
+
+        keys = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "HOME": work,
+                "PATH": "/usr/bin:/bin"}
+        gateway_port = free_port()
+        digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+        config = os.path.join(work, "awsgw.yaml")
+        open(config, "w").write(f"""
+listen: ["tcp:127.0.0.1:{gateway_port}"]
+models: {os.path.abspath(args.models)}
+region: us-west-2
+credentials: {{ default: {{ source: env }} }}
+logs: {{ dir: {work}/logs }}
+limits: {{ max_connections: 4096 }}
+teams:
+  apps: {{ members: ["token-sha256:{digest}"], allow: ["*:*"] }}
+""")
+        gateway = subprocess.Popen([args.awsgw, "serve", "--config", config, "--log-level", "error"], stdout=subprocess.DEVNULL,
+                                   env=dict(keys, AWS_ENDPOINT_URL=f"http://127.0.0.1:{upstream_port}"))
+        processes.append(gateway)
+        wait_for_port(gateway_port, gateway)
+
+        peer = build_peer(args.peer_source, work)
+        peer_port = None
+        if peer:
+            peer_port = free_port()
+            proxy = subprocess.Popen([peer[0], "--port", f"127.0.0.1:{peer_port}", "--name", "networkmanager", "--region", "us-west-2",
+                                      "--host", f"127.0.0.1:{upstream_port}", "--sign-host", "networkmanager.us-west-2.amazonaws.com",
+                                      "--upstream-url-scheme", "http"], env=keys, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            processes.append(proxy)
+            wait_for_port(peer_port, proxy)
+
+        targets = [("awsgw", gateway_port, "jsonrpc", gateway.pid)]
+        if peer_port:
+            targets.append(("aws-sigv4-proxy", peer_port, "rest", processes[-1].pid))
+        # Warm up every target (connections, models, pools).
+        for _, port, mode, _ in targets + [("nginx", upstream_port, "rest", None)]:
+            wrk(port, mode, 64, 1, script)
+
+        results = {name: {"c64": [], "c1": None} for name, *_ in targets}
+        direct = {"c64": wrk(upstream_port, "rest", 64, args.seconds, script), "c1": wrk(upstream_port, "rest", 1, args.seconds // 2 or 1, script)}
+        for _ in range(args.runs):
+            for name, port, mode, pid in targets:
+                results[name]["c64"].append(wrk(port, mode, 64, args.seconds, script, pid))
+        for name, port, mode, pid in targets:
+            results[name]["c1"] = wrk(port, mode, 1, args.seconds // 2 or 1, script, pid)
+
+        print(f"\nside by side (nginx upstream answering at once; wrk -t1, {args.seconds} s per run; "
+              f"c=64: median of {args.runs} alternated runs; 2 cores shared by all)")
+        if peer:
+            print(f"aws-sigv4-proxy: awslabs commit {peer[1]}, built with {subprocess.run(['go', 'version'], capture_output=True, text=True).stdout.strip()}")
+        print(f"{'':18} {'calls/s c=64':>13} {'p50 c=64':>10} {'p99 c=64':>10} {'CPU/call':>10} {'p50 c=1':>9} {'p99 c=1':>9} {'CPU/call c=1':>13}")
+        summary = {}
+        for name, *_ in targets:
+            runs = results[name]["c64"]
+            rate = statistics.median(r["rate"] for r in runs)
+            cpu = statistics.median(r["cpu_us"] for r in runs)
+            one = results[name]["c1"]
+            summary[name] = (rate, cpu, one["p50"])
+            print(f"{name:18} {rate:13,.0f} {statistics.median(r['p50'] for r in runs):8,.0f}µs {statistics.median(r['p99'] for r in runs):8,.0f}µs "
+                  f"{cpu:8,.0f}µs {one['p50']:7,.0f}µs {one['p99']:7,.0f}µs {one['cpu_us']:11,.0f}µs   (c=64 runs: "
+                  + ", ".join(f"{r['rate']:,.0f}" for r in runs) + ")")
+        print(f"{'nginx directly':18} {direct['c64']['rate']:13,.0f} {direct['c64']['p50']:8,.0f}µs {direct['c64']['p99']:8,.0f}µs "
+              f"{'—':>10} {direct['c1']['p50']:7,.0f}µs {direct['c1']['p99']:7,.0f}µs")
+        print(f"awsgw peak RSS (VmHWM): {peak_rss_mb(gateway.pid):.1f} MB; added p50 at c=1 over nginx: {summary['awsgw'][2] - direct['c1']['p50']:,.0f} µs")
+        if "aws-sigv4-proxy" in summary:
+            (ga, gc, gp), (pa, pc, pp) = summary["awsgw"], summary["aws-sigv4-proxy"]
+            print(f"ratios awsgw / aws-sigv4-proxy: calls/s {ga / pa:.2f}× (goal ≥ 2), CPU per call {gc / pc:.2f}× (goal ≤ 0.5), "
+                  f"p50 at c=1 {gp / pp:.2f}×; peer adds {pp - direct['c1']['p50']:,.0f} µs at c=1")
+        print("goals (issue 14): awsgw CPU per call ≤ 90 µs, p50 at c=1 ≤ 200 µs, peak RSS ≤ 60 MB")
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
