@@ -443,14 +443,21 @@ struct URLParts {
     }
 
     init?(_ url: String) {
-        guard let sep = url.range(of: "://") else { return nil }
-        scheme = String(url[..<sep.lowerBound])
-        let rest = url[sep.upperBound...]
-        if let slash = rest.firstIndex(of: "/") {
-            authority = String(rest[..<slash])
-            path = String(rest[slash...])
+        // Bytes, not `range(of:)` or `String.Index` walks: this runs for every call.
+        let bytes = Array(url.utf8)
+        var separator = 0
+        while separator + 2 < bytes.count, !(bytes[separator] == UInt8(ascii: ":") && bytes[separator + 1] == UInt8(ascii: "/")
+                                                && bytes[separator + 2] == UInt8(ascii: "/")) {
+            separator += 1
+        }
+        guard separator + 2 < bytes.count else { return nil }
+        scheme = String(decoding: bytes[..<separator], as: UTF8.self)
+        let start = separator + 3
+        if let slash = bytes[start...].firstIndex(of: UInt8(ascii: "/")) {
+            authority = String(decoding: bytes[start..<slash], as: UTF8.self)
+            path = String(decoding: bytes[slash...], as: UTF8.self)
         } else {
-            authority = String(rest)
+            authority = String(decoding: bytes[start...], as: UTF8.self)
             path = ""
         }
         if authority.isEmpty { return nil }

@@ -115,7 +115,7 @@ public struct SigV4Signer: Sendable {
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
         let scope = credentialScope(amzDay)
         let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
-        let signature = hexHMAC(key: signingKey(day: amzDay), toSign)
+        let signature = signature(day: amzDay, toSign)
         request.headers.append((
             "Authorization",
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
@@ -155,7 +155,7 @@ public struct SigV4Signer: Sendable {
             method: request.method, path: request.path, canonicalQuery: SigV4Signer.canonicalQuery(query),
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
         let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
-        let signature = hexHMAC(key: signingKey(day: amzDay), toSign)
+        let signature = signature(day: amzDay, toSign)
         if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
             query += "&X-Amz-Security-Token=" + PercentEncoding.encode(token)
         }
@@ -340,6 +340,15 @@ public struct SigV4Signer: Sendable {
         hex(HMAC<SHA256>.authenticationCode(for: message, using: key))
     }
 
+    /// The signature of a string to sign. With a key cache, HMAC starts from a copy of the
+    /// key's prepared state (its padded key already hashed): half the HMAC work per call.
+    func signature(day: String, _ toSign: [UInt8]) -> String {
+        guard let keyCache else { return hexHMAC(key: signingKey(day: day), toSign) }
+        var mac = keyCache.preparedHMAC(secret: credentials.secretAccessKey, day: day, region: region, service: service)
+        mac.update(data: toSign)
+        return hex(mac.finalize())
+    }
+
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
         hex(SHA256.hash(data: bytes))
     }
@@ -390,7 +399,15 @@ func appendHex<D: Sequence>(_ digest: D, to out: inout [UInt8]) where D.Element 
 /// Derived signing keys by (secret, day, region, service): four HMACs saved per request.
 /// Entries hold the secret they were derived from, as the credentials do already.
 public final class SigningKeyCache: @unchecked Sendable {
-    private struct Entry { let secret: String; let day: String; let region: String; let service: String; let key: SymmetricKey }
+    private struct Entry {
+        let secret: String
+        let day: String
+        let region: String
+        let service: String
+        let key: SymmetricKey
+        /// HMAC keyed with `key`, nothing hashed yet: copied for each signature.
+        let prepared: HMAC<SHA256>
+    }
     private var entries: [Entry] = []
     private let lock = NSLock()
     private let capacity: Int
@@ -398,15 +415,24 @@ public final class SigningKeyCache: @unchecked Sendable {
     public init(capacity: Int = 64) { self.capacity = capacity }
 
     public func key(secret: String, day: String, region: String, service: String) -> SymmetricKey {
+        entry(secret: secret, day: day, region: region, service: service).key
+    }
+
+    public func preparedHMAC(secret: String, day: String, region: String, service: String) -> HMAC<SHA256> {
+        entry(secret: secret, day: day, region: region, service: service).prepared
+    }
+
+    private func entry(secret: String, day: String, region: String, service: String) -> Entry {
         lock.lock()
-        let hit = entries.last(where: { $0.day == day && $0.region == region && $0.service == service && $0.secret == secret })?.key
+        let hit = entries.last(where: { $0.day == day && $0.region == region && $0.service == service && $0.secret == secret })
         lock.unlock()
         if let hit { return hit }
         let key = SigV4Signer.deriveKey(secret: secret, day: day, region: region, service: service)
+        let made = Entry(secret: secret, day: day, region: region, service: service, key: key, prepared: HMAC<SHA256>(key: key))
         lock.lock()
         if entries.count >= capacity { entries.removeFirst() }
-        entries.append(Entry(secret: secret, day: day, region: region, service: service, key: key))
+        entries.append(made)
         lock.unlock()
-        return key
+        return made
     }
 }

@@ -1,5 +1,6 @@
 import AWSClient
 import AWSJSON
+import AWSSigning
 import Crypto
 import Foundation
 
@@ -158,7 +159,8 @@ public struct Policy: Sendable {
     func describe(_ peer: PeerIdentity, _ tokenDigest: [UInt8]?) -> String {
         if let cn = peer.commonName { return "cn:\(cn)" }
         if let uid = peer.uid { return "uid:\(uid)" }
-        if let tokenDigest { return "token-sha256:" + tokenDigest.prefix(6).map { String(format: "%02x", $0) }.joined() + "…" }
+        // Every call's audit record names its caller: no Foundation formatting here.
+        if let tokenDigest { return "token-sha256:" + SigV4Signer.hexString(Array(tokenDigest.prefix(6))) + "…" }
         return "anonymous"
     }
 
