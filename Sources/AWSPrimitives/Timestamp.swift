@@ -84,36 +84,48 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     /// `20150830T123600Z`, the SigV4 date-time.
     public var amzDate: String {
         let c = civil
-        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "T" + pad(c.hour, 2) + pad(c.minute, 2)
-            + pad(c.second, 2) + "Z"
+        var out = DigitWriter()
+        out.pad(c.year, 4); out.pad(c.month, 2); out.pad(c.day, 2); out.byte("T")
+        out.pad(c.hour, 2); out.pad(c.minute, 2); out.pad(c.second, 2); out.byte("Z")
+        return out.text
     }
 
     /// `20150830`, the SigV4 credential-scope date.
     public var amzDay: String {
         let c = civil
-        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2)
+        var out = DigitWriter()
+        out.pad(c.year, 4); out.pad(c.month, 2); out.pad(c.day, 2)
+        return out.text
     }
 
     /// botocore's request serialization: `2015-01-25T08:00:00Z`, or with six fraction digits
     /// when there are microseconds.
     public var iso8601: String {
-        let c = civil
-        var s = pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2) + "T" + pad(c.hour, 2) + ":"
-            + pad(c.minute, 2) + ":" + pad(c.second, 2)
-        if microseconds > 0 { s += "." + pad(microseconds, 6) }
-        return s + "Z"
+        var out = dateAndTime()
+        if microseconds > 0 { out.byte("."); out.pad(microseconds, 6) }
+        out.byte("Z")
+        return out.text
     }
 
     /// The gateway's answer form: fractional seconds kept when present, as milliseconds
     /// when that is exact, else microseconds.
     public var iso8601Result: String {
-        let c = civil
-        var s = pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2) + "T" + pad(c.hour, 2) + ":"
-            + pad(c.minute, 2) + ":" + pad(c.second, 2)
+        var out = dateAndTime()
         if microseconds > 0 {
-            s += microseconds % 1000 == 0 ? "." + pad(microseconds / 1000, 3) : "." + pad(microseconds, 6)
+            out.byte(".")
+            if microseconds % 1000 == 0 { out.pad(microseconds / 1000, 3) } else { out.pad(microseconds, 6) }
         }
-        return s + "Z"
+        out.byte("Z")
+        return out.text
+    }
+
+    /// `2015-01-25T08:00:00`
+    private func dateAndTime() -> DigitWriter {
+        let c = civil
+        var out = DigitWriter()
+        out.pad(c.year, 4); out.byte("-"); out.pad(c.month, 2); out.byte("-"); out.pad(c.day, 2); out.byte("T")
+        out.pad(c.hour, 2); out.byte(":"); out.pad(c.minute, 2); out.byte(":"); out.pad(c.second, 2)
+        return out
     }
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
@@ -242,8 +254,43 @@ private func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
 
 @inline(__always)
 func pad(_ value: Int, _ width: Int) -> String {
-    let s = String(value)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    var out = DigitWriter()
+    out.pad(value, width)
+    return out.text
+}
+
+/// ASCII text built from zero-padded numbers and separators: timestamps are formatted for
+/// every signed request and every audit record, so without `String` concatenation.
+struct DigitWriter {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(32) }
+
+    /// `value` in decimal, zero-padded to `width` digits; a negative value as Swift
+    /// writes it, unpadded (timestamps never have one).
+    mutating func pad(_ value: Int, _ width: Int) {
+        guard value >= 0 else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        var magnitude = value
+        var count = 1
+        var rest = magnitude
+        while rest >= 10 { rest /= 10; count += 1 }
+        let start = bytes.count
+        let total = Swift.max(count, width)
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: total))
+        var index = start + total - 1
+        repeat {
+            bytes[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            index -= 1
+        } while magnitude > 0
+    }
+
+    mutating func byte(_ character: Unicode.Scalar) { bytes.append(UInt8(ascii: character)) }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 }
 
 extension String {
