@@ -61,7 +61,9 @@ public struct PreparedRequest: Sendable {
 }
 
 /// A resolved `<service>.<Operation>` with the compiled plan to serialize it.
-public struct OperationHandle: Sendable {
+/// A class, not a struct: it goes by value through every step of a call, and a copy of a
+/// class is one retain where this struct's fields were six.
+public final class OperationHandle: Sendable {
     public let service: ServiceModel
     public let operation: AWSModels.Operation
     /// The protocol botocore speaks to this service, as a codec for this operation.
@@ -72,8 +74,19 @@ public struct OperationHandle: Sendable {
     /// The endpoint URL configured for this service in the environment, if any.
     let configuredEndpoint: String?
 
-    /// The canonical `service.Operation` name.
-    public var canonicalName: String { service.name + "." + operation.name }
+    /// The canonical `service.Operation` name, made once.
+    public let canonicalName: String
+
+    init(service: ServiceModel, operation: AWSModels.Operation, codec: any ProtocolCodec, ruleSet: EndpointRuleSet,
+         contextParamMembers: [Member], configuredEndpoint: String?) {
+        self.service = service
+        self.operation = operation
+        self.codec = codec
+        self.ruleSet = ruleSet
+        self.contextParamMembers = contextParamMembers
+        self.configuredEndpoint = configuredEndpoint
+        canonicalName = service.name + "." + operation.name
+    }
 }
 
 /// The engine: resolves `service.Operation`, validates params, builds and signs the HTTP

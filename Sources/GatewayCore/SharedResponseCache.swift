@@ -100,10 +100,12 @@ extension ResponseCache {
         }
     }
 
-    /// Hides a scope's entries in memory and, when there is one, in the shared store.
+    /// Hides a scope's entries in memory and, when there is one, in the shared store. Tried
+    /// even while the store is thought down (it costs at most the timeout, and only calls
+    /// that change things): a lost invalidation would leave other replicas a stale entry.
     func invalidateEverywhere(scope: String) async {
         invalidate(scope: scope)
-        guard let (store, health) = shared, health.usable().0 else { return }
+        guard let (store, health) = shared else { return }
         do throws(SharedStoreError) {
             try await store.invalidate(scope: scope)
             health.answered()

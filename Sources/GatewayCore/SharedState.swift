@@ -154,4 +154,7 @@ public final class SharedStoreHealth: Sendable {
     }
 
     public var isUp: Bool { state.withLock { $0.downUntil == nil } }
+
+    /// Why the store last failed ("" if it never did).
+    public var lastFailure: String { state.withLock { $0.cause } }
 }

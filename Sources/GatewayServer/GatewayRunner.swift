@@ -29,6 +29,8 @@ public final class GatewayRunner: @unchecked Sendable {
     let credentialServices: CredentialServices
     /// The state replicas share (`shared:`), when configured.
     let shared: SharedStores?
+    /// Why the shared store last failed, if it did.
+    public var sharedStoreFailure: String? { shared.map { $0.health.lastFailure } }
 
     /// Builds the gateway from a configuration; nothing is bound until `start`.
     public init(config: GatewayConfig, configFile: String? = nil, models: ModelStore, environment: [String: String], logger: Logger,

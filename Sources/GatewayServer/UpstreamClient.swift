@@ -49,7 +49,8 @@ public final class UpstreamClient: HTTPTransport, @unchecked Sendable {
             throw TransportError(kind: .other, message: "cannot send to \(request.url)")
         }
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(timeoutSeconds, 0.001) * 1000))
-        let future = loop.flatSubmit {
+        // A call already runs on its connection's loop: start at once, without a loop task.
+        let future = loop.inEventLoop ? pool.execute(request, target: target, deadline: deadline, client: self) : loop.flatSubmit {
             pool.execute(request, target: target, deadline: deadline, client: self)
         }
         do {
@@ -202,7 +203,7 @@ final class UpstreamPool: @unchecked Sendable {
         var headers = HTTPHeaders()
         var hasHost = false
         for header in request.headers {
-            if header.name.lowercased() == "host" { hasHost = true }
+            if !hasHost, header.name.utf8.count == 4, header.name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) { hasHost = true }
             headers.add(name: header.name, value: header.value)
         }
         if !hasHost { headers.add(name: "Host", value: target.port == (target.tls ? 443 : 80) ? target.host : "\(target.host):\(target.port)") }

@@ -108,12 +108,10 @@ public final class RedisClient: Sendable {
             let waiter = connecting.eventLoop.makePromise(of: RedisConnection.self)
             connecting.cascade(to: waiter)
             let timer = connecting.eventLoop.scheduleTask(deadline: deadline) { waiter.fail(RedisError.timeout) }
+            waiter.futureResult.whenComplete { _ in timer.cancel() }
             do {
-                let connection = try await waiter.futureResult.get()
-                timer.cancel()
-                return connection
+                return try await waiter.futureResult.get()
             } catch {
-                timer.cancel()
                 throw (error as? RedisError) ?? .closed
             }
         }

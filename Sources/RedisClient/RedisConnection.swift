@@ -139,6 +139,9 @@ public final class RedisConnection: Sendable {
             promise.fail(RedisError.timeout)
             channel.close(promise: nil)
         }
+        // Cancelled on the loop as the reply comes, not when the waiting task next runs: a
+        // busy machine may resume it late, and the timer must not close a healthy connection.
+        promise.futureResult.whenComplete { _ in timer.cancel() }
         let outbound = RESPChannelHandler.Outbound(bytes: bytes, promise: promise)
         if channel.eventLoop.inEventLoop {
             // Commands sent in the same event-loop tick leave in one write.
@@ -148,14 +151,10 @@ public final class RedisConnection: Sendable {
             channel.writeAndFlush(outbound, promise: nil)
         }
         do {
-            let value = try await promise.futureResult.get()
-            timer.cancel()
-            return value
+            return try await promise.futureResult.get()
         } catch let error as RedisError {
-            timer.cancel()
             throw error
         } catch {
-            timer.cancel()
             throw .closed
         }
     }
