@@ -97,7 +97,12 @@ public final class RateLimiter: Sendable {
     }
 
     let clock: any RateClock
-    private let buckets: Mutex<[String: TokenBucket]>
+    private let buckets: Mutex<[BucketKey: TokenBucket]>
+    /// A bucket's name: the team and the rule (`"*"` or a pattern), hashed without joining them.
+    struct BucketKey: Hashable {
+        let team: String
+        let rule: String
+    }
     private let limitsBox: Mutex<[String: TeamLimits]>
     /// After AWS throttles a team's operation, its calls wait this long (doubling while
     /// AWS keeps throttling, halving on success) before another may go.
@@ -183,18 +188,21 @@ public final class RateLimiter: Sendable {
     /// Admits a call, or says how many milliseconds to wait.
     public func admit(team: String, service: String, operation: String) -> Int? {
         let now = clock.now()
-        let key = team + "\u{0}" + service + ":" + operation
-        if let hold = slowdown.withLock({ $0[key] }), hold.until > now {
+        // Holds are rare: the key is built only when there is one somewhere.
+        let key = slowdown.withLock { $0.isEmpty } ? nil : team + "\u{0}" + service + ":" + operation
+        if let key, let hold = slowdown.withLock({ $0[key] }), hold.until > now {
             return Int(((hold.until - now) * 1000).rounded(.up))
         }
-        let applicable = rules(team: team, service: service, operation: operation).map { bucket(team + "\u{0}" + $0.rule, $0.rate, now) }
+        let applicable = rules(team: team, service: service, operation: operation).map { bucket(BucketKey(team: team, rule: $0.rule), $0.rate, now) }
         let wait = applicable.map { $0.wait(at: now) }.max() ?? 0
         if wait > 0 { return max(1, Int((wait * 1000).rounded(.up))) }
         for bucket in applicable { bucket.take(at: now) }
-        slowdown.withLock { holds in
-            if var hold = holds[key] {
-                hold.until = now + hold.interval
-                holds[key] = hold
+        if let key {
+            slowdown.withLock { holds in
+                if var hold = holds[key] {
+                    hold.until = now + hold.interval
+                    holds[key] = hold
+                }
             }
         }
         return nil
@@ -245,6 +253,7 @@ public final class RateLimiter: Sendable {
     }
 
     public func easeLocally(team: String, service: String, operation: String) {
+        guard !slowdown.withLock({ $0.isEmpty }) else { return }
         let key = team + "\u{0}" + service + ":" + operation
         slowdown.withLock { holds in
             guard var hold = holds[key] else { return }
@@ -253,7 +262,7 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    private func bucket(_ key: String, _ rate: Rate, _ now: Double) -> TokenBucket {
+    private func bucket(_ key: BucketKey, _ rate: Rate, _ now: Double) -> TokenBucket {
         buckets.withLock { all in
             if let existing = all[key], existing.rate == rate { return existing }
             let made = TokenBucket(rate: rate, now: now)
