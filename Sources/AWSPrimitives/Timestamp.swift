@@ -134,8 +134,11 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     /// RFC 822 as Python's `formatdate(usegmt=True)`: `Sun, 06 Nov 1994 08:49:37 GMT`.
     public var rfc822: String {
         let c = civil
-        return Timestamp.weekdays[c.weekday] + ", " + pad(c.day, 2) + " " + Timestamp.months[c.month - 1] + " "
-            + pad(c.year, 4) + " " + pad(c.hour, 2) + ":" + pad(c.minute, 2) + ":" + pad(c.second, 2) + " GMT"
+        var out = DigitWriter()
+        out.append(Timestamp.weekdays[c.weekday]); out.append(", "); out.pad(c.day, 2); out.byte(" "); out.append(Timestamp.months[c.month - 1])
+        out.byte(" "); out.pad(c.year, 4); out.byte(" "); out.pad(c.hour, 2); out.byte(":"); out.pad(c.minute, 2); out.byte(":")
+        out.pad(c.second, 2); out.append(" GMT")
+        return out.text
     }
 
     /// The same, as text (query strings and headers).
@@ -252,13 +255,6 @@ private func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     a >= 0 ? a / b : -((-a + b - 1) / b)
 }
 
-@inline(__always)
-func pad(_ value: Int, _ width: Int) -> String {
-    var out = DigitWriter()
-    out.pad(value, width)
-    return out.text
-}
-
 /// ASCII text built from zero-padded numbers and separators: timestamps are formatted for
 /// every signed request and every audit record, so without `String` concatenation.
 struct DigitWriter {
@@ -289,6 +285,8 @@ struct DigitWriter {
     }
 
     mutating func byte(_ character: Unicode.Scalar) { bytes.append(UInt8(ascii: character)) }
+
+    mutating func append(_ piece: String) { bytes.append(contentsOf: piece.utf8) }
 
     var text: String { String(decoding: bytes, as: UTF8.self) }
 }

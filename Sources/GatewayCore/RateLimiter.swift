@@ -153,7 +153,7 @@ public final class RateLimiter: Sendable {
             do throws(SharedStoreError) {
                 let admission = try await shared.store.admit(team: team, operation: name, buckets: rules(team: team, service: service, operation: operation))
                 shared.health.answered()
-                let key = team + "\u{0}" + name
+                let key = Self.holdKey(team, service, operation)
                 if admission.held != sharedHolds.withLock({ $0.contains(key) }) {
                     sharedHolds.withLock { holds in if admission.held { holds.insert(key) } else { holds.remove(key) } }
                 }
@@ -173,6 +173,11 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// A team's hold on an operation, by name (here and in the shared holds seen).
+    static func holdKey(_ team: String, _ service: String, _ operation: String) -> String {
+        team + "\u{0}" + service + ":" + operation
+    }
+
     /// The team's rules that apply to an operation: `"*"` for the whole team, then each
     /// matching pattern, with their rates.
     func rules(team: String, service: String, operation: String) -> [(rule: String, rate: Rate)] {
@@ -189,7 +194,7 @@ public final class RateLimiter: Sendable {
     public func admit(team: String, service: String, operation: String) -> Int? {
         let now = clock.now()
         // Holds are rare: the key is built only when there is one somewhere.
-        let key = slowdown.withLock { $0.isEmpty } ? nil : team + "\u{0}" + service + ":" + operation
+        let key = slowdown.withLock { $0.isEmpty } ? nil : Self.holdKey(team, service, operation)
         if let key, let hold = slowdown.withLock({ $0[key] }), hold.until > now {
             return Int(((hold.until - now) * 1000).rounded(.up))
         }
@@ -222,7 +227,7 @@ public final class RateLimiter: Sendable {
         do throws(SharedStoreError) {
             try await shared.store.throttled(team: team, operation: service + ":" + operation, minimum: Self.minimumSlowdown, maximum: Self.maximumSlowdown)
             shared.health.answered()
-            sharedHolds.withLock { _ = $0.insert(team + "\u{0}" + service + ":" + operation) }
+            sharedHolds.withLock { _ = $0.insert(Self.holdKey(team, service, operation)) }
         } catch {
             shared.health.failed(error)
         }
@@ -232,7 +237,7 @@ public final class RateLimiter: Sendable {
     public func succeeded(team: String, service: String, operation: String) async {
         easeLocally(team: team, service: service, operation: operation)
         guard let shared else { return }
-        let key = team + "\u{0}" + service + ":" + operation
+        let key = Self.holdKey(team, service, operation)
         guard sharedHolds.withLock({ $0.contains(key) }), shared.health.usable().0 else { return }
         do throws(SharedStoreError) {
             try await shared.store.succeeded(team: team, operation: service + ":" + operation, minimum: Self.minimumSlowdown)
@@ -245,7 +250,7 @@ public final class RateLimiter: Sendable {
     /// This process's hold (all there is without a shared store).
     public func holdLocally(team: String, service: String, operation: String) {
         let now = clock.now()
-        let key = team + "\u{0}" + service + ":" + operation
+        let key = Self.holdKey(team, service, operation)
         slowdown.withLock { holds in
             let interval = min(Self.maximumSlowdown, max(Self.minimumSlowdown, (holds[key]?.interval ?? 0) * 2))
             holds[key] = (now + interval, interval)
@@ -254,7 +259,7 @@ public final class RateLimiter: Sendable {
 
     public func easeLocally(team: String, service: String, operation: String) {
         guard !slowdown.withLock({ $0.isEmpty }) else { return }
-        let key = team + "\u{0}" + service + ":" + operation
+        let key = Self.holdKey(team, service, operation)
         slowdown.withLock { holds in
             guard var hold = holds[key] else { return }
             hold.interval /= 2

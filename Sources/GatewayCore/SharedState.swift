@@ -36,10 +36,20 @@ public struct SharedSettings: Sendable, Equatable {
             let db = rest[rest.index(after: slash)...]
             if !db.isEmpty && (Int(db) == nil || Int(db)! < 0) { return "the database (after /) must be a number" }
         }
-        if hostPort.isEmpty || hostPort.hasPrefix(":") { return "no host" }
-        if !hostPort.hasPrefix("["), let colon = hostPort.lastIndex(of: ":") {
-            guard let port = Int(hostPort[hostPort.index(after: colon)...]), port > 0, port < 65536 else { return "the port must be a number from 1 to 65535" }
+        if hostPort.isEmpty || hostPort.hasPrefix(":") || hostPort == "[]" { return "no host" }
+        var portText: Substring?
+        if hostPort.hasPrefix("[") {
+            // [IPv6]:port
+            guard let close = hostPort.firstIndex(of: "]") else { return "an IPv6 address needs its closing ]" }
+            let after = hostPort[hostPort.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { return "expected :port after the IPv6 address" }
+                portText = after.dropFirst()
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            portText = hostPort[hostPort.index(after: colon)...]
         }
+        if let portText, Int(portText).map({ (1...65535).contains($0) }) != true { return "the port must be a number from 1 to 65535" }
         return nil
     }
 }
@@ -152,8 +162,6 @@ public final class SharedStoreHealth: Sendable {
             logger.notice("shared store answers again: replicas share limits and cache again")
         }
     }
-
-    public var isUp: Bool { state.withLock { $0.downUntil == nil } }
 
     /// Why the store last failed ("" if it never did).
     public var lastFailure: String { state.withLock { $0.cause } }

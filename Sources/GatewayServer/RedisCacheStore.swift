@@ -1,3 +1,4 @@
+import AWSSigning
 import Crypto
 import GatewayCore
 import RedisClient
@@ -35,11 +36,9 @@ public struct RedisCacheStore: SharedCacheStore {
         return 0
         """)
 
+    /// The first `count` bytes of the text's SHA-256, in hex.
     static func hex(_ text: String, count: Int) -> String {
-        SHA256.hash(data: Array(text.utf8)).prefix(count).map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
-        }.joined()
+        SigV4Signer.hexString(Array(SHA256.hash(data: Array(text.utf8)).prefix(count)))
     }
 
     func keys(scope: String, key: String) -> (generation: String, entry: String, lock: String) {
@@ -50,7 +49,7 @@ public struct RedisCacheStore: SharedCacheStore {
 
     public func lookup(scope: String, key: String) async throws(SharedStoreError) -> (generation: String, value: [UInt8]?) {
         let names = keys(scope: scope, key: key)
-        let reply = try await command(["MGET", RESPArgument(names.generation), RESPArgument(names.entry)])
+        let reply = try await client.storeCommand(["MGET", RESPArgument(names.generation), RESPArgument(names.entry)])
         guard case .array(let items?) = reply, items.count == 2 else { throw SharedStoreError("unexpected reply to MGET") }
         let generation = items[0].string ?? "0"
         guard case .bulkString(let stored?) = items[1], let newline = stored.firstIndex(of: UInt8(ascii: "\n")),
@@ -62,43 +61,23 @@ public struct RedisCacheStore: SharedCacheStore {
     public func store(scope: String, key: String, generation: String, value: [UInt8], ttl: Double) async throws(SharedStoreError) {
         let names = keys(scope: scope, key: key)
         let milliseconds = max(1, Int((ttl * 1000).rounded()))
-        try await command(["SET", RESPArgument(names.entry), RESPArgument(Array(generation.utf8) + [UInt8(ascii: "\n")] + value),
+        try await client.storeCommand(["SET", RESPArgument(names.entry), RESPArgument(Array(generation.utf8) + [UInt8(ascii: "\n")] + value),
                            "PX", RESPArgument(milliseconds)])
     }
 
     public func invalidate(scope: String) async throws(SharedStoreError) {
         let names = keys(scope: scope, key: "")
-        try await run(Self.invalidateScript, keys: [RESPArgument(names.generation)], arguments: [RESPArgument(Self.generationSeconds)])
+        try await client.storeRun(Self.invalidateScript, keys: [RESPArgument(names.generation)], arguments: [RESPArgument(Self.generationSeconds)])
     }
 
     public func lock(scope: String, key: String, token: String, seconds: Double) async throws(SharedStoreError) -> Bool {
         let names = keys(scope: scope, key: key)
-        let reply = try await command(["SET", RESPArgument(names.lock), RESPArgument(token), "NX", "PX", RESPArgument(max(1, Int(seconds * 1000)))])
+        let reply = try await client.storeCommand(["SET", RESPArgument(names.lock), RESPArgument(token), "NX", "PX", RESPArgument(max(1, Int(seconds * 1000)))])
         return !reply.isNull
     }
 
     public func unlock(scope: String, key: String, token: String) async throws(SharedStoreError) {
         let names = keys(scope: scope, key: key)
-        try await run(Self.unlockScript, keys: [RESPArgument(names.lock)], arguments: [RESPArgument(token)])
-    }
-
-    @discardableResult
-    private func command(_ arguments: [RESPArgument]) async throws(SharedStoreError) -> RESPValue {
-        do throws(RedisError) {
-            return try await client.command(arguments)
-        } catch {
-            throw SharedStoreError(error.description)
-        }
-    }
-
-    @discardableResult
-    private func run(_ script: RedisScript, keys: [RESPArgument], arguments: [RESPArgument]) async throws(SharedStoreError) -> RESPValue {
-        do throws(RedisError) {
-            let reply = try await client.run(script, keys: keys, arguments: arguments)
-            if case .error(let message) = reply { throw .server(message) }
-            return reply
-        } catch {
-            throw SharedStoreError(error.description)
-        }
+        try await client.storeRun(Self.unlockScript, keys: [RESPArgument(names.lock)], arguments: [RESPArgument(token)])
     }
 }

@@ -100,7 +100,7 @@ public struct RedisRateLimitStore: SharedRateStore {
             arguments.append(RESPArgument(bucket.rate.perSecondText))
             arguments.append(RESPArgument(bucket.rate.burstText))
         }
-        let reply = try await run(Self.admitScript, keys: keys, arguments: arguments)
+        let reply = try await client.storeRun(Self.admitScript, keys: keys, arguments: arguments)
         guard case .array(let items?) = reply, items.count == 3, let taken = items[0].int, let held = items[2].int,
               let waitText = items[1].string, let wait = Double(waitText)
         else { throw SharedStoreError("unexpected reply to the rate script") }
@@ -108,22 +108,12 @@ public struct RedisRateLimitStore: SharedRateStore {
     }
 
     public func throttled(team: String, operation: String, minimum: Double, maximum: Double) async throws(SharedStoreError) {
-        _ = try await run(Self.throttledScript, keys: [RESPArgument(Self.holdKey(prefix: prefix, team: team, operation: operation))],
+        _ = try await client.storeRun(Self.throttledScript, keys: [RESPArgument(Self.holdKey(prefix: prefix, team: team, operation: operation))],
                           arguments: [RESPArgument(String(minimum)), RESPArgument(String(maximum))])
     }
 
     public func succeeded(team: String, operation: String, minimum: Double) async throws(SharedStoreError) {
-        _ = try await run(Self.succeededScript, keys: [RESPArgument(Self.holdKey(prefix: prefix, team: team, operation: operation))],
+        _ = try await client.storeRun(Self.succeededScript, keys: [RESPArgument(Self.holdKey(prefix: prefix, team: team, operation: operation))],
                           arguments: [RESPArgument(String(minimum))])
-    }
-
-    private func run(_ script: RedisScript, keys: [RESPArgument], arguments: [RESPArgument]) async throws(SharedStoreError) -> RESPValue {
-        do throws(RedisError) {
-            let reply = try await client.run(script, keys: keys, arguments: arguments)
-            if case .error(let message) = reply { throw .server(message) }
-            return reply
-        } catch {
-            throw SharedStoreError(error.description)
-        }
     }
 }

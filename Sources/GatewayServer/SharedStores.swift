@@ -51,3 +51,27 @@ final class SharedStores: Sendable {
         return (true, "shared store: \(what); Redis does not answer (\(lastError)): \(fallback)")
     }
 }
+
+/// Redis commands as the shared stores send them: any failure (no connection, a timeout,
+/// a malformed or error reply) is the store's `SharedStoreError`.
+extension RedisClient {
+    @discardableResult
+    func storeCommand(_ arguments: [RESPArgument]) async throws(SharedStoreError) -> RESPValue {
+        do throws(RedisError) {
+            return try await command(arguments)
+        } catch {
+            throw SharedStoreError(error.description)
+        }
+    }
+
+    @discardableResult
+    func storeRun(_ script: RedisScript, keys: [RESPArgument], arguments: [RESPArgument]) async throws(SharedStoreError) -> RESPValue {
+        do throws(RedisError) {
+            let reply = try await run(script, keys: keys, arguments: arguments)
+            if case .error(let message) = reply { throw .server(message) }
+            return reply
+        } catch {
+            throw SharedStoreError(error.description)
+        }
+    }
+}

@@ -426,6 +426,9 @@ final class BenchSetup {
 
 func runsText(_ runs: [Double]) -> String { runs.map { String(format: "%.0f", $0) }.joined(separator: ", ") }
 
+/// The cached read of the cache rows: the same `GetLinks` every time.
+let benchGet = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.GetLinks","params":{"GlobalNetworkId":"global-network-0123"}}"#
+
 let benchCall = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.AssociateConnectPeer","params":{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123"}}"#
 
 /// Issue 4's figures: cache hits over NDJSON, and what policy costs on the uncached path
@@ -452,7 +455,6 @@ func policyAndCacheBenchmarks(modelsDir: String, seconds: Double) throws {
       everyone: { members: any, allow: [ "sts:GetCallerIdentity" ] }
     """)
     let tokenCall = benchCall.replacingOccurrences(of: #""DeviceId":"device-0123"}"#, with: #""DeviceId":"device-0123","$token":"bench"}"#)
-    let get = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.GetLinks","params":{"GlobalNetworkId":"global-network-0123"}}"#
 
     print("")
     print("policy and cache (NDJSON over the Unix socket, concurrency 64, \(seconds) s per row)")
@@ -460,7 +462,7 @@ func policyAndCacheBenchmarks(modelsDir: String, seconds: Double) throws {
     print(String(format: "uncached, policy off (one team, anyone): %8.0f calls/s (runs: %@)", off, runsText(offRuns)))
     print(String(format: "uncached, policy on (3 teams, token, rules, rate): %8.0f calls/s (runs: %@)", on, runsText(onRuns)))
     print(String(format: "policy cost: %.1f%% fewer calls/s", (1 - on / off) * 100))
-    let hits = try runLoad(group: setup.clientGroup, target: open, framing: .ndjson, body: get, concurrency: 64, seconds: seconds)
+    let hits = try runLoad(group: setup.clientGroup, target: open, framing: .ndjson, body: benchGet, concurrency: 64, seconds: seconds)
     print(String(format: "cache hits (networkmanager.GetLinks): %8.0f calls/s, p50 %.0f µs, p99 %.0f µs", hits.callsPerSecond, hits.p50, hits.p99))
 }
 
@@ -588,7 +590,6 @@ func sharedStateBenchmarks(modelsDir: String, seconds: Double) throws {
     let remote = try setup.gateway("shared", config: team + shared)
     let cached = try setup.gateway("sharedcache", config: team + shared + "cache: { store: shared, ttl: { \"*\": 600s } }\n")
     let memoryCache = try setup.gateway("memorycache", config: team + "cache: { ttl: { \"*\": 600s } }\n")
-    let get = #"{"jsonrpc":"2.0","id":1,"method":"networkmanager.GetLinks","params":{"GlobalNetworkId":"global-network-0123"}}"#
 
     print("")
     print("shared state through Redis (NDJSON over the Unix socket, concurrency 64, \(seconds) s per row, alternating)")
@@ -603,17 +604,17 @@ func sharedStateBenchmarks(modelsDir: String, seconds: Double) throws {
                  Double(trips) / Double(max(counted.calls, 1)), trips, counted.calls, try redis.microsecondsPerCall("evalsha") ?? -1))
     // Cache hits: the same read over and over, from the shared cache and from memory.
     for (target, name) in [(cached, "shared cache"), (memoryCache, "memory cache")] {
-        _ = try runLoad(group: setup.clientGroup, target: target, framing: .ndjson, body: get, concurrency: 16, seconds: 0.5)
+        _ = try runLoad(group: setup.clientGroup, target: target, framing: .ndjson, body: benchGet, concurrency: 16, seconds: 0.5)
     }
     var sharedHits: [Double] = [], memoryHits: [Double] = []
     var hitTrips = 0, hitCalls = 0
     for _ in 0..<3 {
         let tripsBefore = try redis.roundTrips()
-        let hits = try runLoad(group: setup.clientGroup, target: cached, framing: .ndjson, body: get, concurrency: 64, seconds: seconds)
+        let hits = try runLoad(group: setup.clientGroup, target: cached, framing: .ndjson, body: benchGet, concurrency: 64, seconds: seconds)
         hitTrips += try redis.roundTrips() - tripsBefore
         hitCalls += hits.calls
         sharedHits.append(hits.callsPerSecond)
-        memoryHits.append(try runLoad(group: setup.clientGroup, target: memoryCache, framing: .ndjson, body: get, concurrency: 64, seconds: seconds).callsPerSecond)
+        memoryHits.append(try runLoad(group: setup.clientGroup, target: memoryCache, framing: .ndjson, body: benchGet, concurrency: 64, seconds: seconds).callsPerSecond)
     }
     print(String(format: "shared-cache hits (networkmanager.GetLinks): %8.0f calls/s (runs: %@), %.2f Redis round trips per hit",
                  sharedHits.sorted()[1], runsText(sharedHits), Double(hitTrips) / Double(max(hitCalls, 1))))

@@ -6,6 +6,7 @@ import AWSSigning
 import AWSJSON
 import Foundation
 import GatewayCore
+import Synchronization
 
 /// AWS answering at once from memory: the pipeline's only way out, so that a profiler
 /// sees the gateway's own work per call and nothing of the network.
@@ -50,13 +51,13 @@ func pipelineBenchmark(modelsDir: String, loops: Int) throws {
     let body = Array(benchCall.utf8)
 
     let done = DispatchSemaphore(value: 0)
-    let outcome = LockedCounter()
+    let answered = Mutex(0)
     Task {
         for i in 0..<loops {
             let answer = await gateway.handle(body, context: context)
             // {"jsonrpc":"2.0","id":1,"result":... (checked by bytes: the profile is of the gateway)
             if let bytes = answer.body, bytes.count > 31, bytes[25] == UInt8(ascii: "r"), bytes[26] == UInt8(ascii: "e") {
-                outcome.add()
+                answered.withLock { $0 += 1 }
             } else if i == 0 {
                 FileHandle.standardError.write(Data("pipeline: the first answer: \(String(decoding: answer.body ?? [], as: UTF8.self))\n".utf8))
             }
@@ -65,16 +66,10 @@ func pipelineBenchmark(modelsDir: String, loops: Int) throws {
     }
     done.wait()
     dependencies.audit?.close()
-    guard outcome.value == loops else {
-        FileHandle.standardError.write(Data("pipeline: \(loops - outcome.value) of \(loops) calls did not answer with a result\n".utf8))
+    let results = answered.withLock { $0 }
+    guard results == loops else {
+        FileHandle.standardError.write(Data("pipeline: \(loops - results) of \(loops) calls did not answer with a result\n".utf8))
         exit(1)
     }
     print("pipeline: \(loops) calls answered with a result")
-}
-
-final class LockedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 }

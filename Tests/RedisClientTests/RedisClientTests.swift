@@ -86,6 +86,17 @@ struct RESPParserTests {
         #expect(RedisURL("redis://:secret@[::1]:7000")?.password == "secret")
         for bad in ["http://x", "redis://", "redis://h:0", "redis://h:port", "redis://h/-1", "redis://h/x"] { #expect(RedisURL(bad) == nil, "\(bad)") }
     }
+
+    @Test("config check accepts a shared.redis URL exactly when the client can use it (and it holds no password)")
+    func configAgreesWithClient() {
+        let urls = ["redis://127.0.0.1", "rediss://cache.internal:6380/2", "redis://gw@h:6379/0", "redis://[::1]:7000", "redis://[::1]", "redis://h/",
+                    "http://x", "redis://", "redis://h:0", "redis://h:65536", "redis://h:port", "redis://h/-1", "redis://h/x", "redis://[::1",
+                    "redis://[::1]x", "redis://[]", "redis://:7000", "redis://h:"]
+        for url in urls {
+            #expect((SharedSettings.problem(redisURL: url) == nil) == (RedisURL(url) != nil), "\(url)")
+        }
+        #expect(SharedSettings.problem(redisURL: "redis://gw:secret@h") != nil && RedisURL("redis://gw:secret@h") != nil, "a password is refused in the file")
+    }
 }
 
 @Suite("RedisClient against a real redis-server", .serialized, .enabled(if: RedisServer.available, "redis-server is not installed (apt-get install redis-server)"))
