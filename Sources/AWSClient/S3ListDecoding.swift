@@ -29,10 +29,10 @@ enum S3ListDecoding {
         }
         var out = result
         for key in topLevel {
-            if case .string(let text)? = out[key] { out[key] = .string(unquotePlus(text)) }
+            if case .string(let text)? = out[key]?.resolved { out[key] = .string(unquotePlus(text)) }
         }
         for (list, child) in nested {
-            guard case .array(let items)? = out[list] else { continue }
+            guard case .array(let items)? = out[list]?.resolved else { continue }
             out[list] = .array(items.map { item in
                 guard case .object(var object) = item, case .string(let text)? = object[child] else { return item }
                 object[child] = .string(unquotePlus(text))

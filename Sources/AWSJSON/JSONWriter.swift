@@ -99,6 +99,18 @@ extension JSON {
         return true
     }
 
+    /// Text given as bytes, written as compact output writes `String(decoding: bytes)`:
+    /// copied when it needs no escape (and is UTF-8), else made a string and escaped.
+    public static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        if needsNoEscape(bytes, asciiOnly: true) || (UTF8Validation.isValid(bytes) && needsNoEscape(bytes, asciiOnly: false)) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+        } else {
+            writeString(String(decoding: bytes, as: UTF8.self), to: &out, asciiOnly: false)
+        }
+    }
+
     public static func writeString(_ s: String, to out: inout [UInt8], asciiOnly: Bool) {
         out.append(UInt8(ascii: "\""))
         // Fast path: nothing to escape, the bytes copied at once from the string's storage

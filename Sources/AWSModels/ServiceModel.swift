@@ -202,7 +202,7 @@ public final class ServiceModel: Sendable {
                         let resolved = try resolve(member.value, owner: entry.key, memberName: member.key)
                         if resolved.location == nil, shape.bodyMemberIndex[resolved.wireName] == nil {
                             shape._bodyMemberIndex[resolved.wireName] = shape.members.count
-                            shape.bodyMemberKeys.append((Array(resolved.wireName.utf8), shape.members.count))
+                            shape.bodyMemberKeys.insert(Array(resolved.wireName.utf8), shape.members.count)
                         }
                         shape._members.append(resolved)
                     }

@@ -101,11 +101,12 @@ public final class Shape: @unchecked Sendable {
     public var bodyMemberIndex: [String: Int] { _bodyMemberIndex }
     @exclusivity(unchecked) var _bodyMemberIndex: [String: Int] = [:]
     /// The same, as UTF-8 keys, for readers that look keys up without making strings.
-    @exclusivity(unchecked) var bodyMemberKeys: [(key: [UInt8], index: Int)] = []
+    @exclusivity(unchecked) var bodyMemberKeys = ByteKeyIndex()
     /// Members without an HTTP location, by the element name they are found under in
     /// XML (filled for XML protocols' models).
     public var xmlMemberIndex: [String: Int] { _xmlMemberIndex }
     @exclusivity(unchecked) var _xmlMemberIndex: [String: Int] = [:]
+    @exclusivity(unchecked) var xmlMemberKeys = ByteKeyIndex()
     public var required: [String] { _required }
     @exclusivity(unchecked) var _required: [String] = []
     /// The list element, map key and map value references.
@@ -186,20 +187,19 @@ public final class Shape: @unchecked Sendable {
     /// The body member whose wire name is `key` (UTF-8 bytes of a JSON key), as
     /// `bodyMemberIndex` but without a string made for each key read.
     public func bodyMemberIndex(forKey key: UnsafeBufferPointer<UInt8>) -> Int? {
-        for entry in bodyMemberKeys where entry.key.count == key.count {
-            let same = entry.key.withUnsafeBufferPointer { candidate in
-                for i in 0..<key.count where candidate[i] != key[i] { return false }
-                return true
-            }
-            if same { return entry.index }
-        }
-        return nil
+        bodyMemberKeys.lookup(key)
+    }
+
+    /// `xmlMemberIndex` for an element name given as UTF-8 bytes.
+    public func xmlMemberIndex(forName name: UnsafeBufferPointer<UInt8>) -> Int? {
+        xmlMemberKeys.lookup(name)
     }
 
     func indexXMLMembers() {
         for (index, member) in members.enumerated() where member.isXMLBodyMember {
             let name = member.xmlElementName
             if _xmlMemberIndex[name] == nil { _xmlMemberIndex[name] = index }
+            xmlMemberKeys.insert(Array(name.utf8), index)
         }
     }
 }

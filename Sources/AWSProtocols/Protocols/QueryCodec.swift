@@ -119,19 +119,19 @@ public struct QueryCodec: ProtocolCodec {
         guard let output = operation.output else { return .success(JSONObject()) }
         // An answer with no body has nothing to parse (botocore returns an empty result).
         if response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .success(JSONObject()) }
-        let root: XMLElement
+        let table: XMLElementTable
         do {
-            root = try XMLDocument.parse(response.body)
+            table = try XMLElementTable.parse(response.body)
         } catch {
             return .failure(AWSErrorResponse(code: String(response.status), message: "the answer is not valid XML: \(error.description)",
                                              httpStatus: response.status, requestId: nil, shape: nil, fields: JSONObject()))
         }
-        var start = root
+        var start = 0
         if let resultWrapper {
-            guard let wrapped = root.children.first(where: { $0.name == resultWrapper }) else { return .success(JSONObject()) }
-            start = wrapped
+            start = table.firstChild(of: 0, named: resultWrapper)
+            guard start >= 0 else { return .success(JSONObject()) }
         }
-        guard let result = xml.parseStructure(start, output) else { return .success(JSONObject()) }
+        guard let result = xml.structureMembers(table, element: start, output) else { return .success(JSONObject()) }
         return .success(QueryCustomizations.result(result, service: service.name, operation: operation))
     }
 

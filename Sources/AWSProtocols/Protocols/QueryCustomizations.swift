@@ -22,14 +22,16 @@ enum QueryCustomizations {
         var out = result
         switch (service, operation.name) {
         case ("ec2", "GetConsoleOutput"):
-            if case .string(let text)? = out["Output"], let bytes = Base64.decode(text) {
+            if case .string(let text)? = out["Output"]?.resolved, let bytes = Base64.decode(text) {
                 out["Output"] = .string(String(decoding: bytes, as: UTF8.self))
             }
         case ("cloudformation", "GetTemplate"):
-            if case .string(let text)? = out["TemplateBody"], let json = try? JSON.parse(text), case .object = json {
+            if case .string(let text)? = out["TemplateBody"]?.resolved, let json = try? JSON.parse(text), case .object = json {
                 out["TemplateBody"] = json
             }
         case ("iam", _):
+            // The walk reads values, not transcoded text.
+            for index in out.members.indices { out.members[index].value = out.members[index].value.resolved }
             if let shape = operation.output, case .object(let decoded) = decodePolicies(.object(out), shape) { out = decoded }
         default:
             break

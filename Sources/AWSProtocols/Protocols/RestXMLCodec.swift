@@ -30,11 +30,11 @@ public struct RestXMLCodec: ProtocolCodec {
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
         var response = response
         // S3's `_handle_200_error` reads the document first: parsed once, kept for the output.
-        var document: XMLElement?
+        var document: XMLElementTable?
         if service.name == "s3", S3Customizations.mayHideErrorIn200(response, operation: operation) {
-            document = try? XMLDocument.parse(response.body)
+            document = try? XMLElementTable.parse(response.body)
             // An <Error> (or a body cut short) inside a 200 is treated as a 500, retried like one.
-            if document == nil || document?.name == "Error" { response.status = 500 }
+            if document == nil || document?.nameString(0) == "Error" { response.status = 500 }
         }
         if response.status >= 301 { return .failure(parseError(response)) }
         guard let output = operation.output else { return .success(JSONObject()) }
@@ -54,7 +54,7 @@ public struct RestXMLCodec: ProtocolCodec {
 
     /// Status and header members, then the body: a blob or string payload as it is,
     /// another payload member from the root element, else the members under the root.
-    func parseOutput(_ response: ResponseData, _ shape: Shape, payload: String?, document: XMLElement? = nil) throws(XMLError) -> JSONObject {
+    func parseOutput(_ response: ResponseData, _ shape: Shape, payload: String?, document: XMLElementTable? = nil) throws(XMLError) -> JSONObject {
         var result = JSONObject()
         RESTResponseBinding(json: json).bind(response, shape, into: &result)
         if let payloadName = payload ?? shape.payload, let member = shape.member(named: payloadName) {
@@ -62,14 +62,13 @@ public struct RestXMLCodec: ProtocolCodec {
             case .blob: result.append(payloadName, json.blobResult(response.body))
             case .string: result.append(payloadName, .string(String(decoding: response.body, as: UTF8.self)))
             default:
-                let root = try RestXMLCodec.root(response.body, parsed: document)
-                if let value = xml.parseValue(root, member.shape) { result.append(payloadName, value) }
+                let value = try RestXMLCodec.document(response.body, parsed: document).map { xml.value($0, element: 0, member.shape) }
+                    ?? xml.parseValue(XMLElement(name: ""), member.shape)
+                if let value { result.append(payloadName, value) }
             }
-        } else {
-            let root = try RestXMLCodec.root(response.body, parsed: document)
-            if let body = xml.parseStructure(root, shape) {
-                for member in body.members { result.append(member.key, member.value) }
-            }
+        } else if let table = try RestXMLCodec.document(response.body, parsed: document),
+                  let body = xml.structureMembers(table, element: 0, shape) {
+            for member in body.members { result.append(member.key, member.value) }
         }
         return result
     }
@@ -147,11 +146,12 @@ public struct RestXMLCodec: ProtocolCodec {
         }
     }
 
-    /// The document's root; an empty body is an empty element, as botocore reads it.
-    static func root(_ body: [UInt8], parsed: XMLElement? = nil) throws(XMLError) -> XMLElement {
+    /// The body's document; nil for a body of only whitespace, which botocore reads as an
+    /// empty element (so a structure without members).
+    static func document(_ body: [UInt8], parsed: XMLElementTable? = nil) throws(XMLError) -> XMLElementTable? {
         if let parsed { return parsed }
-        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return XMLElement(name: "") }
-        return try XMLDocument.parse(body)
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return nil }
+        return try XMLElementTable.parse(body)
     }
 
     static func requestId(_ response: ResponseData) -> String? {

@@ -26,8 +26,116 @@ public enum XMLDocument {
 
     /// Parses a document and returns its root element.
     public static func parse(_ bytes: [UInt8]) throws(XMLError) -> XMLElement {
+        try XMLElementTable.parse(bytes).tree()
+    }
+}
+
+/// A document read into one flat table of elements in document order (the root first),
+/// linked by index: no object or string per element, names kept as byte ranges of the
+/// input, text decoded into one shared buffer. Answers are read from it directly
+/// (`XMLResultTranscoder`); `tree()` makes the `XMLElement` tree for the other readers.
+public struct XMLElementTable: Sendable {
+    public struct Element: Sendable {
+        /// The local name (prefix left out) in `bytes`.
+        var nameStart: Int
+        var nameEnd: Int
+        /// ElementTree's `.text` in `text`: the text before the first child.
+        var textStart = 0
+        var textEnd = 0
+        var firstChild = -1
+        var nextSibling = -1
+        /// This element's attributes in `attributes`.
+        var attributeStart: Int
+        var attributeEnd: Int
+    }
+
+    public struct Attribute: Sendable {
+        /// The name as written (a prefix kept) in `bytes`; the value in `text`.
+        var nameStart: Int
+        var nameEnd: Int
+        var valueStart: Int
+        var valueEnd: Int
+    }
+
+    let bytes: [UInt8]
+    var elements: [Element] = []
+    var attributes: [Attribute] = []
+    var text: [UInt8] = []
+
+    public static func parse(_ bytes: [UInt8]) throws(XMLError) -> XMLElementTable {
         var reader = XMLReader(bytes: bytes)
         return try reader.document()
+    }
+
+    func nameString(_ element: Int) -> String {
+        String(decoding: bytes[elements[element].nameStart..<elements[element].nameEnd], as: UTF8.self)
+    }
+
+    func textString(_ element: Int) -> String {
+        String(decoding: text[elements[element].textStart..<elements[element].textEnd], as: UTF8.self)
+    }
+
+    /// Whether the element's local name is `name` (UTF-8).
+    func hasName(_ element: Int, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        let e = elements[element]
+        guard e.nameEnd - e.nameStart == name.count else { return false }
+        for k in 0..<name.count where bytes[e.nameStart + k] != name[k] { return false }
+        return true
+    }
+
+    /// Whether two elements have the same local name.
+    func sameName(_ a: Int, _ b: Int) -> Bool {
+        let x = elements[a], y = elements[b]
+        guard x.nameEnd - x.nameStart == y.nameEnd - y.nameStart else { return false }
+        for k in 0..<(x.nameEnd - x.nameStart) where bytes[x.nameStart + k] != bytes[y.nameStart + k] { return false }
+        return true
+    }
+
+    /// The first child named `name`, or -1.
+    func firstChild(of element: Int, named name: String) -> Int {
+        var name = name
+        return name.withUTF8 { name in
+            var child = elements[element].firstChild
+            while child >= 0, !hasName(child, name) { child = elements[child].nextSibling }
+            return child
+        }
+    }
+
+    /// The value of the attribute written `name` (with its prefix), if the element has it.
+    func attribute(of element: Int, named name: String) -> String? {
+        var name = name
+        return name.withUTF8 { name -> String? in
+            for a in attributes[elements[element].attributeStart..<elements[element].attributeEnd] where a.nameEnd - a.nameStart == name.count {
+                var same = true
+                for k in 0..<name.count where bytes[a.nameStart + k] != name[k] { same = false; break }
+                if same { return String(decoding: text[a.valueStart..<a.valueEnd], as: UTF8.self) }
+            }
+            return nil
+        }
+    }
+
+    /// The document as a tree of `XMLElement`s; the element at `index` of it.
+    public func tree(at index: Int = 0) -> XMLElement {
+        var made: [XMLElement] = []
+        made.reserveCapacity(elements.count)
+        for (position, e) in elements.enumerated() {
+            let element = XMLElement(name: nameString(position))
+            element.text = textString(position)
+            for a in attributes[e.attributeStart..<e.attributeEnd] {
+                element.attributes.append((String(decoding: bytes[a.nameStart..<a.nameEnd], as: UTF8.self),
+                                           String(decoding: text[a.valueStart..<a.valueEnd], as: UTF8.self)))
+            }
+            made.append(element)
+        }
+        // Children come after their parent in document order: link them in one pass.
+        for (position, e) in elements.enumerated() {
+            var child = e.firstChild
+            while child >= 0 {
+                made[position].children.append(made[child])
+                child = elements[child].nextSibling
+            }
+        }
+        return made[index]
     }
 }
 
@@ -39,15 +147,24 @@ struct XMLReader {
 
     func fail(_ message: String) -> XMLError { XMLError(message: message, offset: i) }
 
-    mutating func document() throws(XMLError) -> XMLElement {
+    mutating func document() throws(XMLError) -> XMLElementTable {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { i = 3 }
-        var stack: [XMLElement] = []
-        var root: XMLElement?
-        var textBuffer: [UInt8] = []
-        func flushText(into element: XMLElement?) {
-            guard !textBuffer.isEmpty else { return }
-            if let element, element.children.isEmpty { element.text += String(decoding: textBuffer, as: UTF8.self) }
-            textBuffer.removeAll(keepingCapacity: true)
+        var table = XMLElementTable(bytes: bytes)
+        // The open elements, each with its last child so far.
+        var stack: [(element: Int, lastChild: Int)] = []
+        // Text read since the last markup that closes or opens an element: kept as the
+        // open element's `.text` only while it has no child (ElementTree's rule). An
+        // element gets at most one kept run, so its text is one range of `table.text`.
+        var pendingStart = 0
+        func flushText() {
+            guard table.text.count > pendingStart else { return }
+            if let top = stack.last, table.elements[top.element].firstChild < 0, table.elements[top.element].textEnd == table.elements[top.element].textStart {
+                table.elements[top.element].textStart = pendingStart
+                table.elements[top.element].textEnd = table.text.count
+            } else {
+                table.text.removeLast(table.text.count - pendingStart)
+            }
+            pendingStart = table.text.count
         }
         while i < bytes.count {
             let byte = bytes[i]
@@ -59,13 +176,13 @@ struct XMLReader {
                     continue
                 }
                 if byte == UInt8(ascii: "&") {
-                    try entity(into: &textBuffer)
+                    try entity(into: &table.text)
                 } else {
                     // A run of plain text, up to the next markup or entity, at once.
                     let start = i
                     i += 1
                     while i < bytes.count, bytes[i] != UInt8(ascii: "<"), bytes[i] != UInt8(ascii: "&") { i += 1 }
-                    textBuffer.append(contentsOf: bytes[start..<i])
+                    table.text.append(contentsOf: bytes[start..<i])
                 }
                 continue
             }
@@ -80,22 +197,29 @@ struct XMLReader {
                 i += 9
                 let start = i
                 try skip(past: "]]>")
-                textBuffer.append(contentsOf: bytes[start..<(i - 3)])
+                table.text.append(contentsOf: bytes[start..<(i - 3)])
             } else if next == UInt8(ascii: "!") {
                 throw fail("DTDs and declarations are not accepted")
             } else if next == UInt8(ascii: "/") {
-                flushText(into: stack.last)
+                flushText()
                 i += 2
-                let name = try readLocalName()
+                let (_, local) = try scanName()
+                let nameEnd = i
                 skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: ">") else { throw fail("expected '>' to end </\(name)") }
+                guard i < bytes.count, bytes[i] == UInt8(ascii: ">") else {
+                    throw fail("expected '>' to end </\(String(decoding: bytes[local..<nameEnd], as: UTF8.self))")
+                }
                 i += 1
-                guard let open = stack.popLast(), open.name == name else { throw fail("</\(name)> does not close the open element") }
+                guard let open = stack.popLast(), sameBytes(table.elements[open.element].nameStart, table.elements[open.element].nameEnd, local, nameEnd) else {
+                    throw fail("</\(String(decoding: bytes[local..<nameEnd], as: UTF8.self))> does not close the open element")
+                }
             } else {
-                flushText(into: stack.last)
-                if root != nil && stack.isEmpty { throw fail("a second root element") }
+                flushText()
+                if !table.elements.isEmpty && stack.isEmpty { throw fail("a second root element") }
                 i += 1
-                let element = XMLElement(name: try readLocalName())
+                let (_, local) = try scanName()
+                let index = table.elements.count
+                table.elements.append(XMLElementTable.Element(nameStart: local, nameEnd: i, attributeStart: table.attributes.count, attributeEnd: table.attributes.count))
                 var selfClosing = false
                 while true {
                     skipSpace()
@@ -109,36 +233,52 @@ struct XMLReader {
                         selfClosing = true
                         break
                     }
-                    let attributeName = try readName()
+                    let (nameStart, _) = try scanName()
+                    let nameEnd = i
                     skipSpace()
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else { throw fail("expected '=' after attribute \(attributeName)") }
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else {
+                        throw fail("expected '=' after attribute \(String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self))")
+                    }
                     i += 1
                     skipSpace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'") else { throw fail("expected a quoted value") }
                     let quote = bytes[i]
                     i += 1
-                    var value: [UInt8] = []
+                    let valueStart = table.text.count
                     while i < bytes.count, bytes[i] != quote {
-                        if bytes[i] == UInt8(ascii: "&") { try entity(into: &value) } else {
+                        if bytes[i] == UInt8(ascii: "&") { try entity(into: &table.text) } else {
                             guard bytes[i] != UInt8(ascii: "<") else { throw fail("'<' in an attribute value") }
-                            value.append(bytes[i])
+                            table.text.append(bytes[i])
                             i += 1
                         }
                     }
                     guard i < bytes.count else { throw fail("unterminated attribute value") }
                     i += 1
-                    element.attributes.append((attributeName, String(decoding: value, as: UTF8.self)))
+                    table.attributes.append(XMLElementTable.Attribute(nameStart: nameStart, nameEnd: nameEnd, valueStart: valueStart, valueEnd: table.text.count))
                 }
-                if let parent = stack.last { parent.children.append(element) } else { root = element }
+                table.elements[index].attributeEnd = table.attributes.count
+                pendingStart = table.text.count
+                if let parent = stack.last {
+                    if parent.lastChild >= 0 { table.elements[parent.lastChild].nextSibling = index } else { table.elements[parent.element].firstChild = index }
+                    stack[stack.count - 1].lastChild = index
+                }
                 if !selfClosing {
                     guard stack.count < XMLDocument.maxDepth else { throw fail("nested deeper than \(XMLDocument.maxDepth) elements") }
-                    stack.append(element)
+                    stack.append((index, -1))
                 }
             }
         }
-        guard stack.isEmpty else { throw fail("unexpected end: <\(stack.last!.name)> is not closed") }
-        guard let root else { throw fail("no root element") }
-        return root
+        if let open = stack.last {
+            throw fail("unexpected end: <\(String(decoding: bytes[table.elements[open.element].nameStart..<table.elements[open.element].nameEnd], as: UTF8.self))> is not closed")
+        }
+        guard !table.elements.isEmpty else { throw fail("no root element") }
+        return table
+    }
+
+    func sameBytes(_ a: Int, _ aEnd: Int, _ b: Int, _ bEnd: Int) -> Bool {
+        guard aEnd - a == bEnd - b else { return false }
+        for k in 0..<(aEnd - a) where bytes[a + k] != bytes[b + k] { return false }
+        return true
     }
 
     mutating func starts(_ text: StaticString) -> Bool {
@@ -164,20 +304,8 @@ struct XMLReader {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    /// A name as written (`ns:Name` for attributes, which keep their prefix).
-    mutating func readName() throws(XMLError) -> String {
-        let (start, _) = try scanName()
-        return String(decoding: bytes[start..<i], as: UTF8.self)
-    }
-
-    /// An element's name without its namespace prefix (`ns:Name` → `Name`).
-    mutating func readLocalName() throws(XMLError) -> String {
-        let (_, local) = try scanName()
-        return String(decoding: bytes[local..<i], as: UTF8.self)
-    }
-
     /// Moves past a name; returns where it starts and where its local part starts.
-    private mutating func scanName() throws(XMLError) -> (start: Int, local: Int) {
+    mutating func scanName() throws(XMLError) -> (start: Int, local: Int) {
         let start = i
         var local = i
         while i < bytes.count {

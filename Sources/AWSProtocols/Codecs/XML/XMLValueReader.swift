@@ -8,6 +8,19 @@ import AWSModels
 struct XMLValueReader: Sendable {
     let json: JSONValueCodec
 
+    /// A structure's members from `element` of a document: transcoded straight to JSON
+    /// text, or read through the tree where its rules are needed.
+    func structureMembers(_ table: XMLElementTable, element: Int, _ shape: Shape) -> JSONObject? {
+        if let members = XMLResultTranscoder.members(of: table, element: element, as: shape, codec: json) { return members }
+        return parseStructure(table.tree(at: element), shape)
+    }
+
+    /// A value of `shape` from `element` of a document, as `structureMembers` reads it.
+    func value(_ table: XMLElementTable, element: Int, _ shape: Shape) -> JSON? {
+        let (value, needsTree) = XMLResultTranscoder.value(of: table, element: element, as: shape, codec: json)
+        return needsTree ? parseValue(table.tree(at: element), shape) : value
+    }
+
     /// A value of `shape` from its element. A flattened list or map is carried by
     /// several sibling elements: `flattenedNodes` holds them all.
     func parseValue(_ node: XMLElement, _ shape: Shape, flattenedNodes: [XMLElement]? = nil) -> JSON? {
