@@ -199,6 +199,7 @@ public final class ServiceModel: Sendable {
                     shape._members.reserveCapacity(members.count)
                     for member in members {
                         shape._memberIndex[member.key] = shape.members.count
+                        shape.memberKeys.insert(Array(member.key.utf8), shape.members.count)
                         let resolved = try resolve(member.value, owner: entry.key, memberName: member.key)
                         if resolved.location == nil, shape.bodyMemberIndex[resolved.wireName] == nil {
                             shape._bodyMemberIndex[resolved.wireName] = shape.members.count

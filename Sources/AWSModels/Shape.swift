@@ -97,6 +97,7 @@ public final class Shape: @unchecked Sendable {
     @exclusivity(unchecked) var _members: [Member] = []
     public var memberIndex: [String: Int] { _memberIndex }
     @exclusivity(unchecked) var _memberIndex: [String: Int] = [:]
+    @exclusivity(unchecked) var memberKeys = ByteKeyIndex()
     /// Members without an HTTP location, by their wire name (JSON body keys).
     public var bodyMemberIndex: [String: Int] { _bodyMemberIndex }
     @exclusivity(unchecked) var _bodyMemberIndex: [String: Int] = [:]
@@ -188,6 +189,11 @@ public final class Shape: @unchecked Sendable {
     /// `bodyMemberIndex` but without a string made for each key read.
     public func bodyMemberIndex(forKey key: UnsafeBufferPointer<UInt8>) -> Int? {
         bodyMemberKeys.lookup(key)
+    }
+
+    /// `memberIndex` for a member name given as UTF-8 bytes.
+    public func memberIndex(forName name: UnsafeBufferPointer<UInt8>) -> Int? {
+        memberKeys.lookup(name)
     }
 
     /// `xmlMemberIndex` for an element name given as UTF-8 bytes.

@@ -110,6 +110,7 @@ public struct RPCv2CBORCodec: ProtocolCodec {
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
         if response.status >= 301 { return .failure(parseError(response)) }
         guard let output = operation.output, !response.body.isEmpty else { return .success(JSONObject()) }
+        if let members = CBORResultTranscoder.members(of: response.body, as: output, codec: self) { return .success(members) }
         do {
             let value = try CBORDecoder.decode(response.body)
             guard case .object(let result)? = read(value, output) else { return .success(JSONObject()) }

@@ -17,9 +17,8 @@ struct XMLResultTranscoder {
     private let codec: JSONValueCodec
     private var out: [UInt8] = []
     /// Scratch shared by all levels (each above its own base): the first element of each
-    /// member of the structures being written, and the keys a map wrote.
+    /// member of the structures being written.
     private var firstElements: [Int] = []
-    private var mapKeys: [(start: Int, end: Int)] = []
 
     private init(table: XMLElementTable, codec: JSONValueCodec) {
         self.table = table
@@ -199,19 +198,17 @@ struct XMLResultTranscoder {
     private mutating func map(_ entries: Items, _ shape: Shape) throws {
         let keyMember = shape.mapKey!, valueMember = shape.mapValue!
         let keyName = keyMember.locationName ?? "key", valueName = valueMember.locationName ?? "value"
-        let base = mapKeys.count
-        defer { mapKeys.removeLast(mapKeys.count - base) }
+        var written = WrittenKeys()
         out.append(UInt8(ascii: "{"))
         var entry = entries.first
         while entry >= 0 {
             defer { entry = next(entry, in: entries) }
             let keyElement = table.firstChild(of: entry, named: keyName)
             guard keyElement >= 0 else { continue }
-            let key = (start: table.elements[keyElement].textStart, end: table.elements[keyElement].textEnd)
+            let key = table.elements[keyElement]
+            if out.last != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
             // A key given twice keeps its first place with the last value: the tree's rule.
-            for earlier in mapKeys[base...] where sameText(earlier, key) { throw Stop.needsTree }
-            mapKeys.append(key)
-            if mapKeys.count > base + 1 { out.append(UInt8(ascii: ",")) }
+            guard table.text.withUnsafeBufferPointer({ written.insert(key.textStart, key.textEnd, of: $0) }) else { throw Stop.needsTree }
             writeText(keyElement)
             out.append(UInt8(ascii: ":"))
             let valueElement = table.firstChild(of: entry, named: valueName)
@@ -244,9 +241,4 @@ struct XMLResultTranscoder {
         return e.nameEnd - e.nameStart == 6 && table.bytes[e.nameStart..<e.nameEnd].elementsEqual("__type".utf8)
     }
 
-    private func sameText(_ a: (start: Int, end: Int), _ b: (start: Int, end: Int)) -> Bool {
-        guard a.end - a.start == b.end - b.start else { return false }
-        for k in 0..<(a.end - a.start) where table.text[a.start + k] != table.text[b.start + k] { return false }
-        return true
-    }
 }

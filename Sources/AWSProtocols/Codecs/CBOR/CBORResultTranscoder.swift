@@ -1,0 +1,254 @@
+import AWSJSON
+import AWSModels
+
+/// Turns a CBOR answer into the result's JSON text in one pass over its bytes, along the
+/// output shape, without a tree of `CBORValue`s or `JSON` values: text strings are checked
+/// and copied, structures come out in model order, numbers written as they are read.
+/// Items that are rare or need conversion (tags, so timestamps; indefinite-length
+/// strings; items of another type than their shape) are decoded one at a time and read
+/// by the codec's own rules (`RPCv2CBORCodec.read`).
+///
+/// It gives exactly the bytes the tree gives once written compactly. What would need the
+/// tree's rules (a member or map key given twice: the last one wins in place; a key that
+/// is not a definite text string) stops it with `needsTree`, and the caller reads the tree.
+/// Malformed CBOR stops it too: the tree then reports it.
+struct CBORResultTranscoder {
+    enum Stop: Error { case needsTree }
+
+    private let codec: RPCv2CBORCodec
+    private var reader: CBORDecoder
+    private var out: [UInt8] = []
+    /// Scratch shared by all levels (each above its own base): the members a structure wrote.
+    private var segments: [(index: Int, start: Int, end: Int)] = []
+
+    private init(codec: RPCv2CBORCodec, bytes: [UInt8]) {
+        self.codec = codec
+        reader = CBORDecoder(bytes: bytes)
+    }
+
+    /// The answer's members as `shape` (a structure), in model order, each one's value a
+    /// fragment of JSON text; nil if the answer is not one CBOR map or needs the tree.
+    static func members(of body: [UInt8], as shape: Shape, codec: RPCv2CBORCodec) -> JSONObject? {
+        guard let first = body.first, first >> 5 == 5, shape.type == .structure, !shape.isDocument, !shape.isUnion else { return nil }
+        var transcoder = CBORResultTranscoder(codec: codec, bytes: body)
+        transcoder.out.reserveCapacity(body.count + 64)
+        do {
+            var found: [(index: Int, value: JSON)] = []
+            var seen = Set<Int>()
+            try transcoder.mapEntries { transcoder, key in
+                guard let index = transcoder.keyIndex(key, shape) else {
+                    try transcoder.skip()
+                    return
+                }
+                if !seen.insert(index).inserted { throw Stop.needsTree }
+                if try transcoder.member(shape.members[index].shape) {
+                    found.append((index, .fragment(JSONFragment(bytes: transcoder.out))))
+                    transcoder.out = []
+                } else {
+                    transcoder.out.removeAll(keepingCapacity: true)
+                }
+            }
+            guard transcoder.reader.offset == body.count else { return nil }
+            if found.count > 1 { found.sort { $0.index < $1.index } }
+            var result = JSONObject()
+            for entry in found { result.append(shape.members[entry.index].name, entry.value) }
+            return result
+        } catch {
+            return nil
+        }
+    }
+
+    // MARK: Items
+
+    /// A structure member's value or a map value: null and undefined leave it out.
+    private mutating func member(_ shape: Shape) throws -> Bool {
+        if try skipNullOrUndefined() { return false }
+        return try value(shape)
+    }
+
+    /// Writes the next item as `shape`; false (and nothing written) where the tree gives nil.
+    private mutating func value(_ shape: Shape) throws -> Bool {
+        guard reader.offset < reader.bytes.count else { throw Stop.needsTree }
+        let initial = reader.bytes[reader.offset]
+        let major = initial >> 5, info = initial & 0x1F
+        switch (major, shape.type) {
+        case (5, .structure) where !shape.isDocument:
+            try structure(shape)
+            return true
+        case (4, .list):
+            guard let item = shape.listMember else { return try decoded(shape) }
+            try list(item.shape)
+            return true
+        case (5, .map):
+            guard let valueMember = shape.mapValue else { return try decoded(shape) }
+            try map(valueMember.shape)
+            return true
+        case (0, _) where shape.type != .structure && shape.type != .list && shape.type != .map,
+             (1, _) where shape.type != .structure && shape.type != .list && shape.type != .map:
+            reader.offset += 1
+            guard let n = try reader.argument(info) else { throw Stop.needsTree }
+            if major == 0 {
+                n <= UInt64(Int64.max) ? JSON.int(Int64(n)).write(to: &out, style: .compact) : JSON.double(Double(n)).write(to: &out, style: .compact)
+            } else {
+                n < UInt64(Int64.max) ? JSON.int(-1 - Int64(n)).write(to: &out, style: .compact) : JSON.double(-1 - Double(n)).write(to: &out, style: .compact)
+            }
+            return true
+        case (3, _) where info != 31:
+            try text()
+            return true
+        default:
+            return try decoded(shape)
+        }
+    }
+
+    /// The next item decoded and read by the codec's rules, then written.
+    private mutating func decoded(_ shape: Shape) throws -> Bool {
+        guard let value = codec.read(try reader.item(), shape) else { return false }
+        value.write(to: &out, style: .compact)
+        return true
+    }
+
+    /// A structure's members in model order; out-of-order ones are put in order at the end.
+    private mutating func structure(_ shape: Shape) throws {
+        out.append(UInt8(ascii: "{"))
+        let contentStart = out.count
+        let base = segments.count
+        var seen: UInt64 = 0
+        var ordered = true
+        let members = shape.members
+        defer { segments.removeLast(segments.count - base) }
+        try mapEntries { transcoder, key in
+            guard let index = transcoder.keyIndex(key, shape) else {
+                try transcoder.skip()
+                return
+            }
+            // A key given twice: the tree's last-one-wins rule.
+            if index >= 64 || seen & (1 << UInt64(index)) != 0 { throw Stop.needsTree }
+            seen |= 1 << UInt64(index)
+            let before = transcoder.out.count
+            if transcoder.segments.count > base { transcoder.out.append(UInt8(ascii: ",")) }
+            let start = transcoder.out.count
+            transcoder.out.append(contentsOf: members[index].resultKey)
+            if try transcoder.member(members[index].shape) {
+                if let last = transcoder.segments.last, transcoder.segments.count > base, last.index > index { ordered = false }
+                transcoder.segments.append((index, start, transcoder.out.count))
+            } else {
+                transcoder.out.removeLast(transcoder.out.count - before)
+            }
+        }
+        if !ordered { reorder(from: base, contentStart: contentStart) }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Rewrites a structure's members (from `contentStart`) in model order.
+    private mutating func reorder(from base: Int, contentStart: Int) {
+        let written = Array(out[contentStart...])
+        let sorted = segments[base...].sorted { $0.index < $1.index }
+        out.removeLast(out.count - contentStart)
+        for (i, segment) in sorted.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: written[(segment.start - contentStart)..<(segment.end - contentStart)])
+        }
+    }
+
+    /// A list's items; null, undefined and what the tree reads as nil are null.
+    private mutating func list(_ item: Shape) throws {
+        let initial = try reader.byte()
+        let count = try reader.argument(initial & 0x1F)
+        if let count, count > UInt64(reader.bytes.count - reader.offset) { throw Stop.needsTree }
+        try enter()
+        defer { reader.depth -= 1 }
+        out.append(UInt8(ascii: "["))
+        var written = 0
+        while try more(count, done: written) {
+            if written > 0 { out.append(UInt8(ascii: ",")) }
+            if try !value(item) { out.append(contentsOf: "null".utf8) }
+            written += 1
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// A map's entries in the answer's order; null and undefined values left out.
+    private mutating func map(_ valueShape: Shape) throws {
+        out.append(UInt8(ascii: "{"))
+        var written = WrittenKeys()
+        try mapEntries { transcoder, key in
+            // A key given twice keeps its first place with the last value: the tree's rule.
+            let new = transcoder.reader.bytes.withUnsafeBufferPointer { written.insert(key.start, key.end, of: $0) }
+            if !new { throw Stop.needsTree }
+            let before = transcoder.out.count
+            if transcoder.out.last != UInt8(ascii: "{") { transcoder.out.append(UInt8(ascii: ",")) }
+            transcoder.writeText(key)
+            transcoder.out.append(UInt8(ascii: ":"))
+            if try !transcoder.member(valueShape) { transcoder.out.removeLast(transcoder.out.count - before) }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Reads a map's head, then each key (a definite text string, checked) and hands it
+    /// to `entry`, which reads the value.
+    private mutating func mapEntries(_ entry: (inout CBORResultTranscoder, (start: Int, end: Int)) throws -> Void) throws {
+        let initial = try reader.byte()
+        let count = try reader.argument(initial & 0x1F)
+        if let count, count > UInt64(reader.bytes.count - reader.offset) { throw Stop.needsTree }
+        try enter()
+        defer { reader.depth -= 1 }
+        var read = 0
+        while try more(count, done: read) {
+            let key = try textRange()
+            try entry(&self, key)
+            read += 1
+        }
+    }
+
+    // MARK: Small steps
+
+    private mutating func enter() throws {
+        reader.depth += 1
+        if reader.depth > CBORDecoder.maxDepth { throw Stop.needsTree }
+    }
+
+    /// Whether another element follows: by count, or until the break of an indefinite item.
+    private mutating func more(_ count: UInt64?, done: Int) throws -> Bool {
+        if let count { return UInt64(done) < count }
+        return try !reader.atBreak()
+    }
+
+    /// A definite text string's range in the input, checked to be UTF-8.
+    private mutating func textRange() throws -> (start: Int, end: Int) {
+        guard reader.offset < reader.bytes.count, reader.bytes[reader.offset] >> 5 == 3 else { throw Stop.needsTree }
+        let info = reader.bytes[reader.offset] & 0x1F
+        guard info != 31 else { throw Stop.needsTree }
+        reader.offset += 1
+        guard let length = try reader.argument(info) else { throw Stop.needsTree }
+        let slice = try reader.take(length)
+        let valid = reader.bytes.withUnsafeBufferPointer { UTF8Validation.isValid(UnsafeBufferPointer(rebasing: $0[slice.startIndex..<slice.endIndex])) }
+        guard valid else { throw Stop.needsTree }
+        return (slice.startIndex, slice.endIndex)
+    }
+
+    private mutating func text() throws {
+        writeText(try textRange())
+    }
+
+    private mutating func writeText(_ range: (start: Int, end: Int)) {
+        reader.bytes.withUnsafeBufferPointer { bytes in
+            JSON.writeString(utf8: UnsafeBufferPointer(rebasing: bytes[range.start..<range.end]), to: &out)
+        }
+    }
+
+    private mutating func skipNullOrUndefined() throws -> Bool {
+        guard reader.offset < reader.bytes.count else { throw Stop.needsTree }
+        let byte = reader.bytes[reader.offset]
+        guard byte == 0xF6 || byte == 0xF7 else { return false }
+        reader.offset += 1
+        return true
+    }
+
+    private mutating func skip() throws { _ = try reader.item() }
+
+    private func keyIndex(_ key: (start: Int, end: Int), _ shape: Shape) -> Int? {
+        reader.bytes.withUnsafeBufferPointer { shape.memberIndex(forName: UnsafeBufferPointer(rebasing: $0[key.start..<key.end])) }
+    }
+
+}
