@@ -364,6 +364,12 @@ public enum UTF8Validation {
         var i = 0
         let n = bytes.count
         while i < n {
+            // Runs of ASCII eight bytes at a time.
+            if i + 8 <= n, let base = bytes.baseAddress,
+               UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
             let b0 = bytes[i]
             if b0 < 0x80 { i += 1; continue }
             let length: Int

@@ -102,13 +102,28 @@ extension JSON {
     /// Text given as bytes, written as compact output writes `String(decoding: bytes)`:
     /// copied when it needs no escape (and is UTF-8), else made a string and escaped.
     public static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        if needsNoEscape(bytes, asciiOnly: true) || (UTF8Validation.isValid(bytes) && needsNoEscape(bytes, asciiOnly: false)) {
+        _ = writeString(utf8: bytes, to: &out, onlyIfValid: false)
+    }
+
+    /// The same; with `onlyIfValid`, text that is not UTF-8 writes nothing and gives false
+    /// (checked in the same pass for plain ASCII, the common case).
+    public static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], onlyIfValid: Bool) -> Bool {
+        let copy: Bool
+        if needsNoEscape(bytes, asciiOnly: true) {
+            copy = true
+        } else {
+            let valid = UTF8Validation.isValid(bytes)
+            if onlyIfValid, !valid { return false }
+            copy = valid && needsNoEscape(bytes, asciiOnly: false)
+        }
+        if copy {
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: bytes)
             out.append(UInt8(ascii: "\""))
         } else {
             writeString(String(decoding: bytes, as: UTF8.self), to: &out, asciiOnly: false)
         }
+        return true
     }
 
     public static func writeString(_ s: String, to out: inout [UInt8], asciiOnly: Bool) {

@@ -269,19 +269,17 @@ struct DigitWriter {
             bytes.append(contentsOf: String(value).utf8)
             return
         }
-        var magnitude = value
+        // Digits from the most significant, each appended once.
+        var divisor = 1
         var count = 1
-        var rest = magnitude
-        while rest >= 10 { rest /= 10; count += 1 }
-        let start = bytes.count
-        let total = Swift.max(count, width)
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: total))
-        var index = start + total - 1
-        repeat {
-            bytes[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
-            index -= 1
-        } while magnitude > 0
+        while count < width || value / divisor >= 10 {
+            divisor *= 10
+            count += 1
+        }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+            divisor /= 10
+        }
     }
 
     mutating func byte(_ character: Unicode.Scalar) { bytes.append(UInt8(ascii: character)) }

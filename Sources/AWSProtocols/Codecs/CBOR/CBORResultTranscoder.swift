@@ -214,21 +214,29 @@ struct CBORResultTranscoder {
         return try !reader.atBreak()
     }
 
-    /// A definite text string's range in the input, checked to be UTF-8.
-    private mutating func textRange() throws -> (start: Int, end: Int) {
+    /// A definite text string's range in the input, checked to be UTF-8 (unless its
+    /// writer checks it).
+    private mutating func textRange(checked: Bool = true) throws -> (start: Int, end: Int) {
         guard reader.offset < reader.bytes.count, reader.bytes[reader.offset] >> 5 == 3 else { throw Stop.needsTree }
         let info = reader.bytes[reader.offset] & 0x1F
         guard info != 31 else { throw Stop.needsTree }
         reader.offset += 1
         guard let length = try reader.argument(info) else { throw Stop.needsTree }
         let slice = try reader.take(length)
-        let valid = reader.bytes.withUnsafeBufferPointer { UTF8Validation.isValid(UnsafeBufferPointer(rebasing: $0[slice.startIndex..<slice.endIndex])) }
-        guard valid else { throw Stop.needsTree }
+        if checked {
+            let valid = reader.bytes.withUnsafeBufferPointer { UTF8Validation.isValid(UnsafeBufferPointer(rebasing: $0[slice.startIndex..<slice.endIndex])) }
+            guard valid else { throw Stop.needsTree }
+        }
         return (slice.startIndex, slice.endIndex)
     }
 
+    /// A text string as a JSON string; text that is not UTF-8 is left to the tree (an error there).
     private mutating func text() throws {
-        writeText(try textRange())
+        let range = try textRange(checked: false)
+        let valid = reader.bytes.withUnsafeBufferPointer { bytes in
+            JSON.writeString(utf8: UnsafeBufferPointer(rebasing: bytes[range.start..<range.end]), to: &out, onlyIfValid: true)
+        }
+        guard valid else { throw Stop.needsTree }
     }
 
     private mutating func writeText(_ range: (start: Int, end: Int)) {
