@@ -120,13 +120,56 @@ extension JSON {
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: bytes)
             out.append(UInt8(ascii: "\""))
+        } else if UTF8Validation.isValid(bytes) {
+            writeEscaped(bytes, to: &out)
         } else {
             writeString(String(decoding: bytes, as: UTF8.self), to: &out, asciiOnly: false)
         }
         return true
     }
 
+    /// Valid UTF-8 as a JSON string, escaped byte by byte: only quote, backslash and
+    /// control characters are escaped when non-ASCII text is kept, and every byte of a
+    /// multi-byte scalar is ≥ 0x80, so bytes can be taken one at a time.
+    static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            runStart = index + 1
+            switch byte {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            default:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0xF)])
+            }
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        out.append(UInt8(ascii: "\""))
+    }
+
     public static func writeString(_ s: String, to out: inout [UInt8], asciiOnly: Bool) {
+        if !asciiOnly {
+            // A string is valid UTF-8: its bytes copied, or escaped byte by byte.
+            var text = s
+            text.withUTF8 { bytes in
+                if needsNoEscape(bytes, asciiOnly: false) {
+                    out.append(UInt8(ascii: "\""))
+                    out.append(contentsOf: bytes)
+                    out.append(UInt8(ascii: "\""))
+                } else {
+                    writeEscaped(bytes, to: &out)
+                }
+            }
+            return
+        }
         out.append(UInt8(ascii: "\""))
         // Fast path: nothing to escape, the bytes copied at once from the string's storage
         // (checked eight at a time: the reader's test for quote, backslash and control bytes).

@@ -12,6 +12,51 @@ struct JSONTests {
         #expect(value["a"] == [true, false, nil, -0.5, 1000.0, "xé\n😀"])
     }
 
+    @Test("compact strings: quote, backslash and control characters escaped, other text kept; from a String and from bytes alike")
+    func compactEscaping() {
+        // The rule, one scalar at a time (RFC 8259 with the short escapes Python uses).
+        func expected(_ s: String) -> String {
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{08}": out += "\\b"
+                case "\u{0C}": out += "\\f"
+                case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        let pieces = ["a", "\"", "\\", "\n", "\u{01}", "\u{1F}", "\u{7F}", "é", "日", "😀", "\u{08}", "\u{0C}", "\t", "\r", "abcdefgh"]
+        var random = UInt64(20_261_130)
+        for _ in 0..<2000 {
+            var s = ""
+            for _ in 0..<Int(random % 12) {
+                random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                s += pieces[Int(random >> 33) % pieces.count]
+            }
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            var fromString: [UInt8] = []
+            JSON.writeString(s, to: &fromString, asciiOnly: false)
+            var fromBytes: [UInt8] = []
+            var copy = s
+            copy.withUTF8 { JSON.writeString(utf8: $0, to: &fromBytes) }
+            #expect(String(decoding: fromString, as: UTF8.self) == expected(s))
+            #expect(fromBytes == fromString)
+            #expect((try? JSON.parse(fromString)) == .string(s))
+        }
+        // Bytes that are not UTF-8 are written as String(decoding:) reads them, or refused.
+        var out: [UInt8] = []
+        [0x61, 0xFF, 0x22].withUnsafeBufferPointer { JSON.writeString(utf8: $0, to: &out) }
+        #expect(String(decoding: out, as: UTF8.self) == "\"a\u{FFFD}\\\"\"")
+        [0xC3].withUnsafeBufferPointer { #expect(!JSON.writeString(utf8: $0, to: &out, onlyIfValid: true)) }
+    }
+
     @Test("integers stay integers; huge ones become doubles")
     func numbers() throws {
         #expect(try JSON.parse("9223372036854775807") == .int(Int64.max))
