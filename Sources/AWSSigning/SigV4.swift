@@ -183,14 +183,21 @@ public struct SigV4Signer: Sendable {
     }
 
     func canonicalRequest(
-        method: String, path: String, canonicalQuery: String, canonicalHeaders: String, signedHeaders: String, payloadHash: String
+        method: String, path: String, canonicalQuery: String, canonicalHeaders: [UInt8], signedHeaders: String, payloadHash: String
     ) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(method.utf8.count + path.utf8.count + canonicalQuery.utf8.count + canonicalHeaders.utf8.count + signedHeaders.utf8.count + 80)
-        for (i, part) in [method, canonicalPath(path), canonicalQuery, canonicalHeaders, signedHeaders, payloadHash].enumerated() {
-            if i > 0 { out.append(0x0A) }
-            out.append(contentsOf: part.utf8)
-        }
+        out.reserveCapacity(method.utf8.count + path.utf8.count + canonicalQuery.utf8.count + canonicalHeaders.count + signedHeaders.utf8.count + 80)
+        out.append(contentsOf: method.utf8)
+        out.append(0x0A)
+        out.append(contentsOf: canonicalPath(path).utf8)
+        out.append(0x0A)
+        out.append(contentsOf: canonicalQuery.utf8)
+        out.append(0x0A)
+        out.append(contentsOf: canonicalHeaders)
+        out.append(0x0A)
+        out.append(contentsOf: signedHeaders.utf8)
+        out.append(0x0A)
+        out.append(contentsOf: payloadHash.utf8)
         return out
     }
 
@@ -270,23 +277,35 @@ public struct SigV4Signer: Sendable {
 
     /// Lower-cased, sorted, trimmed headers (values with inner runs of spaces folded,
     /// repeated names joined with commas), and the `;`-joined names.
-    func canonicalHeaderBlock(_ headers: [(name: String, value: String)]) -> (String, String) {
-        var merged: [(String, String)] = []
-        merged.reserveCapacity(headers.count)
-        for (name, value) in headers {
-            let lower = SigV4Signer.asciiLowercased(name)
-            if options.unsignedHeaders.contains(lower) { continue }
-            let trimmed = SigV4Signer.foldSpaces(value)
-            if let index = merged.firstIndex(where: { $0.0 == lower }) {
-                merged[index].1 += "," + trimmed
-            } else {
-                merged.append((lower, trimmed))
-            }
+    func canonicalHeaderBlock(_ headers: [(name: String, value: String)]) -> (block: [UInt8], signedHeaders: String) {
+        // The first header of each signed name (names compare without case), in order.
+        var firsts: [Int] = []
+        firsts.reserveCapacity(headers.count)
+        for (index, header) in headers.enumerated() {
+            // The unsigned names are few (`user-agent`, `expect`…): compared, not hashed.
+            if options.unsignedHeaders.contains(where: { equalsIgnoringCase($0, header.name) }) { continue }
+            if firsts.contains(where: { equalsIgnoringCase(headers[$0].name, header.name) }) { continue }
+            firsts.append(index)
         }
-        merged.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
-        var block = ""
-        for (name, value) in merged { block += name + ":" + value + "\n" }
-        return (block, merged.map(\.0).joined(separator: ";"))
+        firsts.sort { lowercasedPrecedes(headers[$0].name, headers[$1].name) }
+        var block: [UInt8] = []
+        block.reserveCapacity(320)
+        var signed: [UInt8] = []
+        signed.reserveCapacity(128)
+        for (position, first) in firsts.enumerated() {
+            let name = headers[first].name
+            if position > 0 { signed.append(UInt8(ascii: ";")) }
+            appendLowercased(name, to: &signed)
+            appendLowercased(name, to: &block)
+            block.append(UInt8(ascii: ":"))
+            // Every value of the name, in order, joined with commas.
+            for index in first..<headers.count where index == first || equalsIgnoringCase(headers[index].name, name) {
+                if index != first { block.append(UInt8(ascii: ",")) }
+                block.append(contentsOf: SigV4Signer.foldSpaces(headers[index].value).utf8)
+            }
+            block.append(0x0A)
+        }
+        return (block, String(decoding: signed, as: UTF8.self))
     }
 
     /// Header names are ASCII; skip the Unicode machinery of `lowercased()`.
@@ -297,14 +316,16 @@ public struct SigV4Signer: Sendable {
 
     static func foldSpaces(_ value: String) -> String {
         // Most values have no whitespace to fold.
-        var previousSpace = true
-        var clean = true
-        for byte in value.utf8 {
-            let isSpace = byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
-            if isSpace && (previousSpace || byte != 0x20) { clean = false; break }
-            previousSpace = isSpace
+        let clean = withUTF8(value) { bytes -> Bool in
+            var previousSpace = true
+            for byte in bytes {
+                let isSpace = byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+                if isSpace && (previousSpace || byte != 0x20) { return false }
+                previousSpace = isSpace
+            }
+            return !previousSpace
         }
-        if clean && !previousSpace || value.isEmpty { return value }
+        if clean || value.isEmpty { return value }
         var out = ""
         var pendingSpace = false
         for ch in value.unicodeScalars {
@@ -366,18 +387,50 @@ public struct SigV4Signer: Sendable {
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+/// Whether `a` sorts before `b` once both are ASCII-lower-cased, without making the copies.
+func lowercasedPrecedes(_ a: String, _ b: String) -> Bool {
+    withUTF8(a) { a in
+        withUTF8(b) { b in
+            for i in 0..<min(a.count, b.count) {
+                let x = lowercased(a[i]), y = lowercased(b[i])
+                if x != y { return x < y }
+            }
+            return a.count < b.count
+        }
+    }
+}
+
+/// `s` with ASCII capitals made small, appended as bytes.
+func appendLowercased(_ s: String, to out: inout [UInt8]) {
+    withUTF8(s) { bytes in
+        let start = out.count
+        out.append(contentsOf: bytes)
+        out.withUnsafeMutableBufferPointer { out in
+            for i in start..<out.count { out[i] = lowercased(out[i]) }
+        }
+    }
+}
+
+@inline(__always)
+func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+
+/// The string's UTF-8 bytes as a buffer: its own storage when it has one (native
+/// strings do), else a copy. Walking `String.UTF8View` byte by byte costs several times more.
+@inline(__always)
+func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    if let result = s.utf8.withContiguousStorageIfAvailable(body) { return result }
+    var copy = s
+    return copy.withUTF8(body)
+}
+
 /// ASCII case-insensitive equality without allocating lower-cased copies.
 @inline(__always)
 func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
-    var ai = a.utf8.makeIterator()
-    var bi = b.utf8.makeIterator()
-    while true {
-        switch (ai.next(), bi.next()) {
-        case (nil, nil): return true
-        case let (x?, y?):
-            if x != y && (x | 0x20) != (y | 0x20) { return false }
-            if x != y && !((x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) { return false }
-        default: return false
+    guard a.utf8.count == b.utf8.count else { return false }
+    return withUTF8(a) { a in
+        withUTF8(b) { b in
+            for i in 0..<a.count where a[i] != b[i] && lowercased(a[i]) != lowercased(b[i]) { return false }
+            return true
         }
     }
 }

@@ -138,6 +138,23 @@ if only == "list-parse" || only == "cbor-parse" {
     }
     exit(0)
 }
+// The small calls built and signed (issue 10's µs figures, issue 14's per-call cost).
+let putItem = try builder.operation("dynamodb.PutItem")
+let putItemParams = try JSON.parse(#"{"TableName":"orders","Item":{"pk":{"S":"order#1"},"total":{"N":"12.50"},"paid":{"BOOL":true},"lines":{"L":[{"M":{"sku":{"S":"a-1"},"qty":{"N":"2"}}},{"M":{"sku":{"S":"b-2"},"qty":{"N":"1"}}}]},"tags":{"SS":["x","y"]}},"ConditionExpression":"attribute_not_exists(pk)"}"#).objectValue!
+let describeParams = try JSON.parse(#"{"Filters":[{"Name":"instance-state-name","Values":["running","pending"]},{"Name":"tag:team","Values":["net ops"]},{"Name":"vpc-id","Values":["vpc-0123456789abcdef0"]}],"MaxResults":100}"#).objectValue!
+let assumeRole = try builder.operation("sts.AssumeRole")
+let assumeRoleParams = try JSON.parse(#"{"RoleArn":"arn:aws:iam::123456789012:role/app","RoleSessionName":"awsgw-session","DurationSeconds":3600,"Tags":[{"Key":"team","Value":"net ops"}]}"#).objectValue!
+if let name = only, name.hasPrefix("build-") {
+    // For profilers: one operation validated, serialized, resolved and signed, repeated.
+    let cases = ["build-seed": (handle, params, "us-east-1"), "build-putitem": (putItem, putItemParams, "us-east-1"),
+                 "build-describe": (describe, describeParams, "us-east-1"), "build-assumerole": (assumeRole, assumeRoleParams, "eu-west-1")]
+    guard let (operation, operationParams, region) = cases[name] else { print("unknown \(name)"); exit(2) }
+    for _ in 0..<profileLoops * 1000 {
+        let prepared = try builder.prepareParams(operationParams, for: operation)
+        _ = try builder.buildRequest(operation, params: prepared, region: region, credentials: credentials, at: time)
+    }
+    exit(0)
+}
 if only == "query-parse" {
     // For profilers: only the 1 MB DynamoDB Query parse, repeated.
     for _ in 0..<profileLoops {
@@ -179,8 +196,6 @@ let parse = measure(iterations: 200_000) {
 rows.append(("AssociateConnectPeer: parse response to JSON result", format(parse), ""))
 
 // The json protocol: DynamoDB PutItem with nested attribute values, and parsing a ~1 MB Query answer.
-let putItem = try builder.operation("dynamodb.PutItem")
-let putItemParams = try JSON.parse(#"{"TableName":"orders","Item":{"pk":{"S":"order#1"},"total":{"N":"12.50"},"paid":{"BOOL":true},"lines":{"L":[{"M":{"sku":{"S":"a-1"},"qty":{"N":"2"}}},{"M":{"sku":{"S":"b-2"},"qty":{"N":"1"}}}]},"tags":{"SS":["x","y"]}},"ConditionExpression":"attribute_not_exists(pk)"}"#).objectValue!
 let putItemBuild = try measure(iterations: 20_000) {
     let prepared = try builder.prepareParams(putItemParams, for: putItem)
     _ = try builder.buildRequest(putItem, params: prepared, region: "us-east-1", credentials: credentials, at: time)
@@ -194,15 +209,12 @@ rows.append(("dynamodb.Query (json): parse a \(queryBody.count / 1000) KB answer
 
 // The ec2 protocol: DescribeInstances with 3 filters built and signed, and a 100-instance
 // answer (about 500 KB of XML) parsed.
-let describeParams = try JSON.parse(#"{"Filters":[{"Name":"instance-state-name","Values":["running","pending"]},{"Name":"tag:team","Values":["net ops"]},{"Name":"vpc-id","Values":["vpc-0123456789abcdef0"]}],"MaxResults":100}"#).objectValue!
 let describeBuild = try measure(iterations: 20_000) {
     let prepared = try builder.prepareParams(describeParams, for: describe)
     _ = try builder.buildRequest(describe, params: prepared, region: "us-east-1", credentials: credentials, at: time)
 }
 rows.append(("ec2.DescribeInstances, 3 filters (ec2): validate + serialize + endpoint + sign", format(describeBuild), "≤ 20 µs"))
 
-let assumeRole = try builder.operation("sts.AssumeRole")
-let assumeRoleParams = try JSON.parse(#"{"RoleArn":"arn:aws:iam::123456789012:role/app","RoleSessionName":"awsgw-session","DurationSeconds":3600,"Tags":[{"Key":"team","Value":"net ops"}]}"#).objectValue!
 let assumeRoleBuild = try measure(iterations: 20_000) {
     let prepared = try builder.prepareParams(assumeRoleParams, for: assumeRole)
     _ = try builder.buildRequest(assumeRole, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
