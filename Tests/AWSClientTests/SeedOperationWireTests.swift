@@ -245,6 +245,21 @@ struct AWSEngineTests {
         }
     }
 
+    @Test("paths through maps and lists: odd keys quoted, indexes, nested members")
+    func validationPathsThroughMaps() throws {
+        let builder = try makeBuilder()
+        let handle = try builder.operation("dynamodb.PutItem")
+        let params = try JSON.parse(#"{"TableName": "t", "Item": {"odd key": {"S": 1}, "k": {"L": [{"S": "ok"}, {"Q": "x"}]}, "it's": {"M": {"in": {"N": true}}}}}"#).objectValue!
+        do {
+            _ = try builder.prepareParams(params, for: handle)
+            Issue.record("expected invalid params")
+        } catch {
+            let errors = error.rpcError.data?["errors"]?.arrayValue ?? []
+            let paths = Set(errors.compactMap { $0["path"]?.stringValue })
+            #expect(paths == ["$.Item['odd key'].S", "$.Item.k.L[1].Q", "$.Item['it\\'s'].M.in.N"], "\(errors)")
+        }
+    }
+
     @Test("params of every shape and wrong type: the right ones build, the wrong ones are refused at their path")
     func hostileParams() throws {
         let builder = try makeBuilder()

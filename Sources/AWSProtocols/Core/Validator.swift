@@ -30,138 +30,171 @@ public struct ParamValidator: Sendable {
     }
 
     public func validate(_ params: JSONObject, against shape: Shape?) -> [ValidationProblem] {
-        var problems: [ValidationProblem] = []
         guard let shape else {
-            for member in params { problems.append(ValidationProblem(path: "$." + member.key, problem: "unknown member: this operation takes no input")) }
-            return problems
+            return params.map { ValidationProblem(path: "$" + ParamValidator.pathComponent($0.key), problem: "unknown member: this operation takes no input") }
         }
-        validateStructure(params, shape, path: "$", into: &problems)
-        return problems
+        var walk = Walk(validator: self)
+        walk.structure(params, shape)
+        return walk.problems
     }
 
-    private func validate(_ value: JSON, _ shape: Shape, path: String, into problems: inout [ValidationProblem]) {
-        if case .null = value {
-            problems.append(ValidationProblem(path: path, problem: "null is not allowed here; leave the member out instead"))
-            return
+    /// One walk over the params: the problems found, and where it is (kept as steps and
+    /// made into a path only when a problem is reported: most params have none).
+    private struct Walk {
+        enum Step {
+            case member(String)
+            case index(Int)
+            /// A map's key itself (`$.Tags['k'] (key)`).
+            case key(String)
         }
-        func wrongType(_ expected: String) {
-            problems.append(ValidationProblem(path: path, problem: "expected \(expected), got \(value.typeName)"))
-        }
-        if shape.isDocument {
-            // Any JSON value is a valid document, but not an object with a key twice.
-            ParamValidator.checkDuplicates(in: value, path: path, into: &problems)
-            return
-        }
-        switch shape.type {
-        case .structure:
-            guard case .object(let object) = value else { return wrongType("object") }
-            validateStructure(object, shape, path: path, into: &problems)
-        case .list:
-            guard case .array(let elements) = value else { return wrongType("array") }
-            checkMin(Double(elements.count), shape, path: path, what: "length", into: &problems)
-            if let member = shape.listMember {
-                for (i, element) in elements.enumerated() {
-                    validate(element, member.shape, path: "\(path)[\(i)]", into: &problems)
+
+        let validator: ParamValidator
+        var problems: [ValidationProblem] = []
+        var steps: [Step] = []
+
+        init(validator: ParamValidator) { self.validator = validator }
+
+        var path: String {
+            var path = "$"
+            for step in steps {
+                switch step {
+                case .member(let name): path += ParamValidator.pathComponent(name)
+                case .index(let i): path += "[\(i)]"
+                case .key(let key): path += ParamValidator.pathComponent(key) + " (key)"
                 }
             }
-        case .map:
-            guard case .object(let object) = value else { return wrongType("object") }
-            if let duplicate = object.firstDuplicateKey {
-                problems.append(ValidationProblem(path: path + ParamValidator.pathComponent(duplicate), problem: "key appears more than once"))
+            return path
+        }
+
+        mutating func report(_ problem: String, at step: Step? = nil) {
+            if let step { steps.append(step) }
+            problems.append(ValidationProblem(path: path, problem: problem))
+            if step != nil { steps.removeLast() }
+        }
+
+        mutating func value(_ value: JSON, _ shape: Shape) {
+            if case .null = value {
+                report("null is not allowed here; leave the member out instead")
+                return
             }
-            for entry in object {
-                let entryPath = path + ParamValidator.pathComponent(entry.key)
-                if let key = shape.mapKey {
-                    validate(.string(entry.key), key.shape, path: entryPath + " (key)", into: &problems)
+            if shape.isDocument {
+                // Any JSON value is a valid document, but not an object with a key twice.
+                ParamValidator.checkDuplicates(in: value, path: path, into: &problems)
+                return
+            }
+            switch shape.type {
+            case .structure:
+                guard case .object(let object) = value else { return wrongType("object", value) }
+                structure(object, shape)
+            case .list:
+                guard case .array(let elements) = value else { return wrongType("array", value) }
+                checkMin(Double(elements.count), shape, what: "length")
+                if let member = shape.listMember {
+                    for (i, element) in elements.enumerated() {
+                        steps.append(.index(i))
+                        self.value(element, member.shape)
+                        steps.removeLast()
+                    }
                 }
-                if let valueMember = shape.mapValue {
-                    validate(entry.value, valueMember.shape, path: entryPath, into: &problems)
+            case .map:
+                guard case .object(let object) = value else { return wrongType("object", value) }
+                if let duplicate = object.firstDuplicateKey { report("key appears more than once", at: .member(duplicate)) }
+                for entry in object {
+                    if let key = shape.mapKey {
+                        steps.append(.key(entry.key))
+                        self.value(.string(entry.key), key.shape)
+                        steps.removeLast()
+                    }
+                    if let valueMember = shape.mapValue {
+                        steps.append(.member(entry.key))
+                        self.value(entry.value, valueMember.shape)
+                        steps.removeLast()
+                    }
                 }
+            case .string, .character:
+                guard case .string(let s) = value else { return wrongType("string", value) }
+                if shape.min != nil { checkMin(Double(s.count), shape, what: "length") }
+            case .integer, .long, .biginteger:
+                switch value {
+                case .int(let i): checkMin(Double(i), shape, what: "value")
+                default: wrongType("integer", value)
+                }
+            case .float, .double, .bigdecimal:
+                switch value {
+                case .int(let i): checkMin(Double(i), shape, what: "value")
+                case .double(let d): checkMin(d, shape, what: "value")
+                case .string(let s) where ["Infinity", "-Infinity", "NaN"].contains(s): break
+                default: wrongType("number", value)
+                }
+            case .boolean:
+                guard case .bool = value else { return wrongType("boolean", value) }
+            case .timestamp:
+                if Timestamp.parse(value) == nil {
+                    report("expected a timestamp (ISO 8601 string or epoch seconds), got \(value.typeName)")
+                }
+            case .blob:
+                blob(value)
             }
-        case .string, .character:
-            guard case .string(let s) = value else { return wrongType("string") }
-            checkMin(Double(s.count), shape, path: path, what: "length", into: &problems)
-        case .integer, .long, .biginteger:
-            switch value {
-            case .int(let i): checkMin(Double(i), shape, path: path, what: "value", into: &problems)
-            default: wrongType("integer")
-            }
-        case .float, .double, .bigdecimal:
-            switch value {
-            case .int(let i): checkMin(Double(i), shape, path: path, what: "value", into: &problems)
-            case .double(let d): checkMin(d, shape, path: path, what: "value", into: &problems)
-            case .string(let s) where ["Infinity", "-Infinity", "NaN"].contains(s): break
-            default: wrongType("number")
-            }
-        case .boolean:
-            guard case .bool = value else { return wrongType("boolean") }
-        case .timestamp:
-            if Timestamp.parse(value) == nil {
-                problems.append(ValidationProblem(
-                    path: path, problem: "expected a timestamp (ISO 8601 string or epoch seconds), got \(value.typeName)"))
-            }
-        case .blob:
-            guard case .string(let s) = value else { return wrongType(blobsAreBase64 ? "base64 string" : "string") }
-            if blobsAreBase64 {
+        }
+
+        mutating func blob(_ value: JSON) {
+            let maxBlobBytes = validator.maxBlobBytes
+            guard case .string(let s) = value else { return wrongType(validator.blobsAreBase64 ? "base64 string" : "string", value) }
+            let tooLarge = "blob larger than limits.max_blob (\(maxBlobBytes) bytes)"
+            if validator.blobsAreBase64 {
                 // Four base64 characters carry three bytes: no need to decode a huge one to refuse it.
                 if s.utf8.count / 4 * 3 > maxBlobBytes + 3 {
-                    problems.append(ValidationProblem(
-                        path: path, problem: "blob larger than limits.max_blob (\(maxBlobBytes) bytes); for large S3 objects use a presigned URL ($presign)"))
+                    report(tooLarge + "; for large S3 objects use a presigned URL ($presign)")
                 } else if let bytes = Base64.decode(s) {
-                    if bytes.count > maxBlobBytes {
-                        problems.append(ValidationProblem(
-                            path: path, problem: "blob larger than limits.max_blob (\(maxBlobBytes) bytes); for large S3 objects use a presigned URL ($presign)"))
-                    }
+                    if bytes.count > maxBlobBytes { report(tooLarge + "; for large S3 objects use a presigned URL ($presign)") }
                 } else {
-                    problems.append(ValidationProblem(path: path, problem: "not valid base64"))
+                    report("not valid base64")
                 }
             } else if s.utf8.count > maxBlobBytes {
-                problems.append(ValidationProblem(path: path, problem: "blob larger than limits.max_blob (\(maxBlobBytes) bytes)"))
+                report(tooLarge)
+            }
+        }
+
+        mutating func structure(_ object: JSONObject, _ shape: Shape) {
+            // botocore takes a dict, which cannot hold a key twice; a body with both copies
+            // would reach AWS, so refuse it.
+            if let duplicate = object.firstDuplicateKey { report("member appears more than once", at: .member(duplicate)) }
+            if shape.isUnion {
+                let set = object.members.filter { !$0.value.isNull }
+                if set.count != 1 {
+                    report("exactly one member of this union must be set, one of: \(shape.members.map(\.name).joined(separator: ", "))")
+                }
+            }
+            for required in shape.required where object[required] == nil { report("missing required member", at: .member(required)) }
+            for entry in object {
+                guard let member = shape.member(named: entry.key) else {
+                    var message = "unknown member"
+                    let close = closestNames(to: entry.key, among: shape.members.map(\.name), limit: 3)
+                    if !close.isEmpty { message += "; did you mean \(close.joined(separator: ", "))?" }
+                    report(message, at: .member(entry.key))
+                    continue
+                }
+                steps.append(.member(entry.key))
+                value(entry.value, member.shape)
+                if member.hostLabel, case .string(let label) = entry.value, !ParamValidator.isValidHostLabel(label) {
+                    report("must contain only letters, digits, hyphens and periods (it becomes part of the host name)")
+                }
+                steps.removeLast()
+            }
+        }
+
+        mutating func wrongType(_ expected: String, _ value: JSON) {
+            report("expected \(expected), got \(value.typeName)")
+        }
+
+        mutating func checkMin(_ value: Double, _ shape: Shape, what: String) {
+            if let min = shape.min, value < min {
+                report("\(what) \(ParamValidator.formatNumber(value)) is below the minimum \(ParamValidator.formatNumber(min))")
             }
         }
     }
 
-    private func validateStructure(_ object: JSONObject, _ shape: Shape, path: String, into problems: inout [ValidationProblem]) {
-        // botocore takes a dict, which cannot hold a key twice; a body with both copies
-        // would reach AWS, so refuse it.
-        if let duplicate = object.firstDuplicateKey {
-            problems.append(ValidationProblem(path: path + ParamValidator.pathComponent(duplicate), problem: "member appears more than once"))
-        }
-        if shape.isUnion {
-            let set = object.members.filter { !$0.value.isNull }
-            if set.count != 1 {
-                problems.append(ValidationProblem(
-                    path: path,
-                    problem: "exactly one member of this union must be set, one of: \(shape.members.map(\.name).joined(separator: ", "))"))
-            }
-        }
-        for required in shape.required where object[required] == nil {
-            problems.append(ValidationProblem(path: path + ParamValidator.pathComponent(required), problem: "missing required member"))
-        }
-        for entry in object {
-            let memberPath = path + ParamValidator.pathComponent(entry.key)
-            guard let member = shape.member(named: entry.key) else {
-                var message = "unknown member"
-                let close = closestNames(to: entry.key, among: shape.members.map(\.name), limit: 3)
-                if !close.isEmpty { message += "; did you mean \(close.joined(separator: ", "))?" }
-                problems.append(ValidationProblem(path: memberPath, problem: message))
-                continue
-            }
-            validate(entry.value, member.shape, path: memberPath, into: &problems)
-            if member.hostLabel, case .string(let label) = entry.value, !ParamValidator.isValidHostLabel(label) {
-                problems.append(ValidationProblem(
-                    path: memberPath, problem: "must contain only letters, digits, hyphens and periods (it becomes part of the host name)"))
-            }
-        }
-    }
-
-    private func checkMin(_ value: Double, _ shape: Shape, path: String, what: String, into problems: inout [ValidationProblem]) {
-        if let min = shape.min, value < min {
-            problems.append(ValidationProblem(path: path, problem: "\(what) \(formatNumber(value)) is below the minimum \(formatNumber(min))"))
-        }
-    }
-
-    private func formatNumber(_ d: Double) -> String {
+    static func formatNumber(_ d: Double) -> String {
         d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)
     }
 
