@@ -28,10 +28,9 @@ public struct AWSJSONCodec: ProtocolCodec {
     }
 
     public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
-        var body = JSONObject()
-        if let input = operation.input { body = json.serializeStructure(params, input) }
+        let body = operation.input.map { json.body(params, $0) } ?? Array("{}".utf8)
         return SerializedRequest(method: operation.httpMethod.isEmpty ? "POST" : operation.httpMethod, path: "/", query: "", headers: headers,
-                                 body: JSON.object(body).serialized(.botocore), hostPrefix: try HostPrefix.expand(operation, params))
+                                 body: body, hostPrefix: try HostPrefix.expand(operation, params))
     }
 
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {

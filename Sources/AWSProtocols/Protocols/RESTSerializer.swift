@@ -98,12 +98,14 @@ public struct RESTSerializer: Sendable {
                 streamingPayload = true
                 if let payloadValue { request.body = rawBytes(payloadValue, payloadMember.shape) }
             } else if let payloadValue {
-                request.body = json.serialize(payloadValue, payloadMember).serialized(.botocore)
+                var body: [UInt8] = []
+                json.write(payloadValue, payloadMember, to: &body)
+                request.body = body
             } else {
                 request.body = Array("{}".utf8)
             }
         } else if !bodyMembers.isEmpty {
-            request.body = JSON.object(json.serializeStructure(bodyMembers, shape)).serialized(.botocore)
+            request.body = json.body(bodyMembers, shape)
         } else if shape.members.contains(where: { $0.location == nil }) {
             request.body = Array("{}".utf8)
         }

@@ -9,46 +9,75 @@ struct JSONValueCodec: Sendable {
 
     // MARK: Writing
 
-    func serialize(_ value: JSON, _ member: Member) -> JSON {
-        switch member.shape.type {
-        case .structure:
-            if member.shape.isDocument { return value }
-            guard case .object(let object) = value else { return value }
-            return .object(serializeStructure(object, member.shape))
+    // Request bodies are written straight to bytes as botocore's `json.dumps` writes them
+    // (", " and ": ", non-ASCII escaped), with no tree of wire values in between.
+
+    /// A value of `member` as the request body carries it: names on the wire, timestamps
+    /// in the member's format, blobs base64; values of the wrong type as they are.
+    func write(_ value: JSON, _ member: Member, to out: inout [UInt8]) {
+        let shape = member.shape
+        switch shape.type {
+        case .structure where !shape.isDocument:
+            guard case .object(let object) = value else { return value.write(to: &out, style: .botocore) }
+            writeStructure(object, shape, to: &out)
         case .list:
-            guard case .array(let list) = value, let element = member.shape.listMember else { return value }
-            return .array(list.map { serialize($0, element) })
+            guard case .array(let list) = value, let element = shape.listMember else { return value.write(to: &out, style: .botocore) }
+            out.append(UInt8(ascii: "["))
+            for (i, item) in list.enumerated() {
+                if i > 0 { out.append(contentsOf: Self.itemSeparator) }
+                write(item, element, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
         case .map:
-            guard case .object(let map) = value, let valueMember = member.shape.mapValue else { return value }
-            var out = JSONObject()
-            out.members.reserveCapacity(map.count)
-            for item in map { out.append(item.key, serialize(item.value, valueMember)) }
-            return .object(out)
+            guard case .object(let map) = value, let valueMember = shape.mapValue else { return value.write(to: &out, style: .botocore) }
+            out.append(UInt8(ascii: "{"))
+            for (i, item) in map.members.enumerated() {
+                if i > 0 { out.append(contentsOf: Self.itemSeparator) }
+                JSON.writeString(item.key, to: &out, asciiOnly: true)
+                out.append(contentsOf: Self.keySeparator)
+                write(item.value, valueMember, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         case .timestamp:
-            guard let t = Timestamp.parse(value) else { return value }
+            guard let t = Timestamp.parse(value) else { return value.write(to: &out, style: .botocore) }
             switch (member.timestampFormat ?? "unixtimestamp").lowercased() {
-            case "iso8601": return .string(t.iso8601)
-            case "rfc822": return .string(t.rfc822)
-            default: return t.unixJSON
+            case "iso8601": JSON.writeString(t.iso8601, to: &out, asciiOnly: true)
+            case "rfc822": JSON.writeString(t.rfc822, to: &out, asciiOnly: true)
+            default: t.unixJSON.write(to: &out, style: .botocore)
             }
         case .blob:
-            guard case .string(let s) = value else { return value }
-            if options.blobsAreBase64 { return .string(Base64.encode(Base64.decode(s) ?? [])) }
-            return .string(Base64.encode(Array(s.utf8)))
+            guard case .string(let s) = value else { return value.write(to: &out, style: .botocore) }
+            let bytes = options.blobsAreBase64 ? (Base64.decode(s) ?? []) : Array(s.utf8)
+            JSON.writeString(Base64.encode(bytes), to: &out, asciiOnly: true)
         default:
-            return value
+            value.write(to: &out, style: .botocore)
         }
     }
 
-    func serializeStructure(_ object: JSONObject, _ shape: Shape) -> JSONObject {
-        var out = JSONObject()
-        out.members.reserveCapacity(object.count)
+    /// The members of `object` that `shape` has, by their wire names, in the caller's order.
+    func writeStructure(_ object: JSONObject, _ shape: Shape, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
         for entry in object {
             guard let member = shape.member(named: entry.key) else { continue }
-            out.append(member.wireName, serialize(entry.value, member))
+            if !first { out.append(contentsOf: Self.itemSeparator) }
+            first = false
+            JSON.writeString(member.wireName, to: &out, asciiOnly: true)
+            out.append(contentsOf: Self.keySeparator)
+            write(entry.value, member, to: &out)
         }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// A structure as a whole request body.
+    func body(_ object: JSONObject, _ shape: Shape) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        writeStructure(object, shape, to: &out)
         return out
     }
+
+    private static let itemSeparator: [UInt8] = Array(", ".utf8), keySeparator: [UInt8] = Array(": ".utf8)
 
     // MARK: Reading
 
