@@ -135,8 +135,9 @@ public struct RESTSerializer: Sendable {
     // MARK: Locations
 
     private func splitQuery(_ uri: String) -> (String, String) {
-        guard let q = uri.firstIndex(of: "?") else { return (uri, "") }
-        return (String(uri[..<q]), String(uri[uri.index(after: q)...]))
+        // By bytes: a search by Character runs grapheme breaking over the whole path.
+        guard let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, "") }
+        return (String(uri[..<q]), String(uri[uri.utf8.index(after: q)...]))
     }
 
     private func setHeader(_ headers: inout [(name: String, value: String)], _ name: String, _ value: String) {
