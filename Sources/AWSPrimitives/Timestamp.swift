@@ -110,22 +110,36 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     /// The gateway's answer form: fractional seconds kept when present, as milliseconds
     /// when that is exact, else microseconds.
     public var iso8601Result: String {
-        var out = dateAndTime()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        appendISO8601Result(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The text of `iso8601Result` appended to `bytes`, without making a string.
+    public func appendISO8601Result(to bytes: inout [UInt8]) {
+        var out = DigitWriter()
+        swap(&out.bytes, &bytes)
+        defer { swap(&out.bytes, &bytes) }
+        writeDateAndTime(&out)
         if microseconds > 0 {
             out.byte(".")
             if microseconds % 1000 == 0 { out.pad(microseconds / 1000, 3) } else { out.pad(microseconds, 6) }
         }
         out.byte("Z")
-        return out.text
     }
 
     /// `2015-01-25T08:00:00`
     private func dateAndTime() -> DigitWriter {
-        let c = civil
         var out = DigitWriter()
+        writeDateAndTime(&out)
+        return out
+    }
+
+    private func writeDateAndTime(_ out: inout DigitWriter) {
+        let c = civil
         out.pad(c.year, 4); out.byte("-"); out.pad(c.month, 2); out.byte("-"); out.pad(c.day, 2); out.byte("T")
         out.pad(c.hour, 2); out.byte(":"); out.pad(c.minute, 2); out.byte(":"); out.pad(c.second, 2)
-        return out
     }
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]

@@ -96,9 +96,30 @@ struct CBORResultTranscoder {
         case (3, _) where info != 31:
             try text()
             return true
+        case (6, _) where info == 1:
+            return try epochTimestamp()
         default:
             return try decoded(shape)
         }
+    }
+
+    /// Tag 1 (epoch seconds), read as the tree reads it (`RPCv2CBORCodec.plain`), the
+    /// result written without a `JSON` value in between.
+    private mutating func epochTimestamp() throws -> Bool {
+        reader.offset += 1
+        try enter()
+        defer { reader.depth -= 1 }
+        let inner = try reader.item()
+        let seconds: Double
+        switch inner {
+        case .unsigned(let n): seconds = Double(n)
+        case .negative(let n): seconds = -1 - Double(n)
+        case .float(let d): seconds = d
+        default: return false
+        }
+        guard let t = Timestamp.parse(.double(seconds)) else { return false }
+        codec.json.writeTimestampResult(t, to: &out)
+        return true
     }
 
     /// The next item decoded and read by the codec's rules, then written.

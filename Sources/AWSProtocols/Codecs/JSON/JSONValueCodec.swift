@@ -256,6 +256,18 @@ struct JSONValueCodec: Sendable {
         return setKey
     }
 
+    /// `timestampResult` written straight to a result's text.
+    func writeTimestampResult(_ t: Timestamp, to out: inout [UInt8]) {
+        switch options.resultTimestamps {
+        case .iso8601:
+            out.append(UInt8(ascii: "\""))
+            t.appendISO8601Result(to: &out)
+            out.append(UInt8(ascii: "\""))
+        case .epochSeconds:
+            t.unixJSON.write(to: &out, style: .compact)
+        }
+    }
+
     func timestampResult(_ t: Timestamp) -> JSON {
         switch options.resultTimestamps {
         case .iso8601: return .string(t.iso8601Result)

@@ -93,7 +93,7 @@ struct XMLResultTranscoder {
             return true
         case .timestamp:
             let text = table.textString(element)
-            (Timestamp.parse(text).map(codec.timestampResult) ?? .string(text)).write(to: &out, style: .compact)
+            if let t = Timestamp.parse(text) { codec.writeTimestampResult(t, to: &out) } else { JSON.string(text).write(to: &out, style: .compact) }
             return true
         case .blob:
             codec.blobResult(Base64.decode(table.textString(element).trimmingSpaces) ?? []).write(to: &out, style: .compact)
