@@ -118,6 +118,30 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     /// The text of `iso8601Result` appended to `bytes`, without making a string.
     public func appendISO8601Result(to bytes: inout [UInt8]) {
+        let c = civil
+        if (0...9999).contains(c.year) {
+            // The common case, filled in place and appended at once.
+            let fraction = microseconds == 0 ? 0 : microseconds % 1000 == 0 ? 4 : 7
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 28) { text in
+                func put(_ value: Int, _ width: Int, at start: Int) {
+                    var value = value
+                    for k in stride(from: start + width - 1, through: start, by: -1) {
+                        text[k] = UInt8(ascii: "0") + UInt8(value % 10)
+                        value /= 10
+                    }
+                }
+                put(c.year, 4, at: 0); text[4] = UInt8(ascii: "-"); put(c.month, 2, at: 5); text[7] = UInt8(ascii: "-")
+                put(c.day, 2, at: 8); text[10] = UInt8(ascii: "T"); put(c.hour, 2, at: 11); text[13] = UInt8(ascii: ":")
+                put(c.minute, 2, at: 14); text[16] = UInt8(ascii: ":"); put(c.second, 2, at: 17)
+                if fraction > 0 {
+                    text[19] = UInt8(ascii: ".")
+                    if fraction == 4 { put(microseconds / 1000, 3, at: 20) } else { put(microseconds, 6, at: 20) }
+                }
+                text[19 + fraction] = UInt8(ascii: "Z")
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<(20 + fraction)]))
+            }
+            return
+        }
         var out = DigitWriter()
         swap(&out.bytes, &bytes)
         defer { swap(&out.bytes, &bytes) }

@@ -121,6 +121,24 @@ struct TimestampTests {
         #expect(fractional.unixString == "1422172800.123")
     }
 
+    @Test("result timestamps across ten thousand years, with and without fractions, read back to the same instant")
+    func resultTimestamps() throws {
+        var state: UInt64 = 20_261_130
+        for _ in 0..<5000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let seconds = Int64(state >> 30) % 315_537_897_600 - 62_135_596_800  // years 0001 to 9999
+            let microseconds = [0, 5_000, 123_000, 1, 999_999, 10_010][Int(state % 6)]
+            let t = Timestamp(seconds: seconds, microseconds: microseconds)
+            let c = t.civil
+            func pad(_ v: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(v).count)) + String(v) }
+            var expected = "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))"
+            if microseconds > 0 { expected += "." + (microseconds % 1000 == 0 ? pad(microseconds / 1000, 3) : pad(microseconds, 6)) }
+            #expect(t.iso8601Result == expected + "Z")
+            let back = try #require(Timestamp.parse(t.iso8601Result), "\(t.iso8601Result)")
+            #expect(back.seconds == seconds && back.microseconds == microseconds, "\(t.iso8601Result)")
+        }
+    }
+
     @Test("parses ISO 8601, epoch seconds and RFC 822", arguments: [
         ("2015-01-25T08:00:00Z", 1_422_172_800.0), ("2015-01-25T08:00:00.5Z", 1_422_172_800.5), ("2015-01-25", 1_422_144_000.0),
         ("2015-01-25T09:00:00+01:00", 1_422_172_800.0), ("1422172800", 1_422_172_800.0), ("Sun, 25 Jan 2015 08:00:00 GMT", 1_422_172_800.0),
