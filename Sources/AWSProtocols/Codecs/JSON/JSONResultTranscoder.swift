@@ -165,7 +165,7 @@ struct JSONResultTranscoder {
             repeat {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                if try !value(element) { out.append(contentsOf: "null".utf8) }
+                if try !value(element) { out.append(contentsOf: Self.nullText) }
             } while try reader.nextArrayElement()
         }
         out.append(UInt8(ascii: "]"))
@@ -188,9 +188,10 @@ struct JSONResultTranscoder {
                 if out.last != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
                 out.append(UInt8(ascii: "\""))
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end]))
-                out.append(contentsOf: "\":".utf8)
+                out.append(UInt8(ascii: "\""))
+                out.append(UInt8(ascii: ":"))
                 if try reader.readNullIfPresent() {
-                    out.append(contentsOf: "null".utf8)
+                    out.append(contentsOf: Self.nullText)
                 } else if try !value(valueShape) {
                     out.removeLast(out.count - before)
                 }
@@ -200,6 +201,8 @@ struct JSONResultTranscoder {
     }
 
     // MARK: Small steps
+
+    private static let nullText = Array("null".utf8)
 
     /// A string as the result writes it: the answer's bytes when they had no escapes
     /// (compact output escapes nothing else valid JSON may hold), else written again.
