@@ -64,8 +64,9 @@ public final class AuditLog: @unchecked Sendable {
     }
 
     /// Queues one record (a JSON object); never blocks.
-    public func record(_ record: JSON) {
-        var line = record.serialized()
+    /// Queues one record's JSON line (without its newline).
+    public func record(line: [UInt8]) {
+        var line = line
         line.append(UInt8(ascii: "\n"))
         condition.lock()
         if stopping || queue.count >= settings.queueLimit {

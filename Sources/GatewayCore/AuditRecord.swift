@@ -53,40 +53,56 @@ public struct AuditRecord: Sendable {
     public var inputShape: Shape?
     public var notification: Bool
 
-    /// The JSON line, with params as the log's settings say.
-    public func json(params mode: AuditLogSettings.ParamsMode) -> JSON {
+    /// The JSON line (compact, no newline), with params as the log's settings say;
+    /// written straight to bytes, as `JSON.write` writes the same record.
+    public func line(params mode: AuditLogSettings.ParamsMode) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(320)
         let seconds = started.timeIntervalSince1970
         let whole = seconds.rounded(.down)
         let time = Timestamp(seconds: Int64(whole), microseconds: Int((seconds - whole) * 1000) * 1000)
-        var record = JSONObject()
-        record.append("time", .string(time.iso8601Result))
-        record.append("listener", .string(listener))
-        record.append("identity", .string(identity))
-        if let team { record.append("team", .string(team)) }
-        record.append("method", .string(method))
-        record.append("decision", .string(decision.rawValue))
-        record.append("cache", .string(cache.rawValue))
-        if let limiter { record.append("limiter", .string(limiter.rawValue)) }
-        if let code { record.append("code", .int(Int64(code))) }
-        if let awsType { record.append("awsType", .string(awsType)) }
-        if let awsRequestId { record.append("awsRequestId", .string(awsRequestId)) }
-        record.append("attempts", .int(Int64(attempts)))
-        record.append("latencyMs", .double((latencySeconds * 1_000_000).rounded() / 1000))
-        record.append("bytesIn", .int(Int64(bytesIn)))
-        record.append("bytesOut", .int(Int64(bytesOut)))
+        out.append(contentsOf: Self.timeKey)
+        out.append(UInt8(ascii: "\""))
+        time.appendISO8601Result(to: &out)
+        out.append(UInt8(ascii: "\""))
+        func member(_ key: StaticString, _ value: JSON) {
+            out.append(UInt8(ascii: ","))
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
+            value.write(to: &out, style: .compact)
+        }
+        member("listener", .string(listener))
+        member("identity", .string(identity))
+        if let team { member("team", .string(team)) }
+        member("method", .string(method))
+        member("decision", .string(decision.rawValue))
+        member("cache", .string(cache.rawValue))
+        if let limiter { member("limiter", .string(limiter.rawValue)) }
+        if let code { member("code", .int(Int64(code))) }
+        if let awsType { member("awsType", .string(awsType)) }
+        if let awsRequestId { member("awsRequestId", .string(awsRequestId)) }
+        member("attempts", .int(Int64(attempts)))
+        member("latencyMs", .double((latencySeconds * 1_000_000).rounded() / 1000))
+        member("bytesIn", .int(Int64(bytesIn)))
+        member("bytesOut", .int(Int64(bytesOut)))
         if let params {
             // A bearer token given in params is a secret, whatever the mode.
             let kept = params.members.filter { $0.key != "$token" }
             switch mode {
             case .none: break
-            case .keys: record.append("params", .array(kept.map { .string($0.key) }))
+            case .keys: member("params", .array(kept.map { .string($0.key) }))
             case .full:
                 var full = JSON.object(JSONObject(kept))
                 if let inputShape { full = SensitiveRedaction.redact(full, shape: inputShape) }
-                record.append("params", full)
+                member("params", full)
             }
         }
-        if notification { record.append("notification", true) }
-        return .object(record)
+        if notification { member("notification", true) }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
+
+    private static let timeKey = Array(#"{"time":"#.utf8)
 }

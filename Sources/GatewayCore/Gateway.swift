@@ -178,7 +178,7 @@ public final class Gateway: Sendable {
             cache: trace.cache, limiter: trace.limiter, code: code, awsType: trace.awsType, awsRequestId: trace.awsRequestId, attempts: trace.attempts,
             latencySeconds: Date().timeIntervalSince(started), bytesIn: bytesIn, bytesOut: bytesOut, params: call?.params,
             inputShape: trace.handle?.operation.input, notification: call?.isNotification == true)
-        audit.record(record.json(params: audit.settings.params))
+        audit.record(line: record.line(params: audit.settings.params))
     }
 
     // MARK: One call

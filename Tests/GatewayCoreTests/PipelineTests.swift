@@ -312,18 +312,27 @@ struct PipelineTests {
             awsRequestId: "r-1", attempts: 1, latencySeconds: 0.0123456, bytesIn: 10, bytesOut: 20,
             params: JSONObject([("Otp", "OTP-555"), ("AccountId", "1"), ("$token", "BEARER")]), inputShape: verify.operation.input,
             notification: false)
-        let keys = record.json(params: .keys)
+        // The line is written as bytes: it must parse, and be exactly this.
+        let keysLine = String(decoding: record.line(params: .keys), as: UTF8.self)
+        #expect(keysLine == #"{"time":"2025-11-24T16:00:00.250Z","listener":"unix:/s","identity":"uid:1","team":"ops","method":"account.VerifyPhoneNumber","decision":"allowed","cache":"none","awsRequestId":"r-1","attempts":1,"latencyMs":12.346,"bytesIn":10,"bytesOut":20,"params":["Otp","AccountId"]}"#)
+        let keys = try JSON.parse(keysLine)
         #expect(keys["limiter"] == nil, "no limiter field without shared:")
         var shared = record
         shared.limiter = .fallback
-        #expect(shared.json(params: .keys)["limiter"] == "memory-fallback")
+        shared.code = -32010
+        shared.awsType = "Throttling \"quoted\""
+        shared.notification = true
+        let sharedJSON = try JSON.parse(shared.line(params: .keys))
+        #expect(sharedJSON["limiter"] == "memory-fallback" && sharedJSON["code"] == -32010 && sharedJSON["awsType"] == "Throttling \"quoted\"")
+        #expect(sharedJSON["notification"] == true)
         #expect(keys["time"] == "2025-11-24T16:00:00.250Z")
         #expect(keys["decision"] == "allowed" && keys["cache"] == "none" && keys["latencyMs"] == 12.346)
         #expect(keys["params"] == ["Otp", "AccountId"])
-        let full = record.json(params: .full)
+        let fullLine = String(decoding: record.line(params: .full), as: UTF8.self)
+        let full = try JSON.parse(fullLine)
         #expect(full["params"] == ["Otp": "***", "AccountId": "1"])
-        #expect(!full.serializedString().contains("BEARER") && !full.serializedString().contains("OTP-555"))
-        #expect(record.json(params: .none)["params"] == nil)
+        #expect(!fullLine.contains("BEARER") && !fullLine.contains("OTP-555"))
+        #expect(try JSON.parse(record.line(params: .none))["params"] == nil)
         #expect(AuditDecision(code: -32001, allowed: false) == .denied)
         #expect(AuditDecision(code: -32002, allowed: true) == .rateLimited)
         #expect(AuditDecision(code: -32003, allowed: false) == .overloaded)

@@ -115,7 +115,7 @@ struct AuditLogTests {
         settings.keep = 3
         let log = try AuditLog(settings: settings)
         for i in 0..<3000 {
-            log.record(["time": "2026-11-23T10:00:00Z", "n": .int(Int64(i)), "noise": .string(UUID().uuidString)])
+            log.record(line: (["time": "2026-11-23T10:00:00Z", "n": .int(Int64(i)), "noise": .string(UUID().uuidString)] as JSON).serialized())
         }
         log.close()
         let files = AuditLog.logFiles(in: dir)
@@ -143,7 +143,7 @@ struct AuditLogTests {
                 "bytesIn": .int(Int64(150 + i % 40)), "bytesOut": .int(Int64(200 + i % 300)), "params": ["GlobalNetworkId", "ConnectPeerId", "DeviceId"],
             ]
             raw += record.serialized().count + 1
-            log.record(record)
+            log.record(line: record.serialized())
         }
         log.close()
         let compressed = AuditLog.logFiles(in: dir).reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
@@ -160,7 +160,7 @@ struct AuditLogTests {
         settings.queueLimit = 10
         let counter = DropCounter()
         let log = try AuditLog(settings: settings, onDrop: { counter.add() })
-        for i in 0..<50_000 { log.record(["n": .int(Int64(i))]) }
+        for i in 0..<50_000 { log.record(line: (["n": .int(Int64(i))] as JSON).serialized()) }
         log.close()
         let written = try readRecords(dir).count
         #expect(written + log.dropped == 50_000)
