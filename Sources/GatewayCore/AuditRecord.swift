@@ -84,7 +84,21 @@ public struct AuditRecord: Sendable {
         if let awsType { member("awsType", .string(awsType)) }
         if let awsRequestId { member("awsRequestId", .string(awsRequestId)) }
         member("attempts", .int(Int64(attempts)))
-        member("latencyMs", .double((latencySeconds * 1_000_000).rounded() / 1000))
+        // Milliseconds to the microsecond, as Python's repr of that float writes it.
+        let micros = (latencySeconds * 1_000_000).rounded()
+        if micros >= 0, micros < 1e12 {
+            out.append(contentsOf: Self.latencyKey)
+            let whole = Int(micros)
+            out.append(contentsOf: String(whole / 1000).utf8)
+            out.append(UInt8(ascii: "."))
+            var fraction = whole % 1000, digits = 3
+            while digits > 1, fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+            let text = String(fraction)
+            for _ in text.utf8.count..<digits { out.append(UInt8(ascii: "0")) }
+            out.append(contentsOf: text.utf8)
+        } else {
+            member("latencyMs", .double(micros / 1000))
+        }
         member("bytesIn", .int(Int64(bytesIn)))
         member("bytesOut", .int(Int64(bytesOut)))
         if let params {
@@ -104,5 +118,5 @@ public struct AuditRecord: Sendable {
         return out
     }
 
-    private static let timeKey = Array(#"{"time":"#.utf8)
+    private static let timeKey = Array(#"{"time":"#.utf8), latencyKey = Array(#","latencyMs":"#.utf8)
 }

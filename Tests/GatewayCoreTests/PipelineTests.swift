@@ -333,6 +333,18 @@ struct PipelineTests {
         #expect(full["params"] == ["Otp": "***", "AccountId": "1"])
         #expect(!fullLine.contains("BEARER") && !fullLine.contains("OTP-555"))
         #expect(try JSON.parse(record.line(params: .none))["params"] == nil)
+        // latencyMs is written without the float formatter: the same text as Python's repr.
+        var timed = record
+        var state: UInt64 = 7
+        for micros in [0.0, 1, 5, 10, 999, 1000, 1001, 12_300, 12_346, 12_000, 123_456_789] + (0..<2000).map({ _ -> Double in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 24 % 100_000_000_000)
+        }) {
+            timed.latencySeconds = micros / 1_000_000
+            let expected = JSON.double((timed.latencySeconds * 1_000_000).rounded() / 1000).serializedString()
+            let line = String(decoding: timed.line(params: .none), as: UTF8.self)
+            #expect(line.contains(#","latencyMs":"# + expected + ","), "\(micros): \(line)")
+        }
         #expect(AuditDecision(code: -32001, allowed: false) == .denied)
         #expect(AuditDecision(code: -32002, allowed: true) == .rateLimited)
         #expect(AuditDecision(code: -32003, allowed: false) == .overloaded)
