@@ -159,6 +159,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3, help="alternated runs at concurrency 64 (medians reported)")
     parser.add_argument("--peer-source", default=os.environ.get("AWS_SIGV4_PROXY_SRC", "/work/.mirror/awslabs+aws-sigv4-proxy/repo"))
+    parser.add_argument("--perf", metavar="FILE", help="also record the gateway with `perf record -g` during one extra c=64 run into FILE")
     args = parser.parse_args()
     for tool in ["nginx", "wrk"]:
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
@@ -241,6 +242,12 @@ teams:
                 results[name]["c64"].append(wrk(port, mode, 64, args.seconds, script, pid))
         for name, port, mode, pid in targets:
             results[name]["c1"] = wrk(port, mode, 1, args.seconds // 2 or 1, script, pid)
+        if args.perf:
+            recorder = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p", str(gateway.pid)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wrk(gateway_port, "jsonrpc", 64, args.seconds, script)
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(timeout=60)
 
         print(f"\nside by side (nginx upstream answering at once; wrk -t1, {args.seconds} s per run; "
               f"c=64: median of {args.runs} alternated runs; 2 cores shared by all)")
