@@ -128,6 +128,22 @@ extension JSON {
         return true
     }
 
+    /// The letter after the backslash for a character JSON escapes shortly (quote,
+    /// backslash, \n \r \t \b \f), as Python's json module writes them.
+    @inline(__always)
+    static func shortEscape(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x22: return 0x22
+        case 0x5C: return 0x5C
+        case 0x0A: return UInt8(ascii: "n")
+        case 0x0D: return UInt8(ascii: "r")
+        case 0x09: return UInt8(ascii: "t")
+        case 0x08: return UInt8(ascii: "b")
+        case 0x0C: return UInt8(ascii: "f")
+        default: return nil
+        }
+    }
+
     /// Valid UTF-8 as a JSON string, escaped byte by byte: only quote, backslash and
     /// control characters are escaped when non-ASCII text is kept, and every byte of a
     /// multi-byte scalar is ≥ 0x80, so bytes can be taken one at a time.
@@ -137,15 +153,10 @@ extension JSON {
         for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             runStart = index + 1
-            switch byte {
-            case 0x22: out.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            default:
+            if let letter = shortEscape(byte) {
+                out.append(0x5C)
+                out.append(letter)
+            } else {
                 out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
                 out.append(hexDigits[Int(byte >> 4)])
                 out.append(hexDigits[Int(byte & 0xF)])
@@ -195,14 +206,12 @@ extension JSON {
             out.append(hexDigits[Int(unit) & 0xF])
         }
         for scalar in s.unicodeScalars {
+            if scalar.value < 0x80, let letter = shortEscape(UInt8(scalar.value)) {
+                out.append(0x5C)
+                out.append(letter)
+                continue
+            }
             switch scalar.value {
-            case 0x22: out.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
             case 0..<0x20: appendUnicodeEscape(UInt16(scalar.value))
             case 0x7F... where asciiOnly:
                 for unit in String(Character(scalar)).utf16 { appendUnicodeEscape(unit) }

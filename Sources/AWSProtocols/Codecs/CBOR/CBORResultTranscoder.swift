@@ -19,7 +19,7 @@ struct CBORResultTranscoder {
     private var reader: CBORDecoder
     private var out: [UInt8] = []
     /// Scratch shared by all levels (each above its own base): the members a structure wrote.
-    private var segments: [(index: Int, start: Int, end: Int)] = []
+    private var segments: [WrittenMember] = []
 
     private init(codec: RPCv2CBORCodec, bytes: [UInt8]) {
         self.codec = codec
@@ -131,45 +131,20 @@ struct CBORResultTranscoder {
 
     /// A structure's members in model order; out-of-order ones are put in order at the end.
     private mutating func structure(_ shape: Shape) throws {
-        out.append(UInt8(ascii: "{"))
-        let contentStart = out.count
-        let base = segments.count
-        var seen: UInt64 = 0
-        var ordered = true
+        var structure = StructureOutput(&out, segments: segments)
         let members = shape.members
-        defer { segments.removeLast(segments.count - base) }
         try mapEntries { transcoder, key in
             guard let index = transcoder.keyIndex(key, shape) else {
                 try transcoder.skip()
                 return
             }
-            // A key given twice: the tree's last-one-wins rule.
-            if index >= 64 || seen & (1 << UInt64(index)) != 0 { throw Stop.needsTree }
-            seen |= 1 << UInt64(index)
-            let before = transcoder.out.count
-            if transcoder.segments.count > base { transcoder.out.append(UInt8(ascii: ",")) }
-            let start = transcoder.out.count
-            transcoder.out.append(contentsOf: members[index].resultKey)
-            if try transcoder.member(members[index].shape) {
-                if let last = transcoder.segments.last, transcoder.segments.count > base, last.index > index { ordered = false }
-                transcoder.segments.append((index, start, transcoder.out.count))
-            } else {
-                transcoder.out.removeLast(transcoder.out.count - before)
+            guard let mark = structure.begin(index, key: members[index].resultKey, &transcoder.out, segments: transcoder.segments) else {
+                throw Stop.needsTree
             }
+            let wrote = try transcoder.member(members[index].shape)
+            structure.end(index, at: mark, wrote: wrote, &transcoder.out, segments: &transcoder.segments)
         }
-        if !ordered { reorder(from: base, contentStart: contentStart) }
-        out.append(UInt8(ascii: "}"))
-    }
-
-    /// Rewrites a structure's members (from `contentStart`) in model order.
-    private mutating func reorder(from base: Int, contentStart: Int) {
-        let written = Array(out[contentStart...])
-        let sorted = segments[base...].sorted { $0.index < $1.index }
-        out.removeLast(out.count - contentStart)
-        for (i, segment) in sorted.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: written[(segment.start - contentStart)..<(segment.end - contentStart)])
-        }
+        structure.finish(&out, segments: &segments)
     }
 
     /// A list's items; null, undefined and what the tree reads as nil are null.

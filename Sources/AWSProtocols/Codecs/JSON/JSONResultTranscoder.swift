@@ -17,7 +17,7 @@ struct JSONResultTranscoder {
     private var out: [UInt8] = []
     /// Scratch shared by all levels (each level works above its own base): the members a
     /// structure wrote, and the keys a map wrote (hash, start, end in the input).
-    private var segments: [(index: Int, start: Int, end: Int)] = []
+    private var segments: [WrittenMember] = []
     private var mapKeys: [(hash: Int, start: Int, end: Int)] = []
 
     private init(codec: JSONValueCodec, reader: JSONReader) {
@@ -110,14 +110,9 @@ struct JSONResultTranscoder {
 
     /// A structure's members in model order; out of order ones are put in order at the end.
     private mutating func structure(_ shape: Shape) throws {
-        out.append(UInt8(ascii: "{"))
-        let contentStart = out.count
-        let base = segments.count
-        var seen: UInt64 = 0
-        var ordered = true
+        var structure = StructureOutput(&out, segments: segments)
         let members = shape.members
         let isUnion = shape.isUnion
-        defer { while segments.count > base { segments.removeLast() } }
         if try reader.enterObject() {
             repeat {
                 let key = try reader.readKeyToken()
@@ -127,35 +122,11 @@ struct JSONResultTranscoder {
                     try skip()
                     continue
                 }
-                // A key given twice: the tree's last-one-wins rule.
-                if index >= 64 { throw Stop.needsTree }
-                if seen & (1 << UInt64(index)) != 0 { throw Stop.needsTree }
-                seen |= 1 << UInt64(index)
-                let before = out.count
-                if segments.count > base { out.append(UInt8(ascii: ",")) }
-                let start = out.count
-                out.append(contentsOf: members[index].resultKey)
-                if try value(members[index].shape) {
-                    if let last = segments.last, segments.count > base, last.index > index { ordered = false }
-                    segments.append((index, start, out.count))
-                } else {
-                    out.removeLast(out.count - before)
-                }
+                guard let mark = structure.begin(index, key: members[index].resultKey, &out, segments: segments) else { throw Stop.needsTree }
+                structure.end(index, at: mark, wrote: try value(members[index].shape), &out, segments: &segments)
             } while try reader.nextObjectMember()
         }
-        if !ordered { reorder(from: base, contentStart: contentStart) }
-        out.append(UInt8(ascii: "}"))
-    }
-
-    /// Rewrites a structure's members (from `contentStart`) in model order.
-    private mutating func reorder(from base: Int, contentStart: Int) {
-        let written = Array(out[contentStart...])
-        let sorted = segments[base...].sorted { $0.index < $1.index }
-        out.removeLast(out.count - contentStart)
-        for (i, segment) in sorted.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: written[(segment.start - contentStart)..<(segment.end - contentStart)])
-        }
+        structure.finish(&out, segments: &segments)
     }
 
     private mutating func list(_ element: Shape) throws {
