@@ -178,17 +178,22 @@ public struct RPCv2CBORCodec: ProtocolCodec {
             }
             return .object(object)
         case .tag(1, let inner):
-            let seconds: Double
-            switch inner {
-            case .unsigned(let n): seconds = Double(n)
-            case .negative(let n): seconds = -1 - Double(n)
-            case .float(let d): seconds = d
-            default: return nil
-            }
-            guard let t = Timestamp.parse(.double(seconds)) else { return nil }
+            guard let t = RPCv2CBORCodec.epochTimestamp(inner) else { return nil }
             return json.timestampResult(t)
         case .tag(_, let inner): return plain(inner)
         }
+    }
+
+    /// The instant a tag 1 (epoch seconds) holds: an integer or a float, else nil.
+    static func epochTimestamp(_ inner: CBORValue) -> Timestamp? {
+        let seconds: Double
+        switch inner {
+        case .unsigned(let n): seconds = Double(n)
+        case .negative(let n): seconds = -1 - Double(n)
+        case .float(let d): seconds = d
+        default: return nil
+        }
+        return Timestamp.parse(.double(seconds))
     }
 
     /// botocore's `_do_error_parse` for RPC v2 CBOR: `__type` (else the status) made bare,

@@ -109,15 +109,7 @@ struct CBORResultTranscoder {
         reader.offset += 1
         try enter()
         defer { reader.depth -= 1 }
-        let inner = try reader.item()
-        let seconds: Double
-        switch inner {
-        case .unsigned(let n): seconds = Double(n)
-        case .negative(let n): seconds = -1 - Double(n)
-        case .float(let d): seconds = d
-        default: return false
-        }
-        guard let t = Timestamp.parse(.double(seconds)) else { return false }
+        guard let t = RPCv2CBORCodec.epochTimestamp(try reader.item()) else { return false }
         codec.json.writeTimestampResult(t, to: &out)
         return true
     }
