@@ -108,24 +108,29 @@ extension JSON {
     /// The same; with `onlyIfValid`, text that is not UTF-8 writes nothing and gives false
     /// (checked in the same pass for plain ASCII, the common case).
     public static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], onlyIfValid: Bool) -> Bool {
-        let copy: Bool
         if needsNoEscape(bytes, asciiOnly: true) {
-            copy = true
-        } else {
-            let valid = UTF8Validation.isValid(bytes)
-            if onlyIfValid, !valid { return false }
-            copy = valid && needsNoEscape(bytes, asciiOnly: false)
-        }
-        if copy {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: bytes)
-            out.append(UInt8(ascii: "\""))
+            // Plain ASCII (the common case): valid, and nothing to escape.
+            appendQuoted(bytes, to: &out)
         } else if UTF8Validation.isValid(bytes) {
-            writeEscaped(bytes, to: &out)
+            writeValid(bytes, to: &out)
         } else {
+            if onlyIfValid { return false }
             writeString(String(decoding: bytes, as: UTF8.self), to: &out, asciiOnly: false)
         }
         return true
+    }
+
+    /// Valid UTF-8 as a compact JSON string: copied when nothing needs escaping, else
+    /// escaped byte by byte.
+    static func writeValid(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        if needsNoEscape(bytes, asciiOnly: false) { appendQuoted(bytes, to: &out) } else { writeEscaped(bytes, to: &out) }
+    }
+
+    @inline(__always)
+    static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: bytes)
+        out.append(UInt8(ascii: "\""))
     }
 
     /// The letter after the backslash for a character JSON escapes shortly (quote,
@@ -168,17 +173,8 @@ extension JSON {
 
     public static func writeString(_ s: String, to out: inout [UInt8], asciiOnly: Bool) {
         if !asciiOnly {
-            // A string is valid UTF-8: its bytes copied, or escaped byte by byte.
-            var text = s
-            text.withUTF8 { bytes in
-                if needsNoEscape(bytes, asciiOnly: false) {
-                    out.append(UInt8(ascii: "\""))
-                    out.append(contentsOf: bytes)
-                    out.append(UInt8(ascii: "\""))
-                } else {
-                    writeEscaped(bytes, to: &out)
-                }
-            }
+            // A string is valid UTF-8.
+            s.withUTF8Buffer { writeValid($0, to: &out) }
             return
         }
         out.append(UInt8(ascii: "\""))

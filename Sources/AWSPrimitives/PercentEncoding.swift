@@ -64,3 +64,13 @@ public enum PercentEncoding {
         }
     }
 }
+
+extension String {
+    /// The string's UTF-8 bytes as a buffer, without a copy for a native string: reading
+    /// bytes this way costs several times less than walking `utf8` one at a time.
+    @inline(__always)
+    public func withUTF8Buffer<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var text = self
+        return try text.withUTF8(body)
+    }
+}

@@ -84,80 +84,46 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     /// `20150830T123600Z`, the SigV4 date-time.
     public var amzDate: String {
         let c = civil
-        var out = DigitWriter()
-        out.pad(c.year, 4); out.pad(c.month, 2); out.pad(c.day, 2); out.byte("T")
-        out.pad(c.hour, 2); out.pad(c.minute, 2); out.pad(c.second, 2); out.byte("Z")
-        return out.text
+        return DigitWriter.text { out in
+            out.pad(c.year, 4); out.pad(c.month, 2); out.pad(c.day, 2); out.byte("T")
+            out.pad(c.hour, 2); out.pad(c.minute, 2); out.pad(c.second, 2); out.byte("Z")
+        }
     }
 
     /// `20150830`, the SigV4 credential-scope date.
     public var amzDay: String {
         let c = civil
-        var out = DigitWriter()
-        out.pad(c.year, 4); out.pad(c.month, 2); out.pad(c.day, 2)
-        return out.text
+        return DigitWriter.text { out in out.pad(c.year, 4); out.pad(c.month, 2); out.pad(c.day, 2) }
     }
 
     /// botocore's request serialization: `2015-01-25T08:00:00Z`, or with six fraction digits
     /// when there are microseconds.
     public var iso8601: String {
-        var out = dateAndTime()
-        if microseconds > 0 { out.byte("."); out.pad(microseconds, 6) }
-        out.byte("Z")
-        return out.text
+        DigitWriter.text { out in
+            writeDateAndTime(&out)
+            if microseconds > 0 { out.byte("."); out.pad(microseconds, 6) }
+            out.byte("Z")
+        }
     }
 
     /// The gateway's answer form: fractional seconds kept when present, as milliseconds
     /// when that is exact, else microseconds.
     public var iso8601Result: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        appendISO8601Result(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        DigitWriter.text(writeISO8601Result)
     }
 
     /// The text of `iso8601Result` appended to `bytes`, without making a string.
     public func appendISO8601Result(to bytes: inout [UInt8]) {
-        let c = civil
-        if (0...9999).contains(c.year) {
-            // The common case, filled in place and appended at once.
-            let fraction = microseconds == 0 ? 0 : microseconds % 1000 == 0 ? 4 : 7
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 28) { text in
-                func put(_ value: Int, _ width: Int, at start: Int) {
-                    var value = value
-                    for k in stride(from: start + width - 1, through: start, by: -1) {
-                        text[k] = UInt8(ascii: "0") + UInt8(value % 10)
-                        value /= 10
-                    }
-                }
-                put(c.year, 4, at: 0); text[4] = UInt8(ascii: "-"); put(c.month, 2, at: 5); text[7] = UInt8(ascii: "-")
-                put(c.day, 2, at: 8); text[10] = UInt8(ascii: "T"); put(c.hour, 2, at: 11); text[13] = UInt8(ascii: ":")
-                put(c.minute, 2, at: 14); text[16] = UInt8(ascii: ":"); put(c.second, 2, at: 17)
-                if fraction > 0 {
-                    text[19] = UInt8(ascii: ".")
-                    if fraction == 4 { put(microseconds / 1000, 3, at: 20) } else { put(microseconds, 6, at: 20) }
-                }
-                text[19 + fraction] = UInt8(ascii: "Z")
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<(20 + fraction)]))
-            }
-            return
-        }
-        var out = DigitWriter()
-        swap(&out.bytes, &bytes)
-        defer { swap(&out.bytes, &bytes) }
+        DigitWriter.append(to: &bytes, writeISO8601Result)
+    }
+
+    private func writeISO8601Result(_ out: inout DigitWriter) {
         writeDateAndTime(&out)
         if microseconds > 0 {
             out.byte(".")
             if microseconds % 1000 == 0 { out.pad(microseconds / 1000, 3) } else { out.pad(microseconds, 6) }
         }
         out.byte("Z")
-    }
-
-    /// `2015-01-25T08:00:00`
-    private func dateAndTime() -> DigitWriter {
-        var out = DigitWriter()
-        writeDateAndTime(&out)
-        return out
     }
 
     private func writeDateAndTime(_ out: inout DigitWriter) {
@@ -172,11 +138,11 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     /// RFC 822 as Python's `formatdate(usegmt=True)`: `Sun, 06 Nov 1994 08:49:37 GMT`.
     public var rfc822: String {
         let c = civil
-        var out = DigitWriter()
-        out.append(Timestamp.weekdays[c.weekday]); out.append(", "); out.pad(c.day, 2); out.byte(" "); out.append(Timestamp.months[c.month - 1])
-        out.byte(" "); out.pad(c.year, 4); out.byte(" "); out.pad(c.hour, 2); out.byte(":"); out.pad(c.minute, 2); out.byte(":")
-        out.pad(c.second, 2); out.append(" GMT")
-        return out.text
+        return DigitWriter.text { out in
+            out.append(Timestamp.weekdays[c.weekday]); out.append(", "); out.pad(c.day, 2); out.byte(" ")
+            out.append(Timestamp.months[c.month - 1]); out.byte(" "); out.pad(c.year, 4); out.byte(" ")
+            out.pad(c.hour, 2); out.byte(":"); out.pad(c.minute, 2); out.byte(":"); out.pad(c.second, 2); out.append(" GMT")
+        }
     }
 
     /// The same, as text (query strings and headers).
@@ -294,37 +260,62 @@ private func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
 }
 
 /// ASCII text built from zero-padded numbers and separators: timestamps are formatted for
-/// every signed request and every audit record, so without `String` concatenation.
+/// every signed request, audit record and timestamp in an answer, so into a buffer on the
+/// stack, copied out once (not `String` concatenation, nor an array append per byte).
 struct DigitWriter {
-    var bytes: [UInt8] = []
+    /// Room for any timestamp text (the longest, RFC 822 or ISO 8601 with microseconds
+    /// and a 19-digit year, is under 64 bytes).
+    private static let capacity = 64
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private var count = 0
 
-    init() { bytes.reserveCapacity(32) }
+    private init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    /// What `body` writes, as a string.
+    static func text(_ body: (inout DigitWriter) -> Void) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var out = DigitWriter(buffer)
+            body(&out)
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<out.count]), as: UTF8.self)
+        }
+    }
+
+    /// What `body` writes, appended to `bytes`.
+    static func append(to bytes: inout [UInt8], _ body: (inout DigitWriter) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var out = DigitWriter(buffer)
+            body(&out)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<out.count]))
+        }
+    }
 
     /// `value` in decimal, zero-padded to `width` digits; a negative value as Swift
     /// writes it, unpadded (timestamps never have one).
     mutating func pad(_ value: Int, _ width: Int) {
-        guard value >= 0 else {
-            bytes.append(contentsOf: String(value).utf8)
-            return
+        guard value >= 0 else { return append(String(value)) }
+        var digits = 1
+        var rest = value
+        while rest >= 10 { rest /= 10; digits += 1 }
+        let total = Swift.max(digits, width)
+        var remaining = value
+        for index in stride(from: count + total - 1, through: count, by: -1) {
+            buffer[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+            remaining /= 10
         }
-        // Digits from the most significant, each appended once.
-        var divisor = 1
-        var count = 1
-        while count < width || value / divisor >= 10 {
-            divisor *= 10
-            count += 1
-        }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
-            divisor /= 10
-        }
+        count += total
     }
 
-    mutating func byte(_ character: Unicode.Scalar) { bytes.append(UInt8(ascii: character)) }
+    mutating func byte(_ character: Unicode.Scalar) {
+        buffer[count] = UInt8(ascii: character)
+        count += 1
+    }
 
-    mutating func append(_ piece: String) { bytes.append(contentsOf: piece.utf8) }
-
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    mutating func append(_ piece: String) {
+        for byte in piece.utf8 {
+            buffer[count] = byte
+            count += 1
+        }
+    }
 }
 
 extension String {

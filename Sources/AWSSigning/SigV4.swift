@@ -308,15 +308,9 @@ public struct SigV4Signer: Sendable {
         return (block, String(decoding: signed, as: UTF8.self))
     }
 
-    /// Header names are ASCII; skip the Unicode machinery of `lowercased()`.
-    static func asciiLowercased(_ s: String) -> String {
-        if !s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return s }
-        return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
-    }
-
     static func foldSpaces(_ value: String) -> String {
         // Most values have no whitespace to fold.
-        let clean = withUTF8(value) { bytes -> Bool in
+        let clean = value.withUTF8Buffer { bytes -> Bool in
             var previousSpace = true
             for byte in bytes {
                 let isSpace = byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
@@ -389,8 +383,8 @@ private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// Whether `a` sorts before `b` once both are ASCII-lower-cased, without making the copies.
 func lowercasedPrecedes(_ a: String, _ b: String) -> Bool {
-    withUTF8(a) { a in
-        withUTF8(b) { b in
+    a.withUTF8Buffer { a in
+        b.withUTF8Buffer { b in
             for i in 0..<min(a.count, b.count) {
                 let x = lowercased(a[i]), y = lowercased(b[i])
                 if x != y { return x < y }
@@ -402,7 +396,7 @@ func lowercasedPrecedes(_ a: String, _ b: String) -> Bool {
 
 /// `s` with ASCII capitals made small, appended as bytes.
 func appendLowercased(_ s: String, to out: inout [UInt8]) {
-    withUTF8(s) { bytes in
+    s.withUTF8Buffer { bytes in
         let start = out.count
         out.append(contentsOf: bytes)
         out.withUnsafeMutableBufferPointer { out in
@@ -414,21 +408,12 @@ func appendLowercased(_ s: String, to out: inout [UInt8]) {
 @inline(__always)
 func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
 
-/// The string's UTF-8 bytes as a buffer: its own storage when it has one (native
-/// strings do), else a copy. Walking `String.UTF8View` byte by byte costs several times more.
-@inline(__always)
-func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-    if let result = s.utf8.withContiguousStorageIfAvailable(body) { return result }
-    var copy = s
-    return copy.withUTF8(body)
-}
-
 /// ASCII case-insensitive equality without allocating lower-cased copies.
 @inline(__always)
 func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
     guard a.utf8.count == b.utf8.count else { return false }
-    return withUTF8(a) { a in
-        withUTF8(b) { b in
+    return a.withUTF8Buffer { a in
+        b.withUTF8Buffer { b in
             for i in 0..<a.count where a[i] != b[i] && lowercased(a[i]) != lowercased(b[i]) { return false }
             return true
         }

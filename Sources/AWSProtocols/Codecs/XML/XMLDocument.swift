@@ -93,8 +93,7 @@ public struct XMLElementTable: Sendable {
 
     /// The first child named `name`, or -1.
     func firstChild(of element: Int, named name: String) -> Int {
-        var name = name
-        return name.withUTF8 { name in
+        name.withUTF8Buffer { name in
             var child = elements[element].firstChild
             while child >= 0, !hasName(child, name) { child = elements[child].nextSibling }
             return child
@@ -103,8 +102,7 @@ public struct XMLElementTable: Sendable {
 
     /// The value of the attribute written `name` (with its prefix), if the element has it.
     func attribute(of element: Int, named name: String) -> String? {
-        var name = name
-        return name.withUTF8 { name -> String? in
+        name.withUTF8Buffer { name -> String? in
             for a in attributes[elements[element].attributeStart..<elements[element].attributeEnd] where a.nameEnd - a.nameStart == name.count {
                 var same = true
                 for k in 0..<name.count where bytes[a.nameStart + k] != name[k] { same = false; break }
