@@ -13,6 +13,11 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible {
     public var reason: Reason
     public var offset: Int
 
+    public init(reason: Reason, offset: Int) {
+        self.reason = reason
+        self.offset = offset
+    }
+
     public var description: String {
         switch reason {
         case .unexpectedEnd: return "unexpected end of JSON at byte \(offset)"

@@ -4,19 +4,27 @@
 public struct JSONReader {
     public enum Kind: Sendable { case object, array, string, number, bool, null }
 
-    private var parser: JSONParser
+    // The reader keeps its own position, so that the steps a transcoder takes per token
+    // (whitespace, brackets, separators, plain strings) can be inlined into it; whole
+    // values and escaped strings are left to the parser, started where the reader stands.
+    @usableFromInline let buffer: UnsafeBufferPointer<UInt8>
+    @usableFromInline let maxDepth: Int
+    @usableFromInline var index = 0
+    @usableFromInline var depth = 0
 
     /// `buffer` must stay valid while the reader is used.
     public init(_ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = 512) {
-        parser = JSONParser(buffer: buffer, maxDepth: maxDepth)
-        parser.skipWhitespace()
+        self.buffer = buffer
+        self.maxDepth = maxDepth
+        skipWhitespace()
     }
 
     /// What the next value is, or nil at the end or before a byte no value starts with.
+    @inlinable @inline(__always)
     public mutating func peek() -> Kind? {
-        parser.skipWhitespace()
-        guard parser.index < parser.buffer.count else { return nil }
-        switch parser.buffer[parser.index] {
+        skipWhitespace()
+        guard index < buffer.count else { return nil }
+        switch buffer[index] {
         case UInt8(ascii: "{"): return .object
         case UInt8(ascii: "["): return .array
         case UInt8(ascii: "\""): return .string
@@ -29,48 +37,71 @@ public struct JSONReader {
 
     /// The next value as a whole.
     public mutating func readValue() throws(JSONParseError) -> JSON {
-        parser.skipWhitespace()
-        return try parser.parseValue()
+        skipWhitespace()
+        return try withParser { parser throws(JSONParseError) in try parser.parseValue() }
     }
 
     /// Consumes a `null` if one is next.
+    @inlinable @inline(__always)
     public mutating func readNullIfPresent() throws(JSONParseError) -> Bool {
         guard peek() == .null else { return false }
-        try parser.expectLiteral("null")
+        try readNull()
         return true
     }
 
     /// Reads an object, calling `member` with each key while the reader stands at its
     /// value; `member` must read that value.
     public mutating func readObject(_ member: (inout JSONReader, String) throws(JSONParseError) -> Void) throws(JSONParseError) {
-        guard try open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")) else { return }
-        while true {
-            parser.skipWhitespace()
-            guard parser.index < parser.buffer.count else { throw parser.fail(.unexpectedEnd) }
-            guard parser.buffer[parser.index] == UInt8(ascii: "\"") else { throw parser.fail(.unexpectedByte(parser.buffer[parser.index])) }
-            let key = try parser.parseString()
-            parser.skipWhitespace()
-            guard parser.index < parser.buffer.count else { throw parser.fail(.unexpectedEnd) }
-            guard parser.buffer[parser.index] == UInt8(ascii: ":") else { throw parser.fail(.unexpectedByte(parser.buffer[parser.index])) }
-            parser.index += 1
-            parser.skipWhitespace()
+        guard try enterObject() else { return }
+        repeat {
+            skipWhitespace()
+            guard index < buffer.count else { throw fail(.unexpectedEnd) }
+            guard buffer[index] == UInt8(ascii: "\"") else { throw fail(.unexpectedByte(buffer[index])) }
+            let key = try withParser { parser throws(JSONParseError) in try parser.parseString() }
+            try colon()
+            skipWhitespace()
             try member(&self, key)
-            try separator(closing: UInt8(ascii: "}"))
-            if parser.buffer[parser.index - 1] == UInt8(ascii: "}") { break }
-        }
-        parser.depth -= 1
+        } while try nextObjectMember()
     }
 
     /// Reads an array, calling `element` while the reader stands at each element.
     public mutating func readArray(_ element: (inout JSONReader) throws(JSONParseError) -> Void) throws(JSONParseError) {
-        guard try open(UInt8(ascii: "["), closing: UInt8(ascii: "]")) else { return }
-        while true {
-            parser.skipWhitespace()
+        guard try enterArray() else { return }
+        repeat {
+            skipWhitespace()
             try element(&self)
-            try separator(closing: UInt8(ascii: "]"))
-            if parser.buffer[parser.index - 1] == UInt8(ascii: "]") { break }
+        } while try nextArrayElement()
+    }
+
+    // MARK: Steps the parser takes
+
+    @inlinable @inline(__always)
+    mutating func skipWhitespace() {
+        while index < buffer.count {
+            switch buffer[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
         }
-        parser.depth -= 1
+    }
+
+    @inlinable
+    func fail(_ reason: JSONParseError.Reason) -> JSONParseError {
+        JSONParseError(reason: reason, offset: index)
+    }
+
+    /// Runs the parser from where the reader stands, and moves the reader past what it read.
+    private mutating func withParser<T>(_ body: (inout JSONParser) throws(JSONParseError) -> T) throws(JSONParseError) -> T {
+        var parser = JSONParser(buffer: buffer, maxDepth: maxDepth)
+        parser.index = index
+        parser.depth = depth
+        defer { index = parser.index }
+        return try body(&parser)
+    }
+
+    @usableFromInline
+    mutating func readNull() throws(JSONParseError) {
+        try withParser { parser throws(JSONParseError) in try parser.expectLiteral("null") }
     }
 
     // MARK: Pulling tokens (for transcoders that copy bytes instead of building values)
@@ -81,66 +112,84 @@ public struct JSONReader {
         public let start: Int
         public let end: Int
         public let decoded: String?
+
+        @inlinable
+        init(start: Int, end: Int, decoded: String?) {
+            self.start = start
+            self.end = end
+            self.decoded = decoded
+        }
     }
 
     /// The document being read, and how far it has been read.
-    public var bytes: UnsafeBufferPointer<UInt8> { parser.buffer }
-    public var offset: Int { parser.index }
+    @inlinable public var bytes: UnsafeBufferPointer<UInt8> { buffer }
+    @inlinable public var offset: Int { index }
 
     /// Reads a string (the reader must stand at one), checked as `readValue` checks it.
+    @inlinable
     public mutating func readStringToken() throws(JSONParseError) -> StringToken {
-        parser.skipWhitespace()
-        let quote = parser.index
-        guard quote < parser.buffer.count, parser.buffer[quote] == UInt8(ascii: "\"") else {
-            throw parser.fail(quote < parser.buffer.count ? .unexpectedByte(parser.buffer[quote]) : .unexpectedEnd)
+        skipWhitespace()
+        let quote = index
+        guard quote < buffer.count, buffer[quote] == UInt8(ascii: "\"") else {
+            throw fail(quote < buffer.count ? .unexpectedByte(buffer[quote]) : .unexpectedEnd)
         }
-        let buffer = parser.buffer
-        var index = quote + 1
+        var end = quote + 1
         // Bytes at or above 0x80 seen (perhaps a few past the string): then it is validated.
         var highBits: UInt64 = 0
         while true {
             // Eight bytes at a time up to the first quote, backslash or control byte.
-            if index + 8 <= buffer.count, let base = buffer.baseAddress {
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            if end + 8 <= buffer.count, let base = buffer.baseAddress {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self))
                 highBits |= word
                 let special = JSONReader.specialBytes(word)
                 if special == 0 {
-                    index += 8
+                    end += 8
                     continue
                 }
-                index += special.trailingZeroBitCount >> 3
+                end += special.trailingZeroBitCount >> 3
             } else {
-                guard index < buffer.count else { break }
-                let byte = buffer[index]
+                guard end < buffer.count else { break }
+                let byte = buffer[end]
                 if byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte >= 0x20 {
                     highBits |= UInt64(byte)
-                    index += 1
+                    end += 1
                     continue
                 }
             }
-            let byte = buffer[index]
+            let byte = buffer[end]
             if byte == UInt8(ascii: "\"") {
-                parser.index = index + 1
-                guard highBits & 0x8080_8080_8080_8080 == 0 || UTF8Validation.isValid(UnsafeBufferPointer(rebasing: buffer[(quote + 1)..<index])) else {
-                    throw JSONParseError(reason: .invalidUTF8, offset: quote + 1)
-                }
-                return StringToken(start: quote + 1, end: index, decoded: nil)
+                index = end + 1
+                if highBits & 0x8080_8080_8080_8080 != 0 { try validate(from: quote + 1, to: end) }
+                return StringToken(start: quote + 1, end: end, decoded: nil)
             }
             if byte == UInt8(ascii: "\\") { break }
-            parser.index = index
-            throw parser.fail(.unexpectedByte(byte))
+            index = end
+            throw fail(.unexpectedByte(byte))
         }
-        // Escapes (or the end): the parser's own decoding checks and decodes them.
-        parser.index = quote
-        let decoded = try parser.parseString()
-        return StringToken(start: quote + 1, end: parser.index - 1, decoded: decoded)
+        return try readEscapedString(at: quote)
+    }
+
+    /// Fails unless `buffer[start..<end]` is valid UTF-8.
+    @usableFromInline
+    func validate(from start: Int, to end: Int) throws(JSONParseError) {
+        guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: buffer[start..<end])) else {
+            throw JSONParseError(reason: .invalidUTF8, offset: start)
+        }
+    }
+
+    /// A string with escapes (or cut off): the parser's own decoding checks and decodes it.
+    @usableFromInline
+    mutating func readEscapedString(at quote: Int) throws(JSONParseError) -> StringToken {
+        index = quote
+        let decoded = try withParser { parser throws(JSONParseError) in try parser.parseString() }
+        return StringToken(start: quote + 1, end: index - 1, decoded: decoded)
     }
 
     /// The high bit set in the first byte of `word` that is a quote, a backslash or below
     /// 0x20, or 0 if none is (bit tricks: a byte is zero after the XOR exactly where it
     /// matched, and subtracting borrows into its high bit; bits above the first match may
     /// be wrong, the lowest is exact).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
@@ -151,73 +200,85 @@ public struct JSONReader {
     }
 
     /// Enters an object; false when it is empty (and already left).
+    @inlinable @inline(__always)
     public mutating func enterObject() throws(JSONParseError) -> Bool {
         try open(UInt8(ascii: "{"), closing: UInt8(ascii: "}"))
     }
 
     /// Enters an array; false when it is empty (and already left).
+    @inlinable @inline(__always)
     public mutating func enterArray() throws(JSONParseError) -> Bool {
         try open(UInt8(ascii: "["), closing: UInt8(ascii: "]"))
     }
 
     /// Reads a member's key and the colon after it; the reader then stands at its value.
+    @inlinable @inline(__always)
     public mutating func readKeyToken() throws(JSONParseError) -> StringToken {
         let key = try readStringToken()
-        parser.skipWhitespace()
-        guard parser.index < parser.buffer.count else { throw parser.fail(.unexpectedEnd) }
-        guard parser.buffer[parser.index] == UInt8(ascii: ":") else { throw parser.fail(.unexpectedByte(parser.buffer[parser.index])) }
-        parser.index += 1
+        try colon()
         return key
     }
 
     /// After an object's member: true if another follows, false at the closing brace
     /// (the object is then left).
+    @inlinable @inline(__always)
     public mutating func nextObjectMember() throws(JSONParseError) -> Bool {
         try next(closing: UInt8(ascii: "}"))
     }
 
     /// After an array's element: true if another follows, false at the closing bracket.
+    @inlinable @inline(__always)
     public mutating func nextArrayElement() throws(JSONParseError) -> Bool {
         try next(closing: UInt8(ascii: "]"))
     }
 
-    private mutating func next(closing: UInt8) throws(JSONParseError) -> Bool {
-        try separator(closing: closing)
-        if parser.buffer[parser.index - 1] == closing {
-            parser.depth -= 1
-            return false
+    /// The colon after a key.
+    @inlinable @inline(__always)
+    mutating func colon() throws(JSONParseError) {
+        skipWhitespace()
+        guard index < buffer.count else { throw fail(.unexpectedEnd) }
+        guard buffer[index] == UInt8(ascii: ":") else { throw fail(.unexpectedByte(buffer[index])) }
+        index += 1
+    }
+
+    /// After a member or element: a comma (true), or the closing bracket (false; the
+    /// object or array is left). Both are consumed.
+    @inlinable @inline(__always)
+    mutating func next(closing: UInt8) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard index < buffer.count else { throw fail(.unexpectedEnd) }
+        let byte = buffer[index]
+        index += 1
+        if byte == UInt8(ascii: ",") { return true }
+        guard byte == closing else {
+            index -= 1
+            throw fail(.unexpectedByte(byte))
         }
-        return true
+        depth -= 1
+        return false
     }
 
     /// Enters an object or array: false (and nothing left to read) when it is empty.
-    private mutating func open(_ bracket: UInt8, closing: UInt8) throws(JSONParseError) -> Bool {
-        parser.skipWhitespace()
-        guard parser.index < parser.buffer.count else { throw parser.fail(.unexpectedEnd) }
-        guard parser.buffer[parser.index] == bracket else { throw parser.fail(.unexpectedByte(parser.buffer[parser.index])) }
-        try parser.enter()
-        parser.index += 1
-        parser.skipWhitespace()
-        if parser.index < parser.buffer.count, parser.buffer[parser.index] == closing {
-            parser.index += 1
-            parser.depth -= 1
+    @inlinable @inline(__always)
+    mutating func open(_ bracket: UInt8, closing: UInt8) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard index < buffer.count else { throw fail(.unexpectedEnd) }
+        guard buffer[index] == bracket else { throw fail(.unexpectedByte(buffer[index])) }
+        depth += 1
+        if depth > maxDepth { throw fail(.tooDeep(limit: maxDepth)) }
+        index += 1
+        skipWhitespace()
+        if index < buffer.count, buffer[index] == closing {
+            index += 1
+            depth -= 1
             return false
         }
         return true
-    }
-
-    /// After a member or element: a comma, or the closing bracket (both consumed).
-    private mutating func separator(closing: UInt8) throws(JSONParseError) {
-        parser.skipWhitespace()
-        guard parser.index < parser.buffer.count else { throw parser.fail(.unexpectedEnd) }
-        let byte = parser.buffer[parser.index]
-        guard byte == UInt8(ascii: ",") || byte == closing else { throw parser.fail(.unexpectedByte(byte)) }
-        parser.index += 1
     }
 
     /// Fails unless only whitespace is left.
     public mutating func finish() throws(JSONParseError) {
-        parser.skipWhitespace()
-        if parser.index != parser.buffer.count { throw JSONParseError(reason: .trailingBytes, offset: parser.index) }
+        skipWhitespace()
+        if index != buffer.count { throw JSONParseError(reason: .trailingBytes, offset: index) }
     }
 }

@@ -63,6 +63,36 @@ struct JSONTranscoderTests {
         #expect(Self.transcoded(Array(body.utf8), shape) == nil)
     }
 
+    /// Keys are found and compared by their first eight bytes, then the rest: names that
+    /// share those eight bytes, or differ only in length, must not be taken for each other.
+    static let lookalikeShapes = #"""
+    {"Out":{"type":"structure","members":{"Consumed":{"shape":"Str"},"ConsumedCapacity":{"shape":"Str"},"ConsumedCapacitz":{"shape":"Str"},
+      "Consume":{"shape":"Str"},"ConsumedCapacityUnits":{"shape":"Str"},"M":{"shape":"Big"}}},
+     "Big":{"type":"map","key":{"shape":"Str"},"value":{"shape":"Str"}},
+     "Str":{"type":"string"}}
+    """#
+
+    @Test("keys alike in their first eight bytes or length are told apart, in structures and in large maps")
+    func lookalikeKeys() throws {
+        let shape = try #require(try Self.model(Self.lookalikeShapes).operations["Op"]?.output)
+        var random = SplitMix(seed: 7)
+        let names = ["Consumed", "ConsumedCapacity", "ConsumedCapacitz", "Consume", "ConsumedCapacityUnits", "ConsumedCapacit", "Consumed\u{e9}"]
+        for _ in 0..<300 {
+            var parts: [String] = []
+            for name in names.shuffled(using: &random) where random.chance(60) { parts.append("\"\(name)\":\"\(name.count)\"") }
+            // Map keys beyond the count where a set of hashes takes over, alike in their
+            // first bytes, sometimes one given twice.
+            var keys = (0..<random.below(40)).map { "attribute-\(String(repeating: "x", count: $0 % 5))-\($0)" }
+            if !keys.isEmpty, random.chance(30) { keys.insert(keys[random.below(keys.count)], at: random.below(keys.count + 1)) }
+            parts.append("\"M\":{" + keys.map { "\"\($0)\":\"v\"" }.joined(separator: ",") + "}")
+            let body = Array(("{" + parts.joined(separator: ",") + "}").utf8)
+            let hasTwice = Set(keys).count != keys.count
+            let transcoded = Self.transcoded(body, shape)
+            #expect((transcoded == nil) == hasTwice, "\(String(decoding: body, as: UTF8.self))")
+            if let transcoded { #expect(transcoded == Self.tree(body, shape), "\(String(decoding: body, as: UTF8.self))") }
+        }
+    }
+
     @Test("strings read eight bytes at a time: a quote, backslash, control or non-UTF-8 byte at every place of every length")
     func stringScan() throws {
         let shape = try #require(try Self.model(Self.shapes).operations["Op"]?.output)

@@ -24,19 +24,105 @@ struct WrittenKeys {
     }
 }
 
+/// Where a transcoder writes a result's JSON text: an array of bytes, or `OutputBytes`.
+protocol ResultTextSink: ~Copyable {
+    var count: Int { get }
+    mutating func append(_ byte: UInt8)
+    mutating func append(contentsOf bytes: [UInt8])
+    /// Drops what was written from `count` on.
+    mutating func truncate(to count: Int)
+    /// A copy of what was written from `start` on.
+    func bytes(from start: Int) -> [UInt8]
+}
+
+extension Array: ResultTextSink where Element == UInt8 {
+    mutating func truncate(to count: Int) { removeLast(self.count - count) }
+    func bytes(from start: Int) -> [UInt8] { Array(self[start...]) }
+}
+
+/// A growable buffer of bytes without an array's uniqueness and capacity checks on every
+/// append: a large answer's result is written in many small pieces, and those checks
+/// were a fifth of reading it.
+struct OutputBytes: ~Copyable, ResultTextSink {
+    private var base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    var last: UInt8? { count > 0 ? base[count - 1] : nil }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        let n = bytes.count
+        if count + n > capacity { grow(to: count + n) }
+        let target = UnsafeMutableRawPointer(base + count), from = UnsafeRawPointer(source)
+        // Most pieces are short (a key, a number, a word): two overlapping word copies
+        // instead of a call to memcpy.
+        if n >= 8 && n <= 16 {
+            target.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            (target + (n - 8)).storeBytes(of: (from + (n - 8)).loadUnaligned(as: UInt64.self), as: UInt64.self)
+        } else if n >= 4 && n < 8 {
+            target.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            (target + (n - 4)).storeBytes(of: (from + (n - 4)).loadUnaligned(as: UInt32.self), as: UInt32.self)
+        } else if n < 4 {
+            for i in 0..<n { base[count + i] = source[i] }
+        } else {
+            target.copyMemory(from: from, byteCount: n)
+        }
+        count += n
+    }
+
+    mutating func append(contentsOf bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append($0) }
+    }
+
+    mutating func truncate(to count: Int) {
+        precondition(count >= 0 && count <= self.count)
+        self.count = count
+    }
+
+    func bytes(from start: Int) -> [UInt8] {
+        Array(UnsafeBufferPointer(start: base + start, count: count - start))
+    }
+
+    private mutating func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        grown.update(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+}
+
 /// Where a transcoder wrote each member of a structure (model index, and the range of the
 /// output holding `"name":value`): members that arrived out of model order are put in
 /// order once, when the structure ends.
 typealias WrittenMember = (index: Int, start: Int, end: Int)
 
 /// Rewrites the members written from `contentStart` on in model order, comma-separated.
-func putInModelOrder(_ out: inout [UInt8], _ members: ArraySlice<WrittenMember>, contentStart: Int) {
-    let written = Array(out[contentStart...])
+func putInModelOrder<Sink: ResultTextSink & ~Copyable>(_ out: inout Sink, _ members: ArraySlice<WrittenMember>, contentStart: Int) {
+    let written = out.bytes(from: contentStart)
     let sorted = members.sorted { $0.index < $1.index }
-    out.removeLast(out.count - contentStart)
+    out.truncate(to: contentStart)
     for (i, member) in sorted.enumerated() {
         if i > 0 { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: written[(member.start - contentStart)..<(member.end - contentStart)])
+        out.append(contentsOf: Array(written[(member.start - contentStart)..<(member.end - contentStart)]))
     }
 }
 
@@ -51,27 +137,26 @@ struct StructureOutput {
     private var ordered = true
 
     /// Writes the opening brace.
-    init(_ out: inout [UInt8], segments: [WrittenMember]) {
+    init<Sink: ResultTextSink & ~Copyable>(_ out: inout Sink, segments: [WrittenMember]) {
         out.append(UInt8(ascii: "{"))
         contentStart = out.count
         base = segments.count
     }
 
-    /// Starts member `index` (its key written, after a comma); nil if it was given before.
-    mutating func begin(_ index: Int, key: [UInt8], _ out: inout [UInt8], segments: [WrittenMember]) -> (before: Int, start: Int)? {
+    /// Starts member `index` (a comma written if one is due; the caller then writes its
+    /// key); nil if it was given before.
+    mutating func begin<Sink: ResultTextSink & ~Copyable>(_ index: Int, _ out: inout Sink, segments: [WrittenMember]) -> (before: Int, start: Int)? {
         guard index < 64, seen & (1 << UInt64(index)) == 0 else { return nil }
         seen |= 1 << UInt64(index)
         let before = out.count
         if segments.count > base { out.append(UInt8(ascii: ",")) }
-        let start = out.count
-        out.append(contentsOf: key)
-        return (before, start)
+        return (before, out.count)
     }
 
     /// Ends member `index`: kept if a value was written, else its key taken back.
-    mutating func end(_ index: Int, at mark: (before: Int, start: Int), wrote: Bool, _ out: inout [UInt8], segments: inout [WrittenMember]) {
+    mutating func end<Sink: ResultTextSink & ~Copyable>(_ index: Int, at mark: (before: Int, start: Int), wrote: Bool, _ out: inout Sink, segments: inout [WrittenMember]) {
         guard wrote else {
-            out.removeLast(out.count - mark.before)
+            out.truncate(to: mark.before)
             return
         }
         if let last = segments.last, segments.count > base, last.index > index { ordered = false }
@@ -79,7 +164,7 @@ struct StructureOutput {
     }
 
     /// Puts the members in model order if needed, writes the closing brace and frees the scratch.
-    func finish(_ out: inout [UInt8], segments: inout [WrittenMember]) {
+    func finish<Sink: ResultTextSink & ~Copyable>(_ out: inout Sink, segments: inout [WrittenMember]) {
         if !ordered { putInModelOrder(&out, segments[base...], contentStart: contentStart) }
         out.append(UInt8(ascii: "}"))
         while segments.count > base { segments.removeLast() }

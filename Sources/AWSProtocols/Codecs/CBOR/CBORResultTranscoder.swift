@@ -130,9 +130,10 @@ struct CBORResultTranscoder {
                 try transcoder.skip()
                 return
             }
-            guard let mark = structure.begin(index, key: members[index].resultKey, &transcoder.out, segments: transcoder.segments) else {
+            guard let mark = structure.begin(index, &transcoder.out, segments: transcoder.segments) else {
                 throw Stop.needsTree
             }
+            transcoder.out.append(contentsOf: members[index].resultKey)
             let wrote = try transcoder.member(members[index].shape)
             structure.end(index, at: mark, wrote: wrote, &transcoder.out, segments: &transcoder.segments)
         }

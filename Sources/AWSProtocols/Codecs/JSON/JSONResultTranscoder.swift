@@ -8,29 +8,33 @@ import AWSModels
 /// It gives exactly the bytes `JSONValueCodec.parseValue` gives once written compactly.
 /// What is rare and would need the tree's rules (a key given twice, an escaped map key,
 /// a union's unknown member) stops it with `needsTree`, and the caller parses the tree.
-struct JSONResultTranscoder {
+struct JSONResultTranscoder: ~Copyable {
     /// The answer needs the tree's rules; other errors thrown are the reader's (not JSON).
     enum Stop: Error { case needsTree }
 
     private let codec: JSONValueCodec
+    private let plan: JSONResultPlan
     private var reader: JSONReader
-    private var out: [UInt8] = []
+    private var out: OutputBytes
     /// Scratch shared by all levels (each level works above its own base): the members a
-    /// structure wrote, and the keys a map wrote (hash, start, end in the input).
+    /// structure wrote, and the keys a map wrote (first eight bytes, length, start).
     private var segments: [WrittenMember] = []
-    private var mapKeys: [(hash: Int, start: Int, end: Int)] = []
+    private var mapKeys: [(prefix: UInt64, length: Int, start: Int)] = []
 
-    private init(codec: JSONValueCodec, reader: JSONReader) {
+    private init(codec: JSONValueCodec, plan: JSONResultPlan, reader: JSONReader) {
         self.codec = codec
+        self.plan = plan
         self.reader = reader
+        out = OutputBytes(capacity: reader.bytes.count + 64)
     }
 
     /// The body's members as `shape` (a structure), in model order, each one's value as a
     /// fragment of JSON text; nil if the body is not JSON or needs the tree's rules.
     static func members(of body: [UInt8], as shape: Shape, codec: JSONValueCodec) -> JSONObject? {
-        body.withUnsafeBufferPointer { buffer -> JSONObject? in
-            var transcoder = JSONResultTranscoder(codec: codec, reader: JSONReader(buffer))
-            transcoder.out.reserveCapacity(buffer.count + 64)
+        guard shape.type == .structure, !shape.isUnion, !shape.isDocument else { return nil }
+        let plan = JSONResultPlan.plan(for: shape)
+        return body.withUnsafeBufferPointer { buffer -> JSONObject? in
+            var transcoder = JSONResultTranscoder(codec: codec, plan: plan, reader: JSONReader(buffer))
             do {
                 let members = try transcoder.topLevel(shape)
                 try transcoder.reader.finish()
@@ -44,27 +48,24 @@ struct JSONResultTranscoder {
     /// The top level, each member's value written on its own so the result's members can
     /// be put in model order (and headers put before them) by the caller.
     private mutating func topLevel(_ shape: Shape) throws -> JSONObject {
-        guard reader.peek() == .object, !shape.isUnion else { throw Stop.needsTree }
+        guard reader.peek() == .object else { throw Stop.needsTree }
+        let node = plan.nodes[plan.rootNode]
         var found: [(index: Int, value: JSON)] = []
         found.reserveCapacity(min(shape.members.count, 16))
         var seen = Set<Int>()
         if try reader.enterObject() {
             repeat {
                 let key = try reader.readKeyToken()
-                guard let index = memberIndex(key, shape) else {
+                guard let index = memberIndex(key, node) else {
                     try skip()
                     continue
                 }
                 // A key given twice (even null once): the tree's last-one-wins rule.
                 if !seen.insert(index).inserted { throw Stop.needsTree }
-                if try value(shape.members[index].shape) {
-                    // The text moves into the fragment; the next member starts a new one.
-                    found.append((index, .fragment(JSONFragment(bytes: out))))
-                    out = []
-                    out.reserveCapacity(reader.bytes.count - reader.offset + 64)
-                } else {
-                    out.removeAll(keepingCapacity: true)
+                if try value(Int(plan.members[Int(node.first) + index].node)) {
+                    found.append((index, .fragment(JSONFragment(bytes: out.bytes(from: 0)))))
                 }
+                out.truncate(to: 0)
             } while try reader.nextObjectMember()
         }
         if found.count > 1 { found.sort { $0.index < $1.index } }
@@ -74,123 +75,155 @@ struct JSONResultTranscoder {
         return result
     }
 
-    /// Writes one value as `shape`; false (and nothing written) where the tree gives nil.
-    private mutating func value(_ shape: Shape) throws -> Bool {
+    /// Writes one value as node `index` has it; false (and nothing written) where the tree gives nil.
+    private mutating func value(_ index: Int) throws -> Bool {
+        let node = plan.nodes[index]
         let kind = reader.peek()
         if kind == .null, try reader.readNullIfPresent() { return false }
-        switch shape.type {
-        case .structure where !shape.isDocument:
+        switch node.kind {
+        case .structure, .union:
             guard kind == .object else { return try skipWrongType() }
-            try structure(shape)
+            try structure(node)
             return true
         case .list:
-            guard kind == .array, let element = shape.listMember else { return try skipWrongType() }
-            try list(element.shape)
+            guard kind == .array else { return try skipWrongType() }
+            try list(Int(node.first))
             return true
         case .map:
-            guard kind == .object, let valueMember = shape.mapValue else { return try skipWrongType() }
-            try map(valueMember.shape)
+            guard kind == .object else { return try skipWrongType() }
+            try map(Int(node.first))
             return true
-        case .structure, .timestamp, .blob, .float, .double, .bigdecimal:
+        case .skipped:
+            return try skipWrongType()
+        case .converted:
             // Values that change: read whole (they are small) and converted as the tree does.
-            guard let parsed = codec.parseValue(try reader.readValue(), shape) else { return false }
-            parsed.write(to: &out, style: .compact)
+            guard let parsed = codec.parseValue(try reader.readValue(), plan.shapes[Int(node.first)]) else { return false }
+            write(parsed)
             return true
-        default:
+        case .plain:
             if kind == .string {
                 try copyString()
             } else {
                 // Numbers are written again (`1.50` is `1.5` in the result), as are values of
                 // the wrong type, which the tree keeps as they are.
-                try reader.readValue().write(to: &out, style: .compact)
+                write(try reader.readValue())
             }
             return true
         }
     }
 
     /// A structure's members in model order; out of order ones are put in order at the end.
-    private mutating func structure(_ shape: Shape) throws {
+    private mutating func structure(_ node: JSONResultPlan.Node) throws {
         var structure = StructureOutput(&out, segments: segments)
-        let members = shape.members
-        let isUnion = shape.isUnion
         if try reader.enterObject() {
             repeat {
                 let key = try reader.readKeyToken()
-                guard let index = memberIndex(key, shape) else {
+                guard let index = memberIndex(key, node) else {
                     // A union's one unknown member is reported by name: the tree does that.
-                    if isUnion, !isKey(key, "__type"), reader.peek() != .null { throw Stop.needsTree }
+                    if node.kind == .union, !isKey(key, "__type"), reader.peek() != .null { throw Stop.needsTree }
                     try skip()
                     continue
                 }
-                guard let mark = structure.begin(index, key: members[index].resultKey, &out, segments: segments) else { throw Stop.needsTree }
-                structure.end(index, at: mark, wrote: try value(members[index].shape), &out, segments: &segments)
+                let row = plan.members[Int(node.first) + index]
+                guard let mark = structure.begin(index, &out, segments: segments) else { throw Stop.needsTree }
+                out.append(resultKey(row))
+                structure.end(index, at: mark, wrote: try value(Int(row.node)), &out, segments: &segments)
             } while try reader.nextObjectMember()
         }
         structure.finish(&out, segments: &segments)
     }
 
-    private mutating func list(_ element: Shape) throws {
+    private mutating func list(_ element: Int) throws {
         out.append(UInt8(ascii: "["))
         if try reader.enterArray() {
             var first = true
             repeat {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                if try !value(element) { out.append(contentsOf: Self.nullText) }
+                if try !value(element) { writeNull() }
             } while try reader.nextArrayElement()
         }
         out.append(UInt8(ascii: "]"))
     }
 
     /// A map's entries in the answer's order; a null value stays null.
-    private mutating func map(_ valueShape: Shape) throws {
+    private mutating func map(_ valueNode: Int) throws {
         out.append(UInt8(ascii: "{"))
         let base = mapKeys.count
-        defer { while mapKeys.count > base { mapKeys.removeLast() } }
+        var hashes: Set<Int>?
         if try reader.enterObject() {
             repeat {
                 let key = try reader.readKeyToken()
                 // Escaped keys could equal another written differently: the tree compares.
                 guard key.decoded == nil else { throw Stop.needsTree }
-                let hash = hashOf(key)
-                for earlier in mapKeys[base...] where earlier.hash == hash && sameBytes(earlier, key) { throw Stop.needsTree }
-                mapKeys.append((hash, key.start, key.end))
+                let keyBytes = UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end])
+                let prefix = JSONResultPlan.prefix(keyBytes, readable: reader.bytes.count - key.start)
+                // A key given twice: the tree's "first place, last value" rule. Past a few
+                // keys, a set of hashes saves comparing with every earlier one.
+                if mapKeys.count - base == 16 { hashes = Set(mapKeys[base...].map { Self.hash($0, in: reader.bytes) }) }
+                if var set = hashes {
+                    hashes = nil
+                    let new = set.insert(Self.hash((prefix, keyBytes.count, key.start), in: reader.bytes)).inserted
+                    hashes = set
+                    if !new, seenBefore(prefix, keyBytes, since: base) { throw Stop.needsTree }
+                } else if seenBefore(prefix, keyBytes, since: base) {
+                    throw Stop.needsTree
+                }
+                mapKeys.append((prefix, keyBytes.count, key.start))
                 let before = out.count
                 if out.last != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
                 out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end]))
+                out.append(keyBytes)
                 out.append(UInt8(ascii: "\""))
                 out.append(UInt8(ascii: ":"))
                 if try reader.readNullIfPresent() {
-                    out.append(contentsOf: Self.nullText)
-                } else if try !value(valueShape) {
-                    out.removeLast(out.count - before)
+                    writeNull()
+                } else if try !value(valueNode) {
+                    out.truncate(to: before)
                 }
             } while try reader.nextObjectMember()
         }
+        mapKeys.removeLast(mapKeys.count - base)
         out.append(UInt8(ascii: "}"))
     }
 
     // MARK: Small steps
 
-    private static let nullText = Array("null".utf8)
+    private mutating func writeNull() {
+        for byte in "null".utf8 { out.append(byte) }
+    }
 
     /// A string as the result writes it: the answer's bytes when they had no escapes
     /// (compact output escapes nothing else valid JSON may hold), else written again.
     private mutating func copyString() throws {
         let token = try reader.readStringToken()
         if let decoded = token.decoded {
-            JSON.writeString(decoded, to: &out, asciiOnly: false)
+            var text: [UInt8] = []
+            JSON.writeString(decoded, to: &text, asciiOnly: false)
+            out.append(contentsOf: text)
         } else {
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: reader.bytes[token.start..<token.end]))
+            out.append(UnsafeBufferPointer(rebasing: reader.bytes[token.start..<token.end]))
             out.append(UInt8(ascii: "\""))
         }
     }
 
-    private func memberIndex(_ key: JSONReader.StringToken, _ shape: Shape) -> Int? {
-        if let decoded = key.decoded { return shape.bodyMemberIndex[decoded] }
-        return shape.bodyMemberIndex(forKey: UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end]))
+    private mutating func write(_ value: JSON) {
+        var text: [UInt8] = []
+        value.write(to: &text, style: .compact)
+        out.append(contentsOf: text)
+    }
+
+    private func resultKey(_ row: JSONResultPlan.MemberRow) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: plan.text[Int(row.resultKeyStart)..<Int(row.resultKeyStart + row.resultKeyLength)])
+    }
+
+    private func memberIndex(_ key: JSONReader.StringToken, _ node: JSONResultPlan.Node) -> Int? {
+        if var decoded = key.decoded {
+            return decoded.withUTF8 { plan.member(node, key: $0, prefix: JSONResultPlan.prefix($0, readable: 0)) }
+        }
+        let bytes = UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end])
+        return plan.member(node, key: bytes, prefix: JSONResultPlan.prefix(bytes, readable: reader.bytes.count - key.start))
     }
 
     private func isKey(_ key: JSONReader.StringToken, _ name: StaticString) -> Bool {
@@ -200,16 +233,21 @@ struct JSONResultTranscoder {
         return true
     }
 
-    private func hashOf(_ key: JSONReader.StringToken) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for i in key.start..<key.end { hash = (hash ^ UInt64(reader.bytes[i])) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: hash)
+    /// Whether this map had the key already (same first eight bytes, length and bytes).
+    private func seenBefore(_ prefix: UInt64, _ key: UnsafeBufferPointer<UInt8>, since base: Int) -> Bool {
+        for earlier in mapKeys[base...] where earlier.prefix == prefix && earlier.length == key.count {
+            if key.count <= 8 { return true }
+            var same = true
+            for i in 8..<key.count where reader.bytes[earlier.start + i] != key[i] { same = false; break }
+            if same { return true }
+        }
+        return false
     }
 
-    private func sameBytes(_ earlier: (hash: Int, start: Int, end: Int), _ key: JSONReader.StringToken) -> Bool {
-        guard earlier.end - earlier.start == key.end - key.start else { return false }
-        for i in 0..<(key.end - key.start) where reader.bytes[earlier.start + i] != reader.bytes[key.start + i] { return false }
-        return true
+    private static func hash(_ key: (prefix: UInt64, length: Int, start: Int), in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[key.start..<(key.start + key.length)])))
+        return hasher.finalize()
     }
 
     private mutating func skip() throws { _ = try reader.readValue() }
