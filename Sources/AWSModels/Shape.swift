@@ -97,17 +97,17 @@ public final class Shape: @unchecked Sendable {
     @exclusivity(unchecked) var _members: [Member] = []
     public var memberIndex: [String: Int] { _memberIndex }
     @exclusivity(unchecked) var _memberIndex: [String: Int] = [:]
-    @exclusivity(unchecked) var memberKeys = ByteKeyIndex()
+    let memberKeys = ByteKeyIndex()
     /// Members without an HTTP location, by their wire name (JSON body keys).
     public var bodyMemberIndex: [String: Int] { _bodyMemberIndex }
     @exclusivity(unchecked) var _bodyMemberIndex: [String: Int] = [:]
     /// The same, as UTF-8 keys, for readers that look keys up without making strings.
-    @exclusivity(unchecked) var bodyMemberKeys = ByteKeyIndex()
+    let bodyMemberKeys = ByteKeyIndex()
     /// Members without an HTTP location, by the element name they are found under in
     /// XML (filled for XML protocols' models).
     public var xmlMemberIndex: [String: Int] { _xmlMemberIndex }
     @exclusivity(unchecked) var _xmlMemberIndex: [String: Int] = [:]
-    @exclusivity(unchecked) var xmlMemberKeys = ByteKeyIndex()
+    let xmlMemberKeys = ByteKeyIndex()
     public var required: [String] { _required }
     @exclusivity(unchecked) var _required: [String] = []
     /// The list element, map key and map value references.
@@ -178,9 +178,10 @@ public final class Shape: @unchecked Sendable {
         xmlNamespace = definition["xmlNamespace"]
     }
 
+    /// The member called `name`, compared by its bytes (as botocore compares names).
     public func member(named name: String) -> Member? {
-        guard let index = memberIndex[name] else { return nil }
-        return members[index]
+        guard let index = memberKeys.lookup(name) else { return nil }
+        return _members[index]
     }
 
     public func isRequired(_ member: String) -> Bool { required.contains(member) }

@@ -17,7 +17,11 @@ public enum PercentEncoding {
 
     public static func encode(_ s: String, safe: [UInt8]) -> String {
         // Fast path: nothing to encode.
-        if s.utf8.allSatisfy({ isUnreserved($0) || safe.contains($0) }) { return s }
+        let plain = s.withUTF8Buffer { bytes -> Bool in
+            for b in bytes where !isUnreserved(b) && !safe.contains(b) { return false }
+            return true
+        }
+        if plain { return s }
         var out: [UInt8] = []
         encode(s, safe: safe, into: &out)
         return String(decoding: out, as: UTF8.self)

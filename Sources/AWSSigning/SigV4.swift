@@ -101,7 +101,7 @@ public struct SigV4Signer: Sendable {
     @discardableResult
     public func sign(_ request: inout SignableRequest, at time: Timestamp) -> SigningResult {
         let amzDate = time.amzDate
-        let amzDay = String(amzDate.prefix(8))
+        let amzDay = time.amzDay
         request.headers.removeAll { equalsIgnoringCase($0.name, "x-amz-date") || equalsIgnoringCase($0.name, "authorization") }
         request.headers.append(("X-Amz-Date", amzDate))
         if let token = credentials.sessionToken, !options.omitSessionTokenFromSignature {
@@ -116,10 +116,7 @@ public struct SigV4Signer: Sendable {
         let scope = credentialScope(amzDay)
         let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
         let signature = signature(day: amzDay, toSign)
-        request.headers.append((
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
-        ))
+        request.headers.append(("Authorization", authorization(scope: scope, signedHeaders: signedHeaders, signature: signature)))
         if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
             request.setHeader("X-Amz-Security-Token", token)
         }
@@ -131,7 +128,7 @@ public struct SigV4Signer: Sendable {
     @discardableResult
     public func presign(_ request: inout SignableRequest, at time: Timestamp, expires: Int) -> SigningResult {
         let amzDate = time.amzDate
-        let amzDay = String(amzDate.prefix(8))
+        let amzDay = time.amzDay
         request.headers.removeAll { equalsIgnoringCase($0.name, "x-amz-date") || equalsIgnoringCase($0.name, "authorization") }
         let (canonicalHeaders, signedHeaders) = canonicalHeaderBlock(request.headers)
         let scope = credentialScope(amzDay)
@@ -166,8 +163,31 @@ public struct SigV4Signer: Sendable {
 
     // MARK: Pieces
 
+    /// `AWS4-HMAC-SHA256 Credential=<key id>/<scope>, SignedHeaders=<names>, Signature=<hex>`.
+    func authorization(scope: String, signedHeaders: String, signature: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + credentials.accessKeyId.utf8.count + scope.utf8.count + signedHeaders.utf8.count)
+        out.append(contentsOf: "AWS4-HMAC-SHA256 Credential=".utf8)
+        credentials.accessKeyId.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "/"))
+        scope.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: ", SignedHeaders=".utf8)
+        signedHeaders.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: ", Signature=".utf8)
+        signature.withUTF8Buffer { out.append(contentsOf: $0) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     func credentialScope(_ amzDay: String) -> String {
-        amzDay + "/" + region + "/" + service + "/aws4_request"
+        var out: [UInt8] = []
+        out.reserveCapacity(amzDay.utf8.count + region.utf8.count + service.utf8.count + 16)
+        amzDay.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "/"))
+        region.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "/"))
+        service.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: "/aws4_request".utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 
     func stringToSign(_ canonicalRequest: [UInt8], amzDate: String, scope: String) -> [UInt8] {
@@ -213,11 +233,15 @@ public struct SigV4Signer: Sendable {
 
     /// True when the path has `//`, a `.` or `..` segment, or does not start with `/`.
     static func needsNormalization(_ path: String) -> Bool {
-        guard path.utf8.first == UInt8(ascii: "/") else { return true }
+        path.withUTF8Buffer { needsNormalization($0) }
+    }
+
+    private static func needsNormalization(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard path.first == UInt8(ascii: "/") else { return true }
         var segmentLength = 0
         var segmentDots = 0
         var afterSlash = false
-        for byte in path.utf8 {
+        for byte in path {
             if byte == UInt8(ascii: "/") {
                 if afterSlash && segmentLength == 0 { return true }
                 if segmentLength > 0 && segmentLength <= 2 && segmentDots == segmentLength { return true }
@@ -420,17 +444,30 @@ func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
     }
 }
 
-func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-    var out: [UInt8] = []
-    out.reserveCapacity(64)
-    appendHex(digest, to: &out)
-    return String(decoding: out, as: UTF8.self)
+func hex<D: ContiguousBytes>(_ digest: D) -> String {
+    digest.withUnsafeBytes { bytes in
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            writeHex(bytes, to: out)
+            return bytes.count * 2
+        }
+    }
 }
 
-func appendHex<D: Sequence>(_ digest: D, to out: inout [UInt8]) where D.Element == UInt8 {
-    for byte in digest {
-        out.append(hexDigits[Int(byte >> 4)])
-        out.append(hexDigits[Int(byte & 0xF)])
+func appendHex<D: ContiguousBytes>(_ digest: D, to out: inout [UInt8]) {
+    digest.withUnsafeBytes { bytes in
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
+        out.withUnsafeMutableBufferPointer { writeHex(bytes, to: UnsafeMutableBufferPointer(rebasing: $0[start...])) }
+    }
+}
+
+/// Two lower-case hex digits per byte of `bytes`, into `out` (twice as long).
+private func writeHex(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutableBufferPointer<UInt8>) {
+    hexDigits.withUnsafeBufferPointer { digits in
+        for (i, byte) in bytes.enumerated() {
+            out[2 * i] = digits[Int(byte >> 4)]
+            out[2 * i + 1] = digits[Int(byte & 0xF)]
+        }
     }
 }
 

@@ -144,6 +144,17 @@ let putItemParams = try JSON.parse(#"{"TableName":"orders","Item":{"pk":{"S":"or
 let describeParams = try JSON.parse(#"{"Filters":[{"Name":"instance-state-name","Values":["running","pending"]},{"Name":"tag:team","Values":["net ops"]},{"Name":"vpc-id","Values":["vpc-0123456789abcdef0"]}],"MaxResults":100}"#).objectValue!
 let assumeRole = try builder.operation("sts.AssumeRole")
 let assumeRoleParams = try JSON.parse(#"{"RoleArn":"arn:aws:iam::123456789012:role/app","RoleSessionName":"awsgw-session","DurationSeconds":3600,"Tags":[{"Key":"team","Value":"net ops"}]}"#).objectValue!
+if only == "sign" {
+    // For profilers: only the signature of a small request (the seed call's), repeated.
+    let signer = SigV4Signer(credentials: credentials, region: "us-west-2", service: "networkmanager", keyCache: SigningKeyCache())
+    let body = Array(#"{"ConnectPeerId": "connect-peer-0123", "DeviceId": "device-0123", "LinkId": "link-0123"}"#.utf8)
+    for _ in 0..<profileLoops * 1000 {
+        var request = SignableRequest(method: "POST", path: "/global-networks/global-network-0123/connect-peer-associations",
+                                      headers: [("Host", "networkmanager.us-west-2.amazonaws.com"), ("Content-Type", "application/json")], body: body)
+        signer.sign(&request, at: time)
+    }
+    exit(0)
+}
 if let name = only, name.hasPrefix("build-") {
     // For profilers: one operation validated, serialized, resolved and signed, repeated.
     let cases = ["build-seed": (handle, params, "us-east-1"), "build-putitem": (putItem, putItemParams, "us-east-1"),
