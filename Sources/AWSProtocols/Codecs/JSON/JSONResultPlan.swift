@@ -3,7 +3,7 @@ import Synchronization
 
 /// An output shape laid out for `JSONResultTranscoder`: every shape it reaches is one node
 /// of a flat table, structure members and their JSON keys are rows of flat tables too,
-/// and keys are found by their first eight bytes. Reading an answer then follows indexes
+/// and keys are found by their first eight bytes (as `ByteKeyIndex` finds them). Reading an answer then follows indexes
 /// into memory that does not change: no reference counting per value and no dictionary
 /// (both were a third of reading a large answer). Made once per output shape, kept.
 final class JSONResultPlan: @unchecked Sendable {
@@ -107,7 +107,7 @@ final class JSONResultPlan: @unchecked Sendable {
     /// The model index of the body member whose JSON key is `key`, in structure `node`.
     @inline(__always)
     func member(_ node: Node, key: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> Int? {
-        var slot = Self.hash(prefix, key.count) & Int(node.slotMask)
+        var slot = ByteKeyIndex.hash(prefix, key.count) & Int(node.slotMask)
         while true {
             let entry = Int(slots[Int(node.slotStart) + slot])
             if entry == 0 { return nil }
@@ -123,26 +123,6 @@ final class JSONResultPlan: @unchecked Sendable {
         let stored = Int(row.start)
         for i in 8..<key.count where text[stored + i] != key[i] { return false }
         return true
-    }
-
-    /// The first eight bytes of `key`, zero beyond its end. `readable` is how many bytes
-    /// may be read from its start (past the key: the rest of the document).
-    @inline(__always)
-    static func prefix(_ key: UnsafeBufferPointer<UInt8>, readable: Int) -> UInt64 {
-        guard let base = key.baseAddress else { return 0 }
-        if readable >= 8 {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self))
-            return key.count >= 8 ? word : word & ((1 << UInt64(key.count * 8)) - 1)
-        }
-        var word: UInt64 = 0
-        for i in 0..<min(key.count, 8) { word |= UInt64(key[i]) << UInt64(i * 8) }
-        return word
-    }
-
-    @inline(__always)
-    static func hash(_ prefix: UInt64, _ length: Int) -> Int {
-        let h = (prefix ^ UInt64(truncatingIfNeeded: length) &* 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
-        return Int(truncatingIfNeeded: h >> 32)
     }
 
     // MARK: Making a plan
@@ -199,10 +179,10 @@ final class JSONResultPlan: @unchecked Sendable {
             slots.append(contentsOf: repeatElement(0, count: size))
             for (name, memberIndex) in shape.bodyMemberIndex.sorted(by: { $0.value < $1.value }) {
                 let bytes = Array(name.utf8)
-                let prefix = bytes.withUnsafeBufferPointer { JSONResultPlan.prefix($0, readable: 0) }
+                let prefix = bytes.withUnsafeBufferPointer { ByteKeyIndex.prefix($0, readable: 0) }
                 keys.append(KeyRow(prefix: prefix, start: Int32(text.count), length: Int32(bytes.count), member: Int32(memberIndex)))
                 text.append(contentsOf: bytes)
-                var slot = JSONResultPlan.hash(prefix, bytes.count) & (size - 1)
+                var slot = ByteKeyIndex.hash(prefix, bytes.count) & (size - 1)
                 while slots[Int(slotStart) + slot] != 0 { slot = (slot + 1) & (size - 1) }
                 slots[Int(slotStart) + slot] = Int32(keys.count)
             }

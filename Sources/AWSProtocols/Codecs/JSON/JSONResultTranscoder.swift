@@ -157,7 +157,7 @@ struct JSONResultTranscoder: ~Copyable {
                 // Escaped keys could equal another written differently: the tree compares.
                 guard key.decoded == nil else { throw Stop.needsTree }
                 let keyBytes = UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end])
-                let prefix = JSONResultPlan.prefix(keyBytes, readable: reader.bytes.count - key.start)
+                let prefix = ByteKeyIndex.prefix(keyBytes, readable: reader.bytes.count - key.start)
                 // A key given twice: the tree's "first place, last value" rule. Past a few
                 // keys, a set of hashes saves comparing with every earlier one.
                 if mapKeys.count - base == 16 { hashes = Set(mapKeys[base...].map { Self.hash($0, in: reader.bytes) }) }
@@ -220,10 +220,10 @@ struct JSONResultTranscoder: ~Copyable {
 
     private func memberIndex(_ key: JSONReader.StringToken, _ node: JSONResultPlan.Node) -> Int? {
         if var decoded = key.decoded {
-            return decoded.withUTF8 { plan.member(node, key: $0, prefix: JSONResultPlan.prefix($0, readable: 0)) }
+            return decoded.withUTF8 { plan.member(node, key: $0, prefix: ByteKeyIndex.prefix($0, readable: 0)) }
         }
         let bytes = UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end])
-        return plan.member(node, key: bytes, prefix: JSONResultPlan.prefix(bytes, readable: reader.bytes.count - key.start))
+        return plan.member(node, key: bytes, prefix: ByteKeyIndex.prefix(bytes, readable: reader.bytes.count - key.start))
     }
 
     private func isKey(_ key: JSONReader.StringToken, _ name: StaticString) -> Bool {
