@@ -89,7 +89,7 @@ public final class ByteKeyIndex: @unchecked Sendable {
     /// The first eight bytes of `key`, little-endian, zero beyond its end. `readable` is
     /// how many bytes may be read from the key's start (a key inside a document may be
     /// followed by more of it: one load then, instead of a byte loop).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func prefix(_ key: UnsafeBufferPointer<UInt8>, readable: Int = 0) -> UInt64 {
         guard let base = key.baseAddress else { return 0 }
         if key.count >= 8 || readable >= 8 {
@@ -102,7 +102,7 @@ public final class ByteKeyIndex: @unchecked Sendable {
     }
 
     /// The prefix and length mixed (names differ there; the rest is compared).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func hash(_ prefix: UInt64, _ length: Int) -> Int {
         let h = (prefix ^ UInt64(truncatingIfNeeded: length) &* 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
         return Int(truncatingIfNeeded: h >> 32)

@@ -33,24 +33,18 @@ public struct ParamValidator: Sendable {
         guard let shape else {
             return params.map { ValidationProblem(path: "$" + ParamValidator.pathComponent($0.key), problem: "unknown member: this operation takes no input") }
         }
-        var walk = Walk(validator: self)
-        walk.structure(params, shape)
-        return walk.problems
+        var checks = Checks(validator: self)
+        ShapeWalker.visit(.object(params), shape, &checks)
+        return checks.problems
     }
 
-    /// One walk over the params: the problems found, and where it is (kept as steps and
-    /// made into a path only when a problem is reported: most params have none).
-    private struct Walk {
-        enum Step {
-            case member(String)
-            case index(Int)
-            /// A map's key itself (`$.Tags['k'] (key)`).
-            case key(String)
-        }
-
+    /// The checks made on each value `ShapeWalker.visit` meets: the problems found, and
+    /// where the walk is (kept as steps and made into a path only when a problem is
+    /// reported: most params have none).
+    private struct Checks: ShapeVisitor {
         let validator: ParamValidator
         var problems: [ValidationProblem] = []
-        var steps: [Step] = []
+        var steps: [ShapeStep] = []
 
         init(validator: ParamValidator) { self.validator = validator }
 
@@ -66,65 +60,64 @@ public struct ParamValidator: Sendable {
             return path
         }
 
-        mutating func report(_ problem: String, at step: Step? = nil) {
+        mutating func enter(_ step: ShapeStep) { steps.append(step) }
+        mutating func leave() { steps.removeLast() }
+
+        mutating func report(_ problem: String, at step: ShapeStep? = nil) {
             if let step { steps.append(step) }
             problems.append(ValidationProblem(path: path, problem: problem))
             if step != nil { steps.removeLast() }
         }
 
-        mutating func value(_ value: JSON, _ shape: Shape) {
+        mutating func unknownMember(_ key: String, of shape: Shape) {
+            var message = "unknown member"
+            let close = closestNames(to: key, among: shape.members.map(\.name), limit: 3)
+            if !close.isEmpty { message += "; did you mean \(close.joined(separator: ", "))?" }
+            report(message, at: .member(key))
+        }
+
+        /// Checks one value; true when the walk should go into it (structures, lists, maps
+        /// of the right type).
+        mutating func visit(_ value: JSON, _ shape: Shape, member: Member?) -> Bool {
             if case .null = value {
                 report("null is not allowed here; leave the member out instead")
-                return
+                return false
             }
             if shape.isDocument {
                 // Any JSON value is a valid document, but not an object with a key twice.
                 ParamValidator.checkDuplicates(in: value, path: path, into: &problems)
-                return
+                return false
             }
             switch shape.type {
             case .structure:
                 guard case .object(let object) = value else { return wrongType("object", value) }
                 structure(object, shape)
+                return true
             case .list:
                 guard case .array(let elements) = value else { return wrongType("array", value) }
                 checkMin(Double(elements.count), shape, what: "length")
-                if let member = shape.listMember {
-                    for (i, element) in elements.enumerated() {
-                        steps.append(.index(i))
-                        self.value(element, member.shape)
-                        steps.removeLast()
-                    }
-                }
+                return true
             case .map:
                 guard case .object(let object) = value else { return wrongType("object", value) }
                 if let duplicate = object.firstDuplicateKey { report("key appears more than once", at: .member(duplicate)) }
-                for entry in object {
-                    if let key = shape.mapKey {
-                        steps.append(.key(entry.key))
-                        self.value(.string(entry.key), key.shape)
-                        steps.removeLast()
-                    }
-                    if let valueMember = shape.mapValue {
-                        steps.append(.member(entry.key))
-                        self.value(entry.value, valueMember.shape)
-                        steps.removeLast()
-                    }
-                }
+                return true
             case .string, .character:
                 guard case .string(let s) = value else { return wrongType("string", value) }
                 if shape.min != nil { checkMin(Double(s.count), shape, what: "length") }
+                if let member, member.hostLabel, !ParamValidator.isValidHostLabel(s) {
+                    report("must contain only letters, digits, hyphens and periods (it becomes part of the host name)")
+                }
             case .integer, .long, .biginteger:
                 switch value {
                 case .int(let i): checkMin(Double(i), shape, what: "value")
-                default: wrongType("integer", value)
+                default: return wrongType("integer", value)
                 }
             case .float, .double, .bigdecimal:
                 switch value {
                 case .int(let i): checkMin(Double(i), shape, what: "value")
                 case .double(let d): checkMin(d, shape, what: "value")
                 case .string(let s) where ["Infinity", "-Infinity", "NaN"].contains(s): break
-                default: wrongType("number", value)
+                default: return wrongType("number", value)
                 }
             case .boolean:
                 guard case .bool = value else { return wrongType("boolean", value) }
@@ -135,11 +128,29 @@ public struct ParamValidator: Sendable {
             case .blob:
                 blob(value)
             }
+            return false
+        }
+
+        /// What is checked on a structure before its members are walked.
+        mutating func structure(_ object: JSONObject, _ shape: Shape) {
+            // botocore takes a dict, which cannot hold a key twice; a body with both copies
+            // would reach AWS, so refuse it.
+            if let duplicate = object.firstDuplicateKey { report("member appears more than once", at: .member(duplicate)) }
+            if shape.isUnion {
+                let set = object.members.filter { !$0.value.isNull }
+                if set.count != 1 {
+                    report("exactly one member of this union must be set, one of: \(shape.members.map(\.name).joined(separator: ", "))")
+                }
+            }
+            for required in shape.required where object[required] == nil { report("missing required member", at: .member(required)) }
         }
 
         mutating func blob(_ value: JSON) {
             let maxBlobBytes = validator.maxBlobBytes
-            guard case .string(let s) = value else { return wrongType(validator.blobsAreBase64 ? "base64 string" : "string", value) }
+            guard case .string(let s) = value else {
+                _ = wrongType(validator.blobsAreBase64 ? "base64 string" : "string", value)
+                return
+            }
             let tooLarge = "blob larger than limits.max_blob (\(maxBlobBytes) bytes)"
             if validator.blobsAreBase64 {
                 // Four base64 characters carry three bytes: no need to decode a huge one to refuse it.
@@ -155,36 +166,10 @@ public struct ParamValidator: Sendable {
             }
         }
 
-        mutating func structure(_ object: JSONObject, _ shape: Shape) {
-            // botocore takes a dict, which cannot hold a key twice; a body with both copies
-            // would reach AWS, so refuse it.
-            if let duplicate = object.firstDuplicateKey { report("member appears more than once", at: .member(duplicate)) }
-            if shape.isUnion {
-                let set = object.members.filter { !$0.value.isNull }
-                if set.count != 1 {
-                    report("exactly one member of this union must be set, one of: \(shape.members.map(\.name).joined(separator: ", "))")
-                }
-            }
-            for required in shape.required where object[required] == nil { report("missing required member", at: .member(required)) }
-            for entry in object {
-                guard let member = shape.member(named: entry.key) else {
-                    var message = "unknown member"
-                    let close = closestNames(to: entry.key, among: shape.members.map(\.name), limit: 3)
-                    if !close.isEmpty { message += "; did you mean \(close.joined(separator: ", "))?" }
-                    report(message, at: .member(entry.key))
-                    continue
-                }
-                steps.append(.member(entry.key))
-                value(entry.value, member.shape)
-                if member.hostLabel, case .string(let label) = entry.value, !ParamValidator.isValidHostLabel(label) {
-                    report("must contain only letters, digits, hyphens and periods (it becomes part of the host name)")
-                }
-                steps.removeLast()
-            }
-        }
-
-        mutating func wrongType(_ expected: String, _ value: JSON) {
+        /// Reports a value of the wrong type; false (nothing to walk into).
+        mutating func wrongType(_ expected: String, _ value: JSON) -> Bool {
             report("expected \(expected), got \(value.typeName)")
+            return false
         }
 
         mutating func checkMin(_ value: Double, _ shape: Shape, what: String) {
