@@ -3,9 +3,10 @@ import Synchronization
 
 /// An output shape laid out for `JSONResultTranscoder`: every shape it reaches is one node
 /// of a flat table, structure members and their JSON keys are rows of flat tables too,
-/// and keys are found by their first eight bytes (as `ByteKeyIndex` finds them). Reading an answer then follows indexes
-/// into memory that does not change: no reference counting per value and no dictionary
-/// (both were a third of reading a large answer). Made once per output shape, kept.
+/// and keys are found by their first eight bytes and length (as `ByteKeyIndex` finds
+/// them). Reading an answer then follows indexes into memory that does not change: no
+/// reference counting per value and no dictionary (both were a third of reading a large
+/// answer). Made once per output shape, kept.
 final class JSONResultPlan: @unchecked Sendable {
     enum Kind: UInt8 {
         case structure, union, list, map
