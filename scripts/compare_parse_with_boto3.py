@@ -12,6 +12,7 @@ header members for rest-json); for query and ec2 the XML with the result wrapper
 and item lists, flattened lists and maps, entries, and escaped text.
 """
 import argparse
+import types
 import base64
 import datetime
 import email.utils
@@ -225,6 +226,9 @@ def main():
                 handlers.decode_console_output(parsed)
             if (service, op.name) == ('cloudformation', 'GetTemplate'):
                 handlers.json_decode_template_body(parsed)
+            if (service, op.name) == ('s3', 'GetBucketLocation'):
+                # After a real call the handler reads the root's text (its `raw` is set then).
+                handlers.parse_get_bucket_location(parsed, types.SimpleNamespace(raw=True, content=body.encode()))
             result = to_json(parsed)
             try:
                 json.dumps(result)
