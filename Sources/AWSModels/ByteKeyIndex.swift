@@ -43,10 +43,11 @@ public final class ByteKeyIndex: @unchecked Sendable {
         count += 1
     }
 
-    public func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// `readable`: how many bytes may be read from the key's start (see `prefix`).
+    public func lookup(_ key: UnsafeBufferPointer<UInt8>, readable: Int = 0) -> Int? {
         let rows = rows
         guard !rows.isEmpty else { return nil }
-        let prefix = Self.prefix(key)
+        let prefix = Self.prefix(key, readable: readable)
         let mask = rows.count - 1
         var slot = Self.hash(prefix, key.count) & mask
         while true {

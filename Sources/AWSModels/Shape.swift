@@ -102,7 +102,7 @@ public final class Shape: @unchecked Sendable {
     public var bodyMemberIndex: [String: Int] { _bodyMemberIndex }
     @exclusivity(unchecked) var _bodyMemberIndex: [String: Int] = [:]
     /// The same, as UTF-8 keys, for readers that look keys up without making strings.
-    let bodyMemberKeys = ByteKeyIndex()
+    public let bodyMemberKeys = ByteKeyIndex()
     /// Members without an HTTP location, by the element name they are found under in
     /// XML (filled for XML protocols' models).
     public var xmlMemberIndex: [String: Int] { _xmlMemberIndex }

@@ -1,26 +1,38 @@
+import AWSModels
+
 /// The keys one map of an answer wrote, so that a key given twice is noticed (the
 /// transcoders then leave the answer to the tree, whose rule is "first place, last
-/// value"). Compared by hash and bytes; through a set of hashes once the map is large, so
-/// a map of many keys costs no more than its size.
+/// value"). Compared by first eight bytes and length, then the rest; through a set of
+/// hashes once the map is large, so a map of many keys costs no more than its size.
 struct WrittenKeys {
-    private var keys: [(hash: Int, start: Int, end: Int)] = []
+    private var keys: [(prefix: UInt64, start: Int, length: Int)] = []
     private var hashes: Set<Int> = []
 
     /// Adds the key at `start..<end` of `bytes`; false if the map had it already.
     mutating func insert(_ start: Int, _ end: Int, of bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for i in start..<end { hash = (hash ^ UInt64(bytes[i])) &* 0x100_0000_01b3 }
-        let h = Int(truncatingIfNeeded: hash)
-        if keys.count < 16 || hashes.contains(h) {
-            for key in keys where key.hash == h && key.end - key.start == end - start {
-                var same = true
-                for k in 0..<(end - start) where bytes[key.start + k] != bytes[start + k] { same = false; break }
-                if same { return false }
-            }
+        let key = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        let prefix = ByteKeyIndex.prefix(key, readable: bytes.count - start)
+        // One allocation for a map's first keys, not a growth step at 1, 2, 4 and 8.
+        if keys.isEmpty { keys.reserveCapacity(16) }
+        // Large maps: a new hash is a new key; only a hash seen before is compared.
+        if keys.count >= 16, hashes.insert(Self.hash(key)).inserted {
+            keys.append((prefix, start, key.count))
+            return true
         }
-        keys.append((h, start, end))
-        if keys.count == 16 { hashes = Set(keys.map(\.hash)) } else if keys.count > 16 { hashes.insert(h) }
+        for earlier in keys where earlier.prefix == prefix && earlier.length == key.count {
+            var same = true
+            for i in min(8, key.count)..<key.count where bytes[earlier.start + i] != key[i] { same = false; break }
+            if same { return false }
+        }
+        keys.append((prefix, start, key.count))
+        if keys.count == 16 { hashes = Set(keys.map { Self.hash(UnsafeBufferPointer(rebasing: bytes[$0.start..<($0.start + $0.length)])) }) }
         return true
+    }
+
+    private static func hash(_ key: UnsafeBufferPointer<UInt8>) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(key))
+        return hasher.finalize()
     }
 }
 

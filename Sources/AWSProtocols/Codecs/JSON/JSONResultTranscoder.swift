@@ -17,9 +17,8 @@ struct JSONResultTranscoder: ~Copyable {
     private var reader: JSONReader
     private var out: OutputBytes
     /// Scratch shared by all levels (each level works above its own base): the members a
-    /// structure wrote, and the keys a map wrote (first eight bytes, length, start).
+    /// structure wrote.
     private var segments: [WrittenMember] = []
-    private var mapKeys: [(prefix: UInt64, length: Int, start: Int)] = []
 
     private init(codec: JSONValueCodec, plan: JSONResultPlan, reader: JSONReader) {
         self.codec = codec
@@ -149,31 +148,18 @@ struct JSONResultTranscoder: ~Copyable {
     /// A map's entries in the answer's order; a null value stays null.
     private mutating func map(_ valueNode: Int) throws {
         out.append(UInt8(ascii: "{"))
-        let base = mapKeys.count
-        var hashes: Set<Int>?
+        var written = WrittenKeys()
         if try reader.enterObject() {
             repeat {
                 let key = try reader.readKeyToken()
                 // Escaped keys could equal another written differently: the tree compares.
                 guard key.decoded == nil else { throw Stop.needsTree }
-                let keyBytes = UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end])
-                let prefix = ByteKeyIndex.prefix(keyBytes, readable: reader.bytes.count - key.start)
-                // A key given twice: the tree's "first place, last value" rule. Past a few
-                // keys, a set of hashes saves comparing with every earlier one.
-                if mapKeys.count - base == 16 { hashes = Set(mapKeys[base...].map { Self.hash($0, in: reader.bytes) }) }
-                if var set = hashes {
-                    hashes = nil
-                    let new = set.insert(Self.hash((prefix, keyBytes.count, key.start), in: reader.bytes)).inserted
-                    hashes = set
-                    if !new, seenBefore(prefix, keyBytes, since: base) { throw Stop.needsTree }
-                } else if seenBefore(prefix, keyBytes, since: base) {
-                    throw Stop.needsTree
-                }
-                mapKeys.append((prefix, keyBytes.count, key.start))
+                // A key given twice: the tree's "first place, last value" rule.
+                guard written.insert(key.start, key.end, of: reader.bytes) else { throw Stop.needsTree }
                 let before = out.count
                 if out.last != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
                 out.append(UInt8(ascii: "\""))
-                out.append(keyBytes)
+                out.append(UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end]))
                 out.append(UInt8(ascii: "\""))
                 out.append(UInt8(ascii: ":"))
                 if try reader.readNullIfPresent() {
@@ -183,7 +169,6 @@ struct JSONResultTranscoder: ~Copyable {
                 }
             } while try reader.nextObjectMember()
         }
-        mapKeys.removeLast(mapKeys.count - base)
         out.append(UInt8(ascii: "}"))
     }
 
@@ -220,10 +205,10 @@ struct JSONResultTranscoder: ~Copyable {
 
     private func memberIndex(_ key: JSONReader.StringToken, _ node: JSONResultPlan.Node) -> Int? {
         if var decoded = key.decoded {
-            return decoded.withUTF8 { plan.member(node, key: $0, prefix: ByteKeyIndex.prefix($0, readable: 0)) }
+            return decoded.withUTF8 { plan.member(node, key: $0, readable: 0) }
         }
         let bytes = UnsafeBufferPointer(rebasing: reader.bytes[key.start..<key.end])
-        return plan.member(node, key: bytes, prefix: ByteKeyIndex.prefix(bytes, readable: reader.bytes.count - key.start))
+        return plan.member(node, key: bytes, readable: reader.bytes.count - key.start)
     }
 
     private func isKey(_ key: JSONReader.StringToken, _ name: StaticString) -> Bool {
@@ -231,23 +216,6 @@ struct JSONResultTranscoder: ~Copyable {
         guard key.end - key.start == name.utf8CodeUnitCount else { return false }
         for i in 0..<name.utf8CodeUnitCount where reader.bytes[key.start + i] != name.utf8Start[i] { return false }
         return true
-    }
-
-    /// Whether this map had the key already (same first eight bytes, length and bytes).
-    private func seenBefore(_ prefix: UInt64, _ key: UnsafeBufferPointer<UInt8>, since base: Int) -> Bool {
-        for earlier in mapKeys[base...] where earlier.prefix == prefix && earlier.length == key.count {
-            if key.count <= 8 { return true }
-            var same = true
-            for i in 8..<key.count where reader.bytes[earlier.start + i] != key[i] { same = false; break }
-            if same { return true }
-        }
-        return false
-    }
-
-    private static func hash(_ key: (prefix: UInt64, length: Int, start: Int), in bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var hasher = Hasher()
-        hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[key.start..<(key.start + key.length)])))
-        return hasher.finalize()
     }
 
     private mutating func skip() throws { _ = try reader.readValue() }
