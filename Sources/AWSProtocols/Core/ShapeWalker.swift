@@ -38,32 +38,62 @@ public enum ShapeWalker {
     }
 }
 
-/// Where a visit stands inside the value it walks.
+/// Where a value sits in the value it is walked from, with the member reference that
+/// gives its traits (wire name, timestamp format, XML namespace, flattening).
 enum ShapeStep {
-    /// A structure member, or a map's value, by its key.
-    case member(String)
-    case index(Int)
-    /// A map's key itself.
-    case key(String)
+    /// The value walked from, with the member it is the value of, if any (a payload member).
+    case root(Member?)
+    /// A structure member; its name is the key it was given under.
+    case member(Member)
+    /// A list element, with the list's member reference.
+    case index(Int, Member)
+    /// A map's key itself, with the map's key reference.
+    case key(String, Member)
+    /// A map's value by its key, with the map's value reference.
+    case value(String, Member)
+
+    /// The member reference behind the value.
+    var member: Member? {
+        switch self {
+        case .root(let member): return member
+        case .member(let member), .index(_, let member), .key(_, let member), .value(_, let member): return member
+        }
+    }
 }
 
-/// What `ShapeWalker.visit` tells as it walks a value along its shape.
+/// What `ShapeWalker.visit` tells as it walks a value along its shape. Validation and the
+/// request codecs (JSON, form, XML, CBOR) are visitors: each says only what it does at a
+/// value, the walk's rules are one.
 protocol ShapeVisitor {
-    /// A value with its shape, and the member reference it came through (nil at the root,
-    /// for list elements and for map keys and values). False: do not walk into it.
-    mutating func visit(_ value: JSON, _ shape: Shape, member: Member?) -> Bool
-    /// A key of a structure that the shape does not name.
+    /// Whether map keys are offered to `visit` as string values (validation checks them);
+    /// writers take the key from `enter(.key)`.
+    static var visitsMapKeys: Bool { get }
+    /// A value with its shape and where it sits. False: do not walk into it (and no `finish`).
+    mutating func visit(_ value: JSON, _ shape: Shape, at step: ShapeStep) -> Bool
+    /// After the values inside a value `visit` accepted (the end of a structure, list or map).
+    mutating func finish(_ value: JSON, _ shape: Shape)
+    /// A key of a structure that the shape does not name (not walked).
     mutating func unknownMember(_ key: String, of shape: Shape)
+    /// Around each value inside another: before its `visit`, after its `finish`.
     mutating func enter(_ step: ShapeStep)
-    mutating func leave()
+    mutating func leave(_ step: ShapeStep)
+}
+
+extension ShapeVisitor {
+    static var visitsMapKeys: Bool { true }
+    mutating func finish(_ value: JSON, _ shape: Shape) {}
+    mutating func unknownMember(_ key: String, of shape: Shape) {}
+    mutating func enter(_ step: ShapeStep) {}
+    mutating func leave(_ step: ShapeStep) {}
 }
 
 extension ShapeWalker {
     /// Walks `value` along `shape` by the same rules as `rewrite` (structure members by
-    /// name, list elements, map keys and values), telling `visitor` what it meets and
-    /// where, without building anything: the walk behind parameter validation.
-    static func visit<Visitor: ShapeVisitor>(_ value: JSON, _ shape: Shape, member: Member? = nil, _ visitor: inout Visitor) {
-        guard visitor.visit(value, shape, member: member) else { return }
+    /// name in the order given, list elements, map keys and values; documents and values
+    /// of the wrong type are not walked into), telling `visitor` what it meets and where,
+    /// without building anything.
+    static func visit<Visitor: ShapeVisitor>(_ value: JSON, _ shape: Shape, at step: ShapeStep = .root(nil), _ visitor: inout Visitor) {
+        guard visitor.visit(value, shape, at: step) else { return }
         switch (shape.type, value) {
         case (.structure, .object(let object)) where !shape.isDocument:
             for entry in object {
@@ -71,32 +101,30 @@ extension ShapeWalker {
                     visitor.unknownMember(entry.key, of: shape)
                     continue
                 }
-                visitor.enter(.member(entry.key))
-                visit(entry.value, member.shape, member: member, &visitor)
-                visitor.leave()
+                walk(entry.value, member.shape, at: .member(member), &visitor)
             }
         case (.list, .array(let items)):
-            guard let element = shape.listMember?.shape else { return }
-            for (i, item) in items.enumerated() {
-                visitor.enter(.index(i))
-                visit(item, element, &visitor)
-                visitor.leave()
-            }
+            guard let element = shape.listMember else { break }
+            for (i, item) in items.enumerated() { walk(item, element.shape, at: .index(i, element), &visitor) }
         case (.map, .object(let object)):
             for entry in object {
-                if let key = shape.mapKey?.shape {
-                    visitor.enter(.key(entry.key))
-                    visit(.string(entry.key), key, &visitor)
-                    visitor.leave()
+                if let key = shape.mapKey {
+                    let step = ShapeStep.key(entry.key, key)
+                    visitor.enter(step)
+                    if Visitor.visitsMapKeys { visit(.string(entry.key), key.shape, at: step, &visitor) }
+                    visitor.leave(step)
                 }
-                if let valueShape = shape.mapValue?.shape {
-                    visitor.enter(.member(entry.key))
-                    visit(entry.value, valueShape, &visitor)
-                    visitor.leave()
-                }
+                if let valueMember = shape.mapValue { walk(entry.value, valueMember.shape, at: .value(entry.key, valueMember), &visitor) }
             }
         default:
-            return
+            break
         }
+        visitor.finish(value, shape)
+    }
+
+    private static func walk<Visitor: ShapeVisitor>(_ value: JSON, _ shape: Shape, at step: ShapeStep, _ visitor: inout Visitor) {
+        visitor.enter(step)
+        visit(value, shape, at: step, &visitor)
+        visitor.leave(step)
     }
 }

@@ -44,7 +44,15 @@ public struct ParamValidator: Sendable {
     private struct Checks: ShapeVisitor {
         let validator: ParamValidator
         var problems: [ValidationProblem] = []
-        var steps: [ShapeStep] = []
+        var steps: [PathStep] = []
+
+        /// A step of the path to a value, by name (a structure member or a map's value),
+        /// index, or map key.
+        enum PathStep {
+            case name(String)
+            case index(Int)
+            case key(String)
+        }
 
         init(validator: ParamValidator) { self.validator = validator }
 
@@ -52,7 +60,7 @@ public struct ParamValidator: Sendable {
             var path = "$"
             for step in steps {
                 switch step {
-                case .member(let name): path += ParamValidator.pathComponent(name)
+                case .name(let name): path += ParamValidator.pathComponent(name)
                 case .index(let i): path += "[\(i)]"
                 case .key(let key): path += ParamValidator.pathComponent(key) + " (key)"
                 }
@@ -60,10 +68,19 @@ public struct ParamValidator: Sendable {
             return path
         }
 
-        mutating func enter(_ step: ShapeStep) { steps.append(step) }
-        mutating func leave() { steps.removeLast() }
+        mutating func enter(_ step: ShapeStep) {
+            switch step {
+            case .root: break
+            case .member(let member): steps.append(.name(member.name))
+            case .index(let i, _): steps.append(.index(i))
+            case .key(let key, _): steps.append(.key(key))
+            case .value(let key, _): steps.append(.name(key))
+            }
+        }
 
-        mutating func report(_ problem: String, at step: ShapeStep? = nil) {
+        mutating func leave(_ step: ShapeStep) { steps.removeLast() }
+
+        mutating func report(_ problem: String, at step: PathStep? = nil) {
             if let step { steps.append(step) }
             problems.append(ValidationProblem(path: path, problem: problem))
             if step != nil { steps.removeLast() }
@@ -73,12 +90,12 @@ public struct ParamValidator: Sendable {
             var message = "unknown member"
             let close = closestNames(to: key, among: shape.members.map(\.name), limit: 3)
             if !close.isEmpty { message += "; did you mean \(close.joined(separator: ", "))?" }
-            report(message, at: .member(key))
+            report(message, at: .name(key))
         }
 
         /// Checks one value; true when the walk should go into it (structures, lists, maps
         /// of the right type).
-        mutating func visit(_ value: JSON, _ shape: Shape, member: Member?) -> Bool {
+        mutating func visit(_ value: JSON, _ shape: Shape, at step: ShapeStep) -> Bool {
             if case .null = value {
                 report("null is not allowed here; leave the member out instead")
                 return false
@@ -99,12 +116,12 @@ public struct ParamValidator: Sendable {
                 return true
             case .map:
                 guard case .object(let object) = value else { return wrongType("object", value) }
-                if let duplicate = object.firstDuplicateKey { report("key appears more than once", at: .member(duplicate)) }
+                if let duplicate = object.firstDuplicateKey { report("key appears more than once", at: .name(duplicate)) }
                 return true
             case .string, .character:
                 guard case .string(let s) = value else { return wrongType("string", value) }
                 if shape.min != nil { checkMin(Double(s.count), shape, what: "length") }
-                if let member, member.hostLabel, !ParamValidator.isValidHostLabel(s) {
+                if case .member(let member) = step, member.hostLabel, !ParamValidator.isValidHostLabel(s) {
                     report("must contain only letters, digits, hyphens and periods (it becomes part of the host name)")
                 }
             case .integer, .long, .biginteger:
@@ -135,14 +152,14 @@ public struct ParamValidator: Sendable {
         mutating func structure(_ object: JSONObject, _ shape: Shape) {
             // botocore takes a dict, which cannot hold a key twice; a body with both copies
             // would reach AWS, so refuse it.
-            if let duplicate = object.firstDuplicateKey { report("member appears more than once", at: .member(duplicate)) }
+            if let duplicate = object.firstDuplicateKey { report("member appears more than once", at: .name(duplicate)) }
             if shape.isUnion {
                 let set = object.members.filter { !$0.value.isNull }
                 if set.count != 1 {
                     report("exactly one member of this union must be set, one of: \(shape.members.map(\.name).joined(separator: ", "))")
                 }
             }
-            for required in shape.required where object[required] == nil { report("missing required member", at: .member(required)) }
+            for required in shape.required where object[required] == nil { report("missing required member", at: .name(required)) }
         }
 
         mutating func blob(_ value: JSON) {

@@ -33,83 +33,15 @@ public struct QueryCodec: ProtocolCodec {
         form.set("Action", operation.name)
         form.set("Version", service.metadata.apiVersion)
         let params = QueryCustomizations.params(params, service: service.name, operation: operation.name)
-        if let input = operation.input { serializeStructure(params, input, prefix: "", into: &form) }
+        if let input = operation.input {
+            var writer = FormWriter(isEC2: isEC2, options: options, form: form)
+            form = FormBody()
+            ShapeWalker.visit(.object(params), input, &writer)
+            form = writer.form
+        }
         return SerializedRequest(method: operation.httpMethod.isEmpty ? "POST" : operation.httpMethod, path: "/", query: "",
                                  headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
                                  body: form.encoded(), hostPrefix: try HostPrefix.expand(operation, params))
-    }
-
-    /// `_get_serialized_name`: query uses `locationName`; ec2 `queryName`, else the
-    /// capitalized `locationName`.
-    func serializedName(_ member: Member?, default name: String) -> String {
-        guard let member else { return name }
-        if isEC2 {
-            if let queryName = member.queryName { return queryName }
-            if let location = member.locationName, let first = location.first { return first.uppercased() + location.dropFirst() }
-            return name
-        }
-        return member.locationName ?? name
-    }
-
-    func serializeStructure(_ object: JSONObject, _ shape: Shape, prefix: String, into form: inout FormBody) {
-        for entry in object {
-            guard let member = shape.member(named: entry.key) else { continue }
-            let name = serializedName(member, default: entry.key)
-            serialize(entry.value, member, prefix: prefix.isEmpty ? name : prefix + "." + name, into: &form)
-        }
-    }
-
-    func serialize(_ value: JSON, _ member: Member, prefix: String, into form: inout FormBody) {
-        let shape = member.shape
-        switch shape.type {
-        case .structure:
-            guard case .object(let object) = value else { return }
-            serializeStructure(object, shape, prefix: prefix, into: &form)
-        case .list:
-            guard case .array(let items) = value, let element = shape.listMember else { return }
-            var listPrefix: String
-            if isEC2 {
-                listPrefix = prefix
-            } else if items.isEmpty {
-                // The query protocol sends an empty list as an empty value.
-                form.set(prefix, "")
-                return
-            } else if member.flattened {
-                // A flattened list named by its member replaces the last part of the prefix.
-                listPrefix = prefix
-                if element.locationName != nil {
-                    var parts = prefix.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-                    parts[parts.count - 1] = serializedName(element, default: "")
-                    listPrefix = parts.joined(separator: ".")
-                }
-            } else {
-                listPrefix = prefix + "." + (element.locationName ?? "member")
-            }
-            for (i, item) in items.enumerated() { serialize(item, element, prefix: "\(listPrefix).\(i + 1)", into: &form) }
-        case .map:
-            guard case .object(let map) = value, let key = shape.mapKey, let valueMember = shape.mapValue else { return }
-            let full = member.flattened ? prefix : prefix + ".entry"
-            let keySuffix = serializedName(key, default: "key"), valueSuffix = serializedName(valueMember, default: "value")
-            for (i, entry) in map.enumerated() {
-                form.set("\(full).\(i + 1).\(keySuffix)", entry.key)
-                serialize(entry.value, valueMember, prefix: "\(full).\(i + 1).\(valueSuffix)", into: &form)
-            }
-        case .blob:
-            guard case .string(let s) = value else { return }
-            let bytes = options.blobsAreBase64 ? (Base64.decode(s) ?? []) : Array(s.utf8)
-            form.set(prefix, Base64.encode(bytes))
-        case .timestamp:
-            guard let t = Timestamp.parse(value) else { return }
-            switch (member.timestampFormat ?? "iso8601").lowercased() {
-            case "rfc822": form.set(prefix, t.rfc822)
-            case "unixtimestamp": form.set(prefix, t.unixString)
-            default: form.set(prefix, t.iso8601)
-            }
-        case .boolean:
-            form.set(prefix, value.boolValue == true ? "true" : "false")
-        default:
-            form.set(prefix, pythonString(value))
-        }
     }
 
     // MARK: Answer: XML

@@ -21,88 +21,16 @@ public struct RPCv2CBORCodec: ProtocolCodec {
     // MARK: Request
 
     public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
-        var writer = CBORWriter()
-        if let input = operation.input { write(.object(params), input, timestampFormat: nil, into: &writer) }
+        var writer = CBORBodyWriter(options: options)
+        if let input = operation.input { ShapeWalker.visit(.object(params), input, &writer) }
         var headers: [(name: String, value: String)] = [("smithy-protocol", "rpc-v2-cbor")]
         if service.metadata.awsQueryCompatible { headers.append(("x-amzn-query-mode", "true")) }
         let eventStreamOut = operation.output?.members.contains { $0.shape.isEventStream } ?? false
         let eventStreamIn = operation.input?.members.contains { $0.shape.isEventStream } ?? false
         headers.append(("Accept", eventStreamOut ? "application/vnd.amazon.eventstream" : "application/cbor"))
-        if !writer.bytes.isEmpty { headers.append(("Content-Type", eventStreamIn ? "application/vnd.amazon.eventstream" : "application/cbor")) }
+        if !writer.cbor.bytes.isEmpty { headers.append(("Content-Type", eventStreamIn ? "application/vnd.amazon.eventstream" : "application/cbor")) }
         return SerializedRequest(method: "POST", path: "/service/\(service.metadata.targetPrefix ?? "")/operation/\(operation.name)", query: "",
-                                 headers: headers, body: writer.bytes, hostPrefix: try HostPrefix.expand(operation, params))
-    }
-
-    func write(_ value: JSON, _ shape: Shape, timestampFormat: String?, into writer: inout CBORWriter) {
-        switch shape.type {
-        case .structure where shape.isDocument:
-            writeDocument(value, into: &writer)
-        case .structure:
-            guard case .object(let object) = value else { return writeDocument(value, into: &writer) }
-            let present = object.members.filter { !$0.value.isNull && shape.member(named: $0.key) != nil }
-            writer.head(5, UInt64(present.count))
-            for entry in present {
-                let member = shape.member(named: entry.key)!
-                writer.text(member.locationName ?? entry.key)
-                write(entry.value, member.shape, timestampFormat: member.timestampFormat, into: &writer)
-            }
-        case .list:
-            guard case .array(let items) = value, let element = shape.listMember else { return writeDocument(value, into: &writer) }
-            writer.head(4, UInt64(items.count))
-            for item in items { write(item, element.shape, timestampFormat: element.timestampFormat, into: &writer) }
-        case .map:
-            guard case .object(let map) = value, let valueMember = shape.mapValue else { return writeDocument(value, into: &writer) }
-            writer.head(5, UInt64(map.count))
-            for entry in map {
-                writer.text(entry.key)
-                write(entry.value, valueMember.shape, timestampFormat: valueMember.timestampFormat, into: &writer)
-            }
-        case .timestamp:
-            guard let t = Timestamp.parse(value) else { return writeDocument(value, into: &writer) }
-            writer.head(6, 1)
-            if t.microseconds > 0 {
-                writer.double(Double(t.seconds * 1_000_000 + Int64(t.microseconds)) / 1_000_000, single: false)
-            } else {
-                writer.integer(t.seconds)
-            }
-        case .blob:
-            guard case .string(let text) = value else { return writeDocument(value, into: &writer) }
-            writer.blob(options.blobsAreBase64 ? (Base64.decode(text) ?? []) : Array(text.utf8))
-        case .float, .double:
-            let number: Double
-            switch value {
-            case .int(let i): number = Double(i)
-            case .double(let d): number = d
-            case .string("NaN"): number = .nan
-            case .string("Infinity"): number = .infinity
-            case .string("-Infinity"): number = -.infinity
-            default: return writeDocument(value, into: &writer)
-            }
-            writer.double(number, single: shape.type == .float)
-        default:
-            writeDocument(value, into: &writer)
-        }
-    }
-
-    /// A value as it is (documents, scalars): the natural CBOR for each JSON kind.
-    func writeDocument(_ value: JSON, into writer: inout CBORWriter) {
-        switch value {
-        case .fragment(let fragment): writeDocument(fragment.value, into: &writer)
-        case .null: writer.bytes.append(0xF6)
-        case .bool(let b): writer.bool(b)
-        case .int(let i): writer.integer(i)
-        case .double(let d): writer.double(d, single: false)
-        case .string(let s): writer.text(s)
-        case .array(let items):
-            writer.head(4, UInt64(items.count))
-            for item in items { writeDocument(item, into: &writer) }
-        case .object(let object):
-            writer.head(5, UInt64(object.count))
-            for entry in object {
-                writer.text(entry.key)
-                writeDocument(entry.value, into: &writer)
-            }
-        }
+                                 headers: headers, body: writer.cbor.bytes, hostPrefix: try HostPrefix.expand(operation, params))
     }
 
     // MARK: Answer

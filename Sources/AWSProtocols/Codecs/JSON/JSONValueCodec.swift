@@ -10,74 +10,27 @@ struct JSONValueCodec: Sendable {
     // MARK: Writing
 
     // Request bodies are written straight to bytes as botocore's `json.dumps` writes them
-    // (", " and ": ", non-ASCII escaped), with no tree of wire values in between.
+    // (", " and ": ", non-ASCII escaped), with no tree of wire values in between, by a
+    // visitor of the shape walker.
 
     /// A value of `member` as the request body carries it: names on the wire, timestamps
     /// in the member's format, blobs base64; values of the wrong type as they are.
     func write(_ value: JSON, _ member: Member, to out: inout [UInt8]) {
-        let shape = member.shape
-        switch shape.type {
-        case .structure where !shape.isDocument:
-            guard case .object(let object) = value else { return value.write(to: &out, style: .botocore) }
-            writeStructure(object, shape, to: &out)
-        case .list:
-            guard case .array(let list) = value, let element = shape.listMember else { return value.write(to: &out, style: .botocore) }
-            out.append(UInt8(ascii: "["))
-            for (i, item) in list.enumerated() {
-                if i > 0 { out.append(contentsOf: Self.itemSeparator) }
-                write(item, element, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .map:
-            guard case .object(let map) = value, let valueMember = shape.mapValue else { return value.write(to: &out, style: .botocore) }
-            out.append(UInt8(ascii: "{"))
-            for (i, item) in map.members.enumerated() {
-                if i > 0 { out.append(contentsOf: Self.itemSeparator) }
-                JSON.writeString(item.key, to: &out, asciiOnly: true)
-                out.append(contentsOf: Self.keySeparator)
-                write(item.value, valueMember, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        case .timestamp:
-            guard let t = Timestamp.parse(value) else { return value.write(to: &out, style: .botocore) }
-            switch (member.timestampFormat ?? "unixtimestamp").lowercased() {
-            case "iso8601": JSON.writeString(t.iso8601, to: &out, asciiOnly: true)
-            case "rfc822": JSON.writeString(t.rfc822, to: &out, asciiOnly: true)
-            default: t.unixJSON.write(to: &out, style: .botocore)
-            }
-        case .blob:
-            guard case .string(let s) = value else { return value.write(to: &out, style: .botocore) }
-            let bytes = options.blobsAreBase64 ? (Base64.decode(s) ?? []) : Array(s.utf8)
-            JSON.writeString(Base64.encode(bytes), to: &out, asciiOnly: true)
-        default:
-            value.write(to: &out, style: .botocore)
-        }
+        var writer = JSONBodyWriter(options: options, out: out)
+        out = []
+        ShapeWalker.visit(value, member.shape, at: .root(member), &writer)
+        out = writer.out
     }
 
-    /// The members of `object` that `shape` has, by their wire names, in the caller's order.
-    func writeStructure(_ object: JSONObject, _ shape: Shape, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        var first = true
-        for entry in object {
-            guard let member = shape.member(named: entry.key) else { continue }
-            if !first { out.append(contentsOf: Self.itemSeparator) }
-            first = false
-            JSON.writeString(member.wireName, to: &out, asciiOnly: true)
-            out.append(contentsOf: Self.keySeparator)
-            write(entry.value, member, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-    }
-
-    /// A structure as a whole request body.
+    /// A structure as a whole request body: the members of `object` that `shape` has, by
+    /// their wire names, in the caller's order.
     func body(_ object: JSONObject, _ shape: Shape) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        writeStructure(object, shape, to: &out)
-        return out
+        var writer = JSONBodyWriter(options: options, out: out)
+        ShapeWalker.visit(.object(object), shape, &writer)
+        return writer.out
     }
-
-    private static let itemSeparator: [UInt8] = Array(", ".utf8), keySeparator: [UInt8] = Array(": ".utf8)
 
     // MARK: Reading
 
@@ -281,4 +234,89 @@ struct JSONValueCodec: Sendable {
         case .utf8Text: return .string(String(decoding: bytes, as: UTF8.self))
         }
     }
+}
+
+/// Writes the JSON request body as `ShapeWalker.visit` walks the params: a separator before
+/// every value but a container's first, member names on the wire, map keys as given.
+struct JSONBodyWriter: ShapeVisitor {
+    static var visitsMapKeys: Bool { false }
+    let options: CodecOptions
+    var out: [UInt8]
+    /// Whether the next member or element needs ", " first (false right after "{" or "[").
+    private var separate = false
+
+    init(options: CodecOptions, out: [UInt8]) {
+        self.options = options
+        self.out = out
+    }
+
+    mutating func enter(_ step: ShapeStep) {
+        switch step {
+        case .member(let member):
+            separator()
+            JSON.writeString(member.wireName, to: &out, asciiOnly: true)
+            out.append(contentsOf: Self.keySeparator)
+        case .key(let key, _):
+            separator()
+            JSON.writeString(key, to: &out, asciiOnly: true)
+            out.append(contentsOf: Self.keySeparator)
+        case .index:
+            separator()
+        case .value, .root:
+            break
+        }
+    }
+
+    mutating func leave(_ step: ShapeStep) {
+        if case .key = step { return }
+        separate = true
+    }
+
+    private mutating func separator() {
+        if separate { out.append(contentsOf: Self.itemSeparator) }
+    }
+
+    mutating func visit(_ value: JSON, _ shape: Shape, at step: ShapeStep) -> Bool {
+        switch shape.type {
+        case .structure where !shape.isDocument:
+            guard case .object = value else { break }
+            return open(UInt8(ascii: "{"))
+        case .list:
+            guard case .array = value, shape.listMember != nil else { break }
+            return open(UInt8(ascii: "["))
+        case .map:
+            guard case .object = value, shape.mapKey != nil, shape.mapValue != nil else { break }
+            return open(UInt8(ascii: "{"))
+        case .timestamp:
+            guard let t = Timestamp.parse(value) else { break }
+            switch (step.member?.timestampFormat ?? "unixtimestamp").lowercased() {
+            case "iso8601": JSON.writeString(t.iso8601, to: &out, asciiOnly: true)
+            case "rfc822": JSON.writeString(t.rfc822, to: &out, asciiOnly: true)
+            default: t.unixJSON.write(to: &out, style: .botocore)
+            }
+            return false
+        case .blob:
+            guard case .string(let s) = value else { break }
+            let bytes = options.blobsAreBase64 ? (Base64.decode(s) ?? []) : Array(s.utf8)
+            JSON.writeString(Base64.encode(bytes), to: &out, asciiOnly: true)
+            return false
+        default:
+            break
+        }
+        // Scalars, documents, and values of the wrong type: as they are.
+        value.write(to: &out, style: .botocore)
+        return false
+    }
+
+    private mutating func open(_ bracket: UInt8) -> Bool {
+        out.append(bracket)
+        separate = false
+        return true
+    }
+
+    mutating func finish(_ value: JSON, _ shape: Shape) {
+        out.append(shape.type == .list ? UInt8(ascii: "]") : UInt8(ascii: "}"))
+    }
+
+    private static let itemSeparator: [UInt8] = Array(", ".utf8), keySeparator: [UInt8] = Array(": ".utf8)
 }

@@ -33,81 +33,150 @@ struct XMLBodyWriter: Sendable {
     }
 
     func document(_ value: JSON, _ node: Node, name: String) -> [UInt8] {
+        var writer = Visitor(options: options, root: node, rootName: name)
+        ShapeWalker.visit(value, node.shape, &writer)
+        return writer.out
+    }
+
+    /// Writes the elements as `ShapeWalker.visit` walks the value. An element is opened
+    /// when its value is visited and closed when it is finished; one that got nothing
+    /// inside becomes `<Name />`, as ElementTree writes it.
+    private struct Visitor: ShapeVisitor {
+        let options: CodecOptions
+        let root: Node
+        let rootName: String
         var out: [UInt8] = []
-        out.reserveCapacity(256)
-        write(value, node, name: name, into: &out)
-        return out
-    }
+        /// The lists and maps being walked, innermost last.
+        private var containers: [Container] = []
+        /// The open elements, innermost last: name, and where their content starts.
+        private var open: [(name: String, contentStart: Int)] = []
 
-    private func write(_ value: JSON, _ node: Node, name: String, into out: inout [UInt8]) {
-        let shape = node.shape
-        switch shape.type {
-        case .structure:
-            guard case .object(let object) = value else { return }
-            var attributes = namespaceAttribute(node.namespace)
-            var children: [UInt8] = []
-            for entry in object {
-                guard let member = shape.member(named: entry.key), !entry.value.isNull else { continue }
-                if member.xmlAttribute {
-                    attributes.append((member.locationName ?? member.name, pythonString(entry.value)))
-                    continue
-                }
-                write(entry.value, Node(member), name: member.locationName ?? entry.key, into: &children)
-            }
-            element(name, attributes: attributes, content: children, into: &out)
-        case .list:
-            guard case .array(let items) = value, let element = shape.listMember else { return }
-            if node.flattened {
-                for item in items { write(item, Node(element), name: name, into: &out) }
-            } else {
-                var children: [UInt8] = []
-                let elementName = element.locationName ?? "member"
-                for item in items { write(item, Node(element), name: elementName, into: &children) }
-                self.element(name, attributes: namespaceAttribute(node.namespace), content: children, into: &out)
-            }
-        case .map:
-            guard case .object(let map) = value, let key = shape.mapKey, let valueMember = shape.mapValue else { return }
-            let keyName = key.locationName ?? "key", valueName = valueMember.locationName ?? "value"
-            var entries: [UInt8] = []
-            for entry in map {
-                var pair: [UInt8] = []
-                write(.string(entry.key), Node(key), name: keyName, into: &pair)
-                write(entry.value, Node(valueMember), name: valueName, into: &pair)
-                element(node.flattened ? name : "entry", attributes: [], content: pair, into: &entries)
-            }
-            if node.flattened {
-                out.append(contentsOf: entries)
-            } else {
-                element(name, attributes: namespaceAttribute(node.namespace), content: entries, into: &out)
-            }
-        default:
-            var text: [UInt8] = []
-            XMLBodyWriter.escapeText(scalarText(value, node), into: &text)
-            element(name, attributes: namespaceAttribute(node.namespace), content: text, into: &out)
+        private enum Container {
+            /// A list's elements are named `item`; `wrapped`: they are inside the list's own element.
+            case list(item: String, wrapped: Bool)
+            /// A map's entries are `entry` elements holding a `key` and a `value` element.
+            case map(entry: String, key: String, value: String, wrapped: Bool)
         }
-    }
 
-    private func scalarText(_ value: JSON, _ node: Node) -> String {
-        switch node.shape.type {
-        case .boolean:
-            return value.boolValue == true ? "true" : "false"
-        case .blob:
-            guard case .string(let s) = value else { return "" }
-            return Base64.encode(options.blobsAreBase64 ? (Base64.decode(s) ?? []) : Array(s.utf8))
-        case .timestamp:
-            guard let t = Timestamp.parse(value) else { return pythonString(value) }
-            switch (node.timestampFormat ?? "iso8601").lowercased() {
-            case "rfc822": return t.rfc822
-            case "unixtimestamp": return t.unixString
-            default: return t.iso8601
+        init(options: CodecOptions, root: Node, rootName: String) {
+            self.options = options
+            self.root = root
+            self.rootName = rootName
+            out.reserveCapacity(256)
+        }
+
+        private func name(_ step: ShapeStep) -> String {
+            switch (step, containers.last) {
+            case (.member(let member), _): return member.locationName ?? member.name
+            case (.index, .list(let item, _)?): return item
+            case (.key, .map(_, let key, _, _)?): return key
+            case (.value, .map(_, _, let value, _)?): return value
+            default: return rootName
             }
-        default:
-            return pythonString(value)
+        }
+
+        mutating func enter(_ step: ShapeStep) {
+            // A map entry's element holds its key and value.
+            if case .key = step, case .map(let entry, _, _, _)? = containers.last { openElement(entry, attributes: []) }
+        }
+
+        mutating func leave(_ step: ShapeStep) {
+            if case .value = step { closeElement() }
+        }
+
+        mutating func visit(_ value: JSON, _ shape: Shape, at step: ShapeStep) -> Bool {
+            // A structure's members left out (null) or carried as its attributes get no element.
+            if case .member(let member) = step, value.isNull || member.xmlAttribute { return false }
+            // The traits of where the value sits: its member reference's, or the root's.
+            let node: Node
+            if case .root = step { node = root } else if let member = step.member { node = Node(member) } else { node = root }
+            let name = name(step)
+            switch shape.type {
+            case .structure:
+                guard case .object(let object) = value else { return false }
+                var attributes = XMLBodyWriter.namespaceAttribute(node.namespace)
+                for entry in object {
+                    guard let member = shape.member(named: entry.key), member.xmlAttribute, !entry.value.isNull else { continue }
+                    attributes.append((member.locationName ?? member.name, pythonString(entry.value)))
+                }
+                openElement(name, attributes: attributes)
+            case .list:
+                guard case .array = value, let element = shape.listMember else { return false }
+                if !node.flattened { openElement(name, attributes: XMLBodyWriter.namespaceAttribute(node.namespace)) }
+                containers.append(.list(item: node.flattened ? name : element.locationName ?? "member", wrapped: !node.flattened))
+            case .map:
+                guard case .object = value, let key = shape.mapKey, let valueMember = shape.mapValue else { return false }
+                if !node.flattened { openElement(name, attributes: XMLBodyWriter.namespaceAttribute(node.namespace)) }
+                containers.append(.map(entry: node.flattened ? name : "entry", key: key.locationName ?? "key",
+                                       value: valueMember.locationName ?? "value", wrapped: !node.flattened))
+            default:
+                openElement(name, attributes: XMLBodyWriter.namespaceAttribute(node.namespace))
+                XMLBodyWriter.escapeText(scalarText(value, node), into: &out)
+                closeElement()
+                return false
+            }
+            return true
+        }
+
+        mutating func finish(_ value: JSON, _ shape: Shape) {
+            switch shape.type {
+            case .list, .map:
+                switch containers.removeLast() {
+                case .list(_, let wrapped), .map(_, _, _, let wrapped): if wrapped { closeElement() }
+                }
+            default:
+                closeElement()
+            }
+        }
+
+        private func scalarText(_ value: JSON, _ node: Node) -> String {
+            switch node.shape.type {
+            case .boolean:
+                return value.boolValue == true ? "true" : "false"
+            case .blob:
+                guard case .string(let s) = value else { return "" }
+                return Base64.encode(options.blobsAreBase64 ? (Base64.decode(s) ?? []) : Array(s.utf8))
+            case .timestamp:
+                guard let t = Timestamp.parse(value) else { return pythonString(value) }
+                switch (node.timestampFormat ?? "iso8601").lowercased() {
+                case "rfc822": return t.rfc822
+                case "unixtimestamp": return t.unixString
+                default: return t.iso8601
+                }
+            default:
+                return pythonString(value)
+            }
+        }
+
+        private mutating func openElement(_ name: String, attributes: [(String, String)]) {
+            out.append(UInt8(ascii: "<"))
+            out.append(contentsOf: name.utf8)
+            for (key, value) in attributes {
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: key.utf8)
+                out.append(contentsOf: "=\"".utf8)
+                XMLBodyWriter.escapeAttribute(value, into: &out)
+                out.append(UInt8(ascii: "\""))
+            }
+            out.append(UInt8(ascii: ">"))
+            open.append((name, out.count))
+        }
+
+        private mutating func closeElement() {
+            let (name, contentStart) = open.removeLast()
+            if out.count == contentStart {
+                out.removeLast()
+                out.append(contentsOf: " />".utf8)
+            } else {
+                out.append(contentsOf: "</".utf8)
+                out.append(contentsOf: name.utf8)
+                out.append(UInt8(ascii: ">"))
+            }
         }
     }
 
     /// `xmlns` or `xmlns:prefix` from an `xmlNamespace` trait (a URI, or `{prefix, uri}`).
-    private func namespaceAttribute(_ namespace: JSON?) -> [(String, String)] {
+    static func namespaceAttribute(_ namespace: JSON?) -> [(String, String)] {
         switch namespace {
         case .string(let uri)?:
             return [("xmlns", uri)]
@@ -118,27 +187,6 @@ struct XMLBodyWriter: Sendable {
         default:
             return []
         }
-    }
-
-    private func element(_ name: String, attributes: [(String, String)], content: [UInt8], into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "<"))
-        out.append(contentsOf: name.utf8)
-        for (key, value) in attributes {
-            out.append(UInt8(ascii: " "))
-            out.append(contentsOf: key.utf8)
-            out.append(contentsOf: "=\"".utf8)
-            XMLBodyWriter.escapeAttribute(value, into: &out)
-            out.append(UInt8(ascii: "\""))
-        }
-        if content.isEmpty {
-            out.append(contentsOf: " />".utf8)
-            return
-        }
-        out.append(UInt8(ascii: ">"))
-        out.append(contentsOf: content)
-        out.append(contentsOf: "</".utf8)
-        out.append(contentsOf: name.utf8)
-        out.append(UInt8(ascii: ">"))
     }
 
     /// ElementTree's `_escape_cdata`.
