@@ -1,39 +1,96 @@
 import AWSJSON
 import AWSModels
 
-/// Rewrites a value along its shape: `rewrite` is offered every value with the shape it
-/// has (the root, structure members, list elements, map values); what it returns
-/// replaces the value, `.none` goes on into it (say `.none`: `nil` alone would be
-/// taken as JSON's `null`). Members the shape does not name, and
-/// documents, are kept as they are. The one walk behind redaction and result
-/// customizations, so each says only what it changes; `visit` (below) walks by the same
-/// rules without building anything, for validation.
+/// The one walk of a value along its shape (structure members by name, list elements,
+/// map keys and values), for everything that goes through params or results by their
+/// shape: validation, the four request codecs, redaction and result customizations.
 public enum ShapeWalker {
+    /// Rewrites a value along its shape: `rewrite` is offered every value with the shape it
+    /// has (the root, structure members, list elements, map values); what it returns
+    /// replaces the value, `.none` goes on into it (say `.none`: `nil` alone would be
+    /// taken as JSON's `null`). Members the shape does not name, and documents, are kept
+    /// as they are. Redaction and result customizations, so each says only what it changes.
     public static func rewrite(_ value: JSON, _ shape: Shape, _ rewrite: (JSON, Shape) -> JSON?) -> JSON {
-        if let replaced = rewrite(value, shape) { return replaced }
-        switch (shape.type, value) {
-        case (.structure, .object(let object)) where !shape.isDocument:
-            var out = JSONObject()
-            out.members.reserveCapacity(object.count)
-            for entry in object {
-                if let member = shape.member(named: entry.key) {
-                    out.append(entry.key, ShapeWalker.rewrite(entry.value, member.shape, rewrite))
-                } else {
-                    out.append(entry.key, entry.value)
-                }
+        withoutActuallyEscaping(rewrite) { rewrite in
+            var rewriter = Rewriter(rewrite: rewrite)
+            visit(value, shape, &rewriter)
+            return rewriter.result
+        }
+    }
+
+    /// Builds the rewritten value as the walk goes: a container is started when it is
+    /// visited and put in its parent when it is finished.
+    private struct Rewriter: ShapeVisitor {
+        static var visitsMapKeys: Bool { false }
+        let rewrite: (JSON, Shape) -> JSON?
+        /// The containers being built, innermost last, each with the key it goes under.
+        var open: [(key: String, value: JSON)] = []
+        var result: JSON = .null
+
+        init(rewrite: @escaping (JSON, Shape) -> JSON?) { self.rewrite = rewrite }
+
+        mutating func visit(_ value: JSON, _ shape: Shape, at step: ShapeStep) -> Bool {
+            if let replaced = rewrite(value, shape) {
+                put(replaced, at: step)
+                return false
             }
-            return .object(out)
-        case (.list, .array(let items)):
-            guard let element = shape.listMember?.shape else { return value }
-            return .array(items.map { ShapeWalker.rewrite($0, element, rewrite) })
-        case (.map, .object(let object)):
-            guard let valueShape = shape.mapValue?.shape else { return value }
-            var out = JSONObject()
-            out.members.reserveCapacity(object.count)
-            for entry in object { out.append(entry.key, ShapeWalker.rewrite(entry.value, valueShape, rewrite)) }
-            return .object(out)
-        default:
-            return value
+            switch (shape.type, value) {
+            case (.structure, .object(let object)) where !shape.isDocument,
+                 (.map, .object(let object)) where shape.mapValue != nil:
+                var out = JSONObject()
+                out.members.reserveCapacity(object.count)
+                open.append((key(step), .object(out)))
+                return true
+            case (.list, .array(let items)) where shape.listMember != nil:
+                var out: [JSON] = []
+                out.reserveCapacity(items.count)
+                open.append((key(step), .array(out)))
+                return true
+            default:
+                put(value, at: step)
+                return false
+            }
+        }
+
+        mutating func unknownMember(_ key: String, _ value: JSON, of shape: Shape) {
+            put(value, under: key)
+        }
+
+        mutating func finish(_ value: JSON, _ shape: Shape) {
+            let (key, built) = open.removeLast()
+            put(built, under: key)
+        }
+
+        private func key(_ step: ShapeStep) -> String {
+            switch step {
+            case .member(let member): return member.name
+            case .value(let key, _), .key(let key, _): return key
+            case .root, .index: return ""
+            }
+        }
+
+        private mutating func put(_ value: JSON, at step: ShapeStep) { put(value, under: key(step)) }
+
+        /// Puts a value in the innermost open container (under `key` if it is an object),
+        /// or makes it the result at the root.
+        private mutating func put(_ value: JSON, under key: String) {
+            guard !open.isEmpty else {
+                result = value
+                return
+            }
+            let top = open.count - 1
+            switch open[top].value {
+            case .object(var object):
+                open[top].value = .null
+                object.append(key, value)
+                open[top].value = .object(object)
+            case .array(var items):
+                open[top].value = .null
+                items.append(value)
+                open[top].value = .array(items)
+            default:
+                break
+            }
         }
     }
 }
@@ -72,8 +129,8 @@ protocol ShapeVisitor {
     mutating func visit(_ value: JSON, _ shape: Shape, at step: ShapeStep) -> Bool
     /// After the values inside a value `visit` accepted (the end of a structure, list or map).
     mutating func finish(_ value: JSON, _ shape: Shape)
-    /// A key of a structure that the shape does not name (not walked).
-    mutating func unknownMember(_ key: String, of shape: Shape)
+    /// A member of a structure that the shape does not name (not walked).
+    mutating func unknownMember(_ key: String, _ value: JSON, of shape: Shape)
     /// Around each value inside another: before its `visit`, after its `finish`.
     mutating func enter(_ step: ShapeStep)
     mutating func leave(_ step: ShapeStep)
@@ -82,23 +139,22 @@ protocol ShapeVisitor {
 extension ShapeVisitor {
     static var visitsMapKeys: Bool { true }
     mutating func finish(_ value: JSON, _ shape: Shape) {}
-    mutating func unknownMember(_ key: String, of shape: Shape) {}
+    mutating func unknownMember(_ key: String, _ value: JSON, of shape: Shape) {}
     mutating func enter(_ step: ShapeStep) {}
     mutating func leave(_ step: ShapeStep) {}
 }
 
 extension ShapeWalker {
-    /// Walks `value` along `shape` by the same rules as `rewrite` (structure members by
-    /// name in the order given, list elements, map keys and values; documents and values
-    /// of the wrong type are not walked into), telling `visitor` what it meets and where,
-    /// without building anything.
+    /// Walks `value` along `shape` (structure members by name in the order given, list
+    /// elements, map keys and values; documents and values of the wrong type are not
+    /// walked into), telling `visitor` what it meets and where.
     static func visit<Visitor: ShapeVisitor>(_ value: JSON, _ shape: Shape, at step: ShapeStep = .root(nil), _ visitor: inout Visitor) {
         guard visitor.visit(value, shape, at: step) else { return }
         switch (shape.type, value) {
         case (.structure, .object(let object)) where !shape.isDocument:
             for entry in object {
                 guard let member = shape.member(named: entry.key) else {
-                    visitor.unknownMember(entry.key, of: shape)
+                    visitor.unknownMember(entry.key, entry.value, of: shape)
                     continue
                 }
                 walk(entry.value, member.shape, at: .member(member), &visitor)

@@ -86,7 +86,7 @@ public struct ParamValidator: Sendable {
             if step != nil { steps.removeLast() }
         }
 
-        mutating func unknownMember(_ key: String, of shape: Shape) {
+        mutating func unknownMember(_ key: String, _ value: JSON, of shape: Shape) {
             var message = "unknown member"
             let close = closestNames(to: key, among: shape.members.map(\.name), limit: 3)
             if !close.isEmpty { message += "; did you mean \(close.joined(separator: ", "))?" }

@@ -15,11 +15,12 @@ struct FormWriter: ShapeVisitor {
     /// The lists and maps being walked, innermost last.
     private var containers: [Container] = []
 
-    private enum Container {
-        /// A list whose elements are `<prefix>.N`.
-        case list(prefix: String)
-        /// A map whose entries are `<prefix>.N.<key>` and `<prefix>.N.<value>`; `count` entries so far.
-        case map(prefix: String, key: String, value: String, count: Int)
+    /// A list, whose elements are `<prefix>.N`, or a map, whose entries are
+    /// `<prefix>.N.<key>` and `<prefix>.N.<value>`; `count` entries so far.
+    private struct Container {
+        let prefix: String
+        var key = "", value = ""
+        var count = 0
     }
 
     init(isEC2: Bool, options: CodecOptions, form: FormBody) {
@@ -40,21 +41,22 @@ struct FormWriter: ShapeVisitor {
     }
 
     mutating func enter(_ step: ShapeStep) {
-        let prefix = prefixes[prefixes.count - 1]
-        switch (step, containers.last) {
-        case (.member(let member), _):
+        let top = containers.count - 1
+        switch step {
+        case .member(let member):
             let name = serializedName(member, default: member.name)
+            let prefix = prefixes[prefixes.count - 1]
             prefixes.append(prefix.isEmpty ? name : prefix + "." + name)
-        case (.index(let i, _), .list(let listPrefix)?):
-            prefixes.append("\(listPrefix).\(i + 1)")
-        case (.key(let key, _), .map(let mapPrefix, let keySuffix, let valueSuffix, let count)?):
-            containers[containers.count - 1] = .map(prefix: mapPrefix, key: keySuffix, value: valueSuffix, count: count + 1)
-            form.set("\(mapPrefix).\(count + 1).\(keySuffix)", key)
-            prefixes.append(prefix)
-        case (.value, .map(let mapPrefix, _, let valueSuffix, let count)?):
-            prefixes.append("\(mapPrefix).\(count).\(valueSuffix)")
-        default:
-            prefixes.append(prefix)
+        case .index(let i, _):
+            prefixes.append(containers[top].prefix + "." + String(i + 1))
+        case .key(let key, _):
+            containers[top].count += 1
+            form.set(containers[top].prefix + "." + String(containers[top].count) + "." + containers[top].key, key)
+            prefixes.append("")
+        case .value:
+            prefixes.append(containers[top].prefix + "." + String(containers[top].count) + "." + containers[top].value)
+        case .root:
+            prefixes.append("")
         }
     }
 
@@ -87,12 +89,12 @@ struct FormWriter: ShapeVisitor {
             } else {
                 listPrefix = prefix + "." + (element.locationName ?? "member")
             }
-            containers.append(.list(prefix: listPrefix))
+            containers.append(Container(prefix: listPrefix))
             return true
         case .map:
             guard case .object = value, let key = shape.mapKey, let valueMember = shape.mapValue else { return false }
-            containers.append(.map(prefix: member?.flattened == true ? prefix : prefix + ".entry",
-                                   key: serializedName(key, default: "key"), value: serializedName(valueMember, default: "value"), count: 0))
+            containers.append(Container(prefix: member?.flattened == true ? prefix : prefix + ".entry",
+                                        key: serializedName(key, default: "key"), value: serializedName(valueMember, default: "value")))
             return true
         case .blob:
             guard case .string(let s) = value else { return false }
