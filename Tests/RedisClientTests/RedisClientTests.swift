@@ -254,6 +254,48 @@ struct RedisClientTests {
         #expect(ttl > 0 && ttl <= 2000, "idle buckets expire")
     }
 
+    @Test("calls that arrive together share one script run, each decided in turn: buckets of 4 per operation and 10 per team admit exactly 8 of 40; a hold lets one through")
+    func batchedAdmits() async throws {
+        let server = try await RedisServer()
+        defer { server.stop() }
+        let client = RedisClient(url: server.url, group: Self.group, commandTimeout: .seconds(1))
+        defer { client.close() }
+        let store = RedisRateLimitStore(client: client, prefix: "t:")
+        let rate = try #require(Rate("1/h burst 10"))
+        let perOperation = try #require(Rate("1/h burst 4"))
+        let admissions = try await withThrowingTaskGroup(of: SharedAdmission.self) { group in
+            for i in 0..<40 {
+                group.addTask {
+                    try await store.admit(team: "apps", operation: "s:Op\(i % 2)", buckets: [("*", rate), ("s:Op\(i % 2)", perOperation)])
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        // Both per-operation buckets (4 each) bind before the team's (10): 8 admitted.
+        #expect(admissions.filter { $0.waitSeconds == nil }.count == 8)
+        #expect(admissions.allSatisfy { $0.waitSeconds == nil || ($0.waitSeconds! > 3000 && $0.waitSeconds! <= 3600) })
+        let left = try await RedisConnection.connect(to: server.url, on: Self.group.next())
+        defer { left.close() }
+        let team = try await left.command(["GET", "t:{apps}:rate:*"], timeout: Self.timeout).string ?? ""
+        let teamTokens = team.split(separator: " ").first.flatMap { Double($0) } ?? -1
+        #expect(teamTokens > 1.99 && teamTokens < 2.01, "the team's bucket: \(team)")
+        let stats = try await left.command(["INFO", "commandstats"], timeout: Self.timeout).string ?? ""
+        // cmdstat_evalsha:calls=N,usec=...
+        let line = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_evalsha:calls=") } ?? ""
+        let runs = Int(line.dropFirst("cmdstat_evalsha:calls=".count).prefix { $0 != "," }) ?? 0
+        #expect(runs >= 1 && runs < 40, "40 calls in \(runs) script runs")
+
+        // A throttle hold set on one operation: in one batch, the first call after the hold
+        // goes and moves the hold on, the rest of the batch waits.
+        try await store.throttled(team: "b", operation: "s:Held", minimum: 0.05, maximum: 5)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        let held = try await withThrowingTaskGroup(of: SharedAdmission.self) { group in
+            for _ in 0..<10 { group.addTask { try await store.admit(team: "b", operation: "s:Held", buckets: []) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(held.filter { $0.waitSeconds == nil }.count == 1 && held.allSatisfy(\.held), "\(held)")
+    }
+
     @Test("shared throttle hold: one replica's throttle holds the others' calls; it doubles, eases by half and ends below the minimum")
     func sharedHold() async throws {
         let server = try await RedisServer()
