@@ -159,7 +159,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3, help="alternated runs at concurrency 64 (medians reported)")
     parser.add_argument("--peer-source", default=os.environ.get("AWS_SIGV4_PROXY_SRC", "/work/.mirror/awslabs+aws-sigv4-proxy/repo"))
-    parser.add_argument("--perf", metavar="FILE", help="also record the gateway with `perf record -g` during one extra c=64 run into FILE")
+    parser.add_argument("--perf", metavar="FILE", help="also record the gateway with `perf record --call-graph dwarf` (full Swift call graphs) during one extra c=64 run into FILE")
     args = parser.parse_args()
     for tool in ["nginx", "wrk"]:
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
@@ -243,7 +243,7 @@ teams:
         for name, port, mode, pid in targets:
             results[name]["c1"] = wrk(port, mode, 1, args.seconds // 2 or 1, script, pid)
         if args.perf:
-            recorder = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p", str(gateway.pid)],
+            recorder = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "499", "-o", args.perf, "-p", str(gateway.pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wrk(gateway_port, "jsonrpc", 64, args.seconds, script)
             recorder.send_signal(signal.SIGINT)
