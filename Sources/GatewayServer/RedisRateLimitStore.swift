@@ -185,7 +185,7 @@ public struct RedisRateLimitStore: SharedRateStore {
         }
         let call = AdmitBatches.Call(keys: keys, arguments: arguments)
         while true {
-            if batches.lead(team: team, call) {
+            if batches.lead(team: team) {
                 // Let the calls already waiting to run get to this point and join.
                 await Task.yield()
                 let followers = batches.close(team: team)
@@ -203,9 +203,10 @@ public struct RedisRateLimitStore: SharedRateStore {
 
     /// Runs the leader's call and its followers' in one script, answers the followers and
     /// returns the leader's own admission.
-    private func run(_ leader: AdmitBatches.Call, _ followers: [(call: AdmitBatches.Call, waiting: CheckedContinuation<AdmitBatches.Outcome, Never>)])
-        async throws(SharedStoreError) -> SharedAdmission {
-        guard !followers.isEmpty else { return try Self.admission(try await client.storeRun(Self.admitScript, keys: leader.keys, arguments: leader.arguments), at: 0) }
+    private func run(_ leader: AdmitBatches.Call, _ followers: [AdmitBatches.Follower]) async throws(SharedStoreError) -> SharedAdmission {
+        guard !followers.isEmpty else {
+            return try Self.admission(try await client.storeRun(Self.admitScript, keys: leader.keys, arguments: leader.arguments), at: 0)
+        }
         let calls = [leader] + followers.map(\.call)
         var keys: [RESPArgument] = []
         var arguments = [RESPArgument(calls.count)]
@@ -267,7 +268,7 @@ final class AdmitBatches: Sendable {
     private let open = NIOLockedValueBox([String: [Follower]]())
 
     /// Opens the team's batch unless one is open; true if this call leads it.
-    func lead(team: String, _ call: Call) -> Bool {
+    func lead(team: String) -> Bool {
         open.withLockedValue { open in
             guard open[team] == nil else { return false }
             open[team] = []

@@ -78,7 +78,10 @@ public struct ParamValidator: Sendable {
             }
         }
 
-        mutating func leave(_ step: ShapeStep) { steps.removeLast() }
+        mutating func leave(_ step: ShapeStep) {
+            if case .root = step { return }
+            steps.removeLast()
+        }
 
         mutating func report(_ problem: String, at step: PathStep? = nil) {
             if let step { steps.append(step) }

@@ -87,9 +87,9 @@ struct XMLBodyWriter: Sendable {
         mutating func visit(_ value: JSON, _ shape: Shape, at step: ShapeStep) -> Bool {
             // A structure's members left out (null) or carried as its attributes get no element.
             if case .member(let member) = step, value.isNull || member.xmlAttribute { return false }
-            // The traits of where the value sits: its member reference's, or the root's.
-            let node: Node
-            if case .root = step { node = root } else if let member = step.member { node = Node(member) } else { node = root }
+            // The traits of where the value sits: its member reference's, or the root's
+            // (walked from as `.root(nil)`).
+            let node = step.member.map(Node.init) ?? root
             let name = name(step)
             switch shape.type {
             case .structure:
