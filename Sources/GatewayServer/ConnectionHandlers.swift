@@ -179,13 +179,6 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             head = requestHead
             body.clear()
             rejected = false
-            // The rest of the request must follow within the header timeout.
-            headTimeout = context.eventLoop.scheduleTask(in: .milliseconds(Int64(server.limits.headerTimeoutSeconds * 1000))) { [weak self] in
-                guard let self, self.head != nil, !self.callPending else { return }
-                self.respond(context: context, status: .requestTimeout,
-                             body: refusalAnswer(RPCError.invalidRequest, "request not completed within the header timeout"),
-                             contentType: "application/json", close: true)
-            }
             if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.maxBodyBytes {
                 reject(context: context)
             } else if requestHead.headers.first(name: "expect")?.lowercased() == "100-continue" {
@@ -206,6 +199,21 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             head = nil
             route(context: context, head: requestHead)
         }
+    }
+
+    /// The rest of a request must follow within the header timeout. Timed only when a read
+    /// ends with the request incomplete: most requests come whole in one read, and a timer
+    /// set and cancelled per request costs the event loop's timer heap work on every call.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if head != nil, headTimeout == nil, !rejected {
+            headTimeout = context.eventLoop.scheduleTask(in: .milliseconds(Int64(server.limits.headerTimeoutSeconds * 1000))) { [weak self] in
+                guard let self, self.head != nil, !self.callPending else { return }
+                self.respond(context: context, status: .requestTimeout,
+                             body: refusalAnswer(RPCError.invalidRequest, "request not completed within the header timeout"),
+                             contentType: "application/json", close: true)
+            }
+        }
+        context.fireChannelReadComplete()
     }
 
     private func reject(context: ChannelHandlerContext) {
@@ -339,6 +347,8 @@ final class RequestHeadTimer: ChannelInboundHandler, @unchecked Sendable {
     let timeout: Double
     let activity: ConnectionActivity
     private var awaitingHead = true
+    /// Bytes came in this read while a head was awaited.
+    private var bytesAwaitingHead = false
     private var timer: Scheduled<Void>?
 
     init(timeout: Double, activity: ConnectionActivity) {
@@ -349,12 +359,22 @@ final class RequestHeadTimer: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if awaitingHead && timer == nil {
             activity.busy()
+            bytesAwaitingHead = true
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// Timed only when a read ends without the head it began (the handlers after this one
+    /// have seen the read by now): a whole request in one read sets no timer.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if bytesAwaitingHead && awaitingHead && timer == nil {
             timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { [weak self] in
                 guard let self, self.awaitingHead else { return }
                 context.close(promise: nil)
             }
         }
-        context.fireChannelRead(data)
+        bytesAwaitingHead = false
+        context.fireChannelReadComplete()
     }
 
     func headArrived() {
