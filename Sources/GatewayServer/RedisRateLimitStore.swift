@@ -18,55 +18,17 @@ public struct RedisRateLimitStore: SharedRateStore {
         self.prefix = prefix
     }
 
-    /// KEYS: the hold, then the buckets; ARGV: rate per second and burst for each bucket.
-    /// A bucket is one string, "<tokens> <when>", set with its idle expiry in one command.
-    /// Returns {1, held} when taken, else {0, seconds until a call could be, held}
-    /// (seconds as text: Lua numbers would be cut to integers in the reply).
+    /// Admits one call or several of one team at once, each decided in turn as if alone
+    /// (a call sees what the calls before it took): refused while its operation's throttle
+    /// hold lasts; else one token taken from every one of its buckets, or from none when
+    /// one is empty. KEYS: for each call its hold, then its buckets; ARGV: the number of
+    /// calls, then for each call its number of buckets and each bucket's rate per second and
+    /// burst. A bucket is one string, "<tokens> <when>", set with its idle expiry in one
+    /// command; each key is read once and written once at the end. Returns three values per
+    /// call, one call after another: {1, '0', held} when taken, else {0, seconds until a
+    /// call could be, held} (seconds as text: Lua numbers would be cut to integers in the
+    /// reply).
     static let admitScript = RedisScript("""
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-        local hold = redis.call('HMGET', KEYS[1], 'u', 'i')
-        local holdUntil = tonumber(hold[1])
-        local holdInterval = tonumber(hold[2])
-        local held = 0
-        if holdInterval ~= nil then held = 1 end
-        if holdUntil ~= nil and holdUntil > now then return {0, tostring(holdUntil - now), held} end
-        local tokens = {}
-        local wait = 0
-        for i = 2, #KEYS do
-          local rate = tonumber(ARGV[2 * i - 3])
-          local burst = tonumber(ARGV[2 * i - 2])
-          local available = burst
-          local state = redis.call('GET', KEYS[i])
-          if state then
-            local space = string.find(state, ' ', 1, true)
-            local stored = tonumber(string.sub(state, 1, space - 1))
-            local last = tonumber(string.sub(state, space + 1))
-            available = math.min(burst, stored + math.max(0, now - last) * rate)
-          end
-          tokens[i] = available
-          if available < 1 then wait = math.max(wait, (1 - available) / rate) end
-        end
-        if wait > 0 then return {0, tostring(wait), held} end
-        for i = 2, #KEYS do
-          local rate = tonumber(ARGV[2 * i - 3])
-          local burst = tonumber(ARGV[2 * i - 2])
-          redis.call('SET', KEYS[i], tostring(tokens[i] - 1) .. ' ' .. tostring(now), 'PX', math.ceil(burst / rate * 1000) + 1000)
-        end
-        if holdInterval ~= nil then
-          redis.call('HSET', KEYS[1], 'u', tostring(now + holdInterval))
-          redis.call('PEXPIRE', KEYS[1], 60000)
-        end
-        return {1, '0', held}
-        """)
-
-    /// The admit script for several calls of one team at once, each decided in turn as
-    /// if by its own run of `admitScript` (a call sees what the calls before it took):
-    /// KEYS: for each call its hold, then its buckets; ARGV: the number of calls, then for
-    /// each call its number of buckets and each bucket's rate per second and burst.
-    /// Each key is read once and written once at the end. Returns `admitScript`'s three
-    /// values for each call, one after another.
-    static let admitBatchScript = RedisScript("""
         local t = redis.call('TIME')
         local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
         local holds, buckets, replies = {}, {}, {}
@@ -204,20 +166,16 @@ public struct RedisRateLimitStore: SharedRateStore {
     /// Runs the leader's call and its followers' in one script, answers the followers and
     /// returns the leader's own admission.
     private func run(_ leader: AdmitBatches.Call, _ followers: [AdmitBatches.Follower]) async throws(SharedStoreError) -> SharedAdmission {
-        guard !followers.isEmpty else {
-            return try Self.admission(try await client.storeRun(Self.admitScript, keys: leader.keys, arguments: leader.arguments), at: 0)
-        }
-        let calls = [leader] + followers.map(\.call)
         var keys: [RESPArgument] = []
-        var arguments = [RESPArgument(calls.count)]
-        for call in calls {
+        var arguments = [RESPArgument(followers.count + 1)]
+        for call in [leader] + followers.map(\.call) {
             keys += call.keys
             arguments.append(RESPArgument(call.arguments.count / 2))
             arguments += call.arguments
         }
         let reply: RESPValue
         do {
-            reply = try await client.storeRun(Self.admitBatchScript, keys: keys, arguments: arguments)
+            reply = try await client.storeRun(Self.admitScript, keys: keys, arguments: arguments)
         } catch {
             for follower in followers { follower.waiting.resume(returning: .decided(.failure(error))) }
             throw error
