@@ -98,12 +98,7 @@ final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
         do {
             let sync = context.pipeline.syncOperations
             if first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z") {
-                // The head timer sees raw bytes, so it goes before the HTTP decoder.
-                let headTimer = RequestHeadTimer(timeout: server.limits.headerTimeoutSeconds, activity: activity)
-                try sync.addHandler(headTimer)
-                // Malformed requests are answered by HTTPConnectionHandler, with a JSON body.
-                try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
-                try sync.addHandler(HTTPConnectionHandler(server: server, peer: peer, headTimer: headTimer, activity: activity))
+                try sync.addHandler(HTTPConnectionHandler(server: server, peer: peer, activity: activity))
             } else {
                 try sync.addHandler(LineDeadline(timeout: server.limits.headerTimeoutSeconds, activity: activity))
                 try sync.addHandler(ByteToMessageHandler(LineFramer(maxLength: server.limits.maxBodyBytes)))
@@ -147,251 +142,272 @@ func refusalAnswer(_ code: Int, _ message: String) -> [UInt8] {
 }
 
 /// HTTP/1.1: `POST` (any path) carries JSON-RPC; `GET /healthz`; `GET /metrics`.
-/// Pipelined requests are answered in order (NIO's pipelining handler holds later ones).
-final class HTTPConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+/// Requests are read with `HTTP1Parser` straight from the connection's bytes; each
+/// answer is one buffer, one write. Pipelined requests are answered in order: while a
+/// call runs, the bytes after it wait (and no more are read) until its answer is sent.
+/// A request must arrive whole within the header timeout: a head not complete in time
+/// closes the connection, a body not complete in time (counted from its head) is
+/// answered 408.
+final class HTTPConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let server: ServerContext
     let peer: PeerIdentity
-    let headTimer: RequestHeadTimer
     let activity: ConnectionActivity
-    private var head: HTTPRequestHead?
-    private var body = ByteBuffer()
-    private var rejected = false
+    private var parser: HTTP1Parser
+    /// Bytes read and not yet parsed: the rest of a request, or requests pipelined after
+    /// the one whose call is running.
+    private var unparsed: ByteBuffer?
     private var callPending = false
+    /// An answer that ends the connection has been sent: nothing more is read.
+    private var closing = false
     /// The client has stopped sending: close once what it asked for is answered.
     private var inputClosed = false
-    private var headTimeout: Scheduled<Void>?
+    /// NIO asked to read while a call was running; passed on when its answer is sent.
+    private var readHeld = false
+    private var continueSent = false
+    private var deadline: Scheduled<Void>?
+    /// Whether the deadline set is the body's (set once the head had arrived).
+    private var deadlineIsBody = false
 
-    init(server: ServerContext, peer: PeerIdentity, headTimer: RequestHeadTimer, activity: ConnectionActivity) {
+    init(server: ServerContext, peer: PeerIdentity, activity: ConnectionActivity) {
         self.server = server
         self.peer = peer
-        self.headTimer = headTimer
         self.activity = activity
+        parser = HTTP1Parser(kind: .request, maxBodyBytes: server.limits.maxBodyBytes)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let requestHead):
-            headTimer.headArrived()
-            activity.busy()
-            head = requestHead
-            body.clear()
-            rejected = false
-            if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.maxBodyBytes {
-                reject(context: context)
-            } else if requestHead.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                // curl asks before sending larger bodies; say yes rather than make it wait.
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
-            }
-        case .body(var chunk):
-            guard !rejected else { return }
-            if body.readableBytes + chunk.readableBytes > server.limits.maxBodyBytes {
-                reject(context: context)
+        guard !closing else { return }
+        var bytes = unwrapInboundIn(data)
+        guard bytes.readableBytes > 0 else { return }
+        activity.busy()
+        if unparsed == nil {
+            unparsed = bytes
+        } else {
+            unparsed!.writeBuffer(&bytes)
+        }
+        serveUnparsed(context: context)
+    }
+
+    /// Answers the requests that have arrived whole, in order, until one's call is
+    /// running or the rest is incomplete.
+    private func serveUnparsed(context: ChannelHandlerContext) {
+        while !callPending && !closing, var bytes = unparsed {
+            unparsed = nil
+            let request: HTTP1Message?
+            do {
+                request = try parser.next(&bytes)
+            } catch {
+                refuse(context: context, error)
                 return
             }
-            body.writeBuffer(&chunk)
-        case .end:
-            headTimeout?.cancel()
-            headTimeout = nil
-            guard !rejected, let requestHead = head else { return }
-            head = nil
-            route(context: context, head: requestHead)
+            if bytes.readableBytes > 0 { unparsed = bytes }
+            guard let request else {
+                if let head = parser.head {
+                    if deadline != nil && !deadlineIsBody {
+                        // The head is in: the body gets its own deadline from the end of this read.
+                        deadline?.cancel()
+                        deadline = nil
+                    }
+                    if !continueSent && head.lists("expect", "100-continue") {
+                        // curl asks before sending larger bodies; say yes rather than make it wait.
+                        continueSent = true
+                        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
+                                              promise: nil)
+                    }
+                }
+                break
+            }
+            deadline?.cancel()
+            deadline = nil
+            continueSent = false
+            route(context: context, request)
+        }
+        guard !callPending && !closing else { return }
+        if inputClosed {
+            // Nothing more will come: what is answered is all there is.
+            closing = true
+            context.close(promise: nil)
+        } else if unparsed == nil && !parser.inMessage {
+            activity.idle()
         }
     }
 
-    /// The rest of a request must follow within the header timeout. Timed only when a read
-    /// ends with the request incomplete: most requests come whole in one read, and a timer
-    /// set and cancelled per request costs the event loop's timer heap work on every call.
+    /// A read ended with a request incomplete: it must be completed within the header timeout.
     func channelReadComplete(context: ChannelHandlerContext) {
-        if head != nil, headTimeout == nil, !rejected {
-            headTimeout = context.eventLoop.scheduleTask(in: .milliseconds(Int64(server.limits.headerTimeoutSeconds * 1000))) { [weak self] in
-                guard let self, self.head != nil, !self.callPending else { return }
-                self.respond(context: context, status: .requestTimeout,
-                             body: refusalAnswer(RPCError.invalidRequest, "request not completed within the header timeout"),
-                             contentType: "application/json", close: true)
+        if deadline == nil && !callPending && !closing && (unparsed != nil || parser.inMessage) {
+            deadlineIsBody = parser.inMessage
+            deadline = context.eventLoop.scheduleTask(in: .milliseconds(Int64(server.limits.headerTimeoutSeconds * 1000))) { [weak self] in
+                guard let self, self.deadline != nil, !self.callPending, !self.closing else { return }
+                self.deadline = nil
+                if self.parser.inMessage {
+                    self.closeWith(context: context, status: .requestTimeout,
+                                   body: refusalAnswer(RPCError.invalidRequest, "request not completed within the header timeout"))
+                } else {
+                    // A head trickled in: nothing to answer yet, the connection is cut.
+                    self.closing = true
+                    context.close(promise: nil)
+                }
             }
         }
         context.fireChannelReadComplete()
     }
 
-    private func reject(context: ChannelHandlerContext) {
-        rejected = true
-        headTimeout?.cancel()
-        respond(context: context, status: .payloadTooLarge, body: tooLargeAnswer(server.limits.maxBodyBytes), contentType: "application/json", close: true)
+    /// Backpressure: while a call runs, no more is read from the client.
+    func read(context: ChannelHandlerContext) {
+        if callPending {
+            readHeld = true
+        } else {
+            context.read()
+        }
     }
 
-    private func route(context: ChannelHandlerContext, head: HTTPRequestHead) {
-        let keepAlive = head.isKeepAlive && !inputClosed
+    private func refuse(context: ChannelHandlerContext, _ error: HTTP1Error) {
+        switch error {
+        case .bodyTooLarge:
+            closeWith(context: context, status: .payloadTooLarge, body: tooLargeAnswer(server.limits.maxBodyBytes))
+        case .headTooLarge:
+            closeWith(context: context, status: .requestHeaderFieldsTooLarge,
+                      body: refusalAnswer(RPCError.invalidRequest, "malformed HTTP request: head over \(parser.maxHeadBytes) bytes"))
+        case .unsupportedVersion:
+            closeWith(context: context, status: .httpVersionNotSupported,
+                      body: refusalAnswer(RPCError.invalidRequest, "malformed HTTP request: only HTTP/1.0 and HTTP/1.1 are served"))
+        case .malformed(let reason):
+            closeWith(context: context, status: .badRequest, body: refusalAnswer(RPCError.invalidRequest, "malformed HTTP request: \(reason)"))
+        }
+    }
+
+    /// Answers and closes: the stream can no longer be trusted to be in step.
+    private func closeWith(context: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8]) {
+        deadline?.cancel()
+        deadline = nil
+        unparsed = nil
+        respond(context: context, status: status, body: body, contentType: "application/json", close: true)
+    }
+
+    private func route(context: ChannelHandlerContext, _ request: HTTP1Message) {
+        let head = request.head
+        let keepAlive = request.keepAlive && !inputClosed
         // Browsers send Origin; a page must never drive the gateway (DNS rebinding, CSRF).
-        if head.headers.contains(name: "origin") {
+        if head.value(of: "origin") != nil {
             respond(context: context, status: .forbidden, body: refusalAnswer(RPCError.invalidRequest, "requests from browsers are refused"),
-                    contentType: "application/json", close: !keepAlive)
+                    contentType: "application/json", close: !keepAlive, version: head.minorVersion)
             return
         }
         // A Host that does not name this listener is a page that rebound its name to us.
-        let hosts = head.headers[canonicalForm: "host"]
-        if hosts.count > 1 || !server.acceptsHost(hosts.first.map(String.init)) {
+        if head.count(of: "host") > 1 || !server.acceptsHost(head.value(of: "host")) {
             respond(context: context, status: .misdirectedRequest,
                     body: refusalAnswer(RPCError.invalidRequest, "Host does not name this listener; add it to allowed_hosts to accept it"),
                     contentType: "application/json", close: true)
             return
         }
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let path = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.target
         switch head.method {
-        case .GET where path == "/healthz":
-            respond(context: context, status: .ok, body: Array("ok\n".utf8), contentType: "text/plain", close: !keepAlive)
-        case .GET where path == "/metrics":
+        case "GET" where path == "/healthz":
+            respond(context: context, status: .ok, body: Array("ok\n".utf8), contentType: "text/plain", close: !keepAlive, version: head.minorVersion)
+        case "GET" where path == "/metrics":
             respond(context: context, status: .ok, body: server.gateway.metricsText(), contentType: "text/plain; version=0.0.4",
-                    close: !keepAlive)
-        case .POST:
+                    close: !keepAlive, version: head.minorVersion)
+        case "POST":
             callPending = true
-            let bytes = Array(body.readableBytesView)
+            let bytes = Array(request.body.readableBytesView)
             let gateway = server.gateway
             var bearer: String?
-            if let authorization = head.headers.first(name: "authorization"), authorization.lowercased().hasPrefix("bearer ") {
+            if let authorization = head.value(of: "authorization"), authorization.utf8.count > 7,
+               HTTP1.sameName(String(authorization.prefix(7)), "bearer ") {
                 bearer = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             }
             let callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)
+            let version = head.minorVersion
             context.eventLoop.runOnLoop { await gateway.handle(bytes, context: callContext) }.whenSuccess { answer in
                 self.callPending = false
-                let close = !keepAlive || self.inputClosed
+                // A client that has stopped sending is told this is the last answer, unless
+                // requests it pipelined are still to be answered.
+                let close = !keepAlive || (self.inputClosed && self.unparsed == nil)
                 if let retryAfterMs = answer.retryAfterMs, let answerBody = answer.body {
                     self.respond(context: context, status: .serviceUnavailable, body: answerBody, contentType: "application/json", close: close,
-                                 extraHeaders: [("Retry-After", String(max(1, (retryAfterMs + 999) / 1000)))])
+                                 version: version, extraHeaders: [("Retry-After", String(max(1, (retryAfterMs + 999) / 1000)))])
                 } else if let answerBody = answer.body {
-                    self.respond(context: context, status: .ok, body: answerBody, contentType: "application/json", close: close)
+                    self.respond(context: context, status: .ok, body: answerBody, contentType: "application/json", close: close, version: version)
                 } else {
-                    self.respond(context: context, status: .noContent, body: [], contentType: nil, close: close)
+                    self.respond(context: context, status: .noContent, body: [], contentType: nil, close: close, version: version)
                 }
+                guard !close else { return }
+                if self.readHeld {
+                    self.readHeld = false
+                    context.read()
+                }
+                self.serveUnparsed(context: context)
             }
-        case .GET, .HEAD:
+        case "GET", "HEAD":
             respond(context: context, status: .notFound, body: Array("not found: POST JSON-RPC to any path, or GET /healthz, /metrics\n".utf8),
-                    contentType: "text/plain", close: !keepAlive)
+                    contentType: "text/plain", close: !keepAlive, version: head.minorVersion, withoutBody: head.method == "HEAD")
         default:
             respond(context: context, status: .methodNotAllowed, body: Array("use POST for JSON-RPC\n".utf8), contentType: "text/plain",
-                    close: !keepAlive, extraHeaders: [("Allow", "GET, POST")])
+                    close: !keepAlive, version: head.minorVersion, extraHeaders: [("Allow", "GET, POST")])
         }
     }
 
+    /// One answer, written as one buffer. `version` is the request's minor version: an
+    /// HTTP/1.0 client that asked to keep the connection is told it is kept.
     private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8], contentType: String?, close: Bool,
-                         extraHeaders: [(String, String)] = []) {
+                         version: Int = 1, extraHeaders: [(String, String)] = [], withoutBody: Bool = false) {
+        if close { closing = true }
         guard context.channel.isActive else { return }
-        var headers = HTTPHeaders()
-        if let contentType { headers.add(name: "Content-Type", value: contentType) }
-        if status != .noContent { headers.add(name: "Content-Length", value: String(body.count)) }
-        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
-        if close { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        if !body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        }
-        let done = context.writeAndFlushPromise()
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        var buffer = context.channel.allocator.buffer(capacity: body.count + 128)
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        if let contentType { buffer.writeHTTPHeader("Content-Type", contentType) }
+        if status != .noContent { buffer.writeHTTPHeader("Content-Length", String(body.count)) }
+        for (name, value) in extraHeaders { buffer.writeHTTPHeader(name, value) }
         if close {
-            done.futureResult.whenComplete { _ in context.close(promise: nil) }
-        } else {
-            // The next request's head is timed from its first byte.
-            headTimer.awaitNextHead()
-            activity.idle()
+            buffer.writeStaticString("Connection: close\r\n")
+        } else if version == 0 {
+            buffer.writeStaticString("Connection: keep-alive\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        if !withoutBody { buffer.writeBytes(body) }
+        if close {
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        }
+        else {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if (event as? ChannelEvent) == .inputClosed {
-            // The client will send nothing more: answer what is in flight, then close.
-            // NIO delivers this after any pipelined requests it still holds.
+            // The client will send nothing more: answer the requests that came whole, then close.
             inputClosed = true
-            if !callPending && head == nil { context.close(promise: nil) }
+            if !callPending && !closing { serveUnparsed(context: context) }
             return
         }
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, !callPending, head == nil {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, !callPending, unparsed == nil, !parser.inMessage {
             context.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard let parserError = error as? HTTPParserError else {
-            server.logger.debug("http connection error", metadata: ["error": "\(error)"])
-            context.close(promise: nil)
-            return
-        }
-        // A malformed request: say so in JSON-RPC's terms, then close (the stream can no
-        // longer be trusted to be in step). If an answer is still being made, it goes
-        // first and the connection closes after it.
-        if callPending {
-            inputClosed = true
-            return
-        }
-        headTimeout?.cancel()
-        head = nil
-        rejected = true
-        let status: HTTPResponseStatus
-        switch parserError {
-        case .headerOverflow: status = .requestHeaderFieldsTooLarge
-        case .invalidVersion: status = .httpVersionNotSupported
-        default: status = .badRequest
-        }
-        respond(context: context, status: status, body: refusalAnswer(RPCError.invalidRequest, "malformed HTTP request: \(parserError)"),
-                contentType: "application/json", close: true)
-    }
-}
-
-/// Closes a connection whose request head does not arrive in full within the header
-/// timeout of its first byte (a client trickling a head must not hold a connection).
-final class RequestHeadTimer: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    let timeout: Double
-    let activity: ConnectionActivity
-    private var awaitingHead = true
-    /// Bytes came in this read while a head was awaited.
-    private var bytesAwaitingHead = false
-    private var timer: Scheduled<Void>?
-
-    init(timeout: Double, activity: ConnectionActivity) {
-        self.timeout = timeout
-        self.activity = activity
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if awaitingHead && timer == nil {
-            activity.busy()
-            bytesAwaitingHead = true
-        }
-        context.fireChannelRead(data)
-    }
-
-    /// Timed only when a read ends without the head it began (the handlers after this one
-    /// have seen the read by now): a whole request in one read sets no timer.
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if bytesAwaitingHead && awaitingHead && timer == nil {
-            timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { [weak self] in
-                guard let self, self.awaitingHead else { return }
-                context.close(promise: nil)
-            }
-        }
-        bytesAwaitingHead = false
-        context.fireChannelReadComplete()
-    }
-
-    func headArrived() {
-        awaitingHead = false
-        timer?.cancel()
-        timer = nil
-    }
-
-    func awaitNextHead() { awaitingHead = true }
-
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
+        deadline?.cancel()
+        deadline = nil
         context.fireChannelInactive()
     }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        server.logger.debug("http connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
 }
 
-/// NDJSON's counterpart of the head timer: a line must be complete within the header
+/// NDJSON's counterpart of HTTP's request deadline: a line must be complete within the header
 /// timeout of its first byte, or it is answered with -32600 and the connection closed
 /// (a line trickled a byte at a time must not hold a connection).
 final class LineDeadline: ChannelInboundHandler, @unchecked Sendable {

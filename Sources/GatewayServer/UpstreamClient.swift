@@ -199,20 +199,7 @@ final class UpstreamPool: @unchecked Sendable {
             return eventLoop.makeFailedFuture(TransportError(kind: .other, message: "connection set-up failed"))
         }
         let promise = eventLoop.makePromise(of: ResponseData.self)
-        handler.start(promise: promise, deadline: deadline)
-        var headers = HTTPHeaders()
-        var hasHost = false
-        for header in request.headers {
-            if !hasHost, header.name.utf8.count == 4, header.name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) { hasHost = true }
-            headers.add(name: header.name, value: header.value)
-        }
-        if !hasHost { headers.add(name: "Host", value: target.port == (target.tls ? 443 : 80) ? target.host : "\(target.host):\(target.port)") }
-        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.pathAndQuery, headers: headers)
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        if !request.body.isEmpty {
-            channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(bytes: request.body))), promise: nil)
-        }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        handler.send(request, target: target, promise: promise, deadline: deadline)
         return promise.futureResult.always { result in
             let reusable: Bool
             if case .success = result { reusable = handler.reusable } else { reusable = false }
@@ -232,7 +219,6 @@ final class UpstreamPool: @unchecked Sendable {
                     if target.tls {
                         try sync.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: target.host))
                     }
-                    try sync.addHTTPClientHandlers()
                     try sync.addHandler(UpstreamConnectionHandler(maxResponseBytes: maxResponse))
                 }
             }
@@ -251,55 +237,146 @@ final class UpstreamPool: @unchecked Sendable {
     }
 }
 
-/// One upstream connection: collects the answer to the request in flight.
+/// One upstream connection: writes a request as one buffer and reads its answer with
+/// `HTTP1Parser`, one request at a time.
 final class UpstreamConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let maxResponseBytes: Int
+    private var parser: HTTP1Parser
+    private var unparsed: ByteBuffer?
     private var promise: EventLoopPromise<ResponseData>?
-    private var head: HTTPResponseHead?
-    private var body: [UInt8] = []
     private var timeout: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
     /// Whether the connection may carry another request after this answer.
     private(set) var reusable = false
 
-    init(maxResponseBytes: Int) { self.maxResponseBytes = maxResponseBytes }
+    init(maxResponseBytes: Int) {
+        self.maxResponseBytes = maxResponseBytes
+        parser = HTTP1Parser(kind: .response, maxBodyBytes: maxResponseBytes)
+    }
 
-    func start(promise: EventLoopPromise<ResponseData>, deadline: NIODeadline) {
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Writes `request` and completes `promise` with its answer, or fails it by `deadline`.
+    func send(_ request: PreparedRequest, target: UpstreamTarget, promise: EventLoopPromise<ResponseData>, deadline: NIODeadline) {
         self.promise = promise
-        head = nil
-        body = []
         reusable = false
-        timeout = promise.futureResult.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+        unparsed = nil
+        parser.answersHead = request.method == "HEAD"
+        guard let context else {
+            fail(TransportError(kind: .other, message: "connection set-up failed"), close: true)
+            return
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try Self.encode(request, target: target, allocator: context.channel.allocator)
+        } catch {
+            fail(error, close: true)
+            return
+        }
+        timeout = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
             self?.fail(TransportError(kind: .timeout, message: "no answer in time"), close: true)
+        }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// The request as it goes on the wire: its headers in order (a `Host` added when it
+    /// has none), its body framed by its Content-Length, or chunked when it says so.
+    static func encode(_ request: PreparedRequest, target: UpstreamTarget, allocator: ByteBufferAllocator) throws(TransportError) -> ByteBuffer {
+        guard HTTP1.isWritableName(request.method), target.pathAndQuery.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw TransportError(kind: .other, message: "cannot write the request line for \(request.method) \(target.pathAndQuery)")
+        }
+        var buffer = allocator.buffer(capacity: request.body.count + 512)
+        buffer.writeString(request.method)
+        buffer.writeStaticString(" ")
+        buffer.writeString(target.pathAndQuery)
+        buffer.writeStaticString(" HTTP/1.1\r\n")
+        var hasHost = false
+        var chunked = false
+        var hasLength = false
+        for header in request.headers {
+            guard HTTP1.isWritableName(header.name), HTTP1.isWritableValue(header.value) else {
+                throw TransportError(kind: .other, message: "header \(header.name.debugDescription) has a character that cannot be sent")
+            }
+            if !hasHost && HTTP1.sameName(header.name, "host") { hasHost = true }
+            if !hasLength && HTTP1.sameName(header.name, "content-length") { hasLength = true }
+            if !chunked && HTTP1.sameName(header.name, "transfer-encoding") {
+                chunked = header.value.split(separator: ",").last.map { HTTP1.sameName(String($0.trimmingSpaces), "chunked") } ?? false
+            }
+            buffer.writeHTTPHeader(header.name, header.value)
+        }
+        if !hasHost {
+            buffer.writeHTTPHeader("Host", target.port == (target.tls ? 443 : 80) ? target.host : "\(target.host):\(target.port)")
+        }
+        if !chunked && !hasLength && !request.body.isEmpty {
+            buffer.writeHTTPHeader("Content-Length", String(request.body.count))
+        }
+        buffer.writeStaticString("\r\n")
+        if chunked {
+            if !request.body.isEmpty {
+                buffer.writeString(String(request.body.count, radix: 16))
+                buffer.writeStaticString("\r\n")
+                buffer.writeBytes(request.body)
+                buffer.writeStaticString("\r\n")
+            }
+            buffer.writeStaticString("0\r\n\r\n")
+        } else {
+            buffer.writeBytes(request.body)
+        }
+        return buffer
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        guard promise != nil else {
+            // Bytes nobody asked for: the connection is out of step.
+            reusable = false
+            context.close(promise: nil)
+            return
+        }
+        if unparsed == nil {
+            unparsed = bytes
+        } else {
+            unparsed!.writeBuffer(&bytes)
+        }
+        var buffer = unparsed!
+        unparsed = nil
+        do {
+            guard let message = try parser.next(&buffer) else {
+                if buffer.readableBytes > 0 { unparsed = buffer }
+                return
+            }
+            complete(message, leftover: buffer.readableBytes)
+        } catch {
+            fail(Self.transportError(error, limit: maxResponseBytes), close: true)
         }
     }
 
-    private var channel: Channel?
+    private func complete(_ message: HTTP1Message, leftover: Int) {
+        guard let promise else { return }
+        self.promise = nil
+        timeout?.cancel()
+        timeout = nil
+        reusable = message.keepAlive && leftover == 0
+        promise.succeed(ResponseData(status: message.head.status, headers: message.head.headers, body: Array(message.body.readableBytesView)))
+    }
 
-    func handlerAdded(context: ChannelHandlerContext) { channel = context.channel }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let responseHead):
-            head = responseHead
-            // Refuse an answer that says up front it is over the limit, before reading it.
-            if let length = responseHead.headers.first(name: "content-length").flatMap(Int.init), length > maxResponseBytes {
-                fail(TransportError(kind: .responseTooLarge, message: "response of \(length) bytes is over the limit of \(maxResponseBytes)"), close: true)
-            }
-        case .body(let buffer):
-            guard promise != nil else { return }
-            if body.count + buffer.readableBytes > maxResponseBytes {
-                fail(TransportError(kind: .responseTooLarge, message: "response over \(maxResponseBytes) bytes"), close: true)
-                return
-            }
-            body.append(contentsOf: buffer.readableBytesView)
-        case .end:
-            guard let promise, let head else { return }
-            self.promise = nil
-            timeout?.cancel()
-            reusable = head.isKeepAlive
-            promise.succeed(ResponseData(status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: body))
+    static func transportError(_ error: HTTP1Error, limit: Int) -> TransportError {
+        switch error {
+        case .bodyTooLarge(let declared?):
+            return TransportError(kind: .responseTooLarge, message: "response of \(declared) bytes is over the limit of \(limit)")
+        case .bodyTooLarge(nil):
+            return TransportError(kind: .responseTooLarge, message: "response over \(limit) bytes")
+        case .headTooLarge:
+            return TransportError(kind: .other, message: "invalid HTTP answer: head too large")
+        case .unsupportedVersion:
+            return TransportError(kind: .other, message: "invalid HTTP answer: unsupported version")
+        case .malformed(let reason):
+            return TransportError(kind: .other, message: "invalid HTTP answer: \(reason)")
         }
     }
 
@@ -307,13 +384,24 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         guard let promise else { return }
         self.promise = nil
         timeout?.cancel()
+        timeout = nil
         reusable = false
         promise.fail(error)
-        if close { channel?.close(promise: nil) }
+        if close { context?.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        fail(TransportError(kind: .connectionClosed, message: "connection closed before the answer"), close: false)
+        if promise != nil {
+            // An answer delimited by the close is complete now; any other is cut short.
+            if var buffer = unparsed {
+                unparsed = nil
+                if let message = try? parser.next(&buffer) {
+                    complete(message, leftover: 0)
+                }
+            }
+            if let message = try? parser.end() { complete(message, leftover: 0) }
+            fail(TransportError(kind: .connectionClosed, message: "connection closed before the answer"), close: false)
+        }
         context.fireChannelInactive()
     }
 

@@ -1,0 +1,422 @@
+import NIOCore
+
+/// A small HTTP/1.1 codec for both ends of a call: the gateway's listeners read requests
+/// and write answers with it, the upstream client writes requests to AWS and reads its
+/// answers. One buffer is written per message and a message is read straight from the
+/// socket's bytes, instead of going through a chain of NIO's HTTP handlers (decoder,
+/// encoder, header validators, pipelining) per part: that chain cost more per call than
+/// building and signing the request. The parsing is strict (RFC 9112): CRLF line ends,
+/// no obsolete line folding, no whitespace before a colon, one Content-Length,
+/// Transfer-Encoding only `chunked` and never beside a Content-Length.
+
+/// A message head as it arrived: the start line's parts and the header fields in order,
+/// names as sent.
+struct HTTP1Head {
+    /// A request's method and target.
+    var method = ""
+    var target = ""
+    /// A response's status code.
+    var status = 0
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    var minorVersion = 1
+    var headers: [(name: String, value: String)] = []
+
+    /// The first value of a header (names compared without case).
+    func value(of name: String) -> String? {
+        headers.first(where: { HTTP1.sameName($0.name, name) })?.value
+    }
+
+    func count(of name: String) -> Int {
+        headers.reduce(0) { $0 + (HTTP1.sameName($1.name, name) ? 1 : 0) }
+    }
+
+    /// Whether a comma-separated header (Connection, Expect) lists `token`, without case.
+    func lists(_ name: String, _ token: String) -> Bool {
+        headers.contains { header in
+            HTTP1.sameName(header.name, name)
+                && header.value.split(separator: ",").contains { HTTP1.sameName(String($0.trimmingSpaces), token) }
+        }
+    }
+
+    /// Whether the connection stays open after this message (RFC 9112 §9.3).
+    var keepAlive: Bool {
+        minorVersion >= 1 ? !lists("connection", "close") : lists("connection", "keep-alive")
+    }
+}
+
+/// A whole message: its head and its body (de-chunked).
+struct HTTP1Message {
+    var head: HTTP1Head
+    var body: ByteBuffer
+    var keepAlive: Bool
+}
+
+enum HTTP1Error: Error, Equatable {
+    /// Not HTTP/1.1 as RFC 9112 spells it: answered 400.
+    case malformed(String)
+    /// The head is over the limit: answered 431.
+    case headTooLarge
+    /// HTTP/2.0, HTTP/9.9: answered 505.
+    case unsupportedVersion
+    /// The body is over the limit: answered 413 (or a response refused).
+    case bodyTooLarge(declared: Int?)
+}
+
+/// Reads messages from a connection's bytes, one at a time, as they complete.
+struct HTTP1Parser {
+    enum Kind { case request, response }
+
+    let kind: Kind
+    let maxHeadBytes: Int
+    let maxBodyBytes: Int
+    /// The response being read answers a HEAD request, so it has no body.
+    var answersHead = false
+
+    /// The head of the message whose body is still arriving.
+    private(set) var head: HTTP1Head?
+    private var keepAlive = true
+    private var framing = Framing.length(0)
+    private var body: ByteBuffer?
+    private var bodyBytes = 0
+    /// How far the buffer was searched for the head's end, so a trickled head is not
+    /// searched again from its start on every read.
+    private var searched = 0
+    private var trailerBytes = 0
+
+    private enum Framing {
+        case length(Int)
+        case chunkSize
+        case chunkData(Int)
+        case chunkEnd
+        case trailer
+        case untilClose
+    }
+
+    init(kind: Kind, maxHeadBytes: Int = 80 * 1024, maxBodyBytes: Int) {
+        self.kind = kind
+        self.maxHeadBytes = maxHeadBytes
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// Whether bytes of a message have been read and the message is not complete yet.
+    var inMessage: Bool { head != nil }
+
+    /// The next complete message at the front of `buffer`, taken from it; nil when more
+    /// bytes are needed (what was read so far is kept, here or in `buffer`).
+    mutating func next(_ buffer: inout ByteBuffer) throws(HTTP1Error) -> HTTP1Message? {
+        while true {
+            if head == nil {
+                guard try readHead(&buffer) else { return nil }
+                if head == nil { continue }  // an interim 1xx answer, skipped
+            }
+            guard try readBody(&buffer) else { return nil }
+            return finish()
+        }
+    }
+
+    /// The peer closed the connection: an answer delimited by the close is complete;
+    /// any other message cut short is an error.
+    mutating func end() throws(HTTP1Error) -> HTTP1Message? {
+        guard head != nil else { return nil }
+        guard case .untilClose = framing else { throw .malformed("connection closed in the middle of a message") }
+        return finish()
+    }
+
+    private mutating func finish() -> HTTP1Message {
+        let message = HTTP1Message(head: head!, body: body ?? ByteBuffer(), keepAlive: keepAlive)
+        head = nil
+        body = nil
+        bodyBytes = 0
+        trailerBytes = 0
+        framing = .length(0)
+        return message
+    }
+
+    // MARK: head
+
+    /// Reads a head when its blank line has arrived; false when more bytes are needed.
+    private mutating func readHead(_ buffer: inout ByteBuffer) throws(HTTP1Error) -> Bool {
+        if kind == .request {
+            // A client may send empty lines between requests (RFC 9112 §2.2).
+            while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
+                buffer.moveReaderIndex(forwardBy: 2)
+                searched = 0
+            }
+        }
+        let end: Int? = buffer.withUnsafeReadableBytes { bytes in
+            var index = max(searched, 3)
+            while index < bytes.count {
+                if bytes[index] == 0x0A && bytes[index - 1] == 0x0D && bytes[index - 2] == 0x0A && bytes[index - 3] == 0x0D {
+                    return index - 3
+                }
+                index += 1
+            }
+            return nil
+        }
+        guard let end else {
+            searched = buffer.readableBytes
+            if searched > maxHeadBytes { throw .headTooLarge }
+            return false
+        }
+        searched = 0
+        if end + 4 > maxHeadBytes { throw .headTooLarge }
+        let parsed = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1Error) in
+            try parseHead(UnsafeRawBufferPointer(rebasing: bytes[..<end]))
+        }
+        buffer.moveReaderIndex(forwardBy: end + 4)
+        if kind == .response && (100..<200).contains(parsed.status) {
+            return true  // 100 Continue and the like: the answer follows
+        }
+        try frame(parsed)
+        head = parsed
+        return true
+    }
+
+    private func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTP1Error) -> HTTP1Head {
+        var head = HTTP1Head()
+        var lineStart = 0
+        var first = true
+        while lineStart <= bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count && !(bytes[lineEnd] == 0x0D && lineEnd + 1 < bytes.count && bytes[lineEnd + 1] == 0x0A) {
+                lineEnd += 1
+            }
+            let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+            if first {
+                try kind == .request ? parseRequestLine(line, into: &head) : parseStatusLine(line, into: &head)
+                first = false
+            } else {
+                head.headers.append(try parseField(line))
+            }
+            lineStart = lineEnd + 2
+        }
+        return head
+    }
+
+    private func parseRequestLine(_ line: UnsafeRawBufferPointer, into head: inout HTTP1Head) throws(HTTP1Error) {
+        guard let space = line.firstIndex(of: 0x20), space > 0, line[..<space].allSatisfy(HTTP1.isTokenByte) else {
+            throw .malformed("invalid request line")
+        }
+        let rest = line[(space + 1)...]
+        guard let targetEnd = rest.firstIndex(of: 0x20), targetEnd > rest.startIndex,
+              rest[..<targetEnd].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw .malformed("invalid request line")
+        }
+        head.minorVersion = try HTTP1.version(UnsafeRawBufferPointer(rebasing: line[(targetEnd + 1)...]))
+        head.method = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<space]), as: UTF8.self)
+        head.target = String(decoding: UnsafeRawBufferPointer(rebasing: rest[..<targetEnd]), as: UTF8.self)
+    }
+
+    private func parseStatusLine(_ line: UnsafeRawBufferPointer, into head: inout HTTP1Head) throws(HTTP1Error) {
+        guard line.count >= 12, line[8] == 0x20, (line.count == 12 || line[12] == 0x20) else { throw .malformed("invalid status line") }
+        head.minorVersion = try HTTP1.version(UnsafeRawBufferPointer(rebasing: line[..<8]))
+        var status = 0
+        for byte in line[9..<12] {
+            guard byte >= 0x30 && byte <= 0x39 else { throw .malformed("invalid status code") }
+            status = status * 10 + Int(byte - 0x30)
+        }
+        head.status = status
+    }
+
+    private func parseField(_ line: UnsafeRawBufferPointer) throws(HTTP1Error) -> (name: String, value: String) {
+        guard let colon = line.firstIndex(of: 0x3A) else {
+            throw .malformed(line.first == 0x20 || line.first == 0x09 ? "obsolete line folding" : "header line without a colon")
+        }
+        guard colon > 0, line[..<colon].allSatisfy(HTTP1.isTokenByte) else { throw .malformed("invalid header name") }
+        var start = colon + 1
+        var end = line.count
+        while start < end && (line[start] == 0x20 || line[start] == 0x09) { start += 1 }
+        while end > start && (line[end - 1] == 0x20 || line[end - 1] == 0x09) { end -= 1 }
+        for byte in line[start..<end] where byte < 0x20 && byte != 0x09 || byte == 0x7F {
+            throw .malformed("invalid character in a header value")
+        }
+        return (String(decoding: UnsafeRawBufferPointer(rebasing: line[..<colon]), as: UTF8.self),
+                String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self))
+    }
+
+    /// How the body after `head` is delimited (RFC 9112 §6.3).
+    private mutating func frame(_ head: HTTP1Head) throws(HTTP1Error) {
+        keepAlive = head.keepAlive
+        let lengths = head.count(of: "content-length")
+        let codings = head.headers.filter { HTTP1.sameName($0.name, "transfer-encoding") }.map(\.value)
+        if kind == .response && (answersHead || head.status == 204 || head.status == 304) {
+            framing = .length(0)
+            return
+        }
+        if !codings.isEmpty {
+            if lengths > 0 { throw .malformed("both Content-Length and Transfer-Encoding") }
+            let joined = codings.joined(separator: ",").split(separator: ",").map { $0.trimmingSpaces.lowercased() }
+            guard joined.last == "chunked" else {
+                // A response without chunked last is delimited by the close; a request cannot be.
+                guard kind == .response else { throw .malformed("unsupported Transfer-Encoding") }
+                framing = .untilClose
+                keepAlive = false
+                return
+            }
+            guard joined.count == 1 else { throw .malformed("unsupported Transfer-Encoding") }
+            framing = .chunkSize
+            return
+        }
+        if lengths > 1 { throw .malformed("more than one Content-Length") }
+        if let text = head.value(of: "content-length") {
+            guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(text) else {
+                throw .malformed("invalid Content-Length")
+            }
+            if length > maxBodyBytes { throw .bodyTooLarge(declared: length) }
+            framing = .length(length)
+            return
+        }
+        if kind == .request {
+            framing = .length(0)
+        } else {
+            framing = .untilClose
+            keepAlive = false
+        }
+    }
+
+    // MARK: body
+
+    /// Reads what has arrived of the body; true once it is complete.
+    private mutating func readBody(_ buffer: inout ByteBuffer) throws(HTTP1Error) -> Bool {
+        while true {
+            switch framing {
+            case .length(let remaining):
+                if remaining == 0 { return true }
+                if body == nil && buffer.readableBytes >= remaining {
+                    body = buffer.readSlice(length: remaining)  // the whole body in this read: no copy
+                    framing = .length(0)
+                    return true
+                }
+                let taken = try take(&buffer, upTo: remaining)
+                framing = .length(remaining - taken)
+                if remaining - taken > 0 { return false }
+            case .untilClose:
+                _ = try take(&buffer, upTo: buffer.readableBytes)
+                return false
+            case .chunkSize:
+                guard let line = try chunkLine(&buffer) else { return false }
+                let size = try HTTP1.chunkSize(line)
+                if bodyBytes + size > maxBodyBytes { throw .bodyTooLarge(declared: nil) }
+                framing = size == 0 ? .trailer : .chunkData(size)
+            case .chunkData(let remaining):
+                let taken = try take(&buffer, upTo: remaining)
+                framing = remaining - taken == 0 ? .chunkEnd : .chunkData(remaining - taken)
+                if remaining - taken > 0 { return false }
+            case .chunkEnd:
+                guard buffer.readableBytes >= 2 else { return false }
+                guard buffer.readInteger(as: UInt16.self) == 0x0D0A else { throw .malformed("chunk not followed by CRLF") }
+                framing = .chunkSize
+            case .trailer:
+                guard let line = try chunkLine(&buffer) else { return false }
+                if line.readableBytes == 0 { return true }
+                trailerBytes += line.readableBytes + 2
+                if trailerBytes > maxHeadBytes { throw .headTooLarge }
+            }
+        }
+    }
+
+    /// Moves up to `limit` body bytes from `buffer` to the body; how many it moved.
+    private mutating func take(_ buffer: inout ByteBuffer, upTo limit: Int) throws(HTTP1Error) -> Int {
+        let count = min(limit, buffer.readableBytes)
+        if count == 0 { return 0 }
+        if bodyBytes + count > maxBodyBytes { throw .bodyTooLarge(declared: nil) }
+        var slice = buffer.readSlice(length: count)!
+        if body == nil { body = ByteBufferAllocator().buffer(capacity: min(max(limit, count), 64 * 1024)) }
+        body!.writeBuffer(&slice)
+        bodyBytes += count
+        return count
+    }
+
+    /// A chunk-size or trailer line without its CRLF, once whole.
+    private func chunkLine(_ buffer: inout ByteBuffer) throws(HTTP1Error) -> ByteBuffer? {
+        let view = buffer.readableBytesView
+        guard let newline = view.firstIndex(of: 0x0A) else {
+            if buffer.readableBytes > 4096 { throw .malformed("chunk line too long") }
+            return nil
+        }
+        let length = newline - view.startIndex
+        guard length >= 1, view[newline - 1] == 0x0D else { throw .malformed("chunk line not ended by CRLF") }
+        let line = buffer.readSlice(length: length - 1)!
+        buffer.moveReaderIndex(forwardBy: 2)
+        return line
+    }
+}
+
+enum HTTP1 {
+    /// RFC 9110 tchar.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// ASCII names compared without case.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { ($0 | 0x20) == ($1 | 0x20) }
+    }
+
+    /// `HTTP/1.0` → 0, `HTTP/1.1` → 1; another version is refused.
+    static func version(_ bytes: UnsafeRawBufferPointer) throws(HTTP1Error) -> Int {
+        guard bytes.count == 8, bytes.starts(with: "HTTP/".utf8), bytes[6] == UInt8(ascii: "."),
+              (0x30...0x39).contains(bytes[5]), (0x30...0x39).contains(bytes[7]) else {
+            throw .malformed("invalid HTTP version")
+        }
+        guard bytes[5] == UInt8(ascii: "1"), bytes[7] <= UInt8(ascii: "1") else { throw .unsupportedVersion }
+        return Int(bytes[7] - 0x30)
+    }
+
+    /// A chunk-size line: hex digits, then any chunk extension (ignored).
+    static func chunkSize(_ line: ByteBuffer) throws(HTTP1Error) -> Int {
+        var size = 0
+        var digits = 0
+        for byte in line.readableBytesView {
+            let value: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - 0x30)
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - 0x61 + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - 0x41 + 10)
+            case UInt8(ascii: ";"), 0x20, 0x09:
+                guard digits > 0 else { throw .malformed("invalid chunk size") }
+                return size
+            default:
+                throw .malformed("invalid chunk size")
+            }
+            digits += 1
+            if digits > 15 { throw .malformed("chunk size too large") }
+            size = size * 16 + value
+        }
+        guard digits > 0 else { throw .malformed("invalid chunk size") }
+        return size
+    }
+
+    /// Whether a header name or value can be written as it is (no CR, LF or NUL that
+    /// would split or end the head).
+    static func isWritableName(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy(isTokenByte) }
+    static func isWritableValue(_ value: String) -> Bool { value.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 } }
+}
+
+extension ByteBuffer {
+    /// `Name: value\r\n`.
+    mutating func writeHTTPHeader(_ name: String, _ value: String) {
+        writeString(name)
+        writeStaticString(": ")
+        writeString(value)
+        writeStaticString("\r\n")
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
+    }
+}

@@ -1,0 +1,288 @@
+import AWSClient
+import AWSProtocols
+import Foundation
+import GatewayCore
+@testable import GatewayServer
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The HTTP/1.1 codec both ends of a call use: requests read by the listeners, requests
+/// written to AWS and its answers read.
+@Suite("HTTP/1.1 codec")
+struct HTTP1Tests {
+    static func buffer(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+    /// Every message in `text`, fed whole, then fed one byte at a time (both must agree).
+    static func requests(_ text: String, maxBody: Int = 1 << 20) throws -> [HTTP1Message] {
+        var parser = HTTP1Parser(kind: .request, maxBodyBytes: maxBody)
+        var whole = buffer(text)
+        var messages: [HTTP1Message] = []
+        while let message = try parser.next(&whole) { messages.append(message) }
+        var trickled = HTTP1Parser(kind: .request, maxBodyBytes: maxBody)
+        var pending = ByteBuffer()
+        var byByte: [HTTP1Message] = []
+        for byte in text.utf8 {
+            pending.writeInteger(byte)
+            while let message = try trickled.next(&pending) { byByte.append(message) }
+        }
+        #expect(byByte.map(Self.describe) == messages.map(Self.describe), "fed a byte at a time, \(text.debugDescription) read differently")
+        return messages
+    }
+
+    static func describe(_ message: HTTP1Message) -> String {
+        let head = message.head
+        return "\(head.method) \(head.target) 1.\(head.minorVersion) \(head.status) "
+            + head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: "|")
+            + " keepAlive=\(message.keepAlive) body=\(String(buffer: message.body))"
+    }
+
+    static func error(_ text: String, kind: HTTP1Parser.Kind = .request, maxBody: Int = 1 << 20) -> HTTP1Error? {
+        var parser = HTTP1Parser(kind: kind, maxHeadBytes: 1024, maxBodyBytes: maxBody)
+        var bytes = buffer(text)
+        do {
+            while try parser.next(&bytes) != nil {}
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("requests: heads, bodies by length or chunks, pipelined, byte by byte")
+    func requests() throws {
+        let messages = try Self.requests(
+            "\r\nPOST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Empty:\r\nX-Space:  v \t\r\n\r\nhello"
+                + "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nTrailer: t\r\n\r\n"
+                + "GET /healthz HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
+                + "GET / HTTP/1.0\r\n\r\n"
+                + "GET / HTTP/1.1\r\nConnection: TE, close\r\n\r\n")
+        #expect(messages.map(Self.describe) == [
+            "POST /a?b=1 1.1 0 Host=x|Content-Length=5|X-Empty=|X-Space=v keepAlive=true body=hello",
+            "POST / 1.1 0 Transfer-Encoding=chunked keepAlive=true body=abc0123456789",
+            "GET /healthz 1.0 0 Connection=Keep-Alive keepAlive=true body=",
+            "GET / 1.0 0  keepAlive=false body=",
+            "GET / 1.1 0 Connection=TE, close keepAlive=false body=",
+        ])
+    }
+
+    @Test("malformed requests are refused with the error their status is chosen by",
+          arguments: [
+            ("GET /\r\n\r\n", HTTP1Error.malformed("invalid request line")),
+            ("GET  / HTTP/1.1\r\n\r\n", .malformed("invalid request line")),
+            ("GET / HTTP/1.1 \r\n\r\n", .malformed("invalid HTTP version")),
+            ("GET / HTTP/9.9\r\n\r\n", .unsupportedVersion),
+            ("GET / HTTP/2.0\r\n\r\n", .unsupportedVersion),
+            ("GET / HTTP/1.1\r\nX-Folded: a\r\n  b\r\n\r\n", .malformed("obsolete line folding")),
+            ("GET / HTTP/1.1\r\nX-Bad : a\r\n\r\n", .malformed("invalid header name")),
+            ("GET / HTTP/1.1\r\nNoColon\r\n\r\n", .malformed("header line without a colon")),
+            ("GET / HTTP/1.1\r\nX: a\nb\r\n\r\n", .malformed("invalid character in a header value")),
+            ("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", .malformed("invalid character in a header value")),
+            ("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na", .malformed("more than one Content-Length")),
+            ("POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", .malformed("invalid Content-Length")),
+            ("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+             .malformed("both Content-Length and Transfer-Encoding")),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", .malformed("unsupported Transfer-Encoding")),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", .malformed("unsupported Transfer-Encoding")),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", .malformed("invalid chunk size")),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", .malformed("chunk not followed by CRLF")),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n", .malformed("chunk size too large")),
+            ("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", .bodyTooLarge(declared: 11)),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n123456\r\n5\r\n12345\r\n", .bodyTooLarge(declared: nil)),
+            ("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 1100), .headTooLarge),
+            ("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 1100) + "\r\n\r\n", .headTooLarge),
+          ])
+    func malformedRequests(_ text: String, _ expected: HTTP1Error) {
+        #expect(Self.error(text, maxBody: 10) == expected)
+    }
+
+    @Test("answers: interim 1xx skipped, no body for HEAD/204/304, chunked, delimited by the close")
+    func responses() throws {
+        var parser = HTTP1Parser(kind: .response, maxBodyBytes: 1 << 20)
+        var bytes = Self.buffer("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            + "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+        let ok = try #require(try parser.next(&bytes))
+        #expect(ok.head.status == 200 && String(buffer: ok.body) == "ok" && ok.keepAlive)
+        let empty = try #require(try parser.next(&bytes))
+        #expect(empty.head.status == 204 && empty.body.readableBytes == 0 && empty.head.headers.first?.value == "1")
+        let chunked = try #require(try parser.next(&bytes))
+        #expect(String(buffer: chunked.body) == "{}" && chunked.keepAlive)
+        #expect(bytes.readableBytes == 0)
+
+        parser.answersHead = true
+        var head = Self.buffer("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n")
+        let headAnswer = try #require(try parser.next(&head))
+        #expect(headAnswer.body.readableBytes == 0 && headAnswer.head.value(of: "content-length") == "1234")
+        parser.answersHead = false
+
+        var untilClose = Self.buffer("HTTP/1.0 200 OK\r\n\r\npart one, ")
+        #expect(try parser.next(&untilClose) == nil)
+        var more = Self.buffer("part two")
+        #expect(try parser.next(&more) == nil)
+        let closed = try #require(try parser.end())
+        #expect(String(buffer: closed.body) == "part one, part two" && !closed.keepAlive)
+
+        var cut = Self.buffer("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        #expect(try parser.next(&cut) == nil)
+        #expect(throws: HTTP1Error.malformed("connection closed in the middle of a message")) { try parser.end() }
+
+        #expect(Self.error("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", kind: .response, maxBody: 10) == .bodyTooLarge(declared: 11))
+        #expect(Self.error("HTTP/1.1 2000 OK\r\n\r\n", kind: .response) == .malformed("invalid status line"))
+        #expect(Self.error("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", kind: .response) == nil)
+    }
+
+    static let target = UpstreamTarget(url: "http://127.0.0.1:8080/p?q=1")!
+
+    @Test("a request to AWS is written as one buffer: headers in order, Host added, body by length or chunked")
+    func encodeRequest() throws {
+        let plain = PreparedRequest(method: "POST", url: "", headers: [("X-Amz-Date", "20261201T000000Z"), ("Content-Length", "2")], body: Array("{}".utf8))
+        let written = try UpstreamConnectionHandler.encode(plain, target: Self.target, allocator: ByteBufferAllocator())
+        #expect(String(buffer: written) == "POST /p?q=1 HTTP/1.1\r\nX-Amz-Date: 20261201T000000Z\r\nContent-Length: 2\r\nHost: 127.0.0.1:8080\r\n\r\n{}")
+
+        let chunked = PreparedRequest(method: "PUT", url: "", headers: [("Host", "b.s3.amazonaws.com"), ("Transfer-Encoding", "chunked")],
+                                      body: Array("0123456789abcdefX".utf8))
+        #expect(String(buffer: try UpstreamConnectionHandler.encode(chunked, target: Self.target, allocator: ByteBufferAllocator()))
+            == "PUT /p?q=1 HTTP/1.1\r\nHost: b.s3.amazonaws.com\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n0123456789abcdefX\r\n0\r\n\r\n")
+
+        let injected = PreparedRequest(method: "GET", url: "", headers: [("X-Amz-Meta-A", "a\r\nX-Evil: 1")])
+        #expect(throws: TransportError.self) { try UpstreamConnectionHandler.encode(injected, target: Self.target, allocator: ByteBufferAllocator()) }
+        let badName = PreparedRequest(method: "GET", url: "", headers: [("X Space", "a")])
+        #expect(throws: TransportError.self) { try UpstreamConnectionHandler.encode(badName, target: Self.target, allocator: ByteBufferAllocator()) }
+    }
+
+    @Test("the upstream client reads answers from a real socket: split, chunked, after 100, HEAD then reuse, delimited by the close")
+    func upstreamClientAnswers() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await RawHTTPServer(group: group)
+        let client = try UpstreamClient(group: group, connectTimeoutSeconds: 2, maxResponseBytes: 1 << 20)
+        func call(method: String = "POST", _ answer: [String], close: Bool = false) async throws -> ResponseData {
+            server.answer(answer, close: close)
+            return try await client.send(PreparedRequest(method: method, url: "http://127.0.0.1:\(server.port)/x", headers: [], body: Array("{}".utf8)),
+                                         timeoutSeconds: 5)
+        }
+        let split = try await call(["HTTP/1.1 200 OK\r\nx-amzn-Request", "Id: r1\r\nContent-Length: 5\r\n\r\n{\"a", "\"}"])
+        #expect(split.status == 200 && split.header("x-amzn-requestid") == "r1" && String(decoding: split.body, as: UTF8.self) == "{\"a\"}")
+        let chunked = try await call(["HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\n{\"__t\r\n", "7\r\nype\":1}\r\n0\r\n\r\n"])
+        #expect(chunked.status == 400 && String(decoding: chunked.body, as: UTF8.self) == "{\"__type\":1}")
+        let interim = try await call(["HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"])
+        #expect(interim.status == 201 && interim.body.isEmpty)
+        let head = try await call(method: "HEAD", ["HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"])
+        #expect(head.status == 200 && head.body.isEmpty)
+        let reused = try await call(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])
+        #expect(String(decoding: reused.body, as: UTF8.self) == "ok")
+        #expect(server.connections == 1, "every answer so far kept the connection")
+        let delimited = try await call(["HTTP/1.1 200 OK\r\n\r\nuntil ", "the close"], close: true)
+        #expect(String(decoding: delimited.body, as: UTF8.self) == "until the close")
+        let fresh = try await call(["HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1"])
+        #expect(String(decoding: fresh.body, as: UTF8.self) == "1" && server.connections == 2)
+        await #expect(throws: TransportError.self) { try await call(["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"], close: true) }
+        await #expect(throws: TransportError.self) { try await call(["HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"]) }
+        // The request as it went out, byte for byte.
+        #expect(server.requests.first == "POST /x HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nContent-Length: 2\r\n\r\n{}")
+        #expect(server.requests.count == 9)
+        await client.shutdown()
+        try await server.channel.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("the listener: pipelined requests answered in order, HTTP/1.0 keep-alive, a chunked POST, 100-continue")
+    func listener() throws {
+        let c = try FramingTests.connection()
+        let call = #"{"jsonrpc":"2.0","id":1,"method":"nope.Nope"}"#
+        c.receive(Array(("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            + "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(call.utf8.count)\r\n\r\n\(call)"
+            + "GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n").utf8))
+        let three = FramingTests.text(c.written())
+        #expect(three.components(separatedBy: "HTTP/1.1 ").map { $0.prefix(3) } == ["", "200", "200", "404"])
+        #expect(three.contains(#""id":1,"error":{"code":-32601"#))
+
+        c.receive(Array("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".utf8))
+        #expect(FramingTests.text(c.written()) == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n")
+        #expect(!c.isClosed)
+
+        c.receive(Array("POST / HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))
+        #expect(FramingTests.text(c.written()) == "HTTP/1.1 100 Continue\r\n\r\n")
+        let half = call.utf8.count / 2
+        c.receive(Array("\(String(half, radix: 16))\r\n\(call.prefix(half))\r\n".utf8))
+        #expect(c.written().isEmpty)
+        c.receive(Array("\(String(call.utf8.count - half, radix: 16))\r\n\(call.dropFirst(half))\r\n0\r\n\r\n".utf8))
+        let answer = FramingTests.text(c.written())
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n") && answer.contains(#""id":1,"error":{"code":-32601"#))
+
+        c.receive(Array("GET /healthz HTTP/1.0\r\n\r\n".utf8))
+        #expect(FramingTests.text(c.written()).contains("Connection: close\r\n"))
+        #expect(c.isClosed)
+    }
+
+    @Test("the listener: a head over the limit is 431, a version it does not speak 505, both then closed")
+    func listenerRefusals() throws {
+        for (request, status) in [("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 90 * 1024) + "\r\n\r\n", "431"),
+                                  ("GET / HTTP/2.0\r\nHost: localhost\r\n\r\n", "505")] {
+            let c = try FramingTests.connection()
+            c.receive(Array(request.utf8))
+            let answer = FramingTests.text(c.written())
+            #expect(answer.hasPrefix("HTTP/1.1 \(status) "), "\(answer.prefix(40))")
+            #expect(answer.contains(#""code":-32600"#))
+            #expect(c.isClosed)
+        }
+    }
+}
+
+/// A TCP server that records each request's raw bytes and answers with the raw pieces it
+/// is given (each piece written and flushed on its own), closing after them when told.
+final class RawHTTPServer: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var pieces: [String] = []
+    private var closeAfter = false
+    private var recorded: [String] = []
+    private var accepted = 0
+    private(set) var channel: Channel!
+    var port: Int { channel.localAddress!.port! }
+    var requests: [String] { lock.withLock { recorded } }
+    var connections: Int { lock.withLock { accepted } }
+
+    init(group: EventLoopGroup) async throws {
+        channel = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                self.lock.withLock { self.accepted += 1 }
+                return channel.pipeline.addHandler(Handler(server: self))
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func answer(_ pieces: [String], close: Bool) {
+        lock.withLock {
+            self.pieces = pieces
+            closeAfter = close
+        }
+    }
+
+    final class Handler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let server: RawHTTPServer
+        var pending = ""
+        init(server: RawHTTPServer) { self.server = server }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            pending += String(buffer: unwrapInboundIn(data))
+            // Requests here carry `{}` (2 bytes) or nothing after the head.
+            guard let end = pending.range(of: "\r\n\r\n") else { return }
+            let bodyLength = pending.contains("Content-Length: 2") ? 2 : 0
+            guard pending[end.upperBound...].utf8.count >= bodyLength else { return }
+            let request = pending
+            pending = ""
+            let (pieces, close) = server.lock.withLock {
+                server.recorded.append(request)
+                return (server.pieces, server.closeAfter)
+            }
+            for (index, piece) in pieces.enumerated() {
+                context.eventLoop.scheduleTask(in: .milliseconds(Int64(index * 20))) {
+                    context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: piece)), promise: nil)
+                    if close && index == pieces.count - 1 { context.close(promise: nil) }
+                }
+            }
+        }
+    }
+}
