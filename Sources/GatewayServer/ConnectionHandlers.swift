@@ -171,6 +171,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var deadline: Scheduled<Void>?
     /// Whether the deadline set is the body's (set once the head had arrived).
     private var deadlineIsBody = false
+    /// Runs this connection's calls on its own event loop.
+    private var calls: EventLoopTaskExecutor!
+
+    func handlerAdded(context: ChannelHandlerContext) { calls = EventLoopTaskExecutor(context.eventLoop) }
 
     init(server: ServerContext, peer: PeerIdentity, activity: ConnectionActivity) {
         self.server = server
@@ -256,9 +260,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         context.fireChannelReadComplete()
     }
 
-    /// Backpressure: while a call runs, no more is read from the client.
+    /// Backpressure: while a call runs, bytes after it are read once and then no more
+    /// until it is answered (holding every read would cost two epoll changes per call).
     func read(context: ChannelHandlerContext) {
-        if callPending {
+        if callPending && unparsed != nil {
             readHeld = true
         } else {
             context.read()
@@ -322,7 +327,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             }
             let callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)
             let version = head.minorVersion
-            context.eventLoop.runOnLoop { await gateway.handle(bytes, context: callContext) }.whenSuccess { answer in
+            calls.start({ await gateway.handle(bytes, context: callContext) }) { answer in
                 self.callPending = false
                 // A client that has stopped sending is told this is the last answer, unless
                 // requests it pipelined are still to be answered.
@@ -502,6 +507,10 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
     let activity: ConnectionActivity
     private var pending = 0
     private var inputClosed = false
+    /// Runs this connection's calls on its own event loop.
+    private var calls: EventLoopTaskExecutor!
+
+    func handlerAdded(context: ChannelHandlerContext) { calls = EventLoopTaskExecutor(context.eventLoop) }
 
     init(server: ServerContext, peer: PeerIdentity, activity: ConnectionActivity) {
         self.server = server
@@ -517,7 +526,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         let bytes = Array(line.readableBytesView)
         let gateway = server.gateway
         let callContext = CallContext(listener: server.listener, peer: peer)
-        context.eventLoop.runOnLoop { await gateway.handle(bytes, context: callContext) }.whenSuccess { answer in
+        calls.start({ await gateway.handle(bytes, context: callContext) }) { answer in
             self.pending -= 1
             if self.pending == 0 { self.activity.idle() }
             if let body = answer.body, context.channel.isActive {

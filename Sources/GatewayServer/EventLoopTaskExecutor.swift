@@ -1,7 +1,9 @@
 import NIOCore
+import NIOPosix
 
 /// Runs a task's jobs on a NIO event loop, so that a call's async pipeline stays on the
-/// connection's own thread instead of hopping to the global pool and back.
+/// connection's own thread instead of hopping to the global pool and back. A connection
+/// keeps one for all its calls.
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     let eventLoop: EventLoop
 
@@ -11,21 +13,35 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
         let job = UnownedJob(job)
         eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
+
+    /// Runs `body` as a task on this loop and hands its result to `then`, on this loop
+    /// (called from the loop).
+    /// No future or promise in between: a call's answer goes straight to its connection.
+    func start<T: Sendable>(_ body: @escaping @Sendable () async -> T, then: @escaping (T) -> Void) {
+        let loop = eventLoop
+        let then = NIOLoopBound(then, eventLoop: loop)
+        Task(executorPreference: self) {
+            let result = await body()
+            if loop.inEventLoop {
+                then.value(result)
+            } else {
+                loop.execute { then.value(result) }
+            }
+        }
+    }
 }
 
-/// The event loop the current call runs on, so that its request to AWS uses a
-/// connection on the same loop.
+/// The event loop the current call runs on (its task runs on a loop's executor), so that
+/// its request to AWS uses a connection on the same loop.
 enum CurrentEventLoop {
-    @TaskLocal static var value: EventLoop?
+    static var value: EventLoop? { MultiThreadedEventLoopGroup.currentEventLoop }
 }
 
 extension EventLoop {
     /// Runs an async body as a task on this event loop and completes a future with it.
     func runOnLoop<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> EventLoopFuture<T> {
         let promise = makePromise(of: T.self)
-        Task(executorPreference: EventLoopTaskExecutor(self)) {
-            await CurrentEventLoop.$value.withValue(self) { promise.succeed(await body()) }
-        }
+        Task(executorPreference: EventLoopTaskExecutor(self)) { promise.succeed(await body()) }
         return promise.futureResult
     }
 }

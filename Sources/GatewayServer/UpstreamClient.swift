@@ -41,25 +41,24 @@ public final class UpstreamClient: HTTPTransport, @unchecked Sendable {
     }
 
     public func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData {
-        let loop = CurrentEventLoop.value ?? group.next()
-        guard let pool = pools[ObjectIdentifier(loop)] else {
-            throw TransportError(kind: .other, message: "no connection pool for this event loop")
-        }
+        // A call runs on its connection's event loop: its request goes out on that loop's pool.
+        var pool = CurrentEventLoop.value.flatMap { pools[ObjectIdentifier($0)] }
+        if pool == nil { pool = pools[ObjectIdentifier(group.next())] }
+        guard let pool else { throw TransportError(kind: .other, message: "no connection pool for this event loop") }
         guard let target = UpstreamTarget(url: request.url) else {
             throw TransportError(kind: .other, message: "cannot send to \(request.url)")
         }
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(timeoutSeconds, 0.001) * 1000))
-        // A call already runs on its connection's loop: start at once, without a loop task.
-        let future = loop.inEventLoop ? pool.execute(request, target: target, deadline: deadline, client: self) : loop.flatSubmit {
-            pool.execute(request, target: target, deadline: deadline, client: self)
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<ResponseData, TransportError>, Never>) in
+            if pool.eventLoop.inEventLoop {
+                pool.execute(request, target: target, deadline: deadline, client: self) { continuation.resume(returning: $0) }
+            } else {
+                pool.eventLoop.execute {
+                    pool.execute(request, target: target, deadline: deadline, client: self) { continuation.resume(returning: $0) }
+                }
+            }
         }
-        do {
-            return try await future.get()
-        } catch let error as TransportError {
-            throw error
-        } catch {
-            throw TransportError(kind: .other, message: "\(error)")
-        }
+        return try result.get()
     }
 }
 
@@ -102,56 +101,80 @@ struct UpstreamTarget: Hashable {
 }
 
 /// The upstream connections of one event loop, by scheme/host/port: idle keep-alive ones
-/// for reuse, a cap on how many are open, and the requests waiting for one.
+/// for reuse, a cap on how many are open, and the requests waiting for one. Everything
+/// here runs on its loop and answers through callbacks (no futures on a call's path).
 final class UpstreamPool: @unchecked Sendable {
+    typealias Answer = (Result<ResponseData, TransportError>) -> Void
     let eventLoop: EventLoop
     /// Connections per host and event loop: AWS is not flooded with new connections
     /// under a burst; requests over the cap wait for a free one.
     static let maxConnectionsPerHost = 64
 
+    /// A request waiting for a connection; answered once, by a connection or its deadline.
+    private final class Waiter {
+        var answer: ((Result<Channel, TransportError>) -> Void)?
+        var timer: Scheduled<Void>?
+        init(_ answer: @escaping (Result<Channel, TransportError>) -> Void) { self.answer = answer }
+
+        func complete(_ result: Result<Channel, TransportError>) {
+            guard let answer else { return }
+            self.answer = nil
+            timer?.cancel()
+            answer(result)
+        }
+    }
+
     private struct Host {
         var idle: [Channel] = []
         var open = 0
-        var waiting: [(EventLoopPromise<Channel>, NIODeadline)] = []
+        var waiting: [Waiter] = []
     }
     private var hosts: [String: Host] = [:]
 
     init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
-    func execute(_ request: PreparedRequest, target: UpstreamTarget, deadline: NIODeadline, client: UpstreamClient) -> EventLoopFuture<ResponseData> {
+    func execute(_ request: PreparedRequest, target: UpstreamTarget, deadline: NIODeadline, client: UpstreamClient, answer: @escaping Answer) {
         eventLoop.preconditionInEventLoop()
-        return acquire(target, deadline: deadline, client: client).flatMap { channel in
-            self.send(request, target: target, on: channel, deadline: deadline, client: client)
+        acquire(target, deadline: deadline, client: client) { result in
+            switch result {
+            case .success(let channel): self.send(request, target: target, on: channel, deadline: deadline, client: client, answer: answer)
+            case .failure(let error): answer(.failure(error))
+            }
         }
     }
 
     /// An idle connection, a new one under the cap, or a place in the queue.
-    private func acquire(_ target: UpstreamTarget, deadline: NIODeadline, client: UpstreamClient) -> EventLoopFuture<Channel> {
+    private func acquire(_ target: UpstreamTarget, deadline: NIODeadline, client: UpstreamClient,
+                         then: @escaping (Result<Channel, TransportError>) -> Void) {
         let key = target.poolKey
         var host = hosts[key] ?? Host()
         while let channel = host.idle.popLast() {
             if channel.isActive {
                 hosts[key] = host
-                return eventLoop.makeSucceededFuture(channel)
+                then(.success(channel))
+                return
             }
             host.open -= 1
         }
         if host.open < Self.maxConnectionsPerHost {
             host.open += 1
             hosts[key] = host
-            return connect(target, client: client).flatMapErrorThrowing { error in
-                self.hosts[key]?.open -= 1
-                self.wakeWaiter(target, client: client)
-                throw error
+            connect(target, client: client) { result in
+                if case .failure = result {
+                    self.hosts[key]?.open -= 1
+                    self.wakeWaiter(target, client: client)
+                }
+                then(result)
             }
+            return
         }
-        let promise = eventLoop.makePromise(of: Channel.self)
-        host.waiting.append((promise, deadline))
+        let waiter = Waiter(then)
+        host.waiting.append(waiter)
         hosts[key] = host
-        eventLoop.scheduleTask(deadline: deadline) {
-            promise.fail(TransportError(kind: .timeout, message: "no upstream connection free in time"))
+        waiter.timer = eventLoop.scheduleTask(deadline: deadline) {
+            self.hosts[key]?.waiting.removeAll { $0 === waiter }
+            waiter.complete(.failure(TransportError(kind: .timeout, message: "no upstream connection free in time")))
         }
-        return promise.futureResult
     }
 
     /// A connection is done with a request: reuse it for a waiter, keep it idle, or close it.
@@ -163,13 +186,11 @@ final class UpstreamPool: @unchecked Sendable {
             wakeWaiter(target, client: client)
             return
         }
-        while var host = hosts[key], !host.waiting.isEmpty {
-            let (promise, deadline) = host.waiting.removeFirst()
+        if var host = hosts[key], !host.waiting.isEmpty {
+            let waiter = host.waiting.removeFirst()
             hosts[key] = host
-            if deadline > .now() {
-                promise.succeed(channel)
-                return
-            }
+            waiter.complete(.success(channel))
+            return
         }
         hosts[key]?.idle.append(channel)
     }
@@ -178,39 +199,37 @@ final class UpstreamPool: @unchecked Sendable {
     private func wakeWaiter(_ target: UpstreamTarget, client: UpstreamClient) {
         let key = target.poolKey
         guard var host = hosts[key], !host.waiting.isEmpty, host.open < Self.maxConnectionsPerHost else { return }
-        let (promise, _) = host.waiting.removeFirst()
+        let waiter = host.waiting.removeFirst()
         host.open += 1
         hosts[key] = host
-        connect(target, client: client).whenComplete { result in
-            switch result {
-            case .success(let channel): promise.succeed(channel)
-            case .failure(let error):
+        connect(target, client: client) { result in
+            if case .failure = result {
                 self.hosts[key]?.open -= 1
-                promise.fail(error)
                 self.wakeWaiter(target, client: client)
             }
+            waiter.complete(result)
         }
     }
 
     private func send(_ request: PreparedRequest, target: UpstreamTarget, on channel: Channel, deadline: NIODeadline,
-                      client: UpstreamClient) -> EventLoopFuture<ResponseData> {
+                      client: UpstreamClient, answer: @escaping Answer) {
         guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self) else {
             release(channel, reusable: false, target: target, client: client)
-            return eventLoop.makeFailedFuture(TransportError(kind: .other, message: "connection set-up failed"))
+            answer(.failure(TransportError(kind: .other, message: "connection set-up failed")))
+            return
         }
-        let promise = eventLoop.makePromise(of: ResponseData.self)
-        handler.send(request, target: target, promise: promise, deadline: deadline)
-        return promise.futureResult.always { result in
+        handler.send(request, target: target, deadline: deadline) { result in
             let reusable: Bool
             if case .success = result { reusable = handler.reusable } else { reusable = false }
             self.release(channel, reusable: reusable, target: target, client: client)
+            answer(result)
         }
     }
 
-    private func connect(_ target: UpstreamTarget, client: UpstreamClient) -> EventLoopFuture<Channel> {
+    private func connect(_ target: UpstreamTarget, client: UpstreamClient, then: @escaping (Result<Channel, TransportError>) -> Void) {
         let maxResponse = client.maxResponseBytes
         let tlsContext = client.tlsContext
-        return ClientBootstrap(group: eventLoop)
+        ClientBootstrap(group: eventLoop)
             .connectTimeout(client.connectTimeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -223,15 +242,17 @@ final class UpstreamPool: @unchecked Sendable {
                 }
             }
             .connect(host: target.host, port: target.port)
-            .flatMapErrorThrowing { error in
-                throw TransportError(kind: .connect, message: "cannot connect to \(target.host):\(target.port): \(error)")
+            .whenComplete { result in
+                then(result.mapError { error in
+                    TransportError(kind: .connect, message: "cannot connect to \(target.host):\(target.port): \(error)")
+                })
             }
     }
 
     func closeAll() {
         for host in hosts.values {
             for channel in host.idle { channel.close(promise: nil) }
-            for (promise, _) in host.waiting { promise.fail(TransportError(kind: .other, message: "shutting down")) }
+            for waiter in host.waiting { waiter.complete(.failure(TransportError(kind: .other, message: "shutting down"))) }
         }
         hosts = [:]
     }
@@ -246,7 +267,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     let maxResponseBytes: Int
     private var parser: HTTP1Parser
     private var unparsed: ByteBuffer?
-    private var promise: EventLoopPromise<ResponseData>?
+    /// Told the answer to the request in flight, once.
+    private var answer: UpstreamPool.Answer?
     private var timeout: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     /// Whether the connection may carry another request after this answer.
@@ -261,9 +283,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    /// Writes `request` and completes `promise` with its answer, or fails it by `deadline`.
-    func send(_ request: PreparedRequest, target: UpstreamTarget, promise: EventLoopPromise<ResponseData>, deadline: NIODeadline) {
-        self.promise = promise
+    /// Writes `request` and tells `answer` its answer, or a failure by `deadline`.
+    func send(_ request: PreparedRequest, target: UpstreamTarget, deadline: NIODeadline, answer: @escaping UpstreamPool.Answer) {
+        self.answer = answer
         reusable = false
         unparsed = nil
         parser.answersHead = request.method == "HEAD"
@@ -332,7 +354,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        guard promise != nil else {
+        guard answer != nil else {
             // Bytes nobody asked for: the connection is out of step.
             reusable = false
             context.close(promise: nil)
@@ -357,12 +379,12 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
 
     private func complete(_ message: HTTP1Message, leftover: Int) {
-        guard let promise else { return }
-        self.promise = nil
+        guard let answer else { return }
+        self.answer = nil
         timeout?.cancel()
         timeout = nil
         reusable = message.keepAlive && leftover == 0
-        promise.succeed(ResponseData(status: message.head.status, headers: message.head.headers, body: Array(message.body.readableBytesView)))
+        answer(.success(ResponseData(status: message.head.status, headers: message.head.headers, body: Array(message.body.readableBytesView))))
     }
 
     static func transportError(_ error: HTTP1Error, limit: Int) -> TransportError {
@@ -381,17 +403,17 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
 
     private func fail(_ error: TransportError, close: Bool) {
-        guard let promise else { return }
-        self.promise = nil
+        guard let answer else { return }
+        self.answer = nil
         timeout?.cancel()
         timeout = nil
         reusable = false
-        promise.fail(error)
+        answer(.failure(error))
         if close { context?.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if promise != nil {
+        if answer != nil {
             // An answer delimited by the close is complete now; any other is cut short.
             if var buffer = unparsed {
                 unparsed = nil
