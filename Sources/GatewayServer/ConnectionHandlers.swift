@@ -77,6 +77,60 @@ final class ConnectionLimitHandler: ChannelInboundHandler {
     }
 }
 
+/// Tells the handlers after it (`IdleStateHandler.IdleStateEvent.all`) when nothing has
+/// been read or written for `timeout`. NIO's IdleStateHandler does the same but makes a
+/// promise per write to note when it completed; a write begun is activity enough here.
+final class IdleTimeoutHandler: ChannelDuplexHandler {
+    typealias InboundIn = NIOAny
+    typealias InboundOut = NIOAny
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = NIOAny
+    let timeout: TimeAmount
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
+    private var timer: Scheduled<Void>?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        lastActivity = context.eventLoop.now
+        if context.channel.isActive { arm(context: context, at: context.eventLoop.now + timeout) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if timer == nil { arm(context: context, at: context.eventLoop.now + timeout) }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = context.eventLoop.now
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        lastActivity = context.eventLoop.now
+        context.write(data, promise: promise)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
+    }
+
+    private func arm(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        timer = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            guard let self, context.channel.isActive else { return }
+            let due = self.lastActivity + self.timeout
+            if due <= context.eventLoop.now {
+                context.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.all)
+                self.arm(context: context, at: context.eventLoop.now + self.timeout)
+            } else {
+                self.arm(context: context, at: due)
+            }
+        }
+    }
+}
+
 /// Looks at a connection's first byte and sets up the framing it speaks: HTTP/1.1 when
 /// it is an upper-case letter (a method), newline-delimited JSON otherwise.
 final class FramingDetector: ChannelInboundHandler, RemovableChannelHandler {
@@ -216,7 +270,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                         deadline?.cancel()
                         deadline = nil
                     }
-                    if !continueSent && head.lists("expect", "100-continue") {
+                    if !continueSent && head.expectsContinue {
                         // curl asks before sending larger bodies; say yes rather than make it wait.
                         continueSent = true
                         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
@@ -297,13 +351,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let head = request.head
         let keepAlive = request.keepAlive && !inputClosed
         // Browsers send Origin; a page must never drive the gateway (DNS rebinding, CSRF).
-        if head.value(of: "origin") != nil {
+        if head.hasOrigin {
             respond(context: context, status: .forbidden, body: refusalAnswer(RPCError.invalidRequest, "requests from browsers are refused"),
                     contentType: "application/json", close: !keepAlive, version: head.minorVersion)
             return
         }
         // A Host that does not name this listener is a page that rebound its name to us.
-        if head.count(of: "host") > 1 || !server.acceptsHost(head.value(of: "host")) {
+        if head.hostFields > 1 || !server.acceptsHost(head.value(at: head.hostIndex)) {
             respond(context: context, status: .misdirectedRequest,
                     body: refusalAnswer(RPCError.invalidRequest, "Host does not name this listener; add it to allowed_hosts to accept it"),
                     contentType: "application/json", close: true)
@@ -321,7 +375,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             let bytes = Array(request.body.readableBytesView)
             let gateway = server.gateway
             var bearer: String?
-            if let authorization = head.value(of: "authorization"), authorization.utf8.count > 7,
+            if let authorization = head.value(at: head.authorizationIndex), authorization.utf8.count > 7,
                HTTP1.sameName(String(authorization.prefix(7)), "bearer ") {
                 bearer = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             }

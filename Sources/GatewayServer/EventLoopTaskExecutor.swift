@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 
 /// Runs a task's jobs on a NIO event loop, so that a call's async pipeline stays on the
@@ -6,12 +7,22 @@ import NIOPosix
 /// keeps one for all its calls.
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     let eventLoop: EventLoop
+    /// NIO's own job queue takes a job without a closure allocated per step of a call;
+    /// the embedded loop of tests has none.
+    private let queuesJobs: Bool
 
-    init(_ eventLoop: EventLoop) { self.eventLoop = eventLoop }
+    init(_ eventLoop: EventLoop) {
+        self.eventLoop = eventLoop
+        queuesJobs = !(eventLoop is EmbeddedEventLoop)
+    }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        if queuesJobs {
+            eventLoop.enqueue(job)
+        } else {
+            let job = UnownedJob(job)
+            eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        }
     }
 
     /// Runs `body` as a task on this loop and hands its result to `then`, on this loop

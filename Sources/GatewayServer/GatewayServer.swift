@@ -235,7 +235,7 @@ public final class GatewayServer: @unchecked Sendable {
                     let activity = ConnectionActivity()
                     try sync.addHandler(ConnectionLimitHandler(server: server, activity: activity))
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try sync.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
+                    try sync.addHandler(IdleTimeoutHandler(timeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
                     try sync.addHandler(FramingDetector(server: server, activity: activity))
                 }
             }

@@ -21,26 +21,56 @@ struct HTTP1Head {
     var minorVersion = 1
     var headers: [(name: String, value: String)] = []
 
+    /// The fields the codec and the listener act on, noted while the head is parsed so
+    /// that none is looked up by name per request: index of the first (-1 when absent)
+    /// and how many there were.
+    var contentLengthIndex = -1
+    var contentLengthFields = 0
+    var transferEncodingFields = 0
+    var hostIndex = -1
+    var hostFields = 0
+    var hasOrigin = false
+    var authorizationIndex = -1
+    /// `Connection: close` / `keep-alive`, `Expect: 100-continue`.
+    var closeRequested = false
+    var keepAliveRequested = false
+    var expectsContinue = false
+
     /// The first value of a header (names compared without case).
     func value(of name: String) -> String? {
         headers.first(where: { HTTP1.sameName($0.name, name) })?.value
     }
 
-    func count(of name: String) -> Int {
-        headers.reduce(0) { $0 + (HTTP1.sameName($1.name, name) ? 1 : 0) }
-    }
-
-    /// Whether a comma-separated header (Connection, Expect) lists `token`, without case.
-    func lists(_ name: String, _ token: String) -> Bool {
-        headers.contains { header in
-            HTTP1.sameName(header.name, name)
-                && header.value.split(separator: ",").contains { HTTP1.sameName(String($0.trimmingSpaces), token) }
-        }
-    }
+    func value(at index: Int) -> String? { index >= 0 ? headers[index].value : nil }
 
     /// Whether the connection stays open after this message (RFC 9112 §9.3).
-    var keepAlive: Bool {
-        minorVersion >= 1 ? !lists("connection", "close") : lists("connection", "keep-alive")
+    var keepAlive: Bool { minorVersion >= 1 ? !closeRequested : keepAliveRequested }
+
+    /// Adds a field, noting it if it is one of those acted on.
+    mutating func append(name: UnsafeRawBufferPointer, value: String) {
+        let index = headers.count
+        headers.append((String(decoding: name, as: UTF8.self), value))
+        switch name.count {
+        case 4 where HTTP1.nameIs(name, "host"):
+            if hostIndex < 0 { hostIndex = index }
+            hostFields += 1
+        case 6 where HTTP1.nameIs(name, "origin"):
+            hasOrigin = true
+        case 6 where HTTP1.nameIs(name, "expect"):
+            if HTTP1.tokens(value, contain: "100-continue") { expectsContinue = true }
+        case 10 where HTTP1.nameIs(name, "connection"):
+            if HTTP1.tokens(value, contain: "close") { closeRequested = true }
+            if HTTP1.tokens(value, contain: "keep-alive") { keepAliveRequested = true }
+        case 13 where HTTP1.nameIs(name, "authorization"):
+            if authorizationIndex < 0 { authorizationIndex = index }
+        case 14 where HTTP1.nameIs(name, "content-length"):
+            if contentLengthIndex < 0 { contentLengthIndex = index }
+            contentLengthFields += 1
+        case 17 where HTTP1.nameIs(name, "transfer-encoding"):
+            transferEncodingFields += 1
+        default:
+            break
+        }
     }
 }
 
@@ -186,7 +216,7 @@ struct HTTP1Parser {
                 try kind == .request ? parseRequestLine(line, into: &head) : parseStatusLine(line, into: &head)
                 first = false
             } else {
-                head.headers.append(try parseField(line))
+                try parseField(line, into: &head)
             }
             lineStart = lineEnd + 2
         }
@@ -218,7 +248,7 @@ struct HTTP1Parser {
         head.status = status
     }
 
-    private func parseField(_ line: UnsafeRawBufferPointer) throws(HTTP1Error) -> (name: String, value: String) {
+    private func parseField(_ line: UnsafeRawBufferPointer, into head: inout HTTP1Head) throws(HTTP1Error) {
         guard let colon = line.firstIndex(of: 0x3A) else {
             throw .malformed(line.first == 0x20 || line.first == 0x09 ? "obsolete line folding" : "header line without a colon")
         }
@@ -230,21 +260,21 @@ struct HTTP1Parser {
         for byte in line[start..<end] where byte < 0x20 && byte != 0x09 || byte == 0x7F {
             throw .malformed("invalid character in a header value")
         }
-        return (String(decoding: UnsafeRawBufferPointer(rebasing: line[..<colon]), as: UTF8.self),
-                String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self))
+        head.append(name: UnsafeRawBufferPointer(rebasing: line[..<colon]),
+                    value: String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self))
     }
 
     /// How the body after `head` is delimited (RFC 9112 §6.3).
     private mutating func frame(_ head: HTTP1Head) throws(HTTP1Error) {
         keepAlive = head.keepAlive
-        let lengths = head.count(of: "content-length")
-        let codings = head.headers.filter { HTTP1.sameName($0.name, "transfer-encoding") }.map(\.value)
+        let lengths = head.contentLengthFields
         if kind == .response && (answersHead || head.status == 204 || head.status == 304) {
             framing = .length(0)
             return
         }
-        if !codings.isEmpty {
+        if head.transferEncodingFields > 0 {
             if lengths > 0 { throw .malformed("both Content-Length and Transfer-Encoding") }
+            let codings = head.headers.filter { HTTP1.sameName($0.name, "transfer-encoding") }.map(\.value)
             let joined = codings.joined(separator: ",").split(separator: ",").map { $0.trimmingSpaces.lowercased() }
             guard joined.last == "chunked" else {
                 // A response without chunked last is delimited by the close; a request cannot be.
@@ -258,7 +288,7 @@ struct HTTP1Parser {
             return
         }
         if lengths > 1 { throw .malformed("more than one Content-Length") }
-        if let text = head.value(of: "content-length") {
+        if let text = head.value(at: head.contentLengthIndex) {
             guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(text) else {
                 throw .malformed("invalid Content-Length")
             }
@@ -355,6 +385,19 @@ enum HTTP1 {
         default:
             return false
         }
+    }
+
+    /// A header name as it arrived is `lower` (given in lower case), without case.
+    static func nameIs(_ name: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+        guard name.count == lower.utf8CodeUnitCount else { return false }
+        let expected = lower.utf8Start
+        for index in 0..<name.count where name[index] | 0x20 != expected[index] { return false }
+        return true
+    }
+
+    /// Whether a comma-separated value (Connection, Expect) lists `token`, without case.
+    static func tokens(_ value: String, contain token: String) -> Bool {
+        value.split(separator: ",").contains { sameName(String($0.trimmingSpaces), token) }
     }
 
     /// ASCII names compared without case.

@@ -68,6 +68,8 @@ struct UpstreamTarget: Hashable {
     let host: String
     let port: Int
     let pathAndQuery: String
+    /// What connections are pooled by: scheme, host and port.
+    let poolKey: String
 
     init?(url: String) {
         let tls: Bool
@@ -95,9 +97,8 @@ struct UpstreamTarget: Hashable {
         self.tls = tls
         self.host = String(host)
         self.port = port
+        poolKey = (tls ? "https://" : "http://") + self.host + ":" + String(port)
     }
-
-    var poolKey: String { (tls ? "https://" : "http://") + host + ":" + String(port) }
 }
 
 /// The upstream connections of one event loop, by scheme/host/port: idle keep-alive ones

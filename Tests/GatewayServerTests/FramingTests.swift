@@ -56,6 +56,19 @@ struct FramingTests {
         #expect(c.isClosed)
     }
 
+    @Test("HTTP: an idle connection is closed after the idle timeout, counted from its last read or write")
+    func httpIdleTimeout() throws {
+        let c = try Self.connection { $0.idleTimeoutSeconds = 2 }
+        c.receive(Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        c.advance(seconds: 1.5)
+        c.receive(Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        #expect(Self.text(c.written()).components(separatedBy: "HTTP/1.1 200 OK").count == 3)
+        c.advance(seconds: 1.0)
+        #expect(!c.isClosed, "busy 1 s ago: not idle yet")
+        c.advance(seconds: 1.2)
+        #expect(c.isClosed)
+    }
+
     @Test("HTTP: a head trickled past the header timeout is cut off")
     func httpHeadDeadline() throws {
         let c = try Self.connection { $0.headerTimeoutSeconds = 2 }
