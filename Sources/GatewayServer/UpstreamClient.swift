@@ -125,12 +125,20 @@ final class UpstreamPool: @unchecked Sendable {
         }
     }
 
-    private struct Host {
+    /// A class, so that a call looks its host up once and changes it in place.
+    private final class Host {
         var idle: [Channel] = []
         var open = 0
         var waiting: [Waiter] = []
     }
     private var hosts: [String: Host] = [:]
+
+    private func host(_ key: String) -> Host {
+        if let host = hosts[key] { return host }
+        let host = Host()
+        hosts[key] = host
+        return host
+    }
 
     init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
@@ -147,11 +155,9 @@ final class UpstreamPool: @unchecked Sendable {
     /// An idle connection, a new one under the cap, or a place in the queue.
     private func acquire(_ target: UpstreamTarget, deadline: NIODeadline, client: UpstreamClient,
                          then: @escaping (Result<Channel, TransportError>) -> Void) {
-        let key = target.poolKey
-        var host = hosts[key] ?? Host()
+        let host = host(target.poolKey)
         while let channel = host.idle.popLast() {
             if channel.isActive {
-                hosts[key] = host
                 then(.success(channel))
                 return
             }
@@ -159,10 +165,9 @@ final class UpstreamPool: @unchecked Sendable {
         }
         if host.open < Self.maxConnectionsPerHost {
             host.open += 1
-            hosts[key] = host
             connect(target, client: client) { result in
                 if case .failure = result {
-                    self.hosts[key]?.open -= 1
+                    host.open -= 1
                     self.wakeWaiter(target, client: client)
                 }
                 then(result)
@@ -171,41 +176,37 @@ final class UpstreamPool: @unchecked Sendable {
         }
         let waiter = Waiter(then)
         host.waiting.append(waiter)
-        hosts[key] = host
         waiter.timer = eventLoop.scheduleTask(deadline: deadline) {
-            self.hosts[key]?.waiting.removeAll { $0 === waiter }
+            host.waiting.removeAll { $0 === waiter }
             waiter.complete(.failure(TransportError(kind: .timeout, message: "no upstream connection free in time")))
         }
     }
 
     /// A connection is done with a request: reuse it for a waiter, keep it idle, or close it.
     private func release(_ channel: Channel, reusable: Bool, target: UpstreamTarget, client: UpstreamClient) {
-        let key = target.poolKey
+        let host = host(target.poolKey)
         guard reusable, channel.isActive else {
             channel.close(promise: nil)
-            hosts[key]?.open -= 1
+            host.open -= 1
             wakeWaiter(target, client: client)
             return
         }
-        if var host = hosts[key], !host.waiting.isEmpty {
-            let waiter = host.waiting.removeFirst()
-            hosts[key] = host
-            waiter.complete(.success(channel))
+        if !host.waiting.isEmpty {
+            host.waiting.removeFirst().complete(.success(channel))
             return
         }
-        hosts[key]?.idle.append(channel)
+        host.idle.append(channel)
     }
 
     /// A connection slot came free: open a connection for the next waiter, if any.
     private func wakeWaiter(_ target: UpstreamTarget, client: UpstreamClient) {
-        let key = target.poolKey
-        guard var host = hosts[key], !host.waiting.isEmpty, host.open < Self.maxConnectionsPerHost else { return }
+        let host = host(target.poolKey)
+        guard !host.waiting.isEmpty, host.open < Self.maxConnectionsPerHost else { return }
         let waiter = host.waiting.removeFirst()
         host.open += 1
-        hosts[key] = host
         connect(target, client: client) { result in
             if case .failure = result {
-                self.hosts[key]?.open -= 1
+                host.open -= 1
                 self.wakeWaiter(target, client: client)
             }
             waiter.complete(result)
@@ -270,7 +271,12 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     private var unparsed: ByteBuffer?
     /// Told the answer to the request in flight, once.
     private var answer: UpstreamPool.Answer?
-    private var timeout: Scheduled<Void>?
+    /// The request in flight's deadline, and the connection's one timer: set when a
+    /// request goes out with none pending, it re-arms itself for the request then in
+    /// flight. A timer set and cancelled per request cost NIO a search of its timer heap.
+    private var deadline = NIODeadline.distantFuture
+    private var timer: Scheduled<Void>?
+    private var timerDue = NIODeadline.distantFuture
     private var context: ChannelHandlerContext?
     /// Whether the connection may carry another request after this answer.
     private(set) var reusable = false
@@ -301,10 +307,26 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
             fail(error, close: true)
             return
         }
-        timeout = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
-            self?.fail(TransportError(kind: .timeout, message: "no answer in time"), close: true)
+        self.deadline = deadline
+        if timer == nil || deadline < timerDue {
+            timer?.cancel()
+            arm(context: context, at: deadline)
         }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func arm(context: ChannelHandlerContext, at due: NIODeadline) {
+        timerDue = due
+        timer = context.eventLoop.scheduleTask(deadline: due) { [weak self] in
+            guard let self else { return }
+            self.timer = nil
+            guard self.answer != nil else { return }
+            if self.deadline <= .now() {
+                self.fail(TransportError(kind: .timeout, message: "no answer in time"), close: true)
+            } else {
+                self.arm(context: context, at: self.deadline)
+            }
+        }
     }
 
     /// The request as it goes on the wire: its headers in order (a `Host` added when it
@@ -382,8 +404,6 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     private func complete(_ message: HTTP1Message, leftover: Int) {
         guard let answer else { return }
         self.answer = nil
-        timeout?.cancel()
-        timeout = nil
         reusable = message.keepAlive && leftover == 0
         answer(.success(ResponseData(status: message.head.status, headers: message.head.headers, body: Array(message.body.readableBytesView))))
     }
@@ -406,14 +426,14 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     private func fail(_ error: TransportError, close: Bool) {
         guard let answer else { return }
         self.answer = nil
-        timeout?.cancel()
-        timeout = nil
         reusable = false
         answer(.failure(error))
         if close { context?.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
         if answer != nil {
             // An answer delimited by the close is complete now; any other is cut short.
             if var buffer = unparsed {

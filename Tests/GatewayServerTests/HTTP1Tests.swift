@@ -186,6 +186,39 @@ struct HTTP1Tests {
         try await group.shutdownGracefully()
     }
 
+    @Test("the upstream answer deadline: each request on a kept connection is timed by its own timeout")
+    func upstreamDeadlines() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await RawHTTPServer(group: group)
+        let client = try UpstreamClient(group: group, connectTimeoutSeconds: 2, maxResponseBytes: 1 << 20)
+        let ok = ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]
+        func call(timeout: Double) async throws(TransportError) -> ResponseData {
+            try await client.send(PreparedRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/x", headers: [], body: Array("{}".utf8)),
+                                  timeoutSeconds: timeout)
+        }
+        // A long timeout first, then a short one on the same connection: the short one fires in time.
+        server.answer(ok, close: false)
+        _ = try await call(timeout: 30)
+        server.answer([], close: false)
+        let started = Date()
+        do {
+            _ = try await call(timeout: 0.3)
+            Issue.record("an answer that never came was not timed out")
+        } catch {
+            #expect(error.kind == .timeout)
+        }
+        #expect(Date().timeIntervalSince(started) < 5, "timed by its own 0.3 s, not the earlier call's 30 s")
+        // A short timeout, then a longer one answered after the first would have expired.
+        server.answer(ok, close: false)
+        _ = try await call(timeout: 0.2)
+        server.answer(ok, close: false, delayMs: 400)
+        let late = try await call(timeout: 3)
+        #expect(String(decoding: late.body, as: UTF8.self) == "ok")
+        await client.shutdown()
+        try await server.channel.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test("the listener: pipelined requests answered in order, HTTP/1.0 keep-alive, a chunked POST, 100-continue")
     func listener() throws {
         let c = try FramingTests.connection()
@@ -251,10 +284,14 @@ final class RawHTTPServer: @unchecked Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
-    func answer(_ pieces: [String], close: Bool) {
+    private var delayMs: Int64 = 0
+
+    /// The next answers: `pieces`, the first after `delayMs`, then 20 ms apart.
+    func answer(_ pieces: [String], close: Bool, delayMs: Int64 = 0) {
         lock.withLock {
             self.pieces = pieces
             closeAfter = close
+            self.delayMs = delayMs
         }
     }
 
@@ -273,12 +310,12 @@ final class RawHTTPServer: @unchecked Sendable {
             guard pending[end.upperBound...].utf8.count >= bodyLength else { return }
             let request = pending
             pending = ""
-            let (pieces, close) = server.lock.withLock {
+            let (pieces, close, delay) = server.lock.withLock {
                 server.recorded.append(request)
-                return (server.pieces, server.closeAfter)
+                return (server.pieces, server.closeAfter, server.delayMs)
             }
             for (index, piece) in pieces.enumerated() {
-                context.eventLoop.scheduleTask(in: .milliseconds(Int64(index * 20))) {
+                context.eventLoop.scheduleTask(in: .milliseconds(delay + Int64(index * 20))) {
                     context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: piece)), promise: nil)
                     if close && index == pieces.count - 1 { context.close(promise: nil) }
                 }
