@@ -15,7 +15,7 @@ import RedisClient
 /// - a plain build: `awsgw-fuzz TARGET [ITERATIONS] [SEED]`, a seeded mutation loop over
 ///   the same targets (any crash replays from the printed seed).
 enum FuzzTarget: String, CaseIterable {
-    case json, envelope, request, response, config, framing, timestamp, xml, cbor, resp
+    case json, envelope, request, response, config, framing, http1, timestamp, xml, cbor, resp
 }
 
 /// What the targets share, made once.
@@ -102,6 +102,11 @@ final class FuzzWorld: @unchecked Sendable {
             connection.advance(seconds: 3)
             _ = connection.written()
             connection.finish()
+        case .http1:
+            // Requests and answers read whole and split where the first byte says: the same.
+            guard let first = bytes.first else { return }
+            let rest = Array(bytes.dropFirst())
+            HTTP1Check.readBothWays(rest, split: Int(first) * rest.count / 256)
         case .xml, .cbor:
             // The decoder alone, then whole answers through the operations' codecs.
             if target == .xml { _ = try? XMLDocument.parse(bytes) } else { _ = try? CBORDecoder.decode(bytes) }
@@ -181,6 +186,9 @@ let seeds: [FuzzTarget: [String]] = [
     .framing: ["\u{20}POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 52\r\n\r\n" + #"{"jsonrpc":"2.0","id":1,"method":"lambda-core.Nope"}"#,
                "\u{8}" + #"{"jsonrpc":"2.0","id":1,"method":"x.Y"}"# + "\n[]\n",
                "\u{10}GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"],
+    .http1: ["\u{60}POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+             "\u{40}HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n"
+                 + "HTTP/1.0 200 OK\r\n\r\nuntil the close"],
     .resp: ["+OK\r\n-ERR wrong\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*2\r\n$1\r\n1\r\n*1\r\n:0\r\n",
             "*3\r\n:1\r\n$3\r\n0.5\r\n:0\r\n%1\r\n+k\r\n,3.14\r\n_\r\n#t\r\n*-1\r\n"],
     .timestamp: ["2026-11-30T10:00:00.123456Z", "Sun, 06 Nov 1994 08:49:37 GMT", "1700000000.5"],
