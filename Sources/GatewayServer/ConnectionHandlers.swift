@@ -225,6 +225,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var deadline: Scheduled<Void>?
     /// Whether the deadline set is the body's (set once the head had arrived).
     private var deadlineIsBody = false
+    /// The `Host` this connection's last request was accepted with, so that a keep-alive
+    /// client's repeated Host is checked once (nil: none yet; .some(nil): no Host at all).
+    private var acceptedHost: String??
     /// Runs this connection's calls on its own event loop.
     private var calls: EventLoopTaskExecutor!
 
@@ -357,12 +360,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         // A Host that does not name this listener is a page that rebound its name to us.
-        if head.hostFields > 1 || !server.acceptsHost(head.value(at: head.hostIndex)) {
+        let host = head.value(at: head.hostIndex)
+        if head.hostFields > 1 || (host != acceptedHost && !server.acceptsHost(host)) {
             respond(context: context, status: .misdirectedRequest,
                     body: refusalAnswer(RPCError.invalidRequest, "Host does not name this listener; add it to allowed_hosts to accept it"),
                     contentType: "application/json", close: true)
             return
         }
+        acceptedHost = host
         let path = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.target
         switch head.method {
         case "GET" where path == "/healthz":

@@ -248,6 +248,16 @@ struct HTTP1Tests {
         #expect(c.isClosed)
     }
 
+    @Test("the listener: a Host accepted once on a connection does not let a different one through later")
+    func listenerHostPerRequest() throws {
+        let c = try FramingTests.connection()
+        c.receive(Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        #expect(FramingTests.text(c.written()).components(separatedBy: "HTTP/1.1 200 OK").count == 3)
+        c.receive(Array("GET /healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n".utf8))
+        #expect(FramingTests.text(c.written()).hasPrefix("HTTP/1.1 421 Misdirected Request\r\n"))
+        #expect(c.isClosed)
+    }
+
     @Test("the listener: a head over the limit is 431, a version it does not speak 505, both then closed")
     func listenerRefusals() throws {
         for (request, status) in [("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 90 * 1024) + "\r\n\r\n", "431"),
