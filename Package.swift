@@ -92,9 +92,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "awsgw-bench", dependencies: [
-            "AWSClient", "AWSModels", "GatewayCore",
+            "AWSClient", "AWSModels", "GatewayCore", "GatewayServer",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -4,8 +4,12 @@
 # callgrind: a repeatable figure on a noisy machine. Two runs of A and B calls; the
 # difference divided by B - A, so start-up (model loading) cancels out.
 #   scripts/callgrind_pipeline.sh            (A=300, B=1300)
+#   scripts/callgrind_pipeline.sh server-path   the whole server path instead: the gateway
+#       on a TCP listener in front of an in-process upstream, one keep-alive caller (the
+#       listener, HTTP, upstream client and task machinery counted too; see ServerPath.swift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=${1:-pipeline}
 A=${A:-300}
 B=${B:-1300}
 if ! command -v valgrind >/dev/null; then
@@ -19,11 +23,11 @@ trap 'rm -rf "$work"' EXIT
 cp .build/release/awsgw-bench "$work/bench"
 strip "$work/bench"
 for n in "$A" "$B"; do
-    valgrind --tool=callgrind --callgrind-out-file="$work/cg.$n" "$work/bench" --models "$PWD/models" --only pipeline --loops "$n" >"$work/out.$n" 2>"$work/err.$n" \
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.$n" "$work/bench" --models "$PWD/models" --only "$MODE" --loops "$n" >"$work/out.$n" 2>"$work/err.$n" \
         || { cat "$work/err.$n" >&2; exit 1; }
     grep -q "calls answered with a result" "$work/out.$n" || { cat "$work/out.$n" "$work/err.$n" >&2; exit 1; }
 done
-python3 - "$work/cg.$A" "$work/cg.$B" "$A" "$B" <<'PY'
+python3 - "$work/cg.$A" "$work/cg.$B" "$A" "$B" "$MODE" <<'PY'
 import re, sys
 
 def read(path):
@@ -52,7 +56,7 @@ def read(path):
 
 (ia, ma), (ib, mb) = read(sys.argv[1]), read(sys.argv[2])
 calls = int(sys.argv[4]) - int(sys.argv[3])
-print(f"in-process pipeline (callgrind, ({sys.argv[4]} calls) - ({sys.argv[3]} calls)):")
+print(f"{'in-process pipeline' if sys.argv[5] == 'pipeline' else 'server path (TCP, HTTP, upstream client)'} (callgrind, ({sys.argv[4]} calls) - ({sys.argv[3]} calls)):")
 print(f"  instructions per call: {(ib - ia) / calls:,.0f}")
 print(f"  heap allocations per call: {(mb - ma) / calls:,.1f}")
 PY

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOEmbedded
 import NIOPosix
 
 /// Runs a task's jobs on a NIO event loop, so that a call's async pipeline stays on the
@@ -7,25 +6,16 @@ import NIOPosix
 /// keeps one for all its calls.
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     let eventLoop: EventLoop
-    /// NIO's own job queue takes a job without a closure allocated per step of a call
-    /// (the embedded loop of tests has none). NIO runs it on the loop's serial executor,
-    /// so a step that enters a nonisolated function is queued once more to come back
-    /// here; measured side by side (alternating runs, CPU per call) this is still about
-    /// 4 % cheaper than a closure per step that runs it as this task executor.
-    private let queuesJobs: Bool
 
-    init(_ eventLoop: EventLoop) {
-        self.eventLoop = eventLoop
-        queuesJobs = !(eventLoop is EmbeddedEventLoop)
-    }
+    init(_ eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        if queuesJobs {
-            eventLoop.enqueue(job)
-        } else {
-            let job = UnownedJob(job)
-            eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-        }
+        // Run as this task executor. NIO's own `enqueue` (no closure per job) runs a job on
+        // the loop's serial executor instead, and the task then hops back here at each
+        // nonisolated call it enters: 569 k instructions per call against 488 k this way
+        // (scripts/callgrind_pipeline.sh server-path).
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 
     /// Runs `body` as a task on this loop and hands its result to `then`, on this loop

@@ -53,6 +53,10 @@ if only == "audit" {
     try auditBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     exit(0)
 }
+if only == "server-path" {
+    try serverPathBenchmark(modelsDir: modelsDir, loops: profileLoops)
+    exit(0)
+}
 if only == "pipeline" {
     try pipelineBenchmark(modelsDir: modelsDir, loops: profileLoops)
     exit(0)
