@@ -439,10 +439,10 @@ enum HTTP1 {
         return size
     }
 
-    /// Whether a header name or value can be written as it is (no CR, LF or NUL that
-    /// would split or end the head).
+    /// Whether a method or header name is a token, and a byte may stand in a header
+    /// value as it is: nothing written may split or end the head (no CR, LF or NUL).
     static func isWritableName(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy(isTokenByte) }
-    static func isWritableValue(_ value: String) -> Bool { value.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 } }
+    static func isValueByte(_ byte: UInt8) -> Bool { byte >= 0x20 && byte != 0x7F || byte == 0x09 }
 }
 
 extension ByteBuffer {

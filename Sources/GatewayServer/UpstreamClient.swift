@@ -344,15 +344,29 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         var chunked = false
         var hasLength = false
         for header in request.headers {
-            guard HTTP1.isWritableName(header.name), HTTP1.isWritableValue(header.value) else {
+            // Each field checked and written from its bytes in one pass.
+            var name = header.name, value = header.value
+            let written = name.withUTF8 { name in
+                value.withUTF8 { value in
+                    guard !name.isEmpty, name.allSatisfy(HTTP1.isTokenByte), value.allSatisfy(HTTP1.isValueByte) else { return false }
+                    let raw = UnsafeRawBufferPointer(name)
+                    switch name.count {
+                    case 4 where HTTP1.nameIs(raw, "host"): hasHost = true
+                    case 14 where HTTP1.nameIs(raw, "content-length"): hasLength = true
+                    case 17 where HTTP1.nameIs(raw, "transfer-encoding"):
+                        chunked = header.value.split(separator: ",").last.map { HTTP1.sameName(String($0.trimmingSpaces), "chunked") } ?? false
+                    default: break
+                    }
+                    buffer.writeBytes(name)
+                    buffer.writeStaticString(": ")
+                    buffer.writeBytes(value)
+                    buffer.writeStaticString("\r\n")
+                    return true
+                }
+            }
+            guard written else {
                 throw TransportError(kind: .other, message: "header \(header.name.debugDescription) has a character that cannot be sent")
             }
-            if !hasHost && HTTP1.sameName(header.name, "host") { hasHost = true }
-            if !hasLength && HTTP1.sameName(header.name, "content-length") { hasLength = true }
-            if !chunked && HTTP1.sameName(header.name, "transfer-encoding") {
-                chunked = header.value.split(separator: ",").last.map { HTTP1.sameName(String($0.trimmingSpaces), "chunked") } ?? false
-            }
-            buffer.writeHTTPHeader(header.name, header.value)
         }
         if !hasHost {
             buffer.writeHTTPHeader("Host", target.port == (target.tls ? 443 : 80) ? target.host : "\(target.host):\(target.port)")
