@@ -335,11 +335,14 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         guard HTTP1.isWritableName(request.method), target.pathAndQuery.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw TransportError(kind: .other, message: "cannot write the request line for \(request.method) \(target.pathAndQuery)")
         }
-        var buffer = allocator.buffer(capacity: request.body.count + 512)
-        buffer.writeString(request.method)
-        buffer.writeStaticString(" ")
-        buffer.writeString(target.pathAndQuery)
-        buffer.writeStaticString(" HTTP/1.1\r\n")
+        // The head is put together in a local array and copied into the buffer once: each
+        // write into a ByteBuffer is a checked access, and a head is some fifty pieces.
+        var head: [UInt8] = []
+        head.reserveCapacity(1024)
+        head.append(contentsOf: request.method.utf8)
+        head.append(0x20)
+        head.append(contentsOf: target.pathAndQuery.utf8)
+        head.append(contentsOf: " HTTP/1.1\r\n".utf8)
         var hasHost = false
         var chunked = false
         var hasLength = false
@@ -357,10 +360,12 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
                         chunked = header.value.split(separator: ",").last.map { HTTP1.sameName(String($0.trimmingSpaces), "chunked") } ?? false
                     default: break
                     }
-                    buffer.writeBytes(name)
-                    buffer.writeStaticString(": ")
-                    buffer.writeBytes(value)
-                    buffer.writeStaticString("\r\n")
+                    head.append(contentsOf: name)
+                    head.append(0x3A)
+                    head.append(0x20)
+                    head.append(contentsOf: value)
+                    head.append(0x0D)
+                    head.append(0x0A)
                     return true
                 }
             }
@@ -369,16 +374,19 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
             }
         }
         if !hasHost {
-            buffer.writeHTTPHeader("Host", target.port == (target.tls ? 443 : 80) ? target.host : "\(target.host):\(target.port)")
+            let host = target.port == (target.tls ? 443 : 80) ? target.host : "\(target.host):\(target.port)"
+            head.append(contentsOf: "Host: \(host)\r\n".utf8)
         }
         if !chunked && !hasLength && !request.body.isEmpty {
-            buffer.writeHTTPHeader("Content-Length", String(request.body.count))
+            head.append(contentsOf: "Content-Length: \(request.body.count)\r\n".utf8)
         }
-        buffer.writeStaticString("\r\n")
+        head.append(0x0D)
+        head.append(0x0A)
+        var buffer = allocator.buffer(capacity: head.count + request.body.count + 16)
+        buffer.writeBytes(head)
         if chunked {
             if !request.body.isEmpty {
-                buffer.writeString(String(request.body.count, radix: 16))
-                buffer.writeStaticString("\r\n")
+                buffer.writeString(String(request.body.count, radix: 16) + "\r\n")
                 buffer.writeBytes(request.body)
                 buffer.writeStaticString("\r\n")
             }
