@@ -3,6 +3,7 @@ import AWSJSON
 import AWSSigning
 import Crypto
 import Foundation
+import Synchronization
 
 /// What is known of a caller's connection: Unix peer credentials, or the subject CN of a
 /// verified client certificate.
@@ -118,6 +119,8 @@ public struct Team: Sendable, Equatable {
 /// Teams in the order the file lists them; the first whose members match a caller is its team.
 public struct Policy: Sendable {
     public let teams: [Team]
+    /// Bearer tokens' digests, so that a caller's token is hashed once, not on every call.
+    private let digests = TokenDigests()
 
     public init(teams: [Team]) { self.teams = teams }
 
@@ -128,7 +131,7 @@ public struct Policy: Sendable {
 
     /// The caller's team, or nil; also how to name the caller in errors (never a token).
     public func team(for peer: PeerIdentity, token: String?) -> (Team?, String) {
-        let tokenDigest = token.map { Array(SHA256.hash(data: Array($0.utf8))) }
+        let tokenDigest = token.map(digests.digest)
         for team in teams {
             for member in team.members {
                 switch member {
@@ -169,5 +172,23 @@ public struct Policy: Sendable {
         var difference: UInt8 = 0
         for i in 0..<a.count { difference |= a[i] ^ b[i] }
         return difference == 0
+    }
+}
+
+/// SHA-256 digests of the bearer tokens callers present, kept (at most `limit`, then
+/// started afresh) so that a caller's token is hashed once. They stay in memory as the
+/// tokens themselves do while a call is served; a new policy (a reload) starts empty.
+final class TokenDigests: Sendable {
+    static let limit = 1024
+    private let known = Mutex<[String: [UInt8]]>([:])
+
+    func digest(_ token: String) -> [UInt8] {
+        if let digest = known.withLock({ $0[token] }) { return digest }
+        let digest = Array(SHA256.hash(data: Array(token.utf8)))
+        known.withLock { known in
+            if known.count >= Self.limit { known.removeAll() }
+            known[token] = digest
+        }
+        return digest
     }
 }

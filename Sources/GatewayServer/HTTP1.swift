@@ -46,10 +46,12 @@ struct HTTP1Head {
     /// Whether the connection stays open after this message (RFC 9112 §9.3).
     var keepAlive: Bool { minorVersion >= 1 ? !closeRequested : keepAliveRequested }
 
-    /// Adds a field, noting it if it is one of those acted on.
-    mutating func append(name: UnsafeRawBufferPointer, value: String) {
+    /// Adds a field, noting it if it is one of those acted on. Other fields are kept only
+    /// when `keepAll` (an answer from AWS, whose parser reads any header); a request's are
+    /// checked and dropped, so no strings are made for them.
+    mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, keepAll: Bool) {
         let index = headers.count
-        headers.append((String(decoding: name, as: UTF8.self), value))
+        var known = true
         switch name.count {
         case 4 where HTTP1.nameIs(name, "host"):
             if hostIndex < 0 { hostIndex = index }
@@ -69,7 +71,10 @@ struct HTTP1Head {
         case 17 where HTTP1.nameIs(name, "transfer-encoding"):
             transferEncodingFields += 1
         default:
-            break
+            known = false
+        }
+        if known || keepAll {
+            headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
     }
 }
@@ -260,8 +265,8 @@ struct HTTP1Parser {
         for byte in line[start..<end] where byte < 0x20 && byte != 0x09 || byte == 0x7F {
             throw .malformed("invalid character in a header value")
         }
-        head.append(name: UnsafeRawBufferPointer(rebasing: line[..<colon]),
-                    value: String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self))
+        head.append(name: UnsafeRawBufferPointer(rebasing: line[..<colon]), value: UnsafeRawBufferPointer(rebasing: line[start..<end]),
+                    keepAll: kind == .response)
     }
 
     /// How the body after `head` is delimited (RFC 9112 §6.3).
@@ -396,8 +401,13 @@ enum HTTP1 {
     }
 
     /// Whether a comma-separated value (Connection, Expect) lists `token`, without case.
-    static func tokens(_ value: String, contain token: String) -> Bool {
-        value.split(separator: ",").contains { sameName(String($0.trimmingSpaces), token) }
+    static func tokens(_ value: UnsafeRawBufferPointer, contain token: StaticString) -> Bool {
+        value.split(separator: UInt8(ascii: ",")).contains { item in
+            var part = item[...]
+            while let first = part.first, first == 0x20 || first == 0x09 { part = part.dropFirst() }
+            while let last = part.last, last == 0x20 || last == 0x09 { part = part.dropLast() }
+            return nameIs(UnsafeRawBufferPointer(rebasing: part), token)
+        }
     }
 
     /// ASCII names compared without case.

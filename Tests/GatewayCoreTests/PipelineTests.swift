@@ -185,6 +185,22 @@ struct PipelineTests {
         #expect(refusal.code == -32001)
     }
 
+    @Test("bearer tokens: a team is found by the token's SHA-256, hashed once per token; a wrong token matches no team")
+    func tokenDigests() {
+        let digests = TokenDigests()
+        let expected = "1b32c28cb38c05480eccc1bd60ff97029b57a05c96718b96dad7e9d84894f549"  // sha256("bench")
+        #expect(SigV4Signer.hexString(digests.digest("bench")) == expected)
+        #expect(SigV4Signer.hexString(digests.digest("bench")) == expected, "the kept digest is the same")
+        for i in 0..<(TokenDigests.limit + 5) { _ = digests.digest("t\(i)") }
+        #expect(SigV4Signer.hexString(digests.digest("bench")) == expected, "past the limit the table starts afresh, still right")
+        let policy = Policy(teams: [Team(name: "apps", members: [.tokenSHA256(MemberPattern.hexBytes(expected)!)], allow: [OperationPattern("*:*")!])])
+        for _ in 0..<3 {
+            #expect(policy.team(for: PeerIdentity(), token: "bench").0?.name == "apps")
+            #expect(policy.team(for: PeerIdentity(), token: "benc").0 == nil)
+            #expect(policy.team(for: PeerIdentity(), token: nil).0 == nil)
+        }
+    }
+
     @Test("policy: a denied call never reaches AWS and names the caller and the rule")
     func policy() async {
         let aws = InMemoryAWS()

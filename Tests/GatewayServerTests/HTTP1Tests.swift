@@ -52,13 +52,14 @@ struct HTTP1Tests {
     @Test("requests: heads, bodies by length or chunks, pipelined, byte by byte")
     func requests() throws {
         let messages = try Self.requests(
-            "\r\nPOST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Empty:\r\nX-Space:  v \t\r\n\r\nhello"
+            "\r\nPOST /a?b=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Empty:\r\nAuthorization:  v \t\r\nOrigin:\r\n\r\nhello"
                 + "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nTrailer: t\r\n\r\n"
                 + "GET /healthz HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
                 + "GET / HTTP/1.0\r\n\r\n"
                 + "GET / HTTP/1.1\r\nConnection: TE, close\r\n\r\n")
         #expect(messages.map(Self.describe) == [
-            "POST /a?b=1 1.1 0 Host=x|Content-Length=5|X-Empty=|X-Space=v keepAlive=true body=hello",
+            // A request keeps only the fields the listener acts on (values trimmed, empty ones too).
+            "POST /a?b=1 1.1 0 Host=x|Content-Length=5|Authorization=v|Origin= keepAlive=true body=hello",
             "POST / 1.1 0 Transfer-Encoding=chunked keepAlive=true body=abc0123456789",
             "GET /healthz 1.0 0 Connection=Keep-Alive keepAlive=true body=",
             "GET / 1.0 0  keepAlive=false body=",
