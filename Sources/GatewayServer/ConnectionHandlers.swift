@@ -1,5 +1,6 @@
 import AWSClient
 import AWSJSON
+import AWSPrimitives
 import Foundation
 import GatewayCore
 import Logging
@@ -382,7 +383,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             var bearer: String?
             if let authorization = head.value(at: head.authorizationIndex), authorization.utf8.count > 7,
                HTTP1.sameName(String(authorization.prefix(7)), "bearer ") {
-                bearer = String(Substring(authorization).dropFirst(7).trimmingSpaces)
+                bearer = String(authorization.dropFirst(7)).trimmingSpaces
             }
             let callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)
             let version = head.minorVersion

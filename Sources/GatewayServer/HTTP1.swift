@@ -1,3 +1,4 @@
+import AWSPrimitives
 import NIOCore
 
 /// A small HTTP/1.1 codec for both ends of a call: the gateway's listeners read requests
@@ -35,11 +36,6 @@ struct HTTP1Head {
     var closeRequested = false
     var keepAliveRequested = false
     var expectsContinue = false
-
-    /// The first value of a header (names compared without case).
-    func value(of name: String) -> String? {
-        headers.first(where: { HTTP1.sameName($0.name, name) })?.value
-    }
 
     func value(at index: Int) -> String? { index >= 0 ? headers[index].value : nil }
 
@@ -280,7 +276,7 @@ struct HTTP1Parser {
         if head.transferEncodingFields > 0 {
             if lengths > 0 { throw .malformed("both Content-Length and Transfer-Encoding") }
             let codings = head.headers.filter { HTTP1.sameName($0.name, "transfer-encoding") }.map(\.value)
-            let joined = codings.joined(separator: ",").split(separator: ",").map { $0.trimmingSpaces.lowercased() }
+            let joined = codings.joined(separator: ",").split(separator: ",").map { String($0).trimmingSpaces.lowercased() }
             guard joined.last == "chunked" else {
                 // A response without chunked last is delimited by the close; a request cannot be.
                 guard kind == .response else { throw .malformed("unsupported Transfer-Encoding") }
@@ -462,15 +458,6 @@ extension ByteBuffer {
         writeStaticString(": ")
         writeString(value)
         writeStaticString("\r\n")
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
-        return result
     }
 }
 

@@ -1,4 +1,5 @@
 import AWSClient
+import AWSPrimitives
 import AWSProtocols
 import Foundation
 import GatewayCore
@@ -357,7 +358,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
                     case 4 where HTTP1.nameIs(raw, "host"): hasHost = true
                     case 14 where HTTP1.nameIs(raw, "content-length"): hasLength = true
                     case 17 where HTTP1.nameIs(raw, "transfer-encoding"):
-                        chunked = header.value.split(separator: ",").last.map { HTTP1.sameName(String($0.trimmingSpaces), "chunked") } ?? false
+                        chunked = header.value.split(separator: ",").last.map { HTTP1.sameName(String($0).trimmingSpaces, "chunked") } ?? false
                     default: break
                     }
                     head.append(contentsOf: name)
