@@ -2,16 +2,18 @@
 """awsgw against aws-sigv4-proxy, side by side in one run (issue 14's table).
 
 nginx (Debian's) stands in for AWS and answers every request at once. Each target is
-driven by wrk with the same request at concurrency 1 and 64:
+driven with the same request at concurrency 1 and 64:
   - nginx directly (the floor),
-  - awsgw over TCP as users run it: one team admitted by a bearer token,
-    allow ["*:*"], audit log on, calling networkmanager.AssociateConnectPeer,
+  - awsgw as users run it: one team admitted by a bearer token, allow ["*:*"], audit log
+    on, calling networkmanager.AssociateConnectPeer, on each of its listeners: tcp: and
+    tls: driven by wrk, unix: by scripts/loadgen.c (wrk cannot reach a Unix socket; the
+    same closed loop, built here with the C compiler),
   - aws-sigv4-proxy (awslabs, Go) signing the same REST request, when it can be built
     from a snapshot of its repository (AWS_SIGV4_PROXY_SRC: a git directory or a source
     folder; Debian's golang-go builds it from its vendored modules).
 For each: calls/s, p50 and p99, and CPU per call (the process's utime + stime over the
-calls answered). Answers are counted by a wrk script: a run in which any answer was not
-a result (a JSON-RPC error, a non-200) is refused, not reported.
+calls answered). Answers are counted (a wrk script; loadgen counts them itself): a run in
+which any answer was not a result (a JSON-RPC error, a non-200) is refused, not reported.
 
     make bench-peer          (or: python3 scripts/bench_peer.py --awsgw .build/release/awsgw --models models)
 """
@@ -104,12 +106,27 @@ def peak_rss_mb(pid):
     return 0.0
 
 
-def wrk(port, mode, connections, seconds, script, pid=None):
+class Target:
+    """Something to drive: a TCP or TLS port (wrk) or a Unix socket (loadgen)."""
+
+    def __init__(self, name, mode, pid=None, port=None, tls=False, unix=None):
+        self.name, self.mode, self.pid, self.port, self.tls, self.unix = name, mode, pid, port, tls, unix
+
+
+def drive(target, connections, seconds, script, loadgen):
     env = dict(os.environ, BENCH_RPC_BODY=RPC_BODY, BENCH_TOKEN=TOKEN, BENCH_REST_PATH=REST_PATH, BENCH_REST_BODY=REST_BODY)
-    before = cpu_seconds(pid) if pid else None
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script, f"http://127.0.0.1:{port}", "--", mode],
-                         capture_output=True, text=True, env=env, check=True).stdout
-    cpu = cpu_seconds(pid) - before if pid else None
+    if target.unix:
+        command = [loadgen, "--unix", target.unix, "-c", str(connections), "-d", str(seconds)]
+        if target.mode == "jsonrpc":
+            command += ["--path", "/", "--body", RPC_BODY, "--header", f"Authorization: Bearer {TOKEN}", "--jsonrpc"]
+        else:
+            command += ["--path", REST_PATH, "--body", REST_BODY]
+    else:
+        url = f"{'https' if target.tls else 'http'}://127.0.0.1:{target.port}"
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script, url, "--", target.mode]
+    before = cpu_seconds(target.pid) if target.pid else None
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    cpu = cpu_seconds(target.pid) - before if target.pid else None
     rate = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec:")))
     answers = next(line for line in out.splitlines() if line.startswith("ANSWERS"))
     results = int(answers.split("results=")[1].split()[0])
@@ -118,9 +135,19 @@ def wrk(port, mode, connections, seconds, script, pid=None):
     p50 = int(latency.split("p50=")[1].split()[0])
     p99 = int(latency.split("p99=")[1].split()[0])
     if failures or results == 0:
-        raise SystemExit(f"bench-peer: refused: {failures} of {results + failures} answers at port {port} were not results "
+        raise SystemExit(f"bench-peer: refused: {failures} of {results + failures} answers from {target.name} were not results "
                          "(the run measured refusals, not calls)")
     return {"rate": rate, "p50": p50, "p99": p99, "calls": results, "cpu_us": cpu / results * 1e6 if cpu is not None else None}
+
+
+def build_loadgen(work):
+    """scripts/loadgen.c compiled into the work folder."""
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not compiler:
+        raise SystemExit("bench-peer: needs a C compiler for scripts/loadgen.c (apt-get install gcc)")
+    binary = os.path.join(work, "loadgen")
+    subprocess.run([compiler, "-O2", "-o", binary, os.path.join(os.path.dirname(os.path.abspath(__file__)), "loadgen.c")], check=True)
+    return binary
 
 
 def build_peer(source, work):
@@ -200,11 +227,13 @@ http {{
 
         keys = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "HOME": work,
                 "PATH": "/usr/bin:/bin"}
-        gateway_port = free_port()
+        gateway_port, tls_port, gateway_socket = free_port(), free_port(), os.path.join(work, "awsgw.sock")
+        subprocess.run([args.awsgw, "certs", "generate", "--dir", os.path.join(work, "certs")], check=True, stdout=subprocess.DEVNULL)
         digest = hashlib.sha256(TOKEN.encode()).hexdigest()
         config = os.path.join(work, "awsgw.yaml")
         open(config, "w").write(f"""
-listen: ["tcp:127.0.0.1:{gateway_port}"]
+listen: ["tcp:127.0.0.1:{gateway_port}", "tls:127.0.0.1:{tls_port}", "unix:{gateway_socket}"]
+tls: {{ cert: {work}/certs/server.pem, key: {work}/certs/server.key }}
 models: {os.path.abspath(args.models)}
 region: us-west-2
 credentials: {{ default: {{ source: env }} }}
@@ -217,9 +246,12 @@ teams:
                                    env=dict(keys, AWS_ENDPOINT_URL=f"http://127.0.0.1:{upstream_port}"))
         processes.append(gateway)
         wait_for_port(gateway_port, gateway)
+        loadgen = build_loadgen(work)
 
         peer = build_peer(args.peer_source, work)
-        peer_port = None
+        targets = [Target("awsgw tcp", "jsonrpc", gateway.pid, port=gateway_port),
+                   Target("awsgw tls", "jsonrpc", gateway.pid, port=tls_port, tls=True),
+                   Target("awsgw unix", "jsonrpc", gateway.pid, unix=gateway_socket)]
         if peer:
             peer_port = free_port()
             proxy = subprocess.Popen([peer[0], "--port", f"127.0.0.1:{peer_port}", "--name", "networkmanager", "--region", "us-west-2",
@@ -227,35 +259,35 @@ teams:
                                       "--upstream-url-scheme", "http"], env=keys, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             processes.append(proxy)
             wait_for_port(peer_port, proxy)
-
-        targets = [("awsgw", gateway_port, "jsonrpc", gateway.pid)]
-        if peer_port:
-            targets.append(("aws-sigv4-proxy", peer_port, "rest", processes[-1].pid))
+            targets.append(Target("aws-sigv4-proxy", "rest", proxy.pid, port=peer_port))
+        nginx_target = Target("nginx", "rest", port=upstream_port)
         # Warm up every target (connections, models, pools).
-        for _, port, mode, _ in targets + [("nginx", upstream_port, "rest", None)]:
-            wrk(port, mode, 64, 1, script)
+        for target in targets + [nginx_target]:
+            drive(target, 64, 1, script, loadgen)
 
-        results = {name: {"c64": [], "c1": None} for name, *_ in targets}
-        direct = {"c64": wrk(upstream_port, "rest", 64, args.seconds, script), "c1": wrk(upstream_port, "rest", 1, args.seconds // 2 or 1, script)}
+        results = {target.name: {"c64": [], "c1": None} for target in targets}
+        short = args.seconds // 2 or 1
+        direct = {"c64": drive(nginx_target, 64, args.seconds, script, loadgen), "c1": drive(nginx_target, 1, short, script, loadgen)}
         for _ in range(args.runs):
-            for name, port, mode, pid in targets:
-                results[name]["c64"].append(wrk(port, mode, 64, args.seconds, script, pid))
-        for name, port, mode, pid in targets:
-            results[name]["c1"] = wrk(port, mode, 1, args.seconds // 2 or 1, script, pid)
+            for target in targets:
+                results[target.name]["c64"].append(drive(target, 64, args.seconds, script, loadgen))
+        for target in targets:
+            results[target.name]["c1"] = drive(target, 1, short, script, loadgen)
         if args.perf:
             recorder = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "499", "-o", args.perf, "-p", str(gateway.pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wrk(gateway_port, "jsonrpc", 64, args.seconds, script)
+            drive(targets[0], 64, args.seconds, script, loadgen)
             recorder.send_signal(signal.SIGINT)
             recorder.wait(timeout=60)
 
-        print(f"\nside by side (nginx upstream answering at once; wrk -t1, {args.seconds} s per run; "
+        print(f"\nside by side (nginx upstream answering at once; wrk -t1 (loadgen for unix), {args.seconds} s per run; "
               f"c=64: median of {args.runs} alternated runs; 2 cores shared by all)")
         if peer:
             print(f"aws-sigv4-proxy: awslabs commit {peer[1]}, built with {subprocess.run(['go', 'version'], capture_output=True, text=True).stdout.strip()}")
         print(f"{'':18} {'calls/s c=64':>13} {'p50 c=64':>10} {'p99 c=64':>10} {'CPU/call':>10} {'p50 c=1':>9} {'p99 c=1':>9} {'CPU/call c=1':>13}")
         summary = {}
-        for name, *_ in targets:
+        for target in targets:
+            name = target.name
             runs = results[name]["c64"]
             rate = statistics.median(r["rate"] for r in runs)
             cpu = statistics.median(r["cpu_us"] for r in runs)
@@ -266,12 +298,18 @@ teams:
                   + ", ".join(f"{r['rate']:,.0f}" for r in runs) + ")")
         print(f"{'nginx directly':18} {direct['c64']['rate']:13,.0f} {direct['c64']['p50']:8,.0f}µs {direct['c64']['p99']:8,.0f}µs "
               f"{'—':>10} {direct['c1']['p50']:7,.0f}µs {direct['c1']['p99']:7,.0f}µs")
-        print(f"awsgw peak RSS (VmHWM): {peak_rss_mb(gateway.pid):.1f} MB; added p50 at c=1 over nginx: {summary['awsgw'][2] - direct['c1']['p50']:,.0f} µs")
+        print(f"awsgw peak RSS (VmHWM): {peak_rss_mb(gateway.pid):.1f} MB (all three listeners, one process)")
+        for target in targets[:3]:
+            ga, gc, gp = summary[target.name]
+            line = f"{target.name}: added p50 at c=1 over nginx {gp - direct['c1']['p50']:,.0f} µs"
+            if "aws-sigv4-proxy" in summary:
+                pa, pc, pp = summary["aws-sigv4-proxy"]
+                line += (f"; ratios to aws-sigv4-proxy: calls/s {ga / pa:.2f}× (goal ≥ 2), CPU per call {gc / pc:.2f}× (goal ≤ 0.5), "
+                         f"p50 at c=1 {gp / pp:.2f}×")
+            print(line)
         if "aws-sigv4-proxy" in summary:
-            (ga, gc, gp), (pa, pc, pp) = summary["awsgw"], summary["aws-sigv4-proxy"]
-            print(f"ratios awsgw / aws-sigv4-proxy: calls/s {ga / pa:.2f}× (goal ≥ 2), CPU per call {gc / pc:.2f}× (goal ≤ 0.5), "
-                  f"p50 at c=1 {gp / pp:.2f}×; peer adds {pp - direct['c1']['p50']:,.0f} µs at c=1")
-        print("goals (issue 14): awsgw CPU per call ≤ 90 µs, p50 at c=1 ≤ 200 µs, peak RSS ≤ 60 MB")
+            print(f"aws-sigv4-proxy adds {summary['aws-sigv4-proxy'][2] - direct['c1']['p50']:,.0f} µs at c=1 over nginx")
+        print("goals (issue 14): awsgw CPU per call ≤ 90 µs, p50 at c=1 ≤ 200 µs, peak RSS ≤ 60 MB, on every listener")
     finally:
         for process in reversed(processes):
             process.send_signal(signal.SIGTERM)

@@ -7,6 +7,8 @@
 #   scripts/callgrind_pipeline.sh server-path   the whole server path instead: the gateway
 #       on a TCP listener in front of an in-process upstream, one keep-alive caller (the
 #       listener, HTTP, upstream client and task machinery counted too; see ServerPath.swift)
+#   TOP=40 scripts/callgrind_pipeline.sh server-path   also the 40 functions costing the most
+#       instructions per call (self cost, demangled; INCLUSIVE=1 for inclusive cost)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-pipeline}
@@ -21,7 +23,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # valgrind cannot read the Swift debug information of this toolchain: profile a stripped copy.
 cp .build/release/awsgw-bench "$work/bench"
-strip "$work/bench"
+strip -g "$work/bench"
 for n in "$A" "$B"; do
     valgrind --tool=callgrind --callgrind-out-file="$work/cg.$n" "$work/bench" --models "$PWD/models" --only "$MODE" --loops "$n" >"$work/out.$n" 2>"$work/err.$n" \
         || { cat "$work/err.$n" >&2; exit 1; }
@@ -60,3 +62,26 @@ print(f"{'in-process pipeline' if sys.argv[5] == 'pipeline' else 'server path (T
 print(f"  instructions per call: {(ib - ia) / calls:,.0f}")
 print(f"  heap allocations per call: {(mb - ma) / calls:,.1f}")
 PY
+if [ -n "${TOP:-}" ]; then
+    for n in "$A" "$B"; do
+        callgrind_annotate --inclusive="$([ -n "${INCLUSIVE:-}" ] && echo yes || echo no)" --threshold=100 "$work/cg.$n" \
+            | swift demangle --simplified >"$work/annotate.$n"
+    done
+    python3 - "$work/annotate.$A" "$work/annotate.$B" "$A" "$B" "$TOP" <<'PY'
+import re, sys
+def read(path):
+    costs = {}
+    for line in open(path, errors="replace"):
+        m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)", line)
+        if m and ":" in m.group(2):
+            name = m.group(2).split(":", 1)[1].split(" [")[0]
+            costs[name] = costs.get(name, 0) + int(m.group(1).replace(",", ""))
+    return costs
+a, b = read(sys.argv[1]), read(sys.argv[2])
+calls = int(sys.argv[4]) - int(sys.argv[3])
+rows = sorted(((b.get(k, 0) - a.get(k, 0)) / calls, k) for k in set(a) | set(b))
+print(f"  top functions, instructions per call:")
+for cost, name in reversed(rows[-int(sys.argv[5]):]):
+    print(f"  {cost:10,.0f}  {name[:160]}")
+PY
+fi
