@@ -2,6 +2,7 @@ import AWSCredentials
 import AWSEndpoints
 import AWSJSON
 import AWSModels
+import AWSPrimitives
 import AWSProtocols
 import AWSSigning
 import Foundation
@@ -376,7 +377,7 @@ public final class AWSEngine: Sendable {
             // S3's signer leaves the payload unsigned for an upload over https whose body a
             // checksum header already covers (S3SigV4Auth `_should_sha256_sign_payload`).
             if handle.service.name == "s3" || handle.service.name == "s3control", parsed.scheme == "https", handle.operation.hasStreamingInput,
-               headers.contains(where: { $0.name.lowercased() == (checksumHeader ?? "content-md5") }) {
+               headers.contains(where: { $0.name.equalsIgnoringASCIICase(checksumHeader ?? "content-md5") }) {
                 options.unsignedPayload = true
             }
         }

@@ -1,5 +1,6 @@
 import AWSJSON
 import AWSModels
+import AWSPrimitives
 import AWSProtocols
 import Crypto
 
@@ -67,7 +68,7 @@ enum FlexibleChecksums {
     /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
     static func applyTrailer(_ checksum: RequestChecksum, headers: inout [(name: String, value: String)], body: inout [UInt8]) {
         headers.append(("Transfer-Encoding", "chunked"))
-        if let index = headers.firstIndex(where: { $0.name.lowercased() == "content-encoding" }) {
+        if let index = headers.firstIndex(where: { $0.name.equalsIgnoringASCIICase("content-encoding") }) {
             headers[index].value += ",aws-chunked"
         } else {
             headers.append(("Content-Encoding", "aws-chunked"))

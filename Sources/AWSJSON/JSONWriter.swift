@@ -35,7 +35,7 @@ extension JSON {
             // Written compactly already; another style gets it written again.
             if !style.pythonSeparators && !style.asciiOnly { out.append(contentsOf: fragment.bytes) } else { fragment.value.write(to: &out, style: style) }
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .int(let i): JSON.writeInt(i, to: &out)
         case .double(let d): JSON.writeDouble(d, to: &out)
         case .string(let s): JSON.writeString(s, to: &out, asciiOnly: style.asciiOnly)
         case .array(let elements):
@@ -61,6 +61,21 @@ extension JSON {
                 member.value.write(to: &out, style: style)
             }
             out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// An integer's decimal digits, written without making a String first.
+    public static func writeInt(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(truncatingIfNeeded: magnitude % 10) + UInt8(ascii: "0")
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
         }
     }
 

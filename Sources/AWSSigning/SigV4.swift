@@ -38,11 +38,11 @@ public struct SignableRequest: Sendable {
     }
 
     public func header(_ name: String) -> String? {
-        headers.first(where: { equalsIgnoringCase($0.name, name) })?.value
+        headers.first(where: { $0.name.equalsIgnoringASCIICase(name) })?.value
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
-        headers.removeAll(where: { equalsIgnoringCase($0.name, name) })
+        headers.removeAll(where: { $0.name.equalsIgnoringASCIICase(name) })
         headers.append((name, value))
     }
 }
@@ -58,7 +58,9 @@ public struct SigV4Options: Sendable {
     /// Add the session token after signing instead of signing it (some services ask this).
     public var omitSessionTokenFromSignature = false
     /// Headers never signed: botocore leaves these out, since proxies may change them.
-    public var unsignedHeaders: Set<String> = ["expect", "transfer-encoding", "user-agent", "x-amzn-trace-id", "authorization"]
+    public var unsignedHeaders = SigV4Options.defaultUnsignedHeaders
+    /// Made once: a set literal per signer cost five string hashes per call.
+    public static let defaultUnsignedHeaders: Set<String> = ["expect", "transfer-encoding", "user-agent", "x-amzn-trace-id", "authorization"]
     /// Use `UNSIGNED-PAYLOAD` instead of the body's hash.
     public var unsignedPayload = false
     /// The payload hash to sign instead of the body's (S3's aws-chunked uploads with a
@@ -102,7 +104,7 @@ public struct SigV4Signer: Sendable {
     public func sign(_ request: inout SignableRequest, at time: Timestamp) -> SigningResult {
         let amzDate = time.amzDate
         let amzDay = time.amzDay
-        request.headers.removeAll { equalsIgnoringCase($0.name, "x-amz-date") || equalsIgnoringCase($0.name, "authorization") }
+        request.headers.removeAll { $0.name.equalsIgnoringASCIICase("x-amz-date") || $0.name.equalsIgnoringASCIICase("authorization") }
         request.headers.append(("X-Amz-Date", amzDate))
         if let token = credentials.sessionToken, !options.omitSessionTokenFromSignature {
             request.setHeader("X-Amz-Security-Token", token)
@@ -129,7 +131,7 @@ public struct SigV4Signer: Sendable {
     public func presign(_ request: inout SignableRequest, at time: Timestamp, expires: Int) -> SigningResult {
         let amzDate = time.amzDate
         let amzDay = time.amzDay
-        request.headers.removeAll { equalsIgnoringCase($0.name, "x-amz-date") || equalsIgnoringCase($0.name, "authorization") }
+        request.headers.removeAll { $0.name.equalsIgnoringASCIICase("x-amz-date") || $0.name.equalsIgnoringASCIICase("authorization") }
         let (canonicalHeaders, signedHeaders) = canonicalHeaderBlock(request.headers)
         let scope = credentialScope(amzDay)
         var added: [(String, String)] = [
@@ -307,8 +309,8 @@ public struct SigV4Signer: Sendable {
         firsts.reserveCapacity(headers.count)
         for (index, header) in headers.enumerated() {
             // The unsigned names are few (`user-agent`, `expect`…): compared, not hashed.
-            if options.unsignedHeaders.contains(where: { equalsIgnoringCase($0, header.name) }) { continue }
-            if firsts.contains(where: { equalsIgnoringCase(headers[$0].name, header.name) }) { continue }
+            if options.unsignedHeaders.contains(where: { $0.equalsIgnoringASCIICase(header.name) }) { continue }
+            if firsts.contains(where: { headers[$0].name.equalsIgnoringASCIICase(header.name) }) { continue }
             firsts.append(index)
         }
         firsts.sort { lowercasedPrecedes(headers[$0].name, headers[$1].name) }
@@ -323,7 +325,7 @@ public struct SigV4Signer: Sendable {
             appendLowercased(name, to: &block)
             block.append(UInt8(ascii: ":"))
             // Every value of the name, in order, joined with commas.
-            for index in first..<headers.count where index == first || equalsIgnoringCase(headers[index].name, name) {
+            for index in first..<headers.count where index == first || headers[index].name.equalsIgnoringASCIICase(name) {
                 if index != first { block.append(UInt8(ascii: ",")) }
                 block.append(contentsOf: SigV4Signer.foldSpaces(headers[index].value).utf8)
             }
@@ -410,7 +412,7 @@ func lowercasedPrecedes(_ a: String, _ b: String) -> Bool {
     a.withUTF8Buffer { a in
         b.withUTF8Buffer { b in
             for i in 0..<min(a.count, b.count) {
-                let x = lowercased(a[i]), y = lowercased(b[i])
+                let x = ASCIICase.lowercased(a[i]), y = ASCIICase.lowercased(b[i])
                 if x != y { return x < y }
             }
             return a.count < b.count
@@ -424,25 +426,11 @@ func appendLowercased(_ s: String, to out: inout [UInt8]) {
         let start = out.count
         out.append(contentsOf: bytes)
         out.withUnsafeMutableBufferPointer { out in
-            for i in start..<out.count { out[i] = lowercased(out[i]) }
+            for i in start..<out.count { out[i] = ASCIICase.lowercased(out[i]) }
         }
     }
 }
 
-@inline(__always)
-func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
-
-/// ASCII case-insensitive equality without allocating lower-cased copies.
-@inline(__always)
-func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
-    guard a.utf8.count == b.utf8.count else { return false }
-    return a.withUTF8Buffer { a in
-        b.withUTF8Buffer { b in
-            for i in 0..<a.count where a[i] != b[i] && lowercased(a[i]) != lowercased(b[i]) { return false }
-            return true
-        }
-    }
-}
 
 func hex<D: ContiguousBytes>(_ digest: D) -> String {
     digest.withUnsafeBytes { bytes in

@@ -65,42 +65,56 @@ public struct AuditRecord: Sendable {
         out.append(UInt8(ascii: "\""))
         time.appendISO8601Result(to: &out)
         out.append(UInt8(ascii: "\""))
-        func member(_ key: StaticString, _ value: JSON) {
+        // Members written straight from their values (no JSON value made for each).
+        func key(_ key: StaticString) {
             out.append(UInt8(ascii: ","))
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
             out.append(UInt8(ascii: "\""))
             out.append(UInt8(ascii: ":"))
+        }
+        func member(_ name: StaticString, _ value: JSON) {
+            key(name)
             value.write(to: &out, style: .compact)
         }
-        member("listener", .string(listener))
-        member("identity", .string(identity))
-        if let team { member("team", .string(team)) }
-        member("method", .string(method))
-        member("decision", .string(decision.rawValue))
-        member("cache", .string(cache.rawValue))
-        if let limiter { member("limiter", .string(limiter.rawValue)) }
-        if let code { member("code", .int(Int64(code))) }
-        if let awsType { member("awsType", .string(awsType)) }
-        if let awsRequestId { member("awsRequestId", .string(awsRequestId)) }
-        member("attempts", .int(Int64(attempts)))
+        func member(_ name: StaticString, _ value: String) {
+            key(name)
+            JSON.writeString(value, to: &out, asciiOnly: false)
+        }
+        func member(_ name: StaticString, _ value: Int) {
+            key(name)
+            JSON.writeInt(Int64(value), to: &out)
+        }
+        member("listener", listener)
+        member("identity", identity)
+        if let team { member("team", team) }
+        member("method", method)
+        member("decision", decision.rawValue)
+        member("cache", cache.rawValue)
+        if let limiter { member("limiter", limiter.rawValue) }
+        if let code { member("code", code) }
+        if let awsType { member("awsType", awsType) }
+        if let awsRequestId { member("awsRequestId", awsRequestId) }
+        member("attempts", attempts)
         // Milliseconds to the microsecond, as Python's repr of that float writes it.
         let micros = (latencySeconds * 1_000_000).rounded()
         if micros >= 0, micros < 1e12 {
             out.append(contentsOf: Self.latencyKey)
             let whole = Int(micros)
-            out.append(contentsOf: String(whole / 1000).utf8)
+            JSON.writeInt(Int64(whole / 1000), to: &out)
             out.append(UInt8(ascii: "."))
             var fraction = whole % 1000, digits = 3
             while digits > 1, fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-            let text = String(fraction)
-            for _ in text.utf8.count..<digits { out.append(UInt8(ascii: "0")) }
-            out.append(contentsOf: text.utf8)
+            // Leading zeros of the fraction: 0.05 ms is "0.05", not "0.5".
+            var scale = 1
+            for _ in 1..<digits { scale *= 10 }
+            while scale > 1, fraction < scale { out.append(UInt8(ascii: "0")); scale /= 10 }
+            JSON.writeInt(Int64(fraction), to: &out)
         } else {
             member("latencyMs", .double(micros / 1000))
         }
-        member("bytesIn", .int(Int64(bytesIn)))
-        member("bytesOut", .int(Int64(bytesOut)))
+        member("bytesIn", bytesIn)
+        member("bytesOut", bytesOut)
         if let params {
             // A bearer token given in params is a secret, whatever the mode.
             let kept = params.members.filter { $0.key != "$token" }

@@ -85,6 +85,7 @@ public struct OperationPattern: Sendable, Equatable {
     /// the others appear in order.
     static func glob(_ pieces: [Substring], _ name: String) -> Bool {
         if pieces.count == 1 { return pieces[0] == name }
+        if pieces.count == 2 && pieces[0].isEmpty && pieces[1].isEmpty { return true }  // `*`: any name
         var rest = Substring(name)
         guard rest.hasPrefix(pieces[0]) else { return false }
         rest = rest.dropFirst(pieces[0].count)

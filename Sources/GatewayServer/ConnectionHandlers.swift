@@ -382,7 +382,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             let gateway = server.gateway
             var bearer: String?
             if let authorization = head.value(at: head.authorizationIndex), authorization.utf8.count > 7,
-               HTTP1.sameName(String(authorization.prefix(7)), "bearer ") {
+               String(authorization.prefix(7)).equalsIgnoringASCIICase("bearer ") {
                 bearer = String(authorization.dropFirst(7)).trimmingSpaces
             }
             let callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)

@@ -70,6 +70,8 @@ struct HTTP1Head {
             known = false
         }
         if known || keepAll {
+            // An answer from AWS has a dozen fields or so: room for them once, not by doubling.
+            if headers.isEmpty { headers.reserveCapacity(keepAll ? 16 : 4) }
             headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
     }
@@ -275,7 +277,7 @@ struct HTTP1Parser {
         }
         if head.transferEncodingFields > 0 {
             if lengths > 0 { throw .malformed("both Content-Length and Transfer-Encoding") }
-            let codings = head.headers.filter { HTTP1.sameName($0.name, "transfer-encoding") }.map(\.value)
+            let codings = head.headers.filter { $0.name.equalsIgnoringASCIICase("transfer-encoding") }.map(\.value)
             let joined = codings.joined(separator: ",").split(separator: ",").map { String($0).trimmingSpaces.lowercased() }
             guard joined.last == "chunked" else {
                 // A response without chunked last is delimited by the close; a request cannot be.
@@ -404,11 +406,6 @@ enum HTTP1 {
             while let last = part.last, last == 0x20 || last == 0x09 { part = part.dropLast() }
             return nameIs(UnsafeRawBufferPointer(rebasing: part), token)
         }
-    }
-
-    /// ASCII names compared without case.
-    static func sameName(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { ($0 | 0x20) == ($1 | 0x20) }
     }
 
     /// `HTTP/1.0` → 0, `HTTP/1.1` → 1; another version is refused.

@@ -46,16 +46,13 @@ public final class UpstreamClient: HTTPTransport, @unchecked Sendable {
         var pool = CurrentEventLoop.value.flatMap { pools[ObjectIdentifier($0)] }
         if pool == nil { pool = pools[ObjectIdentifier(group.next())] }
         guard let pool else { throw TransportError(kind: .other, message: "no connection pool for this event loop") }
-        guard let target = UpstreamTarget(url: request.url) else {
-            throw TransportError(kind: .other, message: "cannot send to \(request.url)")
-        }
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(timeoutSeconds, 0.001) * 1000))
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<ResponseData, TransportError>, Never>) in
             if pool.eventLoop.inEventLoop {
-                pool.execute(request, target: target, deadline: deadline, client: self) { continuation.resume(returning: $0) }
+                pool.execute(request, deadline: deadline, client: self) { continuation.resume(returning: $0) }
             } else {
                 pool.eventLoop.execute {
-                    pool.execute(request, target: target, deadline: deadline, client: self) { continuation.resume(returning: $0) }
+                    pool.execute(request, deadline: deadline, client: self) { continuation.resume(returning: $0) }
                 }
             }
         }
@@ -63,30 +60,57 @@ public final class UpstreamClient: HTTPTransport, @unchecked Sendable {
     }
 }
 
-/// Scheme, host and port of a request URL, and its path and query.
-struct UpstreamTarget: Hashable {
+/// A request URL split for sending: where it goes and what the request line names.
+struct UpstreamTarget {
+    let origin: UpstreamOrigin
+    /// The path and query ("/" when the URL has no path).
+    let pathAndQuery: Substring
+
+    /// A target with an origin of its own (a pool finds its origins again instead).
+    init?(url: String) {
+        guard let (origin, path) = UpstreamTarget.split(url), let parsed = UpstreamOrigin(origin) else { return nil }
+        self.init(origin: parsed, pathAndQuery: path)
+    }
+
+    init(origin: UpstreamOrigin, pathAndQuery: Substring) {
+        self.origin = origin
+        self.pathAndQuery = pathAndQuery.isEmpty ? "/" : pathAndQuery
+    }
+
+    /// `http[s]://authority` and what follows it (from its first `/`); nil for another scheme.
+    static func split(_ url: String) -> (origin: Substring, pathAndQuery: Substring)? {
+        // Bytes, not String.hasPrefix and index walks: this runs for every call.
+        var url = url
+        let end: Int? = url.withUTF8 { bytes in
+            let scheme: Int
+            if bytes.starts(with: "https://".utf8) { scheme = 8 } else if bytes.starts(with: "http://".utf8) { scheme = 7 } else { return nil }
+            var end = scheme
+            while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
+            return end
+        }
+        guard let end else { return nil }
+        let boundary = url.utf8.index(url.utf8.startIndex, offsetBy: end)
+        return (url[..<boundary], url[boundary...])
+    }
+}
+
+/// One scheme, host and port that requests go to, with its pool's connections to it
+/// (touched only on that pool's event loop). Parsed once, then found again by its text.
+final class UpstreamOrigin {
     let tls: Bool
     let host: String
     let port: Int
-    let pathAndQuery: String
-    /// What connections are pooled by: scheme, host and port.
-    let poolKey: String
+    /// The URLs' text up to the path: `https://host[:port]`.
+    let text: String
+    /// Idle keep-alive connections, how many are open, and the requests waiting for one.
+    var idle: [Channel] = []
+    var open = 0
+    var waiting: [UpstreamPool.Waiter] = []
 
-    init?(url: String) {
-        let tls: Bool
-        let rest: Substring
-        if url.hasPrefix("https://") {
-            tls = true
-            rest = url.dropFirst(8)
-        } else if url.hasPrefix("http://") {
-            tls = false
-            rest = url.dropFirst(7)
-        } else {
-            return nil
-        }
-        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        pathAndQuery = authorityEnd == rest.endIndex ? "/" : String(rest[authorityEnd...])
+    init?(_ text: Substring) {
+        let tls = text.hasPrefix("https://")
+        guard tls || text.hasPrefix("http://") else { return nil }
+        let authority = text.dropFirst(tls ? 8 : 7)
         var host = authority
         var port = tls ? 443 : 80
         if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]"), let p = Int(authority[authority.index(after: colon)...]) {
@@ -98,13 +122,14 @@ struct UpstreamTarget: Hashable {
         self.tls = tls
         self.host = String(host)
         self.port = port
-        poolKey = (tls ? "https://" : "http://") + self.host + ":" + String(port)
+        self.text = String(text)
     }
 }
 
-/// The upstream connections of one event loop, by scheme/host/port: idle keep-alive ones
-/// for reuse, a cap on how many are open, and the requests waiting for one. Everything
-/// here runs on its loop and answers through callbacks (no futures on a call's path).
+/// The upstream connections of one event loop, by origin (scheme/host/port): idle
+/// keep-alive ones for reuse, a cap on how many are open, and the requests waiting for
+/// one. Everything here runs on its loop and answers through callbacks (no futures on a
+/// call's path).
 final class UpstreamPool: @unchecked Sendable {
     typealias Answer = (Result<ResponseData, TransportError>) -> Void
     let eventLoop: EventLoop
@@ -113,7 +138,7 @@ final class UpstreamPool: @unchecked Sendable {
     static let maxConnectionsPerHost = 64
 
     /// A request waiting for a connection; answered once, by a connection or its deadline.
-    private final class Waiter {
+    final class Waiter {
         var answer: ((Result<Channel, TransportError>) -> Void)?
         var timer: Scheduled<Void>?
         init(_ answer: @escaping (Result<Channel, TransportError>) -> Void) { self.answer = answer }
@@ -126,25 +151,45 @@ final class UpstreamPool: @unchecked Sendable {
         }
     }
 
-    /// A class, so that a call looks its host up once and changes it in place.
-    private final class Host {
-        var idle: [Channel] = []
-        var open = 0
-        var waiting: [Waiter] = []
-    }
-    private var hosts: [String: Host] = [:]
+    private var origins: [String: UpstreamOrigin] = [:]
+    /// The origin of the last request: most calls go where the one before went.
+    private var lastOrigin: UpstreamOrigin?
 
-    private func host(_ key: String) -> Host {
-        if let host = hosts[key] { return host }
-        let host = Host()
-        hosts[key] = host
-        return host
+    /// `url` split, its origin found again (or parsed the first time); nil for a URL that
+    /// is not `http[s]://host[:port]/...`.
+    func target(_ url: String) -> UpstreamTarget? {
+        guard let (text, path) = UpstreamTarget.split(url) else { return nil }
+        if let last = lastOrigin, Self.same(text, last.text) { return UpstreamTarget(origin: last, pathAndQuery: path) }
+        let key = String(text)
+        let origin: UpstreamOrigin
+        if let known = origins[key] {
+            origin = known
+        } else {
+            guard let parsed = UpstreamOrigin(text) else { return nil }
+            origins[key] = parsed
+            origin = parsed
+        }
+        lastOrigin = origin
+        return UpstreamTarget(origin: origin, pathAndQuery: path)
+    }
+
+    private static func same(_ text: Substring, _ known: String) -> Bool {
+        var known = known
+        return known.withUTF8 { known in
+            text.utf8.withContiguousStorageIfAvailable { text in
+                text.count == known.count && (text.count == 0 || memcmp(text.baseAddress!, known.baseAddress!, text.count) == 0)
+            } ?? text.utf8.elementsEqual(known)
+        }
     }
 
     init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
-    func execute(_ request: PreparedRequest, target: UpstreamTarget, deadline: NIODeadline, client: UpstreamClient, answer: @escaping Answer) {
+    func execute(_ request: PreparedRequest, deadline: NIODeadline, client: UpstreamClient, answer: @escaping Answer) {
         eventLoop.preconditionInEventLoop()
+        guard let target = target(request.url) else {
+            answer(.failure(TransportError(kind: .other, message: "cannot send to \(request.url)")))
+            return
+        }
         acquire(target, deadline: deadline, client: client) { result in
             switch result {
             case .success(let channel): self.send(request, target: target, on: channel, deadline: deadline, client: client, answer: answer)
@@ -156,7 +201,7 @@ final class UpstreamPool: @unchecked Sendable {
     /// An idle connection, a new one under the cap, or a place in the queue.
     private func acquire(_ target: UpstreamTarget, deadline: NIODeadline, client: UpstreamClient,
                          then: @escaping (Result<Channel, TransportError>) -> Void) {
-        let host = host(target.poolKey)
+        let host = target.origin
         while let channel = host.idle.popLast() {
             if channel.isActive {
                 then(.success(channel))
@@ -185,7 +230,7 @@ final class UpstreamPool: @unchecked Sendable {
 
     /// A connection is done with a request: reuse it for a waiter, keep it idle, or close it.
     private func release(_ channel: Channel, reusable: Bool, target: UpstreamTarget, client: UpstreamClient) {
-        let host = host(target.poolKey)
+        let host = target.origin
         guard reusable, channel.isActive else {
             channel.close(promise: nil)
             host.open -= 1
@@ -201,7 +246,7 @@ final class UpstreamPool: @unchecked Sendable {
 
     /// A connection slot came free: open a connection for the next waiter, if any.
     private func wakeWaiter(_ target: UpstreamTarget, client: UpstreamClient) {
-        let host = host(target.poolKey)
+        let host = target.origin
         guard !host.waiting.isEmpty, host.open < Self.maxConnectionsPerHost else { return }
         let waiter = host.waiting.removeFirst()
         host.open += 1
@@ -238,26 +283,29 @@ final class UpstreamPool: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    if target.tls {
-                        try sync.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: target.host))
+                    if target.origin.tls {
+                        try sync.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: target.origin.host))
                     }
                     try sync.addHandler(UpstreamConnectionHandler(maxResponseBytes: maxResponse))
                 }
             }
-            .connect(host: target.host, port: target.port)
+            .connect(host: target.origin.host, port: target.origin.port)
             .whenComplete { result in
                 then(result.mapError { error in
-                    TransportError(kind: .connect, message: "cannot connect to \(target.host):\(target.port): \(error)")
+                    TransportError(kind: .connect, message: "cannot connect to \(target.origin.host):\(target.origin.port): \(error)")
                 })
             }
     }
 
     func closeAll() {
-        for host in hosts.values {
-            for channel in host.idle { channel.close(promise: nil) }
-            for waiter in host.waiting { waiter.complete(.failure(TransportError(kind: .other, message: "shutting down"))) }
+        for origin in origins.values {
+            for channel in origin.idle { channel.close(promise: nil) }
+            for waiter in origin.waiting { waiter.complete(.failure(TransportError(kind: .other, message: "shutting down"))) }
+            origin.idle = []
+            origin.waiting = []
         }
-        hosts = [:]
+        origins = [:]
+        lastOrigin = nil
     }
 }
 
@@ -333,16 +381,21 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     /// The request as it goes on the wire: its headers in order (a `Host` added when it
     /// has none), its body framed by its Content-Length, or chunked when it says so.
     static func encode(_ request: PreparedRequest, target: UpstreamTarget, allocator: ByteBufferAllocator) throws(TransportError) -> ByteBuffer {
-        guard HTTP1.isWritableName(request.method), target.pathAndQuery.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw TransportError(kind: .other, message: "cannot write the request line for \(request.method) \(target.pathAndQuery)")
-        }
         // The head is put together in a local array and copied into the buffer once: each
         // write into a ByteBuffer is a checked access, and a head is some fifty pieces.
         var head: [UInt8] = []
         head.reserveCapacity(1024)
         head.append(contentsOf: request.method.utf8)
         head.append(0x20)
-        head.append(contentsOf: target.pathAndQuery.utf8)
+        var path = target.pathAndQuery
+        let pathWritten = path.withUTF8 { path in
+            guard path.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return false }
+            head.append(contentsOf: path)
+            return true
+        }
+        guard HTTP1.isWritableName(request.method), pathWritten else {
+            throw TransportError(kind: .other, message: "cannot write the request line for \(request.method) \(target.pathAndQuery)")
+        }
         head.append(contentsOf: " HTTP/1.1\r\n".utf8)
         var hasHost = false
         var chunked = false
@@ -358,7 +411,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
                     case 4 where HTTP1.nameIs(raw, "host"): hasHost = true
                     case 14 where HTTP1.nameIs(raw, "content-length"): hasLength = true
                     case 17 where HTTP1.nameIs(raw, "transfer-encoding"):
-                        chunked = header.value.split(separator: ",").last.map { HTTP1.sameName(String($0).trimmingSpaces, "chunked") } ?? false
+                        chunked = header.value.split(separator: ",").last.map { String($0).trimmingSpaces.equalsIgnoringASCIICase("chunked") } ?? false
                     default: break
                     }
                     head.append(contentsOf: name)
@@ -375,7 +428,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
             }
         }
         if !hasHost {
-            let host = target.port == (target.tls ? 443 : 80) ? target.host : "\(target.host):\(target.port)"
+            let origin = target.origin
+            let host = origin.port == (origin.tls ? 443 : 80) ? origin.host : "\(origin.host):\(origin.port)"
             head.append(contentsOf: "Host: \(host)\r\n".utf8)
         }
         if !chunked && !hasLength && !request.body.isEmpty {

@@ -1,5 +1,6 @@
 import AWSJSON
 import AWSModels
+import AWSPrimitives
 
 // The wire types every protocol shares: a request before its endpoint and signature,
 // a response, an AWS error, and what the gateway and the botocore suites set apart.
@@ -58,8 +59,7 @@ public struct ResponseData: Sendable {
     }
 
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first(where: { $0.name.lowercased() == lower })?.value
+        headers.first(where: { $0.name.equalsIgnoringASCIICase(name) })?.value
     }
 }
 

@@ -1,5 +1,6 @@
 import AWSJSON
 import AWSModels
+import AWSPrimitives
 
 /// The REST binding's request side (botocore's BaseRestSerializer: URI labels, query
 /// string, headers, payload) with the body in JSON (rest-json) or XML (rest-xml),
@@ -109,7 +110,7 @@ public struct RESTSerializer: Sendable {
         } else if shape.members.contains(where: { $0.location == nil }) {
             request.body = Array("{}".utf8)
         }
-        if !streamingPayload, !request.body.isEmpty, !request.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+        if !streamingPayload, !request.body.isEmpty, !request.headers.contains(where: { $0.name.equalsIgnoringASCIICase("content-type") }) {
             request.headers.append(("Content-Type", "application/json"))
         }
         return request

@@ -1,5 +1,6 @@
 import AWSJSON
 import AWSModels
+import AWSPrimitives
 
 /// rest-json: the REST binding (labels, query, headers, payload) with the JSON codec.
 public struct RestJSONCodec: ProtocolCodec {
@@ -18,7 +19,7 @@ public struct RestJSONCodec: ProtocolCodec {
     public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
         var request = try serializer.serialize(params)
         // botocore's add_accept_header: API Gateway answers HAL+JSON without it.
-        if service.name == "apigateway", !request.headers.contains(where: { $0.name.lowercased() == "accept" }) {
+        if service.name == "apigateway", !request.headers.contains(where: { $0.name.equalsIgnoringASCIICase("accept") }) {
             request.headers.append(("Accept", "application/json"))
         }
         // botocore's change_get_to_post: a CloudSearch search goes as a form POST, so that a
