@@ -187,6 +187,42 @@ struct HTTP1Tests {
         try await group.shutdownGracefully()
     }
 
+    @Test("the upstream pool finds each origin again: requests to two hosts in turn each reach theirs, on kept connections")
+    func upstreamOrigins() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let first = try await RawHTTPServer(group: group), second = try await RawHTTPServer(group: group)
+        let client = try UpstreamClient(group: group, connectTimeoutSeconds: 2, maxResponseBytes: 1 << 20)
+        func call(_ url: String) async throws(TransportError) -> String {
+            let answer = try await client.send(PreparedRequest(method: "GET", url: url, headers: []), timeoutSeconds: 5)
+            return String(decoding: answer.body, as: UTF8.self)
+        }
+        first.answer(["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"], close: false)
+        second.answer(["HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond"], close: false)
+        for round in 0..<3 {
+            #expect(try await call("http://127.0.0.1:\(first.port)/a/\(round)?q=\(round)") == "first")
+            #expect(try await call("http://127.0.0.1:\(second.port)/b/\(round)") == "second")
+        }
+        // No path: the request line names "/".
+        #expect(try await call("http://127.0.0.1:\(first.port)") == "first")
+        #expect(first.requests == (0..<3).map { "GET /a/\($0)?q=\($0) HTTP/1.1\r\nHost: 127.0.0.1:\(first.port)\r\n\r\n" }
+                + ["GET / HTTP/1.1\r\nHost: 127.0.0.1:\(first.port)\r\n\r\n"])
+        #expect(second.requests == (0..<3).map { "GET /b/\($0) HTTP/1.1\r\nHost: 127.0.0.1:\(second.port)\r\n\r\n" })
+        #expect(first.connections == 1 && second.connections == 1, "each origin's connection kept and found again")
+        // What is not an http(s) URL with a host is refused before any connection is made.
+        for url in ["ftp://127.0.0.1/x", "http:///x", "127.0.0.1:\(first.port)/x", "https://:443/x"] {
+            do {
+                _ = try await call(url)
+                Issue.record("\(url) was sent")
+            } catch {
+                #expect(error.kind == .other && error.message.hasPrefix("cannot send to"), "\(url): \(error)")
+            }
+        }
+        await client.shutdown()
+        try await first.channel.close()
+        try await second.channel.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test("the upstream answer deadline: each request on a kept connection is timed by its own timeout")
     func upstreamDeadlines() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
