@@ -64,6 +64,9 @@ public struct JSONObject: Sendable, Sequence {
 
     /// Appends without checking for an existing key (callers that know keys are new).
     public mutating func append(_ key: String, _ value: JSON) {
+        // Room for a few members at once: most objects are small, and growing one member at a
+        // time reallocated at 1, 2 and 4.
+        if members.isEmpty { members.reserveCapacity(4) }
         members.append(Member(key: key, value: value))
     }
 

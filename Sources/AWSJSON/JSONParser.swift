@@ -153,6 +153,7 @@ struct JSONParser {
             depth -= 1
             return .object(JSONObject(members))
         }
+        members.reserveCapacity(4)  // most objects are small: one allocation, not three
         while true {
             skipWhitespace()
             guard index < buffer.count else { throw fail(.unexpectedEnd) }

@@ -63,9 +63,9 @@ public final class AuditLog: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues one record (a JSON object); never blocks.
-    /// Queues one record's JSON line (without its newline).
-    public func record(line: [UInt8]) {
+    /// Queues one record's JSON line (without its newline); never blocks. The line is
+    /// taken, not copied: its newline is added in place.
+    public func record(line: consuming [UInt8]) {
         var line = line
         line.append(UInt8(ascii: "\n"))
         condition.lock()

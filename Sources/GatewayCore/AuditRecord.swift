@@ -57,7 +57,7 @@ public struct AuditRecord: Sendable {
     /// written straight to bytes, as `JSON.write` writes the same record.
     public func line(params mode: AuditLogSettings.ParamsMode) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(320)
+        out.reserveCapacity(512)  // a record is 300-400 bytes; the log adds its newline in place
         let seconds = started.timeIntervalSince1970
         let whole = seconds.rounded(.down)
         let time = Timestamp(seconds: Int64(whole), microseconds: Int((seconds - whole) * 1000) * 1000)

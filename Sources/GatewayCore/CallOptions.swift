@@ -26,6 +26,8 @@ public struct CallOptions: Sendable {
     /// Splits a call's params once: the options, and the operation's own params.
     /// Wrong options are -32602 naming each one.
     public static func split(_ params: JSONObject) throws(ClientError) -> (CallOptions, JSONObject) {
+        // Most calls give no `$` option: their params are the operation's as they are.
+        guard params.members.contains(where: { $0.key.utf8.first == UInt8(ascii: "$") }) else { return (CallOptions(), params) }
         var options = CallOptions()
         var operationParams = JSONObject()
         var problems: [ValidationProblem] = []
