@@ -289,7 +289,6 @@ public final class Gateway: Sendable {
     private func cached(_ call: PreparedCall, mode: CacheMode, credentialsName: String, cache: ResponseCache?, trace: CallTrace,
                         forward: @escaping @Sendable () async throws -> JSONObject) async throws -> JSONObject {
         let service = call.handle.service.name, operation = call.handle.operation.name
-        let scope = ResponseCache.scope(credentials: credentialsName, service: service)
         guard let cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: call.handle.operation.isReadOnly),
               let ttl = cache.settings.ttl(service: service, operation: operation)
         else {
@@ -298,10 +297,11 @@ public final class Gateway: Sendable {
             // A call that may change things hides its scope's entries (a read left
             // uncached, e.g. excluded, leaves them alone).
             if let cache, !cache.settings.isRead(service: service, operation: operation, readOnly: call.handle.operation.isReadOnly) {
-                await cache.invalidateEverywhere(scope: scope)
+                await cache.invalidateEverywhere(scope: ResponseCache.scope(credentials: credentialsName, service: service))
             }
             return result
         }
+        let scope = ResponseCache.scope(credentials: credentialsName, service: service)
         if mode == .bypass {
             note(.bypass, trace)
             return try await forward()

@@ -6,7 +6,8 @@ import Synchronization
 /// The gateway's metrics, served on `GET /metrics` in Prometheus text format.
 public final class GatewayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let calls = Mutex<[String: Counter]>([:])
+    /// Call counters by outcome, then method (no key string made per call).
+    private let calls = Mutex<[String: [String: Counter]]>([:])
     private let latency: ValueHistogram
     private let attempts: Counter
     let inFlight: Gauge
@@ -44,12 +45,11 @@ public final class GatewayMetrics: Sendable {
 
     /// One finished call: by canonical method and outcome (`ok` or the JSON-RPC error code).
     public func recordCall(method: String, outcome: String, seconds: Double) {
-        let key = method + "\u{0}" + outcome
         let counter = calls.withLock { cache -> Counter in
-            if let existing = cache[key] { return existing }
+            if let existing = cache[outcome]?[method] { return existing }
             let made = registry.makeCounter(name: "awsgw_calls_total", labels: [("method", method), ("outcome", outcome)],
                                             help: "Calls answered, by method and outcome")
-            cache[key] = made
+            cache[outcome, default: [:]][method] = made
             return made
         }
         counter.increment()

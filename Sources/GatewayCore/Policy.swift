@@ -132,7 +132,7 @@ public struct Policy: Sendable {
 
     /// The caller's team, or nil; also how to name the caller in errors (never a token).
     public func team(for peer: PeerIdentity, token: String?) -> (Team?, String) {
-        let tokenDigest = token.map(digests.digest)
+        let tokenDigest = token.map(digests.known)
         for team in teams {
             for member in team.members {
                 switch member {
@@ -141,7 +141,7 @@ public struct Policy: Sendable {
                 case .gid(let gid) where peer.gid == gid: return (team, "gid:\(gid)")
                 case .commonName(let cn) where peer.commonName == cn: return (team, "cn:\(cn)")
                 case .tokenSHA256(let digest):
-                    if let tokenDigest, Policy.constantTimeEqual(tokenDigest, digest) { return (team, describe(peer, tokenDigest)) }
+                    if let tokenDigest, Policy.constantTimeEqual(tokenDigest.digest, digest) { return (team, describe(peer, tokenDigest)) }
                 default: continue
                 }
             }
@@ -156,15 +156,14 @@ public struct Policy: Sendable {
         return (false, "(no allow rule matches)")
     }
 
-    /// A caller as errors name it: the token only by a short prefix of its hash.
     /// A caller as records name it before any token is known.
     public static func describe(_ peer: PeerIdentity) -> String { Policy(teams: []).describe(peer, nil) }
 
-    func describe(_ peer: PeerIdentity, _ tokenDigest: [UInt8]?) -> String {
+    /// A caller as errors and records name it: a token only by a short prefix of its hash.
+    func describe(_ peer: PeerIdentity, _ token: TokenDigests.Known?) -> String {
         if let cn = peer.commonName { return "cn:\(cn)" }
         if let uid = peer.uid { return "uid:\(uid)" }
-        // Every call's audit record names its caller: no Foundation formatting here.
-        if let tokenDigest { return "token-sha256:" + SigV4Signer.hexString(Array(tokenDigest.prefix(6))) + "…" }
+        if let token { return token.caller }
         return "anonymous"
     }
 
@@ -181,15 +180,25 @@ public struct Policy: Sendable {
 /// tokens themselves do while a call is served; a new policy (a reload) starts empty.
 final class TokenDigests: Sendable {
     static let limit = 1024
-    private let known = Mutex<[String: [UInt8]]>([:])
 
-    func digest(_ token: String) -> [UInt8] {
-        if let digest = known.withLock({ $0[token] }) { return digest }
-        let digest = Array(SHA256.hash(data: Array(token.utf8)))
-        known.withLock { known in
-            if known.count >= Self.limit { known.removeAll() }
-            known[token] = digest
-        }
-        return digest
+    /// A token's digest, and the caller as errors and records name it: the token only by
+    /// a short prefix of its hash (made once, not per call).
+    struct Known: Sendable {
+        let digest: [UInt8]
+        let caller: String
     }
+    private let table = Mutex<[String: Known]>([:])
+
+    func known(_ token: String) -> Known {
+        if let known = table.withLock({ $0[token] }) { return known }
+        let digest = Array(SHA256.hash(data: Array(token.utf8)))
+        let known = Known(digest: digest, caller: "token-sha256:" + SigV4Signer.hexString(Array(digest.prefix(6))) + "…")
+        table.withLock { table in
+            if table.count >= Self.limit { table.removeAll() }
+            table[token] = known
+        }
+        return known
+    }
+
+    func digest(_ token: String) -> [UInt8] { known(token).digest }
 }
