@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # What `make bench-peer` and scripts/callgrind_pipeline.sh drive, from Debian's packages:
-# nginx (the stand-in for AWS), wrk (the load), Go (builds aws-sigv4-proxy), valgrind.
+# nginx (the stand-in for AWS), wrk (the load), a C compiler (scripts/loadgen.c, the load on
+# a Unix socket), Go (builds aws-sigv4-proxy), valgrind.
 set -euo pipefail
 need=()
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
+command -v cc >/dev/null || need+=(gcc)
 command -v go >/dev/null || need+=(golang-go)
 command -v valgrind >/dev/null || need+=(valgrind)
 [ ${#need[@]} -eq 0 ] && exit 0
