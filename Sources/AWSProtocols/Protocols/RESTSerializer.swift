@@ -136,8 +136,11 @@ public struct RESTSerializer: Sendable {
     // MARK: Locations
 
     private func splitQuery(_ uri: String) -> (String, String) {
-        // By bytes: a search by Character runs grapheme breaking over the whole path.
-        guard let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, "") }
+        // By bytes in place: a search by Character runs grapheme breaking over the whole
+        // path, and one by UTF8View index steps an index at a time.
+        var text = uri
+        guard let offset = text.withUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) else { return (uri, "") }
+        let q = uri.utf8.index(uri.utf8.startIndex, offsetBy: offset)
         return (String(uri[..<q]), String(uri[uri.utf8.index(after: q)...]))
     }
 
