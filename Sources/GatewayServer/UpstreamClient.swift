@@ -4,7 +4,6 @@ import AWSProtocols
 import Foundation
 import GatewayCore
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
@@ -13,7 +12,7 @@ import NIOSSL
 ///
 /// It does what the gateway needs and no more: one request at a time per connection,
 /// TLS with the system's trust roots and SNI, connect and request deadlines, a bound on
-/// response size. Answers are parsed by NIO's HTTP decoder.
+/// response size. Requests are written and answers read by `HTTP1Parser`'s codec.
 public final class UpstreamClient: HTTPTransport, @unchecked Sendable {
     let group: EventLoopGroup
     let connectTimeout: TimeAmount
