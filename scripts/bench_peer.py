@@ -4,8 +4,9 @@
 nginx (Debian's) stands in for AWS and answers every request at once. Each target is
 driven with the same request at concurrency 1 and 64:
   - nginx directly (the floor),
-  - awsgw as users run it: one team admitted by a bearer token, allow ["*:*"], audit log
-    on, calling networkmanager.AssociateConnectPeer, on each of its listeners: tcp: and
+  - awsgw as users run it: one team admitted by a bearer token, allow ["*:*"], a rate
+    limit (far above the load: counted, never refusing), audit log on, calling
+    networkmanager.AssociateConnectPeer, on each of its listeners: tcp: and
     tls: driven by wrk, unix: by scripts/loadgen.c (wrk cannot reach a Unix socket; the
     same closed loop, built here with the C compiler),
   - aws-sigv4-proxy (awslabs, Go) signing the same REST request, when it can be built
@@ -240,7 +241,7 @@ credentials: {{ default: {{ source: env }} }}
 logs: {{ dir: {work}/logs }}
 limits: {{ max_connections: 4096 }}
 teams:
-  apps: {{ members: ["token-sha256:{digest}"], allow: ["*:*"] }}
+  apps: {{ members: ["token-sha256:{digest}"], allow: ["*:*"], rate: {{ "*": "1000000/s burst 1000000" }} }}
 """)
         gateway = subprocess.Popen([args.awsgw, "serve", "--config", config, "--log-level", "error"], stdout=subprocess.DEVNULL,
                                    env=dict(keys, AWS_ENDPOINT_URL=f"http://127.0.0.1:{upstream_port}"))
