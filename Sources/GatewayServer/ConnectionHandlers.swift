@@ -369,7 +369,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         acceptedHost = host
-        let path = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.target
+        // Only GET routes by path (a POST to any path is a call): no split per call.
+        let path = head.method == "GET" ? head.target.prefix(while: { $0 != "?" }) : ""
         switch head.method {
         case "GET" where path == "/healthz":
             respond(context: context, status: .ok, body: Array("ok\n".utf8), contentType: "text/plain", close: !keepAlive, version: head.minorVersion)
@@ -382,7 +383,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             let gateway = server.gateway
             var bearer: String?
             if let authorization = head.value(at: head.authorizationIndex), authorization.utf8.count > 7,
-               String(authorization.prefix(7)).equalsIgnoringASCIICase("bearer ") {
+               authorization.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { ASCIICase.lowercased($0) == $1 }) {
                 bearer = String(authorization.dropFirst(7)).trimmingSpaces
             }
             let callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)

@@ -231,6 +231,7 @@ struct GatewayEndToEndTests {
     func healthAndMetrics() async throws {
         let gw = try await TestGateway()
         #expect(try await httpExchange(gw.address("tcp"), method: "GET", path: "/healthz").status == 200)
+        #expect(try await httpExchange(gw.address("tcp"), method: "GET", path: "/healthz?probe=1").status == 200, "a query is not part of the route")
         _ = try await httpExchange(gw.address("unix"), body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams))
         let metrics = try await httpExchange(gw.address("tcp"), method: "GET", path: "/metrics")
         #expect(metrics.status == 200)

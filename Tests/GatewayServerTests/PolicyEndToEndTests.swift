@@ -61,12 +61,17 @@ struct PolicyEndToEndTests {
         let tcp = gw.address("tcp")
         let viaHeader = try await httpExchange(tcp, body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams), headers: [("Authorization", "Bearer test")])
         #expect(viaHeader.json?["result"] != nil)
+        // The scheme's name has no case (RFC 9110 §11.1); spaces around the token are not part of it.
+        let anyCase = try await httpExchange(tcp, body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams), headers: [("Authorization", "bEaReR  test ")])
+        #expect(anyCase.json?["result"] != nil)
+        let otherScheme = try await httpExchange(tcp, body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams), headers: [("Authorization", "Basic test")])
+        #expect(otherScheme.json?["error"]?["code"] == -32001)
         var withToken = associateParams
         if case .object(var o) = withToken { o["$token"] = "test"; withToken = .object(o) }
         let viaParam = try await ndjsonExchange(tcp, lines: [rpc(1, "networkmanager.AssociateConnectPeer", withToken)], expect: 1)
         #expect(viaParam.first?["result"] != nil)
         // $token is the gateway's: it never reaches AWS.
-        #expect(gw.fake.requests.count == 2 && gw.fake.requests.allSatisfy { !$0.bodyText.contains("$token") })
+        #expect(gw.fake.requests.count == 3 && gw.fake.requests.allSatisfy { !$0.bodyText.contains("$token") })
         let wrong = try await httpExchange(tcp, body: rpc(1, "networkmanager.AssociateConnectPeer", associateParams), headers: [("Authorization", "Bearer SECRET-WRONG-TOKEN")])
         #expect(wrong.json?["error"]?["code"] == -32001)
         #expect(!wrong.body.contains("SECRET-WRONG-TOKEN"))
