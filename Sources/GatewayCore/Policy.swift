@@ -199,6 +199,4 @@ final class TokenDigests: Sendable {
         }
         return known
     }
-
-    func digest(_ token: String) -> [UInt8] { known(token).digest }
 }

@@ -394,7 +394,7 @@ enum HTTP1 {
     static func nameIs(_ name: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
         guard name.count == lower.utf8CodeUnitCount else { return false }
         let expected = lower.utf8Start
-        for index in 0..<name.count where name[index] | 0x20 != expected[index] { return false }
+        for index in 0..<name.count where ASCIICase.lowercased(name[index]) != expected[index] { return false }
         return true
     }
 

@@ -95,16 +95,6 @@ final class LoadConnection: ChannelInboundHandler {
 
     static let errorMember = Array(#""error":"#.utf8)
 
-    static func contains(_ bytes: Slice<UnsafeRawBufferPointer>, _ needle: [UInt8]) -> Bool {
-        guard bytes.count >= needle.count else { return false }
-        var i = bytes.startIndex
-        while i + needle.count <= bytes.endIndex {
-            if bytes[i] == needle[0], bytes[i..<(i + needle.count)].elementsEqual(needle) { return true }
-            i += 1
-        }
-        return false
-    }
-
     func send(context: ChannelHandlerContext) {
         sentAt = DispatchTime.now().uptimeNanoseconds
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
@@ -114,7 +104,7 @@ final class LoadConnection: ChannelInboundHandler {
         var chunk = unwrapInboundIn(data)
         received.writeBuffer(&chunk)
         while let length = completeAnswerLength() {
-            if received.withUnsafeReadableBytes({ LoadConnection.contains($0.prefix(length), LoadConnection.errorMember) }) { errors += 1 }
+            if received.withUnsafeReadableBytes({ firstIndex(of: LoadConnection.errorMember, in: $0.prefix(length)) != nil }) { errors += 1 }
             received.moveReaderIndex(forwardBy: length)
             let now = DispatchTime.now().uptimeNanoseconds
             latencies.append(now - sentAt)
@@ -140,45 +130,9 @@ final class LoadConnection: ChannelInboundHandler {
                 guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
                 return newline + 1
             case .http:
-                guard let end = LoadConnection.headEnd(bytes) else { return nil }
-                let total = end + 4 + LoadConnection.contentLength(bytes[..<end])
-                return bytes.count >= total ? total : nil
+                return httpAnswerLength(bytes)
             }
         }
-    }
-
-    /// Where `\r\n\r\n` starts.
-    static func headEnd(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
-            return i
-        }
-        return nil
-    }
-
-    /// The `Content-Length` of a head (0 when it has none).
-    static func contentLength(_ head: Slice<UnsafeRawBufferPointer>) -> Int {
-        let name = Array("\ncontent-length:".utf8)
-        var i = head.startIndex
-        while i + name.count <= head.endIndex {
-            var matches = true
-            for (k, byte) in name.enumerated() where (head[i + k] | (byte >= 0x61 ? 0x20 : 0)) != byte {
-                matches = false
-                break
-            }
-            if matches {
-                var value = 0
-                var j = i + name.count
-                while j < head.endIndex, head[j] == 0x20 { j += 1 }
-                while j < head.endIndex, head[j] >= 0x30, head[j] <= 0x39 {
-                    value = value * 10 + Int(head[j] - 0x30)
-                    j += 1
-                }
-                return value
-            }
-            i += 1
-        }
-        return 0
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -65,16 +65,8 @@ func serverPathBenchmark(modelsDir: String, loops: Int) throws {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             guard count > 0 else { throw BenchError("the gateway closed the connection") }
             answer += buffer[..<count]
-            guard let end = firstIndex(of: Array("\r\n\r\n".utf8), in: answer[...]),
-                  let field = firstIndex(of: Array("Content-Length: ".utf8), in: answer[..<end]) else { continue }
-            var length = 0
-            var index = field + 16
-            while answer[index] >= 0x30 && answer[index] <= 0x39 {
-                length = length * 10 + Int(answer[index] - 0x30)
-                index += 1
-            }
-            if end + 4 + length <= answer.count {
-                if firstIndex(of: result, in: answer[(end + 4)...]) != nil { answered += 1 }
+            if let length = httpAnswerLength(answer) {
+                if firstIndex(of: result, in: answer[..<length]) != nil { answered += 1 }
                 break
             }
         }
@@ -105,8 +97,9 @@ func blockingAwait(_ body: @escaping @Sendable () async throws -> Void) throws {
     if let error = failure.withLock({ $0 }) { throw error }
 }
 
-/// Where `needle` first occurs in `haystack`.
-func firstIndex(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
+/// Where `needle` first occurs in `haystack` (bytes, by the bench's clients).
+func firstIndex<Bytes: RandomAccessCollection>(of needle: [UInt8], in haystack: Bytes) -> Int?
+where Bytes.Element == UInt8, Bytes.Index == Int, Bytes.SubSequence: Collection<UInt8> {
     guard haystack.count >= needle.count else { return nil }
     var index = haystack.startIndex
     while index + needle.count <= haystack.endIndex {
@@ -115,3 +108,23 @@ func firstIndex(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
     }
     return nil
 }
+
+/// The length of a whole HTTP/1.1 answer at the start of `bytes`: its head and the body
+/// its `Content-Length: ` announces (none: no body); nil until all of it is there. Both
+/// servers the bench reads from (awsgw, NIO's) write the field so.
+func httpAnswerLength<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Int?
+where Bytes.Element == UInt8, Bytes.Index == Int, Bytes.SubSequence: RandomAccessCollection<UInt8>, Bytes.SubSequence.Index == Int {
+    guard let end = firstIndex(of: headEnd, in: bytes) else { return nil }
+    var length = 0
+    if let field = firstIndex(of: contentLengthField, in: bytes[..<end]) {
+        var index = field + contentLengthField.count
+        while bytes[index] >= 0x30 && bytes[index] <= 0x39 {
+            length = length * 10 + Int(bytes[index] - 0x30)
+            index += 1
+        }
+    }
+    let total = end + 4 + length - bytes.startIndex
+    return total <= bytes.count ? total : nil
+}
+
+private let headEnd = Array("\r\n\r\n".utf8), contentLengthField = Array("Content-Length: ".utf8)

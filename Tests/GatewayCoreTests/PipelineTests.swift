@@ -189,10 +189,10 @@ struct PipelineTests {
     func tokenDigests() {
         let digests = TokenDigests()
         let expected = "1b32c28cb38c05480eccc1bd60ff97029b57a05c96718b96dad7e9d84894f549"  // sha256("bench")
-        #expect(SigV4Signer.hexString(digests.digest("bench")) == expected)
-        #expect(SigV4Signer.hexString(digests.digest("bench")) == expected, "the kept digest is the same")
-        for i in 0..<(TokenDigests.limit + 5) { _ = digests.digest("t\(i)") }
-        #expect(SigV4Signer.hexString(digests.digest("bench")) == expected, "past the limit the table starts afresh, still right")
+        #expect(SigV4Signer.hexString(digests.known("bench").digest) == expected)
+        #expect(SigV4Signer.hexString(digests.known("bench").digest) == expected, "the kept digest is the same")
+        for i in 0..<(TokenDigests.limit + 5) { _ = digests.known("t\(i)") }
+        #expect(SigV4Signer.hexString(digests.known("bench").digest) == expected, "past the limit the table starts afresh, still right")
         let policy = Policy(teams: [Team(name: "apps", members: [.tokenSHA256(MemberPattern.hexBytes(expected)!)], allow: [OperationPattern("*:*")!])])
         for _ in 0..<3 {
             #expect(policy.team(for: PeerIdentity(), token: "bench") == (policy.teams.first, "token-sha256:1b32c28cb38c…"),
