@@ -79,6 +79,12 @@ public struct GatewayConfig: Sendable {
     /// Operational logging: level (trace … critical) and format (text or json).
     public var logLevel: String?
     public var logFormat = "text"
+    /// The longest an event loop keeps polling after work before it sleeps (`idle_poll`;
+    /// 0: never). Adaptive: see IdlePollWindow. Read at start.
+    public var idlePollMicroseconds = GatewayConfig.defaultIdlePollMicroseconds
+    public static let defaultIdlePollMicroseconds = 100
+    /// Polling longer than this would only burn a core.
+    static let maxIdlePollMicroseconds = 10_000
 
     public init() {}
 
@@ -163,7 +169,7 @@ public struct GatewayConfig: Sendable {
     /// weaken policy.
     static let topLevelKeys: Set<String> = [
         "listen", "socket_mode", "tls", "models", "region", "credentials", "allow_plaintext_non_loopback", "allowed_hosts", "limits",
-        "upstream", "teams", "cache", "logs", "log_level", "log_format", "shared",
+        "upstream", "teams", "cache", "logs", "log_level", "log_format", "shared", "idle_poll",
     ]
 
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> GatewayConfig {
@@ -234,6 +240,16 @@ public struct GatewayConfig: Sendable {
         config.region = reader.string(top["region"], "region")
         if let allow = top["allow_plaintext_non_loopback"] {
             if let flag = allow as? Bool { config.allowPlaintextNonLoopback = flag } else { reader.fail("allow_plaintext_non_loopback", "expected true or false") }
+        }
+        if let poll = top["idle_poll"] {
+            if poll as? Int == 0 || poll as? Bool == false || poll as? String == "off" || poll as? String == "0" {
+                config.idlePollMicroseconds = 0
+            } else if let s = poll as? String, let seconds = ConfigReader.parseDuration(s),
+                      case let micros = Int((seconds * 1e6).rounded()), micros <= GatewayConfig.maxIdlePollMicroseconds {
+                config.idlePollMicroseconds = micros
+            } else {
+                reader.fail("idle_poll", "expected a duration of at most 10ms such as 100us, or off")
+            }
         }
         if let hosts = top["allowed_hosts"] {
             if let list = hosts as? [Any], list.allSatisfy({ ($0 as? String).map { !$0.isEmpty && !$0.contains(" ") } ?? false }) {
@@ -436,7 +452,7 @@ struct ConfigReader {
     /// nanoseconds, and nothing the gateway waits for is longer.
     static let maxDurationSeconds = 366.0 * 86400
 
-    /// `500ms`, `10s`, `5m`, `1h`.
+    /// `500ms`, `10s`, `5m`, `1h` (and `100us` or `100µs`).
     mutating func duration(_ value: Any?, _ path: String) -> Double? {
         guard let value else { return nil }
         if let s = value as? String, let seconds = ConfigReader.parseDuration(s) { return seconds }
@@ -446,7 +462,7 @@ struct ConfigReader {
 
     static func parseDuration(_ text: String) -> Double? {
         let s = text.trimmingCharacters(in: .whitespaces)
-        for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where s.hasSuffix(suffix) {
+        for (suffix, factor) in [("ms", 0.001), ("us", 0.000_001), ("µs", 0.000_001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where s.hasSuffix(suffix) {
             guard let n = Double(s.dropLast(suffix.count)), n > 0, n.isFinite, n * factor <= maxDurationSeconds else { return nil }
             return n * factor
         }

@@ -246,6 +246,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var bytes = unwrapInboundIn(data)
         guard bytes.readableBytes > 0 else { return }
         activity.busy()
+        IdlePoller.event()
         if unparsed == nil {
             unparsed = bytes
         } else {
@@ -445,6 +446,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         else {
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
+        IdlePoller.work()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -584,6 +586,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         guard line.readableBytesView.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
         pending += 1
         activity.busy()
+        IdlePoller.event()
         let bytes = Array(line.readableBytesView)
         let gateway = server.gateway
         let callContext = CallContext(listener: server.listener, peer: peer)
@@ -595,6 +598,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
                 buffer.writeBytes(body)
                 buffer.writeInteger(UInt8(ascii: "\n"))
                 context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+                IdlePoller.work()
             }
             if self.inputClosed && self.pending == 0 { context.close(promise: nil) }
         }

@@ -72,6 +72,7 @@ public final class GatewayRunner: @unchecked Sendable {
         dependencies.logger = logger
         dependencies.metrics = metrics
         gateway = Gateway(dependencies)
+        try IdlePoller.install(on: group, microseconds: config.idlePollMicroseconds, for: gateway)
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
     }
 

@@ -361,6 +361,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
             arm(context: context, at: deadline)
         }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        IdlePoller.work()
     }
 
     private func arm(context: ChannelHandlerContext, at due: NIODeadline) {
@@ -452,6 +453,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        IdlePoller.event()
         var bytes = unwrapInboundIn(data)
         guard answer != nil else {
             // Bytes nobody asked for: the connection is out of step.

@@ -142,6 +142,22 @@ struct GatewayConfigTests {
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("region: 12\n") }
     }
 
+    @Test("idle_poll: a duration up to 10ms, or off; 100us unless set")
+    func idlePoll() throws {
+        #expect(try GatewayConfig.parse("").idlePollMicroseconds == 100)
+        #expect(try GatewayConfig.parse("idle_poll: 50us").idlePollMicroseconds == 50)
+        #expect(try GatewayConfig.parse("idle_poll: 50µs").idlePollMicroseconds == 50)
+        #expect(try GatewayConfig.parse("idle_poll: 2ms").idlePollMicroseconds == 2000)
+        #expect(try GatewayConfig.parse("idle_poll: 10ms").idlePollMicroseconds == 10_000)
+        for off in ["off", "0", "\"0\"", "false"] {
+            #expect(try GatewayConfig.parse("idle_poll: \(off)").idlePollMicroseconds == 0, "\(off)")
+        }
+        for bad in ["1s", "11ms", "-5us", "soon", "[1]"] {
+            #expect(throws: ConfigError.self, "\(bad)") { try GatewayConfig.parse("idle_poll: \(bad)") }
+            do { _ = try GatewayConfig.parse("idle_poll: \(bad)") } catch { #expect(error.problems.map(\.path) == ["idle_poll"]) }
+        }
+    }
+
     @Test("a key given twice is named")
     func duplicateKey() {
         do {
@@ -188,6 +204,7 @@ struct ExampleConfigTests {
         #expect(cache.ttl(service: "lambda-core", operation: "GetNetworkConnector") == 2)
         #expect(cache.ttl(service: "networkmanager", operation: "GetLinks") == 10)
         #expect(!cache.isCacheable(service: "secretsmanager", operation: "GetSecretValue", readOnly: true))
+        #expect(config.idlePollMicroseconds == GatewayConfig.defaultIdlePollMicroseconds)
     }
 }
 

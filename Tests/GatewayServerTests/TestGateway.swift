@@ -5,7 +5,7 @@ import AWSModels
 import AWSSigning
 import Foundation
 import GatewayCore
-import GatewayServer
+@testable import GatewayServer
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -88,6 +88,8 @@ final class TestGateway: @unchecked Sendable {
         gateway = Gateway(dependencies)
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
         do {
+            // As `awsgw serve` runs: the loops poll for a lone caller (`idle_poll`).
+            try IdlePoller.install(on: group, microseconds: config.idlePollMicroseconds, for: gateway)
             try await server.start()
         } catch {
             await fake.stop()

@@ -1,0 +1,129 @@
+import AWSJSON
+import Foundation
+import GatewayCore
+@testable import GatewayServer
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+/// `idle_poll`: a loop keeps polling for a moment after work while the gateway carries one
+/// call, so a lone caller does not pay for waking it (issue 14's latency at concurrency 1).
+@Suite("Idle polling")
+struct IdlePollingTests {
+    @Test("the window grows on gaps it missed, up to the limit, and halves on longer ones")
+    func windowRule() {
+        var window = IdlePollWindow(limit: 100_000)
+        #expect(window.current == 0)
+        window.observe(gap: 60_000)
+        #expect(window.current == 10_000)  // from nothing to where growing starts
+        window.observe(gap: 4_000)
+        #expect(window.current == 10_000)  // caught while polling: unchanged
+        var seen: [Int64] = []
+        for _ in 0..<4 {
+            window.observe(gap: 90_000)
+            seen.append(window.current)
+        }
+        #expect(seen == [20_000, 40_000, 80_000, 100_000])  // doubling, capped at the limit
+        window.observe(gap: 100_001)
+        #expect(window.current == 50_000)  // longer than the limit: polling would not have paid
+        window.observe(gap: 5_000_000)
+        window.observe(gap: 5_000_000)
+        #expect(window.current == 12_500)
+
+        var off = IdlePollWindow(limit: 0)
+        off.observe(gap: 1)
+        off.observe(gap: 1_000)
+        #expect(off.current == 0)
+    }
+
+    /// The loop's poller, read on the loop.
+    static func state(_ loop: EventLoop) async throws -> (rounds: Int, polling: Bool, window: Int64) {
+        try await loop.submit {
+            let poller = IdlePoller.onThisLoop!
+            return (poller.rounds, poller.polling, poller.window.current)
+        }.get()
+    }
+
+    /// Waits until the loop has stopped polling; its rounds then.
+    static func stopped(_ loop: EventLoop) async throws -> Int {
+        for _ in 0..<500 {
+            let now = try await state(loop)
+            if !now.polling { return now.rounds }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("the loop kept polling for 5 s")
+        return -1
+    }
+
+    @Test("a loop polls after work for its window, then sleeps; not while more than one call is in flight, nor soon after")
+    func pollerOnALoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let inFlight = NIOLockedValueBox(0)
+        try IdlePoller.install(on: group, limit: .seconds(1), callsInFlight: { inFlight.withLockedValue { $0 } })
+        let loop = group.next()
+
+        // Work, then an event 3 ms later: a gap under the limit opens a window (10 µs).
+        try await loop.submit {
+            let now = NIODeadline.now().uptimeNanoseconds
+            IdlePoller.onThisLoop!.work(at: now - 3_000_000)
+            IdlePoller.onThisLoop!.event(at: now)
+        }.get()
+        #expect(try await Self.state(loop).window == 10_000)
+        // Bytes went round the pipe, then the window passed and the loop went back to sleeping.
+        let polled = try await Self.stopped(loop)
+        #expect(polled >= 1)
+        try await Task.sleep(for: .milliseconds(30))
+        #expect(try await Self.state(loop).rounds == polled)
+
+        // Two calls in flight: no polling, whatever the gaps.
+        inFlight.withLockedValue { $0 = 2 }
+        try await loop.submit { IdlePoller.work() }.get()
+        try await loop.submit { IdlePoller.event() }.get()
+        #expect(try await Self.state(loop).polling == false)
+        // Back to one call: the crowd is remembered for a while.
+        inFlight.withLockedValue { $0 = 1 }
+        try await loop.submit {
+            IdlePoller.work()
+            IdlePoller.event()
+        }.get()
+        let after = try await Self.state(loop)
+        #expect(after.polling == false)
+        #expect(after.rounds == polled)
+
+        // Once the crowd is forgotten, a lone call's work polls again.
+        try await loop.submit {
+            for _ in 0...IdlePoller.crowdEvents { IdlePoller.work() }
+        }.get()
+        #expect(try await Self.stopped(loop) > polled)
+        try await group.shutdownGracefully()
+    }
+
+    @Test("idle_poll 0 installs nothing")
+    func off() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try IdlePoller.install(on: group, limit: .zero, callsInFlight: { 0 })
+        #expect(try await group.next().submit { IdlePoller.onThisLoop == nil }.get())
+        try await group.shutdownGracefully()
+    }
+
+    @Test("a lone caller's calls through a gateway: every answer right, and the loops polled between them")
+    func loneCaller() async throws {
+        // A limit far above any gap here (a debug build, a busy machine), so that the window
+        // opens: over the 10 ms the file may give, which is why it is set here, not parsed.
+        let gw = try await TestGateway(listen: nil, configure: { $0.idlePollMicroseconds = 1_000_000 })
+        do {
+            let address = gw.address("unix")
+            for id in 1...20 {
+                let reply = try await httpExchange(address, body: rpc(.int(Int64(id)), "networkmanager.AssociateConnectPeer", associateParams))
+                #expect(reply.status == 200)
+                #expect(reply.json?.objectValue?["id"] == .int(Int64(id)))
+                #expect(reply.json?.objectValue?["result"]?.objectValue?["ConnectPeerAssociation"] != nil)
+            }
+            var rounds = 0
+            for loop in gw.group.makeIterator() { rounds += try await Self.state(loop).rounds }
+            #expect(rounds > 0)
+        }
+        await gw.stop()
+    }
+}
