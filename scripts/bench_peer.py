@@ -5,10 +5,11 @@ nginx (Debian's) stands in for AWS and answers every request at once. Each targe
 driven with the same request at concurrency 1 and 64:
   - nginx directly (the floor),
   - awsgw as users run it: one team admitted by a bearer token, allow ["*:*"], a rate
-    limit (far above the load: counted, never refusing), audit log on, calling
-    networkmanager.AssociateConnectPeer, on each of its listeners: tcp: and
+    limit (far above the load: counted, never refusing), audit log on, idle polling at its
+    default, calling networkmanager.AssociateConnectPeer, on each of its listeners: tcp: and
     tls: driven by wrk, unix: by scripts/loadgen.c (wrk cannot reach a Unix socket; the
-    same closed loop, built here with the C compiler),
+    same closed loop, built here with the C compiler), and once more on TCP with
+    `idle_poll: off`, to show what polling buys a lone caller,
   - aws-sigv4-proxy (awslabs, Go) signing the same REST request, when it can be built
     from a snapshot of its repository (AWS_SIGV4_PROXY_SRC: a git directory or a source
     folder; Debian's golang-go builds it from its vendored modules).
@@ -247,12 +248,25 @@ teams:
                                    env=dict(keys, AWS_ENDPOINT_URL=f"http://127.0.0.1:{upstream_port}"))
         processes.append(gateway)
         wait_for_port(gateway_port, gateway)
+        # The same gateway with idle polling off (a TCP listener only): what polling buys a
+        # lone caller, and that it costs nothing at c=64.
+        no_poll_port = free_port()
+        no_poll_config = os.path.join(work, "awsgw-no-poll.yaml")
+        open(no_poll_config, "w").write(open(config).read()
+                                        .replace(f'listen: ["tcp:127.0.0.1:{gateway_port}", "tls:127.0.0.1:{tls_port}", "unix:{gateway_socket}"]',
+                                                 f'listen: ["tcp:127.0.0.1:{no_poll_port}"]\nidle_poll: off')
+                                        .replace(f"{work}/logs", f"{work}/logs-no-poll"))
+        no_poll = subprocess.Popen([args.awsgw, "serve", "--config", no_poll_config, "--log-level", "error"], stdout=subprocess.DEVNULL,
+                                   env=dict(keys, AWS_ENDPOINT_URL=f"http://127.0.0.1:{upstream_port}"))
+        processes.append(no_poll)
+        wait_for_port(no_poll_port, no_poll)
         loadgen = build_loadgen(work)
 
         peer = build_peer(args.peer_source, work)
         targets = [Target("awsgw tcp", "jsonrpc", gateway.pid, port=gateway_port),
                    Target("awsgw tls", "jsonrpc", gateway.pid, port=tls_port, tls=True),
-                   Target("awsgw unix", "jsonrpc", gateway.pid, unix=gateway_socket)]
+                   Target("awsgw unix", "jsonrpc", gateway.pid, unix=gateway_socket),
+                   Target("awsgw tcp no poll", "jsonrpc", no_poll.pid, port=no_poll_port)]
         if peer:
             peer_port = free_port()
             proxy = subprocess.Popen([peer[0], "--port", f"127.0.0.1:{peer_port}", "--name", "networkmanager", "--region", "us-west-2",
@@ -308,6 +322,9 @@ teams:
                 line += (f"; ratios to aws-sigv4-proxy: calls/s {ga / pa:.2f}× (goal ≥ 2), CPU per call {gc / pc:.2f}× (goal ≤ 0.5), "
                          f"p50 at c=1 {gp / pp:.2f}×")
             print(line)
+        polled, unpolled = summary["awsgw tcp"], summary["awsgw tcp no poll"]
+        print(f"idle_poll (awsgw tcp against the same with idle_poll: off): p50 at c=1 {polled[2]:,.0f} against {unpolled[2]:,.0f} µs; "
+              f"at c=64 calls/s {polled[0] / unpolled[0]:.2f}×, CPU per call {polled[1] / unpolled[1]:.2f}×")
         if "aws-sigv4-proxy" in summary:
             print(f"aws-sigv4-proxy adds {summary['aws-sigv4-proxy'][2] - direct['c1']['p50']:,.0f} µs at c=1 over nginx")
         print("goals (issue 14): awsgw CPU per call ≤ 90 µs, p50 at c=1 ≤ 200 µs, peak RSS ≤ 60 MB, on every listener")
