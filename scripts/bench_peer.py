@@ -189,6 +189,9 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="alternated runs at concurrency 64 (medians reported)")
     parser.add_argument("--peer-source", default=os.environ.get("AWS_SIGV4_PROXY_SRC", "/work/.mirror/awslabs+aws-sigv4-proxy/repo"))
     parser.add_argument("--perf", metavar="FILE", help="also record the gateway with `perf record --call-graph dwarf` (full Swift call graphs) during one extra c=64 run into FILE")
+    parser.add_argument("--poll-levels", default="", metavar="N,N,...",
+                        help="also drive awsgw tcp with and without idle polling at these concurrencies, alternated --runs times "
+                             "(e.g. 1,2,4,16: what idle_poll costs or saves at each)")
     args = parser.parse_args()
     for tool in ["nginx", "wrk"]:
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
@@ -288,6 +291,13 @@ teams:
                 results[target.name]["c64"].append(drive(target, 64, args.seconds, script, loadgen))
         for target in targets:
             results[target.name]["c1"] = drive(target, 1, short, script, loadgen)
+        levels = [int(n) for n in args.poll_levels.split(",") if n.strip()]
+        by_level = {(name, n): [] for name in ("awsgw tcp", "awsgw tcp no poll") for n in levels}
+        for _ in range(args.runs):
+            for n in levels:
+                for target in targets:
+                    if (target.name, n) in by_level:
+                        by_level[(target.name, n)].append(drive(target, n, short, script, loadgen))
         if args.perf:
             recorder = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "499", "-o", args.perf, "-p", str(gateway.pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -325,6 +335,13 @@ teams:
         polled, unpolled = summary["awsgw tcp"], summary["awsgw tcp no poll"]
         print(f"idle_poll (awsgw tcp against the same with idle_poll: off): p50 at c=1 {polled[2]:,.0f} against {unpolled[2]:,.0f} µs; "
               f"at c=64 calls/s {polled[0] / unpolled[0]:.2f}×, CPU per call {polled[1] / unpolled[1]:.2f}×")
+        for n in levels:
+            polled, unpolled = by_level[("awsgw tcp", n)], by_level[("awsgw tcp no poll", n)]
+            def med(rows, key):
+                return statistics.median(r[key] for r in rows)
+            print(f"idle_poll at c={n} (median of {len(polled)}): p50 {med(polled, 'p50'):,.0f} against {med(unpolled, 'p50'):,.0f} µs, "
+                  f"calls/s {med(polled, 'rate'):,.0f} against {med(unpolled, 'rate'):,.0f}, "
+                  f"CPU per call {med(polled, 'cpu_us'):,.1f} against {med(unpolled, 'cpu_us'):,.1f} µs")
         if "aws-sigv4-proxy" in summary:
             print(f"aws-sigv4-proxy adds {summary['aws-sigv4-proxy'][2] - direct['c1']['p50']:,.0f} µs at c=1 over nginx")
         print("goals (issue 14): awsgw CPU per call ≤ 90 µs, p50 at c=1 ≤ 200 µs, peak RSS ≤ 60 MB, on every listener")

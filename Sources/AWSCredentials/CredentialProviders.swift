@@ -33,19 +33,26 @@ public struct StaticCredentialProvider: CredentialProvider {
 
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN`.
 public struct EnvironmentCredentialProvider: CredentialProvider {
-    let environment: [String: String]
-    public var sourceName: String { "environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)" }
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) { self.environment = environment }
+    /// Read once: the environment given cannot change, and a call should not look it up.
+    let found: Result<Credentials, CredentialsError>
+    public var sourceName: String { EnvironmentCredentialProvider.name }
+    static let name = "environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
 
-    public func credentials() async throws(CredentialsError) -> Credentials {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        found = EnvironmentCredentialProvider.read(environment)
+    }
+
+    public func credentials() async throws(CredentialsError) -> Credentials { try found.get() }
+
+    static func read(_ environment: [String: String]) -> Result<Credentials, CredentialsError> {
         guard let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty else {
-            throw CredentialsError(source: sourceName, reason: "AWS_ACCESS_KEY_ID is not set")
+            return .failure(CredentialsError(source: name, reason: "AWS_ACCESS_KEY_ID is not set"))
         }
         guard let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
-            throw CredentialsError(source: sourceName, reason: "AWS_SECRET_ACCESS_KEY is not set")
+            return .failure(CredentialsError(source: name, reason: "AWS_SECRET_ACCESS_KEY is not set"))
         }
         let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
+        return .success(Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token))
     }
 }
 

@@ -76,7 +76,8 @@ public final class Gateway: Sendable {
     let limits: GatewayLimits
     let forwarder: Forwarder
     let logger: Logger
-    private let inFlight = Mutex(0)
+    /// Calls admitted and not yet answered. An atomic: idle polling reads it at every event.
+    private let inFlight = Atomic<Int>(0)
 
     /// How long an overloaded gateway asks callers to wait before trying again.
     public static let overloadRetryAfterMs = 100
@@ -104,7 +105,7 @@ public final class Gateway: Sendable {
     }
 
     /// Calls being carried out now.
-    public var callsInFlight: Int { inFlight.withLock { $0 } }
+    public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
 
     // MARK: Request bodies and answers
 
@@ -183,15 +184,21 @@ public final class Gateway: Sendable {
 
     // MARK: One call
 
+    /// Counts a call in, unless `max_in_flight` are already.
+    private func admit() -> Bool {
+        var count = inFlight.load(ordering: .relaxed)
+        while count < limits.maxInFlightCalls {
+            let (taken, found) = inFlight.compareExchange(expected: count, desired: count + 1, ordering: .relaxed)
+            if taken { return true }
+            count = found
+        }
+        return false
+    }
+
     /// Carries out one call within the in-flight limit and returns the operation's result
     /// or the JSON-RPC error.
     public func perform(_ call: RPCCall, context: CallContext, trace: CallTrace = CallTrace()) async -> Result<JSONObject, RPCError> {
-        let admitted = inFlight.withLock { count -> Bool in
-            guard count < limits.maxInFlightCalls else { return false }
-            count += 1
-            return true
-        }
-        guard admitted else {
+        guard admit() else {
             metrics.overloadedCalls.increment()
             return .failure(RPCError(code: RPCError.overloaded, message: "gateway overloaded: \(limits.maxInFlightCalls) calls in flight; retry later",
                                      data: .object(JSONObject([("retryAfterMs", .int(Int64(Gateway.overloadRetryAfterMs))),
@@ -200,7 +207,7 @@ public final class Gateway: Sendable {
         metrics.inFlight.increment()
         let started = Date()
         defer {
-            inFlight.withLock { $0 -= 1 }
+            inFlight.wrappingSubtract(1, ordering: .relaxed)
             metrics.inFlight.decrement()
         }
         let outcome: Result<JSONObject, RPCError>
