@@ -45,7 +45,7 @@ bench: release
 # driven by wrk (issue 14); and the in-process pipeline's instructions and allocations per call.
 bench-peer: release
 	bash scripts/install-bench-tools.sh
-	python3 scripts/bench_peer.py --awsgw .build/release/awsgw --models $(CURDIR)/models
+	python3 scripts/bench_peer.py --awsgw .build/release/awsgw --models $(CURDIR)/models --poll-levels 1,2,4,16
 
 bench-pipeline: setup
 	bash scripts/install-bench-tools.sh
