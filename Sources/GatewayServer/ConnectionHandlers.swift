@@ -446,7 +446,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         else {
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
-        IdlePoller.work()
+        IdlePoller.work(awaiting: .caller)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -598,7 +598,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
                 buffer.writeBytes(body)
                 buffer.writeInteger(UInt8(ascii: "\n"))
                 context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
-                IdlePoller.work()
+                IdlePoller.work(awaiting: .caller)
             }
             if self.inputClosed && self.pending == 0 { context.close(promise: nil) }
         }

@@ -16,9 +16,10 @@ import Darwin
 /// direct one (the upstream's answer, the caller's next request). A loop that keeps polling
 /// for a moment after it wrote a request or an answer takes what comes next without
 /// sleeping. Polling only pays when the next event comes soon, so the window follows the
-/// gaps the loop sees: a gap the window missed but `limit` would have caught doubles it; a
-/// gap longer than `limit` (an upstream that takes milliseconds, a quiet caller) halves it,
-/// so a loop that waits on AWS soon stops polling.
+/// gaps the loop sees (one window for each kind of wait, `IdleWait`): a gap the window
+/// missed but `limit` would have caught doubles it; a gap longer than `limit` (an upstream
+/// that takes milliseconds, a quiet caller) halves it, so a loop soon stops polling for an
+/// AWS that answers in milliseconds, and keeps polling for a caller that comes straight back.
 struct IdlePollWindow: Equatable {
     /// The longest window, in nanoseconds (`idle_poll`); 0 turns polling off.
     let limit: Int64
@@ -40,6 +41,16 @@ struct IdlePollWindow: Equatable {
     }
 }
 
+/// What a loop waits for after its work: its two kinds of gaps differ (AWS takes
+/// milliseconds where a caller's next request may come in microseconds), so each has its
+/// own window.
+enum IdleWait: Int {
+    /// The loop wrote an answer: a caller's next request comes next.
+    case caller
+    /// The loop wrote a request upstream: its answer comes next.
+    case upstream
+}
+
 /// Keeps one event loop polling for its window after work. It owns a pipe whose read end
 /// is a channel on the loop: a byte in the pipe makes the loop's next `epoll_wait` return
 /// at once; reading it, the poller puts another while the window lasts. With the window
@@ -47,7 +58,10 @@ struct IdlePollWindow: Equatable {
 final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
-    private(set) var window: IdlePollWindow
+    /// A window per kind of wait (`IdleWait`), and the kind the loop is in.
+    private(set) var windows: [IdlePollWindow]
+    private(set) var awaiting = IdleWait.caller
+    private var window: IdlePollWindow { windows[awaiting.rawValue] }
     private var writeEnd: CInt
     /// When the loop last did work or saw an event (uptime nanoseconds).
     private var lastActive: UInt64 = 0
@@ -70,7 +84,7 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     static let crowdEvents = 256
 
     private init(limit: Int64, writeEnd: CInt, callsInFlight: @escaping @Sendable () -> Int) {
-        window = IdlePollWindow(limit: limit)
+        windows = [IdlePollWindow(limit: limit), IdlePollWindow(limit: limit)]
         self.writeEnd = writeEnd
         self.callsInFlight = callsInFlight
     }
@@ -129,24 +143,26 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
         current.currentValue?.event(at: NIODeadline.now().uptimeNanoseconds)
     }
 
-    /// This loop just did work (wrote a request upstream, an answer to a caller): the window
-    /// starts again from now.
+    /// This loop just did work (wrote a request upstream, an answer to a caller) and now
+    /// waits for what `awaiting` names: that kind's window starts from now.
     @inline(__always)
-    static func work() {
-        current.currentValue?.work(at: NIODeadline.now().uptimeNanoseconds)
+    static func work(awaiting: IdleWait) {
+        current.currentValue?.work(awaiting: awaiting, at: NIODeadline.now().uptimeNanoseconds)
     }
 
-    /// An event at `now` (uptime nanoseconds).
+    /// An event at `now` (uptime nanoseconds): the gap adapts the window of what the loop
+    /// waited for.
     func event(at now: UInt64) {
         if crowded() { return }
-        if lastActive != 0 { window.observe(gap: Int64(truncatingIfNeeded: now &- lastActive)) }
+        if lastActive != 0 { windows[awaiting.rawValue].observe(gap: Int64(truncatingIfNeeded: now &- lastActive)) }
         lastActive = now
         startPolling()
     }
 
-    /// Work at `now` (uptime nanoseconds).
-    func work(at now: UInt64) {
+    /// Work at `now` (uptime nanoseconds), after which the loop waits for `awaiting`.
+    func work(awaiting: IdleWait, at now: UInt64) {
         if crowded() { return }
+        self.awaiting = awaiting
         lastActive = now
         startPolling()
     }

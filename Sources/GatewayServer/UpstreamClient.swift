@@ -361,7 +361,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
             arm(context: context, at: deadline)
         }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        IdlePoller.work()
+        IdlePoller.work(awaiting: .upstream)
     }
 
     private func arm(context: ChannelHandlerContext, at due: NIODeadline) {

@@ -38,10 +38,10 @@ struct IdlePollingTests {
     }
 
     /// The loop's poller, read on the loop.
-    static func state(_ loop: EventLoop) async throws -> (rounds: Int, polling: Bool, window: Int64) {
+    static func state(_ loop: EventLoop) async throws -> (rounds: Int, polling: Bool, windows: [Int64]) {
         try await loop.submit {
             let poller = IdlePoller.onThisLoop!
-            return (poller.rounds, poller.polling, poller.window.current)
+            return (poller.rounds, poller.polling, poller.windows.map(\.current))
         }.get()
     }
 
@@ -63,13 +63,14 @@ struct IdlePollingTests {
         try IdlePoller.install(on: group, limit: .seconds(1), callsInFlight: { inFlight.withLockedValue { $0 } })
         let loop = group.next()
 
-        // Work, then an event 3 ms later: a gap under the limit opens a window (10 µs).
+        // An answer written, then the next request 3 ms later: a gap under the limit opens
+        // the window for the caller (10 µs).
         try await loop.submit {
             let now = NIODeadline.now().uptimeNanoseconds
-            IdlePoller.onThisLoop!.work(at: now - 3_000_000)
+            IdlePoller.onThisLoop!.work(awaiting: .caller, at: now - 3_000_000)
             IdlePoller.onThisLoop!.event(at: now)
         }.get()
-        #expect(try await Self.state(loop).window == 10_000)
+        #expect(try await Self.state(loop).windows == [10_000, 0])
         // Bytes went round the pipe, then the window passed and the loop went back to sleeping.
         let polled = try await Self.stopped(loop)
         #expect(polled >= 1)
@@ -78,13 +79,13 @@ struct IdlePollingTests {
 
         // Two calls in flight: no polling, whatever the gaps.
         inFlight.withLockedValue { $0 = 2 }
-        try await loop.submit { IdlePoller.work() }.get()
+        try await loop.submit { IdlePoller.work(awaiting: .caller) }.get()
         try await loop.submit { IdlePoller.event() }.get()
         #expect(try await Self.state(loop).polling == false)
         // Back to one call: the crowd is remembered for a while.
         inFlight.withLockedValue { $0 = 1 }
         try await loop.submit {
-            IdlePoller.work()
+            IdlePoller.work(awaiting: .caller)
             IdlePoller.event()
         }.get()
         let after = try await Self.state(loop)
@@ -93,9 +94,33 @@ struct IdlePollingTests {
 
         // Once the crowd is forgotten, a lone call's work polls again.
         try await loop.submit {
-            for _ in 0...IdlePoller.crowdEvents { IdlePoller.work() }
+            for _ in 0...IdlePoller.crowdEvents { IdlePoller.work(awaiting: .caller) }
         }.get()
         #expect(try await Self.stopped(loop) > polled)
+        try await group.shutdownGracefully()
+    }
+
+    @Test("each kind of wait has its own window: a slow upstream stops polling for AWS, not for the caller")
+    func windowPerWait() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try IdlePoller.install(on: group, limit: .microseconds(100), callsInFlight: { 1 })
+        let loop = group.next()
+        let windows = try await loop.submit {
+            let poller = IdlePoller.onThisLoop!
+            var now = NIODeadline.now().uptimeNanoseconds - 1_000_000_000
+            var seen: [[Int64]] = []
+            for _ in 0..<4 {
+                poller.work(awaiting: .upstream, at: now)  // a request to AWS...
+                now += 2_000_000
+                poller.event(at: now)  // ...answered 2 ms later (over the limit)
+                poller.work(awaiting: .caller, at: now)  // the answer written...
+                now += 30_000
+                poller.event(at: now)  // ...and the caller back 30 µs later
+                seen.append(poller.windows.map(\.current))
+            }
+            return seen
+        }.get()
+        #expect(windows == [[10_000, 0], [20_000, 0], [40_000, 0], [40_000, 0]])
         try await group.shutdownGracefully()
     }
 
