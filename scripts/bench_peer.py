@@ -142,6 +142,34 @@ def drive(target, connections, seconds, script, loadgen):
     return {"rate": rate, "p50": p50, "p99": p99, "calls": results, "cpu_us": cpu / results * 1e6 if cpu is not None else None}
 
 
+def gateway_environment(work):
+    """What awsgw and the peer run with: example keys, nothing else of this machine's."""
+    return {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "HOME": work,
+            "PATH": "/usr/bin:/bin"}
+
+
+def start_gateway(awsgw, work, name, models, upstream_port, listen, extra=""):
+    """awsgw as users run it (one team admitted by TOKEN, allow everything, a rate limit far
+    above any load, audit log on) on `listen`, in front of 127.0.0.1:upstream_port; `extra`
+    is more of its config file."""
+    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+    config = os.path.join(work, name + ".yaml")
+    listeners = ", ".join(f'"{address}"' for address in listen)
+    open(config, "w").write(f"""
+listen: [{listeners}]
+models: {os.path.abspath(models)}
+region: us-west-2
+credentials: {{ default: {{ source: env }} }}
+logs: {{ dir: {work}/logs-{name} }}
+limits: {{ max_connections: 4096 }}
+teams:
+  apps: {{ members: ["token-sha256:{digest}"], allow: ["*:*"], rate: {{ "*": "1000000/s burst 1000000" }} }}
+{extra}
+""")
+    return subprocess.Popen([awsgw, "serve", "--config", config, "--log-level", "error"], stdout=subprocess.DEVNULL,
+                            env=dict(gateway_environment(work), AWS_ENDPOINT_URL=f"http://127.0.0.1:{upstream_port}"))
+
+
 def build_loadgen(work):
     """scripts/loadgen.c compiled into the work folder."""
     compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
@@ -230,37 +258,17 @@ http {{
         processes.append(nginx)
         wait_for_port(upstream_port, nginx)
 
-        keys = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "HOME": work,
-                "PATH": "/usr/bin:/bin"}
         gateway_port, tls_port, gateway_socket = free_port(), free_port(), os.path.join(work, "awsgw.sock")
         subprocess.run([args.awsgw, "certs", "generate", "--dir", os.path.join(work, "certs")], check=True, stdout=subprocess.DEVNULL)
-        digest = hashlib.sha256(TOKEN.encode()).hexdigest()
-        config = os.path.join(work, "awsgw.yaml")
-        open(config, "w").write(f"""
-listen: ["tcp:127.0.0.1:{gateway_port}", "tls:127.0.0.1:{tls_port}", "unix:{gateway_socket}"]
-tls: {{ cert: {work}/certs/server.pem, key: {work}/certs/server.key }}
-models: {os.path.abspath(args.models)}
-region: us-west-2
-credentials: {{ default: {{ source: env }} }}
-logs: {{ dir: {work}/logs }}
-limits: {{ max_connections: 4096 }}
-teams:
-  apps: {{ members: ["token-sha256:{digest}"], allow: ["*:*"], rate: {{ "*": "1000000/s burst 1000000" }} }}
-""")
-        gateway = subprocess.Popen([args.awsgw, "serve", "--config", config, "--log-level", "error"], stdout=subprocess.DEVNULL,
-                                   env=dict(keys, AWS_ENDPOINT_URL=f"http://127.0.0.1:{upstream_port}"))
+        gateway = start_gateway(args.awsgw, work, "awsgw", args.models, upstream_port,
+                                [f"tcp:127.0.0.1:{gateway_port}", f"tls:127.0.0.1:{tls_port}", f"unix:{gateway_socket}"],
+                                f"tls: {{ cert: {work}/certs/server.pem, key: {work}/certs/server.key }}")
         processes.append(gateway)
         wait_for_port(gateway_port, gateway)
         # The same gateway with idle polling off (a TCP listener only): what polling buys a
         # lone caller, and that it costs nothing at c=64.
         no_poll_port = free_port()
-        no_poll_config = os.path.join(work, "awsgw-no-poll.yaml")
-        open(no_poll_config, "w").write(open(config).read()
-                                        .replace(f'listen: ["tcp:127.0.0.1:{gateway_port}", "tls:127.0.0.1:{tls_port}", "unix:{gateway_socket}"]',
-                                                 f'listen: ["tcp:127.0.0.1:{no_poll_port}"]\nidle_poll: off')
-                                        .replace(f"{work}/logs", f"{work}/logs-no-poll"))
-        no_poll = subprocess.Popen([args.awsgw, "serve", "--config", no_poll_config, "--log-level", "error"], stdout=subprocess.DEVNULL,
-                                   env=dict(keys, AWS_ENDPOINT_URL=f"http://127.0.0.1:{upstream_port}"))
+        no_poll = start_gateway(args.awsgw, work, "awsgw-no-poll", args.models, upstream_port, [f"tcp:127.0.0.1:{no_poll_port}"], "idle_poll: off")
         processes.append(no_poll)
         wait_for_port(no_poll_port, no_poll)
         loadgen = build_loadgen(work)
@@ -274,7 +282,7 @@ teams:
             peer_port = free_port()
             proxy = subprocess.Popen([peer[0], "--port", f"127.0.0.1:{peer_port}", "--name", "networkmanager", "--region", "us-west-2",
                                       "--host", f"127.0.0.1:{upstream_port}", "--sign-host", "networkmanager.us-west-2.amazonaws.com",
-                                      "--upstream-url-scheme", "http"], env=keys, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      "--upstream-url-scheme", "http"], env=gateway_environment(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             processes.append(proxy)
             wait_for_port(peer_port, proxy)
             targets.append(Target("aws-sigv4-proxy", "rest", proxy.pid, port=peer_port))
@@ -335,10 +343,10 @@ teams:
         polled, unpolled = summary["awsgw tcp"], summary["awsgw tcp no poll"]
         print(f"idle_poll (awsgw tcp against the same with idle_poll: off): p50 at c=1 {polled[2]:,.0f} against {unpolled[2]:,.0f} µs; "
               f"at c=64 calls/s {polled[0] / unpolled[0]:.2f}×, CPU per call {polled[1] / unpolled[1]:.2f}×")
+        def med(rows, key):
+            return statistics.median(r[key] for r in rows)
         for n in levels:
             polled, unpolled = by_level[("awsgw tcp", n)], by_level[("awsgw tcp no poll", n)]
-            def med(rows, key):
-                return statistics.median(r[key] for r in rows)
             print(f"idle_poll at c={n} (median of {len(polled)}): p50 {med(polled, 'p50'):,.0f} against {med(unpolled, 'p50'):,.0f} µs, "
                   f"calls/s {med(polled, 'rate'):,.0f} against {med(unpolled, 'rate'):,.0f}, "
                   f"CPU per call {med(polled, 'cpu_us'):,.1f} against {med(unpolled, 'cpu_us'):,.1f} µs")

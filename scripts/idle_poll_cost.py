@@ -1,19 +1,18 @@
 #!/usr/bin/env python3
 """What idle polling costs a lone caller in front of a slow upstream.
 
-A stand-in for AWS that answers each request after DELAY ms (Python, threaded), one awsgw
-with `idle_poll: 100us` and one with `idle_poll: off`, each driven at concurrency 1 by
-scripts/loadgen.c for SECONDS; prints CPU per call and latency of both. With an upstream
-that takes milliseconds the window for AWS's answer should close, so polling may only
-cost what the caller's side saves.
+A stand-in for AWS that answers each request after DELAY ms (Python, threaded), and the
+gateway of `make bench-peer` twice, with `idle_poll: 100us` and with `idle_poll: off`, each
+driven at concurrency 1 over its Unix socket by scripts/loadgen.c, alternated ROUNDS times
+for SECONDS each; prints the medians of CPU per call and latency of both. With an upstream that takes milliseconds the window for AWS's
+answer should close, so polling may only cost what the caller's side saves.
 
     python3 scripts/idle_poll_cost.py --awsgw .build/release/awsgw --models models --delay-ms 2
 """
 import argparse
-import hashlib
 import os
 import socket
-import subprocess
+import statistics
 import sys
 import tempfile
 import threading
@@ -61,45 +60,36 @@ def main():
     parser.add_argument("--awsgw", default=".build/release/awsgw")
     parser.add_argument("--models", default="models")
     parser.add_argument("--delay-ms", type=float, default=2.0)
-    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5, help="alternated runs of each (medians reported)")
     args = parser.parse_args()
     upstream = slow_upstream(args.delay_ms / 1000)
     work = tempfile.mkdtemp(prefix="awsgw-idle-poll-")
     loadgen = bp.build_loadgen(work)
-    digest = hashlib.sha256(bp.TOKEN.encode()).hexdigest()
-    for mode in ["100us", "off"]:
-        port = bp.free_port()
-        config = os.path.join(work, f"awsgw-{mode}.yaml")
-        open(config, "w").write(f"""
-listen: ["tcp:127.0.0.1:{port}"]
-models: {os.path.abspath(args.models)}
-region: us-west-2
-credentials: {{ default: {{ source: env }} }}
-logs: {{ dir: {work}/logs-{mode} }}
-idle_poll: {mode}
-teams:
-  apps: {{ members: ["token-sha256:{digest}"], allow: ["*:*"] }}
-""")
-        gateway = subprocess.Popen([args.awsgw, "serve", "--config", config, "--log-level", "error"], stdout=subprocess.DEVNULL,
-                                   env={"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                                        "HOME": work, "PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{upstream}"})
-        try:
-            bp.wait_for_port(port, gateway)
-            target = bp.Target(f"idle_poll {mode}", "jsonrpc", gateway.pid, unix=None, port=port)
-            command = [loadgen, "--tcp", f"127.0.0.1:{port}", "-c", "1", "-d", "1", "--path", "/", "--body", bp.RPC_BODY,
-                       "--header", f"Authorization: Bearer {bp.TOKEN}", "--jsonrpc"]
-            subprocess.run(command, capture_output=True, check=True)  # warm up
-            command[6] = str(args.seconds)
-            before = bp.cpu_seconds(gateway.pid)
-            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            cpu = bp.cpu_seconds(gateway.pid) - before
-            answers = next(line for line in out.splitlines() if line.startswith("ANSWERS"))
-            results = int(answers.split("results=")[1].split()[0])
-            if "failures=0" not in answers or results == 0:
-                raise SystemExit(f"idle_poll_cost: refused: {answers} from {target.name}")
-            latency = next(line for line in out.splitlines() if line.startswith("LATENCY"))
-            print(f"{target.name:16} upstream {args.delay_ms:g} ms: {results} calls, CPU per call {cpu / results * 1e6:,.0f} µs, {latency}")
-        finally:
+    gateways, targets = [], []
+    try:
+        for mode in ["100us", "off"]:
+            path = os.path.join(work, f"awsgw-{mode}.sock")
+            gateway = bp.start_gateway(args.awsgw, work, f"awsgw-{mode}", args.models, upstream, [f"unix:{path}"], f"idle_poll: {mode}")
+            gateways.append(gateway)
+            deadline = time.time() + 20
+            while not os.path.exists(path):
+                if gateway.poll() is not None or time.time() > deadline:
+                    raise SystemExit(f"idle_poll_cost: the gateway (idle_poll {mode}) did not start")
+                time.sleep(0.05)
+            targets.append(bp.Target(f"idle_poll {mode}", "jsonrpc", gateway.pid, unix=path))
+            bp.drive(targets[-1], 1, 1, None, loadgen)  # warm up
+        runs = {target.name: [] for target in targets}
+        for _ in range(args.rounds):
+            for target in targets:
+                runs[target.name].append(bp.drive(target, 1, args.seconds, None, loadgen))
+        for name, rows in runs.items():
+            def median(key):
+                return statistics.median(row[key] for row in rows)
+            print(f"{name:16} upstream {args.delay_ms:g} ms, medians of {len(rows)}: CPU per call {median('cpu_us'):,.0f} µs, "
+                  f"p50 {median('p50'):,.0f} µs, p99 {median('p99'):,.0f} µs")
+    finally:
+        for gateway in gateways:
             gateway.terminate()
             gateway.wait(timeout=10)
 

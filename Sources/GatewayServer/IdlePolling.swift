@@ -20,7 +20,7 @@ import Darwin
 /// missed but `limit` would have caught doubles it; a gap longer than `limit` (an upstream
 /// that takes milliseconds, a quiet caller) halves it, so a loop soon stops polling for an
 /// AWS that answers in milliseconds, and keeps polling for a caller that comes straight back.
-struct IdlePollWindow: Equatable {
+struct IdlePollWindow {
     /// The longest window, in nanoseconds (`idle_poll`); 0 turns polling off.
     let limit: Int64
     /// The window now, in nanoseconds: 0 until a gap shows that polling would pay.
