@@ -102,20 +102,24 @@ struct SharedStateTests {
 
         // 50 identical misses spread over the three replicas: one AWS call.
         let fresh = Self.call("networkmanager.GetLinks", ["GlobalNetworkId": "g2"])
-        let results = await withTaskGroup(of: (JSONObject?, CacheOutcome).self) { tasks in
+        let results = await withTaskGroup(of: (JSONObject?, CacheOutcome, String).self) { tasks in
             for i in 0..<50 {
                 tasks.addTask {
                     let trace = CallTrace()
-                    let result = try? await Self.perform(replicas[i % 3], fresh, trace: trace).result.get()
-                    return (result, trace.cache)
+                    let outcome = await Self.perform(replicas[i % 3], fresh, trace: trace).result
+                    let failure: String
+                    if case .failure(let error) = outcome { failure = "\(error.code) \(error.message)" } else { failure = "" }
+                    return (try? outcome.get(), trace.cache, "replica \(i % 3) \(trace.cache) \(failure)")
                 }
             }
-            var all: [(JSONObject?, CacheOutcome)] = []
+            var all: [(JSONObject?, CacheOutcome, String)] = []
             for await result in tasks { all.append(result) }
             return all
         }
-        #expect(reads() == 4, "50 misses over 3 replicas made \(reads() - 3) AWS calls")
-        #expect(results.allSatisfy { $0.0 != nil && $0.0 == results[0].0 }, "\(results.map(\.1)); metrics: \(Self.sharedMetrics(a.gateway))")
+        // When this fails, say how each call ended and what the shared store went through.
+        let story = "\(Set(results.map(\.2)).sorted()); metrics A: \(Self.sharedMetrics(a.gateway)), B: \(Self.sharedMetrics(b.gateway)), C: \(Self.sharedMetrics(c.gateway))"
+        #expect(reads() == 4, "50 misses over 3 replicas made \(reads() - 3) AWS calls: \(story)")
+        #expect(results.allSatisfy { $0.0 != nil && $0.0 == results[0].0 }, "\(story)")
         #expect(results.filter { $0.1 == .hit }.count >= 2, "the other replicas waited for the first's value")
 
         // Over shared_max_entry: answered, cached nowhere.
