@@ -200,7 +200,7 @@ public struct SigV4Signer: Sendable {
         out.append(0x0A)
         out.append(contentsOf: scope.utf8)
         out.append(0x0A)
-        appendHex(SHA256.hash(data: canonicalRequest), to: &out)
+        appendHex(sha256Digest(canonicalRequest), to: &out)
         return out
     }
 
@@ -381,17 +381,16 @@ public struct SigV4Signer: Sendable {
         hex(HMAC<SHA256>.authenticationCode(for: message, using: key))
     }
 
-    /// The signature of a string to sign. With a key cache, HMAC starts from a copy of the
-    /// key's prepared state (its padded key already hashed): half the HMAC work per call.
+    /// The signature of a string to sign. With a key cache, HMAC starts from copies of the
+    /// key's prepared states (its padded key already hashed): half the HMAC work per call.
     func signature(day: String, _ toSign: [UInt8]) -> String {
         guard let keyCache else { return hexHMAC(key: signingKey(day: day), toSign) }
-        var mac = keyCache.preparedHMAC(secret: credentials.secretAccessKey, day: day, region: region, service: service)
-        mac.update(data: toSign)
-        return hex(mac.finalize())
+        let mac = keyCache.preparedHMAC(secret: credentials.secretAccessKey, day: day, region: region, service: service)
+        return hex(mac.authenticationCode(for: toSign))
     }
 
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
-        hex(SHA256.hash(data: bytes))
+        hex(sha256Digest(bytes))
     }
 
     public static func sha256(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
@@ -399,13 +398,49 @@ public struct SigV4Signer: Sendable {
     }
 
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        Array(SHA256.hash(data: bytes))
+        Array(sha256Digest(bytes))
     }
 
     public static func hexString(_ bytes: [UInt8]) -> String { hex(bytes) }
 }
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+/// SHA-256 of bytes through the hasher's buffer-pointer entry: `SHA256.hash(data:)` takes
+/// any `DataProtocol` and walks it through generic code, which cost more than the hash.
+func sha256Digest(_ bytes: [UInt8]) -> SHA256.Digest {
+    var hasher = SHA256()
+    bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+    return hasher.finalize()
+}
+
+/// HMAC-SHA256 (RFC 2104) with its key taken in once: the inner and outer hash states,
+/// each already fed its padded key, are copied for every message, which is then hashed
+/// through the buffer-pointer entry (swift-crypto's `HMAC.update` goes through generic
+/// `DataProtocol` code per call).
+public struct PreparedHMACSHA256: @unchecked Sendable {
+    private let inner: SHA256
+    private let outer: SHA256
+
+    public init(key: SymmetricKey) {
+        var block = key.withUnsafeBytes { Array($0) }
+        if block.count > 64 { block = Array(sha256Digest(block)) }
+        block += repeatElement(0, count: 64 - block.count)
+        var inner = SHA256(), outer = SHA256()
+        block.map { $0 ^ 0x36 }.withUnsafeBytes { inner.update(bufferPointer: $0) }
+        block.map { $0 ^ 0x5C }.withUnsafeBytes { outer.update(bufferPointer: $0) }
+        self.inner = inner
+        self.outer = outer
+    }
+
+    public func authenticationCode(for message: [UInt8]) -> SHA256.Digest {
+        var inner = self.inner
+        message.withUnsafeBytes { inner.update(bufferPointer: $0) }
+        var outer = self.outer
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return outer.finalize()
+    }
+}
 
 /// Whether `a` sorts before `b` once both are ASCII-lower-cased, without making the copies.
 func lowercasedPrecedes(_ a: String, _ b: String) -> Bool {
@@ -469,7 +504,7 @@ public final class SigningKeyCache: @unchecked Sendable {
         let service: String
         let key: SymmetricKey
         /// HMAC keyed with `key`, nothing hashed yet: copied for each signature.
-        let prepared: HMAC<SHA256>
+        let prepared: PreparedHMACSHA256
     }
     private var entries: [Entry] = []
     private let lock = NSLock()
@@ -481,7 +516,7 @@ public final class SigningKeyCache: @unchecked Sendable {
         entry(secret: secret, day: day, region: region, service: service).key
     }
 
-    public func preparedHMAC(secret: String, day: String, region: String, service: String) -> HMAC<SHA256> {
+    public func preparedHMAC(secret: String, day: String, region: String, service: String) -> PreparedHMACSHA256 {
         entry(secret: secret, day: day, region: region, service: service).prepared
     }
 
@@ -491,7 +526,7 @@ public final class SigningKeyCache: @unchecked Sendable {
         lock.unlock()
         if let hit { return hit }
         let key = SigV4Signer.deriveKey(secret: secret, day: day, region: region, service: service)
-        let made = Entry(secret: secret, day: day, region: region, service: service, key: key, prepared: HMAC<SHA256>(key: key))
+        let made = Entry(secret: secret, day: day, region: region, service: service, key: key, prepared: PreparedHMACSHA256(key: key))
         lock.lock()
         if entries.count >= capacity { entries.removeFirst() }
         entries.append(made)

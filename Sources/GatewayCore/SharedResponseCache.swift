@@ -49,7 +49,7 @@ extension ResponseCache {
             let token = UUID().uuidString
             if try await store.lock(scope: scope, key: key, token: token, seconds: lockSeconds) {
                 health.answered()
-                return await fetchAndStore(key: key, scope: scope, ttl: ttl, generation: generation, outcome: .miss, lockToken: token, forward: forward)
+                return try await lead(key: key, scope: scope, ttl: ttl, lockToken: token, forward: forward)
             }
             health.answered()
         } catch {
@@ -67,7 +67,7 @@ extension ResponseCache {
                 if let value = Self.decode(found.value) { return .answered(value, .hit) }
                 if try await store.lock(scope: scope, key: key, token: token, seconds: lockSeconds) {
                     // The holder finished without a value (an error, or too large): our turn.
-                    return await fetchAndStore(key: key, scope: scope, ttl: ttl, generation: generation, outcome: .miss, lockToken: token, forward: forward)
+                    return try await lead(key: key, scope: scope, ttl: ttl, lockToken: token, forward: forward)
                 }
             } catch {
                 health.failed(error)
@@ -75,6 +75,20 @@ extension ResponseCache {
             }
         }
         return await fetchAndStore(key: key, scope: scope, ttl: ttl, generation: generation, outcome: .miss, forward: forward)
+    }
+
+    /// With the fetch lock held: the value, when another replica stored it between our
+    /// lookup and our lock (its fetch can finish and free the lock in that gap), else a
+    /// fetch from AWS. Without this second look a slow replica made a second AWS call.
+    private func lead(key: String, scope: String, ttl: Double, lockToken: String,
+                      forward: @Sendable () async -> Result<JSONObject, RPCError>) async throws(SharedStoreError) -> SharedFetch {
+        guard let (store, _) = shared else { return .unavailable }
+        let found = try await store.lookup(scope: scope, key: key)
+        if let value = Self.decode(found.value) {
+            try await store.unlock(scope: scope, key: key, token: lockToken)
+            return .answered(value, .hit)
+        }
+        return await fetchAndStore(key: key, scope: scope, ttl: ttl, generation: found.generation, outcome: .miss, lockToken: lockToken, forward: forward)
     }
 
     /// Calls AWS; stores a success (unless it is too large) and frees the lock.

@@ -1,6 +1,7 @@
 import Foundation
 import AWSJSON
 @testable import AWSSigning
+import Crypto
 import Testing
 import TestSupport
 
@@ -258,5 +259,39 @@ struct PathNormalizationTests {
         #expect(SigV4Signer.needsNormalization("/a/.."))
         #expect(!SigV4Signer.needsNormalization("/a/.../b"))
         #expect(!SigV4Signer.needsNormalization("/a/.b/c."))
+    }
+}
+
+@Suite("HMAC-SHA256 with a prepared key")
+struct PreparedHMACTests {
+    static func hexOf(_ digest: some Sequence<UInt8>) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+
+    @Test("RFC 4231's vectors: a short key, a block-size key, a key longer than a block")
+    func rfc4231() {
+        let cases: [(key: [UInt8], message: String, mac: String)] = [
+            (Array("Jefe".utf8), "what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+            ([UInt8](repeating: 0x0b, count: 20), "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            ([UInt8](repeating: 0xaa, count: 131), "Test Using Larger Than Block-Size Key - Hash Key First",
+             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+        ]
+        for (key, message, mac) in cases {
+            let prepared = PreparedHMACSHA256(key: SymmetricKey(data: key))
+            #expect(Self.hexOf(prepared.authenticationCode(for: Array(message.utf8))) == mac)
+            // Used again, it starts from the same state.
+            #expect(Self.hexOf(prepared.authenticationCode(for: Array(message.utf8))) == mac)
+        }
+    }
+
+    @Test("the same as swift-crypto's HMAC for keys and messages of every length up to two blocks")
+    func matchesHMAC() {
+        for keyLength in [0, 1, 32, 63, 64, 65, 128] {
+            let key = SymmetricKey(data: (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
+            let prepared = PreparedHMACSHA256(key: key)
+            for messageLength in 0...130 {
+                let message = (0..<messageLength).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+                #expect(Array(prepared.authenticationCode(for: message)) == Array(HMAC<SHA256>.authenticationCode(for: message, using: key)),
+                        "key \(keyLength) bytes, message \(messageLength) bytes")
+            }
+        }
     }
 }
