@@ -304,60 +304,77 @@ public struct SigV4Signer: Sendable {
     /// Lower-cased, sorted, trimmed headers (values with inner runs of spaces folded,
     /// repeated names joined with commas), and the `;`-joined names.
     func canonicalHeaderBlock(_ headers: [(name: String, value: String)]) -> (block: [UInt8], signedHeaders: String) {
-        // The first header of each signed name (names compare without case), in order.
-        var firsts: [Int] = []
-        firsts.reserveCapacity(headers.count)
+        // Every signed name lower-cased once into one buffer; a span per header, sorted by
+        // name and then by position, so that a repeated name's values keep their order.
+        var names: [UInt8] = []
+        names.reserveCapacity(256)
+        var spans: [(start: Int, count: Int, header: Int)] = []
+        spans.reserveCapacity(headers.count)
         for (index, header) in headers.enumerated() {
-            // The unsigned names are few (`user-agent`, `expect`…): compared, not hashed.
-            if options.unsignedHeaders.contains(where: { $0.equalsIgnoringASCIICase(header.name) }) { continue }
-            if firsts.contains(where: { headers[$0].name.equalsIgnoringASCIICase(header.name) }) { continue }
-            firsts.append(index)
-        }
-        firsts.sort { lowercasedPrecedes(headers[$0].name, headers[$1].name) }
-        var block: [UInt8] = []
-        block.reserveCapacity(320)
-        var signed: [UInt8] = []
-        signed.reserveCapacity(128)
-        for (position, first) in firsts.enumerated() {
-            let name = headers[first].name
-            if position > 0 { signed.append(UInt8(ascii: ";")) }
-            appendLowercased(name, to: &signed)
-            appendLowercased(name, to: &block)
-            block.append(UInt8(ascii: ":"))
-            // Every value of the name, in order, joined with commas.
-            for index in first..<headers.count where index == first || headers[index].name.equalsIgnoringASCIICase(name) {
-                if index != first { block.append(UInt8(ascii: ",")) }
-                block.append(contentsOf: SigV4Signer.foldSpaces(headers[index].value).utf8)
+            let start = names.count
+            appendLowercased(header.name, to: &names)
+            let count = names.count - start
+            let unsigned = names.withUnsafeBufferPointer { all in
+                let name = UnsafeBufferPointer(rebasing: all[start...])
+                return options.unsignedHeaders.contains { $0.utf8.count == count && $0.utf8.elementsEqual(name) }
             }
-            block.append(0x0A)
+            if unsigned { names.removeLast(count) } else { spans.append((start, count, index)) }
+        }
+        var block: [UInt8] = []
+        block.reserveCapacity(names.count + 16 * headers.count + 256)
+        var signed: [UInt8] = []
+        signed.reserveCapacity(names.count + spans.count)
+        names.withUnsafeBufferPointer { names in
+            func name(_ span: (start: Int, count: Int, header: Int)) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: names[span.start..<span.start + span.count])
+            }
+            spans.sort { a, b in
+                let x = name(a), y = name(b)
+                if x.elementsEqual(y) { return a.header < b.header }
+                return x.lexicographicallyPrecedes(y)
+            }
+            var i = 0
+            while i < spans.count {
+                let first = name(spans[i])
+                if !signed.isEmpty { signed.append(UInt8(ascii: ";")) }
+                signed.append(contentsOf: first)
+                block.append(contentsOf: first)
+                block.append(UInt8(ascii: ":"))
+                SigV4Signer.appendFolded(headers[spans[i].header].value, to: &block)
+                i += 1
+                while i < spans.count && name(spans[i]).elementsEqual(first) {
+                    block.append(UInt8(ascii: ","))
+                    SigV4Signer.appendFolded(headers[spans[i].header].value, to: &block)
+                    i += 1
+                }
+                block.append(0x0A)
+            }
         }
         return (block, String(decoding: signed, as: UTF8.self))
     }
 
-    static func foldSpaces(_ value: String) -> String {
-        // Most values have no whitespace to fold.
-        let clean = value.withUTF8Buffer { bytes -> Bool in
-            var previousSpace = true
-            for byte in bytes {
-                let isSpace = byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
-                if isSpace && (previousSpace || byte != 0x20) { return false }
-                previousSpace = isSpace
+    /// A header value as signed: without leading and trailing whitespace, each inner run
+    /// of spaces, tabs and line breaks one space.
+    static func appendFolded(_ value: String, to out: inout [UInt8]) {
+        value.withUTF8Buffer { bytes in
+            var pendingSpace = false
+            var wrote = false
+            var runStart = 0
+            // Runs of plain bytes are copied whole; whitespace is looked at byte by byte.
+            for (i, byte) in bytes.enumerated() where byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                if i > runStart {
+                    if pendingSpace { out.append(0x20) }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                    wrote = true
+                }
+                pendingSpace = wrote
+                runStart = i + 1
             }
-            return !previousSpace
-        }
-        if clean || value.isEmpty { return value }
-        var out = ""
-        var pendingSpace = false
-        for ch in value.unicodeScalars {
-            if ch == " " || ch == "\t" || ch == "\n" || ch == "\r" {
-                pendingSpace = !out.isEmpty
-            } else {
-                if pendingSpace { out.unicodeScalars.append(" ") }
-                pendingSpace = false
-                out.unicodeScalars.append(ch)
+            if bytes.count > runStart {
+                if pendingSpace { out.append(0x20) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
             }
         }
-        return out
     }
 
     // MARK: Crypto
@@ -439,19 +456,6 @@ public struct PreparedHMACSHA256: @unchecked Sendable {
         var outer = self.outer
         inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
         return outer.finalize()
-    }
-}
-
-/// Whether `a` sorts before `b` once both are ASCII-lower-cased, without making the copies.
-func lowercasedPrecedes(_ a: String, _ b: String) -> Bool {
-    a.withUTF8Buffer { a in
-        b.withUTF8Buffer { b in
-            for i in 0..<min(a.count, b.count) {
-                let x = ASCIICase.lowercased(a[i]), y = ASCIICase.lowercased(b[i])
-                if x != y { return x < y }
-            }
-            return a.count < b.count
-        }
     }
 }
 

@@ -295,3 +295,26 @@ struct PreparedHMACTests {
         }
     }
 }
+
+@Suite("SigV4 canonical headers")
+struct CanonicalHeaderTests {
+    @Test("names lower-cased and sorted, repeated names joined in order, values trimmed and folded, unsigned names left out")
+    func block() {
+        let signer = SigV4Signer(credentials: Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"), region: "us-east-1", service: "service")
+        let headers: [(name: String, value: String)] = [
+            ("X-Amz-Date", "20150830T123600Z"), ("host", "example.amazonaws.com"), ("My-Header1", "  a   b \t c  "), ("User-Agent", "curl"),
+            ("my-header1", "second"), ("My-Header10", " z"), ("Empty", " \r\n "), ("X-Utf8", "é \t\tü"), ("expect", "100-continue"),
+        ]
+        let (block, signed) = signer.canonicalHeaderBlock(headers)
+        #expect(String(decoding: block, as: UTF8.self) == """
+            empty:
+            host:example.amazonaws.com
+            my-header1:a b c,second
+            my-header10:z
+            x-amz-date:20150830T123600Z
+            x-utf8:é ü
+
+            """)
+        #expect(signed == "empty;host;my-header1;my-header10;x-amz-date;x-utf8")
+    }
+}
