@@ -32,26 +32,30 @@ final class GzipFileWriter {
         if !finished { try? finish() }
     }
 
-    func write(_ bytes: [UInt8]) throws {
+    func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         bytesIn += bytes.count
         try deflate(bytes, flush: Z_NO_FLUSH)
     }
 
-    func flush() throws { try deflate([], flush: Z_SYNC_FLUSH) }
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { try write($0) }
+    }
+
+    func flush() throws { try deflate(UnsafeBufferPointer(start: nil, count: 0), flush: Z_SYNC_FLUSH) }
 
     func finish() throws {
         guard !finished else { return }
         finished = true
-        try deflate([], flush: Z_FINISH)
+        try deflate(UnsafeBufferPointer(start: nil, count: 0), flush: Z_FINISH)
         deflateEnd(&stream)
         try handle.close()
     }
 
-    private func deflate(_ input: [UInt8], flush: Int32) throws {
-        var input = input
-        try input.withUnsafeMutableBufferPointer { inBuffer in
-            stream.next_in = inBuffer.baseAddress
-            stream.avail_in = UInt32(inBuffer.count)
+    /// Deflates `input` (read, never written: zlib's `next_in` is only not `const` in C).
+    private func deflate(_ input: UnsafeBufferPointer<UInt8>, flush: Int32) throws {
+        do {
+            stream.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0) }
+            stream.avail_in = UInt32(input.count)
             repeat {
                 let produced: Int = output.withUnsafeMutableBufferPointer { out in
                     stream.next_out = out.baseAddress
