@@ -77,6 +77,11 @@ public final class OperationHandle: Sendable {
 
     /// The canonical `service.Operation` name, made once.
     public let canonicalName: String
+    /// The operation's flags that every call reads, worked out once: each read of these
+    /// computed properties through `operation` copied the whole `Operation` value.
+    public let isUnsigned: Bool
+    let hasUnsignedPayload: Bool
+    let hasStreamingInput: Bool
 
     init(service: ServiceModel, operation: AWSModels.Operation, codec: any ProtocolCodec, ruleSet: EndpointRuleSet,
          contextParamMembers: [Member], configuredEndpoint: String?) {
@@ -87,6 +92,9 @@ public final class OperationHandle: Sendable {
         self.contextParamMembers = contextParamMembers
         self.configuredEndpoint = configuredEndpoint
         canonicalName = service.name + "." + operation.name
+        isUnsigned = operation.isUnsigned
+        hasUnsignedPayload = operation.hasUnsignedPayload
+        hasStreamingInput = operation.hasStreamingInput
     }
 }
 
@@ -342,12 +350,12 @@ public final class AWSEngine: Sendable {
         // S3's signer (S3SigV4Auth, for S3 Control too) always sends the payload hash.
         if handle.service.name == "s3" || handle.service.name == "s3control" { options.addContentSHA256Header = true }
         // Uploads that opt out of payload signing say so in `X-Amz-Content-SHA256`.
-        if handle.operation.hasUnsignedPayload {
+        if handle.hasUnsignedPayload {
             options.unsignedPayload = true
             options.addContentSHA256Header = true
         }
         // An operation marked noAuth goes unsigned unless its endpoint names a scheme.
-        let signer = handle.operation.isUnsigned && scheme == nil ? nil : credentials
+        let signer = handle.isUnsigned && scheme == nil ? nil : credentials
 
         var body = serialized.body
         if let style = CrossRegionCopy.style(service: handle.service.name, operation: handle.operation.name) {
@@ -368,7 +376,7 @@ public final class AWSEngine: Sendable {
                                       apiVersion: handle.service.metadata.apiVersion)
         RequestCompression.apply(&body, headers: &headers, operation: handle.operation, environment: environment, mtime: time.seconds)
         var chunked = false
-        if handle.operation.hasStreamingInput, parsed.scheme == "https",
+        if handle.hasStreamingInput, parsed.scheme == "https",
            let checksum = try FlexibleChecksums.resolve(headers, operation: handle.operation, params: params) {
             // A streaming upload over https: the checksum goes in an aws-chunked trailer.
             FlexibleChecksums.applyTrailer(checksum, headers: &headers, body: &body)
@@ -379,7 +387,7 @@ public final class AWSEngine: Sendable {
             let checksumHeader = try FlexibleChecksums.apply(&headers, body: body, operation: handle.operation, params: params)
             // S3's signer leaves the payload unsigned for an upload over https whose body a
             // checksum header already covers (S3SigV4Auth `_should_sha256_sign_payload`).
-            if handle.service.name == "s3" || handle.service.name == "s3control", parsed.scheme == "https", handle.operation.hasStreamingInput,
+            if handle.service.name == "s3" || handle.service.name == "s3control", parsed.scheme == "https", handle.hasStreamingInput,
                headers.contains(where: { $0.name.equalsIgnoringASCIICase(checksumHeader ?? "content-md5") }) {
                 options.unsignedPayload = true
             }

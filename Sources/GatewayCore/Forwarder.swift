@@ -58,7 +58,7 @@ struct Forwarder: Sendable {
                 timeout = min(timeout, deadline - elapsed)
             }
             // An operation sent unsigned (noAuth) needs no keys; a failing source does not stop it.
-            let keys = call.handle.operation.isUnsigned ? try? await call.source.credentials() : try await credentials(call)
+            let keys = call.handle.isUnsigned ? try? await call.source.credentials() : try await credentials(call)
             let request = try builder.buildRequest(call.handle, params: call.params, region: region, credentials: keys,
                                                    at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
             let failure: FailureKind

@@ -102,7 +102,7 @@ final class UpstreamOrigin {
     /// The URLs' text up to the path: `https://host[:port]`.
     let text: String
     /// Idle keep-alive connections, how many are open, and the requests waiting for one.
-    var idle: [Channel] = []
+    var idle: [UpstreamConnection] = []
     var open = 0
     var waiting: [UpstreamPool.Waiter] = []
 
@@ -125,6 +125,13 @@ final class UpstreamOrigin {
     }
 }
 
+/// An open connection to AWS with its handler, found once when it connects (not looked up
+/// in its pipeline for every request).
+struct UpstreamConnection {
+    let channel: Channel
+    let handler: UpstreamConnectionHandler
+}
+
 /// The upstream connections of one event loop, by origin (scheme/host/port): idle
 /// keep-alive ones for reuse, a cap on how many are open, and the requests waiting for
 /// one. Everything here runs on its loop and answers through callbacks (no futures on a
@@ -138,11 +145,11 @@ final class UpstreamPool: @unchecked Sendable {
 
     /// A request waiting for a connection; answered once, by a connection or its deadline.
     final class Waiter {
-        var answer: ((Result<Channel, TransportError>) -> Void)?
+        var answer: ((Result<UpstreamConnection, TransportError>) -> Void)?
         var timer: Scheduled<Void>?
-        init(_ answer: @escaping (Result<Channel, TransportError>) -> Void) { self.answer = answer }
+        init(_ answer: @escaping (Result<UpstreamConnection, TransportError>) -> Void) { self.answer = answer }
 
-        func complete(_ result: Result<Channel, TransportError>) {
+        func complete(_ result: Result<UpstreamConnection, TransportError>) {
             guard let answer else { return }
             self.answer = nil
             timer?.cancel()
@@ -189,25 +196,26 @@ final class UpstreamPool: @unchecked Sendable {
             answer(.failure(TransportError(kind: .other, message: "cannot send to \(request.url)")))
             return
         }
+        // Most calls find an idle connection: sent at once, with no closure made to wait.
+        while let connection = target.origin.idle.popLast() {
+            if connection.channel.isActive {
+                send(request, target: target, on: connection, deadline: deadline, client: client, answer: answer)
+                return
+            }
+            target.origin.open -= 1
+        }
         acquire(target, deadline: deadline, client: client) { result in
             switch result {
-            case .success(let channel): self.send(request, target: target, on: channel, deadline: deadline, client: client, answer: answer)
+            case .success(let connection): self.send(request, target: target, on: connection, deadline: deadline, client: client, answer: answer)
             case .failure(let error): answer(.failure(error))
             }
         }
     }
 
-    /// An idle connection, a new one under the cap, or a place in the queue.
+    /// With no idle connection: a new one under the cap, or a place in the queue.
     private func acquire(_ target: UpstreamTarget, deadline: NIODeadline, client: UpstreamClient,
-                         then: @escaping (Result<Channel, TransportError>) -> Void) {
+                         then: @escaping (Result<UpstreamConnection, TransportError>) -> Void) {
         let host = target.origin
-        while let channel = host.idle.popLast() {
-            if channel.isActive {
-                then(.success(channel))
-                return
-            }
-            host.open -= 1
-        }
         if host.open < Self.maxConnectionsPerHost {
             host.open += 1
             connect(target, client: client) { result in
@@ -228,19 +236,19 @@ final class UpstreamPool: @unchecked Sendable {
     }
 
     /// A connection is done with a request: reuse it for a waiter, keep it idle, or close it.
-    private func release(_ channel: Channel, reusable: Bool, target: UpstreamTarget, client: UpstreamClient) {
+    private func release(_ connection: UpstreamConnection, reusable: Bool, target: UpstreamTarget, client: UpstreamClient) {
         let host = target.origin
-        guard reusable, channel.isActive else {
-            channel.close(promise: nil)
+        guard reusable, connection.channel.isActive else {
+            connection.channel.close(promise: nil)
             host.open -= 1
             wakeWaiter(target, client: client)
             return
         }
         if !host.waiting.isEmpty {
-            host.waiting.removeFirst().complete(.success(channel))
+            host.waiting.removeFirst().complete(.success(connection))
             return
         }
-        host.idle.append(channel)
+        host.idle.append(connection)
     }
 
     /// A connection slot came free: open a connection for the next waiter, if any.
@@ -258,22 +266,18 @@ final class UpstreamPool: @unchecked Sendable {
         }
     }
 
-    private func send(_ request: PreparedRequest, target: UpstreamTarget, on channel: Channel, deadline: NIODeadline,
+    private func send(_ request: PreparedRequest, target: UpstreamTarget, on connection: UpstreamConnection, deadline: NIODeadline,
                       client: UpstreamClient, answer: @escaping Answer) {
-        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self) else {
-            release(channel, reusable: false, target: target, client: client)
-            answer(.failure(TransportError(kind: .other, message: "connection set-up failed")))
-            return
-        }
+        let handler = connection.handler
         handler.send(request, target: target, deadline: deadline) { result in
             let reusable: Bool
             if case .success = result { reusable = handler.reusable } else { reusable = false }
-            self.release(channel, reusable: reusable, target: target, client: client)
+            self.release(connection, reusable: reusable, target: target, client: client)
             answer(result)
         }
     }
 
-    private func connect(_ target: UpstreamTarget, client: UpstreamClient, then: @escaping (Result<Channel, TransportError>) -> Void) {
+    private func connect(_ target: UpstreamTarget, client: UpstreamClient, then: @escaping (Result<UpstreamConnection, TransportError>) -> Void) {
         let maxResponse = client.maxResponseBytes
         let tlsContext = client.tlsContext
         ClientBootstrap(group: eventLoop)
@@ -290,15 +294,23 @@ final class UpstreamPool: @unchecked Sendable {
             }
             .connect(host: target.origin.host, port: target.origin.port)
             .whenComplete { result in
-                then(result.mapError { error in
-                    TransportError(kind: .connect, message: "cannot connect to \(target.origin.host):\(target.origin.port): \(error)")
-                })
+                switch result {
+                case .success(let channel):
+                    guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self) else {
+                        channel.close(promise: nil)
+                        then(.failure(TransportError(kind: .other, message: "connection set-up failed")))
+                        return
+                    }
+                    then(.success(UpstreamConnection(channel: channel, handler: handler)))
+                case .failure(let error):
+                    then(.failure(TransportError(kind: .connect, message: "cannot connect to \(target.origin.host):\(target.origin.port): \(error)")))
+                }
             }
     }
 
     func closeAll() {
         for origin in origins.values {
-            for channel in origin.idle { channel.close(promise: nil) }
+            for connection in origin.idle { connection.channel.close(promise: nil) }
             for waiter in origin.waiting { waiter.complete(.failure(TransportError(kind: .other, message: "shutting down"))) }
             origin.idle = []
             origin.waiting = []
