@@ -14,10 +14,7 @@ final class GzipFileWriter {
     private(set) var bytesOut = 0
     private var finished = false
 
-    /// Level 3 by default, the strongest of zlib's fast levels: on audit lines with random
-    /// request ids it still compresses 8:1 (9.6:1 at the default 6), in 60 % of the time,
-    /// and this runs once per call (BENCHMARKS.md).
-    init(path: String, level: Int32 = 3) throws {
+    init(path: String, level: Int32 = 6) throws {
         self.path = path
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]),
               let handle = FileHandle(forWritingAtPath: path)
@@ -35,10 +32,6 @@ final class GzipFileWriter {
     func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         bytesIn += bytes.count
         try deflate(bytes, flush: Z_NO_FLUSH)
-    }
-
-    func write(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBufferPointer { try write($0) }
     }
 
     func flush() throws { try deflate(UnsafeBufferPointer(start: nil, count: 0), flush: Z_SYNC_FLUSH) }
