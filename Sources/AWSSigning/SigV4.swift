@@ -57,7 +57,8 @@ public struct SigV4Options: Sendable {
     public var addContentSHA256Header = false
     /// Add the session token after signing instead of signing it (some services ask this).
     public var omitSessionTokenFromSignature = false
-    /// Headers never signed: botocore leaves these out, since proxies may change them.
+    /// Headers never signed (names compared without case): botocore leaves these out, since
+    /// proxies may change them.
     public var unsignedHeaders = SigV4Options.defaultUnsignedHeaders
     /// Made once: a set literal per signer cost five string hashes per call.
     public static let defaultUnsignedHeaders: Set<String> = ["expect", "transfer-encoding", "user-agent", "x-amzn-trace-id", "authorization"]
@@ -316,7 +317,7 @@ public struct SigV4Signer: Sendable {
             let count = names.count - start
             let unsigned = names.withUnsafeBufferPointer { all in
                 let name = UnsafeBufferPointer(rebasing: all[start...])
-                return options.unsignedHeaders.contains { $0.utf8.count == count && $0.utf8.elementsEqual(name) }
+                return options.unsignedHeaders.contains { $0.utf8.count == count && $0.utf8.elementsEqual(name) { ASCIICase.lowercased($0) == $1 } }
             }
             if unsigned { names.removeLast(count) } else { spans.append((start, count, index)) }
         }

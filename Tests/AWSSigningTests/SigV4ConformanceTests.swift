@@ -317,4 +317,15 @@ struct CanonicalHeaderTests {
             """)
         #expect(signed == "empty;host;my-header1;my-header10;x-amz-date;x-utf8")
     }
+
+    @Test("unsigned names given in any case leave out headers in any case")
+    func unsignedNamesWithoutCase() {
+        var options = SigV4Options()
+        options.unsignedHeaders = ["X-Forwarded-For"]
+        let signer = SigV4Signer(credentials: Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"), region: "us-east-1",
+                                 service: "service", options: options)
+        let (block, signed) = signer.canonicalHeaderBlock([("host", "h"), ("x-forwarded-for", "10.0.0.1"), ("User-Agent", "curl")])
+        #expect(String(decoding: block, as: UTF8.self) == "host:h\nuser-agent:curl\n")
+        #expect(signed == "host;user-agent")
+    }
 }
