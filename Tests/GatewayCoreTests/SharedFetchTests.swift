@@ -36,45 +36,42 @@ struct SharedFetchTests {
         }
     }
 
-    func cache(_ store: ScriptedStore) -> ResponseCache {
+    /// One cacheable call through a shared cache on `store`: what it answered (nil when
+    /// not an answer) and how many times it called AWS.
+    func fetch(_ store: ScriptedStore) async -> (value: JSONObject, outcome: CacheOutcome, awsCalls: Int)? {
         var settings = CacheSettings()
         settings.store = .shared
         let health = SharedStoreHealth(onFailure: .local, logger: Logger(label: "test"), metrics: GatewayMetrics())
-        return ResponseCache(settings: settings, shared: (store, health))
-    }
-
-    @Test("an entry stored by another replica between our lookup and our lock is a hit: no AWS call, the lock freed")
-    func entryAppearsBeforeLock() async {
-        let store = ScriptedStore(entryAfterLookups: 1)
+        let cache = ResponseCache(settings: settings, shared: (store, health))
         let forwards = Mutex(0)
-        let fetched = await cache(store).sharedFetch(key: "k", scope: "s", ttl: 60, mode: .use, lockSeconds: 5) {
+        let fetched = await cache.sharedFetch(key: "k", scope: "s", ttl: 60, mode: .use, lockSeconds: 5) {
             forwards.withLock { $0 += 1 }
             return .success(JSONObject([("Links", .array([]))]))
         }
         guard case .answered(let value, let outcome) = fetched else {
             Issue.record("expected an answer, got \(fetched)")
-            return
+            return nil
         }
+        return (value, outcome, forwards.withLock { $0 })
+    }
+
+    @Test("an entry stored by another replica between our lookup and our lock is a hit: no AWS call, the lock freed")
+    func entryAppearsBeforeLock() async {
+        let store = ScriptedStore(entryAfterLookups: 1)
+        guard let (value, outcome, awsCalls) = await fetch(store) else { return }
         #expect(outcome == .hit)
         #expect(JSON.object(value).serializedString() == #"{"Links":[{"LinkId":"from-another-replica"}]}"#)
-        #expect(forwards.withLock { $0 } == 0)
+        #expect(awsCalls == 0)
         #expect(store.log.withLock { $0 } == ["lookup", "lock", "lookup", "unlock"])
     }
 
     @Test("with the lock and still no entry: one AWS call, stored under the generation seen after the lock, then unlocked")
     func leaderFetches() async {
         let store = ScriptedStore(entryAfterLookups: 99)
-        let forwards = Mutex(0)
-        let fetched = await cache(store).sharedFetch(key: "k", scope: "s", ttl: 60, mode: .use, lockSeconds: 5) {
-            forwards.withLock { $0 += 1 }
-            return .success(JSONObject([("Links", .array([]))]))
-        }
-        guard case .answered(_, let outcome) = fetched else {
-            Issue.record("expected an answer, got \(fetched)")
-            return
-        }
+        guard let (value, outcome, awsCalls) = await fetch(store) else { return }
         #expect(outcome == .miss)
-        #expect(forwards.withLock { $0 } == 1)
+        #expect(JSON.object(value).serializedString() == #"{"Links":[]}"#)
+        #expect(awsCalls == 1)
         #expect(store.log.withLock { $0 } == ["lookup", "lock", "lookup", "store gen 7", "unlock"])
     }
 }
