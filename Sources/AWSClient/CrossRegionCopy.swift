@@ -19,14 +19,20 @@ enum CrossRegionCopy {
     }
 
     static func style(service: String, operation: String) -> Style? {
-        switch (service, operation) {
-        case ("ec2", "CopySnapshot"):
-            return .ec2
-        case ("rds", "CopyDBClusterSnapshot"), ("rds", "CreateDBCluster"), ("rds", "CopyDBSnapshot"),
-             ("rds", "CreateDBInstanceReadReplica"), ("rds", "StartDBInstanceAutomatedBackupsReplication"),
-             ("neptune", "CopyDBClusterSnapshot"), ("neptune", "CreateDBCluster"),
-             ("docdb", "CopyDBClusterSnapshot"), ("docdb", "CreateDBCluster"):
-            return .rds
+        // By service first: every call asks, and almost none is one of these four services.
+        switch service {
+        case "ec2":
+            return operation == "CopySnapshot" ? .ec2 : nil
+        case "rds":
+            switch operation {
+            case "CopyDBClusterSnapshot", "CreateDBCluster", "CopyDBSnapshot", "CreateDBInstanceReadReplica",
+                 "StartDBInstanceAutomatedBackupsReplication":
+                return .rds
+            default:
+                return nil
+            }
+        case "neptune", "docdb":
+            return operation == "CopyDBClusterSnapshot" || operation == "CreateDBCluster" ? .rds : nil
         default:
             return nil
         }

@@ -150,10 +150,11 @@ public final class AuditLog: @unchecked Sendable {
     private func writeLines(_ lines: [UInt8]) {
         let now = Date()
         lines.withUnsafeBufferPointer { all in
+            guard let base = all.baseAddress else { return }
             var start = 0
-            while start < all.count {
-                var end = start
-                while all[end] != UInt8(ascii: "\n") { end += 1 }
+            // Every line ends with its newline (JSON has none inside a line).
+            while start < all.count, let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), all.count - start) {
+                let end = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
                 if let writer, writer.bytesOut >= settings.rotateBytes || now.timeIntervalSince(fileOpened) >= settings.rotateAgeSeconds {
                     try? writer.finish()
                     self.writer = nil

@@ -26,6 +26,19 @@ struct ValidatorTests {
       "When":{"type":"timestamp"},"Bytes":{"type":"blob"}}}
     """#
 
+    @Test("a string's length is counted in code points, as botocore's len() counts it")
+    func lengthInCodePoints() throws {
+        let service = try ServiceModel(name: "t", json: try JSON.parse(Self.model), file: "test")
+        let input = try #require(service.operations["Op"]?.input)
+        func problems(_ name: String) -> [String] {
+            ParamValidator().validate(JSONObject([("Name", .string(name)), ("Host", "h"), ("Must", "m")]), against: input).map(\.problem)
+        }
+        // e + combining acute + x: two characters on screen, three code points (min is 3).
+        #expect(problems("e\u{301}x").isEmpty)
+        #expect(problems("日本") == ["length 2 is below the minimum 3"])
+        #expect(problems("👍🏽") == ["length 2 is below the minimum 3"])
+    }
+
     @Test("every check reported at its path, in order; a member's problems before the next member's")
     func everyCheck() throws {
         let service = try ServiceModel(name: "t", json: try JSON.parse(Self.model), file: "test")

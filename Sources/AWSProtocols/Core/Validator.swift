@@ -123,7 +123,8 @@ public struct ParamValidator: Sendable {
                 return true
             case .string, .character:
                 guard case .string(let s) = value else { return wrongType("string", value) }
-                if shape.min != nil { checkMin(Double(s.count), shape, what: "length") }
+                // Python's len: code points, not grapheme clusters (which are also slow to count).
+                if shape.min != nil { checkMin(Double(s.unicodeScalars.count), shape, what: "length") }
                 if case .member(let member) = step, member.hostLabel, !ParamValidator.isValidHostLabel(s) {
                     report("must contain only letters, digits, hyphens and periods (it becomes part of the host name)")
                 }
