@@ -50,6 +50,7 @@ public final class AuditLog: @unchecked Sendable {
     private var lastFlush = Date()
     private(set) public var dropped = 0
     static let wakeThreshold = 2048
+    static let keptBufferBytes = 4 << 20
     private let onDrop: @Sendable () -> Void
 
     public init(settings: AuditLogSettings, onDrop: @escaping @Sendable () -> Void = {}) throws {
@@ -126,7 +127,9 @@ public final class AuditLog: @unchecked Sendable {
             if !batch.isEmpty {
                 writeLines(batch)
                 unflushed = true
-                batch.removeAll(keepingCapacity: true)
+                // Its room is kept for the next batch, unless a backlog grew it (a full
+                // queue is tens of MB): memory a burst took is given back.
+                if batch.capacity > AuditLog.keptBufferBytes { batch = [] } else { batch.removeAll(keepingCapacity: true) }
             }
             if unflushed && Date().timeIntervalSince(lastFlush) >= settings.flushIntervalSeconds * 0.99 {
                 try? writer?.flush()
