@@ -238,9 +238,18 @@ public final class AWSEngine: Sendable {
         let override = endpointOverride ?? handle.configuredEndpoint
         // The rule-set input depends only on these, so they make the cache key.
         let s3Global = forPresigning && AWSEngine.presignsToS3GlobalEndpoint(handle, params: params, region: region, endpointOverride: override)
-        var key = handle.canonicalName + "\u{0}" + region + "\u{0}" + (override ?? "") + (s3Global ? "\u{0}global" : "")
+        // Built in one buffer: joining with `+` made a string per piece.
+        var key = ""
+        key.reserveCapacity(handle.canonicalName.utf8.count + region.utf8.count + (override?.utf8.count ?? 0) + 16 * (handle.contextParamMembers.count + 1))
+        key += handle.canonicalName
+        key += "\u{0}"
+        key += region
+        key += "\u{0}"
+        if let override { key += override }
+        if s3Global { key += "\u{0}global" }
         for member in handle.contextParamMembers {
-            key += "\u{0}" + (params[member.name]?.serializedString() ?? "")
+            key += "\u{0}"
+            if let value = params[member.name] { key += value.serializedString() }
         }
         if let cached = endpointCache.withLock({ $0[key] }) { return cached }
 
@@ -307,7 +316,7 @@ public final class AWSEngine: Sendable {
     }
 
     public static func isValidRegionName(_ region: String) -> Bool {
-        let bytes = Array(region.utf8)
+        let bytes = region.utf8
         guard !bytes.isEmpty, bytes.count <= 63, bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else { return false }
         return bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D }
     }

@@ -117,12 +117,20 @@ public struct AuditRecord: Sendable {
         member("bytesOut", bytesOut)
         if let params {
             // A bearer token given in params is a secret, whatever the mode.
-            let kept = params.members.filter { $0.key != "$token" }
             switch mode {
             case .none: break
-            case .keys: member("params", .array(kept.map { .string($0.key) }))
+            case .keys:
+                key("params")
+                out.append(UInt8(ascii: "["))
+                var first = true
+                for entry in params.members where entry.key != "$token" {
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    JSON.writeString(entry.key, to: &out, asciiOnly: false)
+                }
+                out.append(UInt8(ascii: "]"))
             case .full:
-                var full = JSON.object(JSONObject(kept))
+                var full = JSON.object(JSONObject(params.members.filter { $0.key != "$token" }))
                 if let inputShape { full = SensitiveRedaction.redact(full, shape: inputShape) }
                 member("params", full)
             }

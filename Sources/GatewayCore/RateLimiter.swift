@@ -103,7 +103,18 @@ public final class RateLimiter: Sendable {
         let team: String
         let rule: String
     }
-    private let limitsBox: Mutex<[String: TeamLimits]>
+    /// The limits, and each team's buckets found from them (made on a team's first call
+    /// after a reload, so a call does not look its buckets up by name).
+    private let limitsBox: Mutex<(limits: [String: TeamLimits], resolved: [String: TeamBuckets])>
+    /// A team's buckets: the whole team's, and each operation pattern's.
+    final class TeamBuckets: Sendable {
+        let team: TokenBucket?
+        let operations: [(pattern: OperationPattern, bucket: TokenBucket)]
+        init(team: TokenBucket?, operations: [(pattern: OperationPattern, bucket: TokenBucket)]) {
+            self.team = team
+            self.operations = operations
+        }
+    }
     /// After AWS throttles a team's operation, its calls wait this long (doubling while
     /// AWS keeps throttling, halving on success) before another may go.
     private let slowdown: Mutex<[String: (until: Double, interval: Double)]>
@@ -117,7 +128,7 @@ public final class RateLimiter: Sendable {
 
     public init(limits: [String: TeamLimits], clock: any RateClock = MonotonicClock(),
                 shared: (store: any SharedRateStore, health: SharedStoreHealth)? = nil) {
-        limitsBox = Mutex(limits)
+        limitsBox = Mutex((limits, [:]))
         self.clock = clock
         self.shared = shared
         buckets = Mutex([:])
@@ -181,7 +192,7 @@ public final class RateLimiter: Sendable {
     /// The team's rules that apply to an operation: `"*"` for the whole team, then each
     /// matching pattern, with their rates.
     func rules(team: String, service: String, operation: String) -> [(rule: String, rate: Rate)] {
-        guard let teamLimits = limitsBox.withLock({ $0[team] }) else { return [] }
+        guard let teamLimits = limitsBox.withLock({ $0.limits[team] }) else { return [] }
         var applicable: [(rule: String, rate: Rate)] = []
         if let rate = teamLimits.team { applicable.append(("*", rate)) }
         for (pattern, rate) in teamLimits.operations where pattern.matches(service: service, operation: operation) {
@@ -198,10 +209,18 @@ public final class RateLimiter: Sendable {
         if let key, let hold = slowdown.withLock({ $0[key] }), hold.until > now {
             return Int(((hold.until - now) * 1000).rounded(.up))
         }
-        let applicable = rules(team: team, service: service, operation: operation).map { bucket(BucketKey(team: team, rule: $0.rule), $0.rate, now) }
-        let wait = applicable.map { $0.wait(at: now) }.max() ?? 0
-        if wait > 0 { return max(1, Int((wait * 1000).rounded(.up))) }
-        for bucket in applicable { bucket.take(at: now) }
+        if let buckets = teamBuckets(team, now) {
+            // Every applicable bucket must have a token before any is taken.
+            var wait = buckets.team?.wait(at: now) ?? 0
+            for (pattern, bucket) in buckets.operations where pattern.matches(service: service, operation: operation) {
+                wait = max(wait, bucket.wait(at: now))
+            }
+            if wait > 0 { return max(1, Int((wait * 1000).rounded(.up))) }
+            buckets.team?.take(at: now)
+            for (pattern, bucket) in buckets.operations where pattern.matches(service: service, operation: operation) {
+                bucket.take(at: now)
+            }
+        }
         if let key {
             slowdown.withLock { holds in
                 if var hold = holds[key] {
@@ -216,7 +235,20 @@ public final class RateLimiter: Sendable {
     /// New limits (a reload). Buckets whose team, pattern and rate are unchanged keep
     /// their tokens; the others start afresh (full).
     public func update(limits: [String: TeamLimits]) {
-        limitsBox.withLock { $0 = limits }
+        limitsBox.withLock { $0 = (limits, [:]) }
+    }
+
+    /// The team's buckets, found once per reload; nil for a team without limits.
+    private func teamBuckets(_ team: String, _ now: Double) -> TeamBuckets? {
+        limitsBox.withLock { box in
+            if let found = box.resolved[team] { return found }
+            guard let limits = box.limits[team] else { return nil }
+            let found = TeamBuckets(
+                team: limits.team.map { bucket(BucketKey(team: team, rule: "*"), $0, now) },
+                operations: limits.operations.map { ($0.0, bucket(BucketKey(team: team, rule: $0.0.text), $0.1, now)) })
+            box.resolved[team] = found
+            return found
+        }
     }
 
     /// AWS throttled this team's operation: hold its calls back for a while, here and,

@@ -37,6 +37,12 @@ struct ValidatorTests {
         #expect(problems("e\u{301}x").isEmpty)
         #expect(problems("日本") == ["length 2 is below the minimum 3"])
         #expect(problems("👍🏽") == ["length 2 is below the minimum 3"])
+        // Around the byte shortcut (12 bytes or more hold at least 3 code points).
+        #expect(problems("日本語").isEmpty)
+        #expect(problems("👍🏽👍🏽").isEmpty)
+        #expect(problems("👍🏽日").isEmpty)  // 11 bytes, 3 code points
+        #expect(problems("ab") == ["length 2 is below the minimum 3"])
+        #expect(problems("👍日") == ["length 2 is below the minimum 3"])  // 7 bytes
     }
 
     @Test("every check reported at its path, in order; a member's problems before the next member's")

@@ -49,6 +49,28 @@ struct RateLimiterTests {
         #expect(limiter.admit(team: "other", service: "networkmanager", operation: "CreateLink") == nil)
     }
 
+    @Test("a reload keeps the tokens of unchanged buckets; a changed rate or a new team starts full")
+    func reload() {
+        let clock = ManualClock()
+        let pattern = OperationPattern("s:Get*")!
+        let limits = RateLimiter.TeamLimits(team: Rate("1/s")!, operations: [(pattern, Rate("1/s")!)])
+        let limiter = RateLimiter(limits: ["ops": limits], clock: clock)
+        #expect(limiter.admit(team: "ops", service: "s", operation: "GetA") == nil)
+        #expect(limiter.admit(team: "ops", service: "s", operation: "Put") == 1000)
+        limiter.update(limits: ["ops": limits, "dev": limits])
+        #expect(limiter.admit(team: "ops", service: "s", operation: "Put") == 1000, "the same team rate keeps its empty bucket")
+        #expect(limiter.admit(team: "dev", service: "s", operation: "GetA") == nil, "a new team starts full")
+        // The team's rate changes, the pattern's does not: only the team's bucket is new.
+        limiter.update(limits: ["ops": RateLimiter.TeamLimits(team: Rate("2/s")!, operations: [(pattern, Rate("1/s")!)])])
+        #expect(limiter.admit(team: "ops", service: "s", operation: "GetA") == 1000, "the pattern's bucket is still empty")
+        #expect(limiter.admit(team: "ops", service: "s", operation: "Put") == nil)
+        #expect(limiter.admit(team: "ops", service: "s", operation: "Put") == nil)
+        #expect(limiter.admit(team: "ops", service: "s", operation: "Put") == 500)
+        limiter.update(limits: [:])
+        #expect(limiter.admit(team: "ops", service: "s", operation: "Put") == nil, "no limits left")
+        #expect(limiter.admit(team: "dev", service: "s", operation: "GetA") == nil)
+    }
+
     @Test("after AWS throttles, that team's operation is held back, less so as calls succeed")
     func adaptive() {
         let clock = ManualClock()

@@ -124,7 +124,8 @@ public struct ParamValidator: Sendable {
             case .string, .character:
                 guard case .string(let s) = value else { return wrongType("string", value) }
                 // Python's len: code points, not grapheme clusters (which are also slow to count).
-                if shape.min != nil { checkMin(Double(s.unicodeScalars.count), shape, what: "length") }
+                // A code point takes 1 to 4 UTF-8 bytes: they are counted only when the bytes cannot tell.
+                if let min = shape.min, Double(s.utf8.count) < 4 * min { checkMin(Double(s.unicodeScalars.count), shape, what: "length") }
                 if case .member(let member) = step, member.hostLabel, !ParamValidator.isValidHostLabel(s) {
                     report("must contain only letters, digits, hyphens and periods (it becomes part of the host name)")
                 }
