@@ -307,51 +307,68 @@ public struct SigV4Signer: Sendable {
     func canonicalHeaderBlock(_ headers: [(name: String, value: String)]) -> (block: [UInt8], signedHeaders: String) {
         // Every signed name lower-cased once into one buffer; a span per header, sorted by
         // name and then by position, so that a repeated name's values keep their order.
-        var names: [UInt8] = []
-        names.reserveCapacity(256)
-        var spans: [(start: Int, count: Int, header: Int)] = []
-        spans.reserveCapacity(headers.count)
-        for (index, header) in headers.enumerated() {
-            let start = names.count
-            appendLowercased(header.name, to: &names)
-            let count = names.count - start
-            let unsigned = names.withUnsafeBufferPointer { all in
-                let name = UnsafeBufferPointer(rebasing: all[start...])
-                return options.unsignedHeaders.contains { $0.utf8.count == count && $0.utf8.elementsEqual(name) { ASCIICase.lowercased($0) == $1 } }
-            }
-            if unsigned { names.removeLast(count) } else { spans.append((start, count, index)) }
-        }
-        var block: [UInt8] = []
-        block.reserveCapacity(names.count + 16 * headers.count + 256)
-        var signed: [UInt8] = []
-        signed.reserveCapacity(names.count + spans.count)
-        names.withUnsafeBufferPointer { names in
-            func name(_ span: (start: Int, count: Int, header: Int)) -> UnsafeBufferPointer<UInt8> {
-                UnsafeBufferPointer(rebasing: names[span.start..<span.start + span.count])
-            }
-            spans.sort { a, b in
-                let x = name(a), y = name(b)
-                if x.elementsEqual(y) { return a.header < b.header }
-                return x.lexicographicallyPrecedes(y)
-            }
-            var i = 0
-            while i < spans.count {
-                let first = name(spans[i])
-                if !signed.isEmpty { signed.append(UInt8(ascii: ";")) }
-                signed.append(contentsOf: first)
-                block.append(contentsOf: first)
-                block.append(UInt8(ascii: ":"))
-                SigV4Signer.appendFolded(headers[spans[i].header].value, to: &block)
-                i += 1
-                while i < spans.count && name(spans[i]).elementsEqual(first) {
-                    block.append(UInt8(ascii: ","))
+        // The scratch is on the stack (a request's names are a few hundred bytes).
+        var nameBytes = 0
+        for header in headers { nameBytes += header.name.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * nameBytes + headers.count + 1) { scratch in
+            withUnsafeTemporaryAllocation(of: (start: Int, count: Int, header: Int).self, capacity: headers.count + 1) { spanSpace in
+                // The lower-cased names, then the `;`-joined signed names after them.
+                var namesEnd = 0, spanCount = 0
+                for (index, header) in headers.enumerated() {
+                    let start = namesEnd
+                    header.name.withUTF8Buffer { bytes in
+                        for byte in bytes {
+                            scratch[namesEnd] = ASCIICase.lowercased(byte)
+                            namesEnd += 1
+                        }
+                    }
+                    let name = UnsafeBufferPointer(rebasing: scratch[start..<namesEnd])
+                    let unsigned = options.unsignedHeaders.contains { $0.utf8.count == name.count && $0.utf8.elementsEqual(name) { ASCIICase.lowercased($0) == $1 } }
+                    if unsigned {
+                        namesEnd = start
+                    } else {
+                        spanSpace[spanCount] = (start, namesEnd - start, index)
+                        spanCount += 1
+                    }
+                }
+                let names = UnsafeBufferPointer(rebasing: scratch[..<namesEnd])
+                func name(_ span: (start: Int, count: Int, header: Int)) -> UnsafeBufferPointer<UInt8> {
+                    UnsafeBufferPointer(rebasing: names[span.start..<span.start + span.count])
+                }
+                var spans = UnsafeMutableBufferPointer(rebasing: spanSpace[..<spanCount])
+                spans.sort { a, b in
+                    let x = name(a), y = name(b)
+                    if x.elementsEqual(y) { return a.header < b.header }
+                    return x.lexicographicallyPrecedes(y)
+                }
+                var block: [UInt8] = []
+                block.reserveCapacity(namesEnd + 16 * headers.count + 256)
+                var signedEnd = namesEnd
+                var i = 0
+                while i < spans.count {
+                    let first = name(spans[i])
+                    if signedEnd > namesEnd {
+                        scratch[signedEnd] = UInt8(ascii: ";")
+                        signedEnd += 1
+                    }
+                    for byte in first {
+                        scratch[signedEnd] = byte
+                        signedEnd += 1
+                    }
+                    block.append(contentsOf: first)
+                    block.append(UInt8(ascii: ":"))
                     SigV4Signer.appendFolded(headers[spans[i].header].value, to: &block)
                     i += 1
+                    while i < spans.count && name(spans[i]).elementsEqual(first) {
+                        block.append(UInt8(ascii: ","))
+                        SigV4Signer.appendFolded(headers[spans[i].header].value, to: &block)
+                        i += 1
+                    }
+                    block.append(0x0A)
                 }
-                block.append(0x0A)
+                return (block, String(decoding: UnsafeBufferPointer(rebasing: scratch[namesEnd..<signedEnd]), as: UTF8.self))
             }
         }
-        return (block, String(decoding: signed, as: UTF8.self))
     }
 
     /// A header value as signed: without leading and trailing whitespace, each inner run
@@ -449,18 +466,6 @@ public struct PreparedHMACSHA256: @unchecked Sendable {
         return outer.finalize()
     }
 }
-
-/// `s` with ASCII capitals made small, appended as bytes.
-func appendLowercased(_ s: String, to out: inout [UInt8]) {
-    s.withUTF8Buffer { bytes in
-        let start = out.count
-        out.append(contentsOf: bytes)
-        out.withUnsafeMutableBufferPointer { out in
-            for i in start..<out.count { out[i] = ASCIICase.lowercased(out[i]) }
-        }
-    }
-}
-
 
 func hex<D: ContiguousBytes>(_ digest: D) -> String {
     digest.withUnsafeBytes { bytes in

@@ -400,12 +400,17 @@ enum HTTP1 {
 
     /// Whether a comma-separated value (Connection, Expect) lists `token`, without case.
     static func tokens(_ value: UnsafeRawBufferPointer, contain token: StaticString) -> Bool {
-        value.split(separator: UInt8(ascii: ",")).contains { item in
-            var part = item[...]
+        // Item by item in place (`split` made an array of them for every field).
+        var start = value.startIndex
+        while start <= value.endIndex {
+            let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
+            var part = value[start..<end]
             while let first = part.first, first == 0x20 || first == 0x09 { part = part.dropFirst() }
             while let last = part.last, last == 0x20 || last == 0x09 { part = part.dropLast() }
-            return nameIs(UnsafeRawBufferPointer(rebasing: part), token)
+            if nameIs(UnsafeRawBufferPointer(rebasing: part), token) { return true }
+            start = end + 1
         }
+        return false
     }
 
     /// `HTTP/1.0` → 0, `HTTP/1.1` → 1; another version is refused.

@@ -67,6 +67,16 @@ struct HTTP1Tests {
         ])
     }
 
+    @Test("a field's comma-separated tokens: trimmed, compared without case, empty items skipped")
+    func tokens() {
+        func has(_ value: String, _ token: StaticString) -> Bool {
+            Array(value.utf8).withUnsafeBytes { HTTP1.tokens($0, contain: token) }
+        }
+        #expect(has("close", "close") && has("Keep-Alive", "keep-alive") && has("TE, close", "close"))
+        #expect(has(" \tclose\t ,x", "close") && has(",,close,", "close") && has("a ,  CLOSE", "close"))
+        #expect(!has("", "close") && !has(",", "close") && !has("closed", "close") && !has("clo se", "close") && !has("x,close-ish", "close"))
+    }
+
     @Test("malformed requests are refused with the error their status is chosen by",
           arguments: [
             ("GET /\r\n\r\n", HTTP1Error.malformed("invalid request line")),

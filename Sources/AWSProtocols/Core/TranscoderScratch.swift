@@ -41,6 +41,7 @@ protocol ResultTextSink: ~Copyable {
     var count: Int { get }
     mutating func append(_ byte: UInt8)
     mutating func append(contentsOf bytes: [UInt8])
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>)
     /// Drops what was written from `count` on.
     mutating func truncate(to count: Int)
     /// A copy of what was written from `start` on.
@@ -48,6 +49,7 @@ protocol ResultTextSink: ~Copyable {
 }
 
 extension Array: ResultTextSink where Element == UInt8 {
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) { append(contentsOf: bytes) }
     mutating func truncate(to count: Int) { removeLast(self.count - count) }
     func bytes(from start: Int) -> [UInt8] { Array(self[start...]) }
 }
@@ -132,9 +134,11 @@ func putInModelOrder<Sink: ResultTextSink & ~Copyable>(_ out: inout Sink, _ memb
     let written = out.bytes(from: contentStart)
     let sorted = members.sorted { $0.index < $1.index }
     out.truncate(to: contentStart)
-    for (i, member) in sorted.enumerated() {
-        if i > 0 { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: Array(written[(member.start - contentStart)..<(member.end - contentStart)]))
+    written.withUnsafeBufferPointer { written in
+        for (i, member) in sorted.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UnsafeBufferPointer(rebasing: written[(member.start - contentStart)..<(member.end - contentStart)]))
+        }
     }
 }
 
