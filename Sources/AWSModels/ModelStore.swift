@@ -21,6 +21,7 @@ public final class ModelStore: Sendable {
     public let serviceNames: [String]
     /// Folder names by their loose form (no dashes, lower case), made once.
     private let servicesByLooseName: [String: String]
+    private let serviceSuggester: NameSuggester
 
     public init(root: String) throws(ModelError) {
         self.root = root
@@ -37,6 +38,7 @@ public final class ModelStore: Sendable {
         var loose: [String: String] = [:]
         for name in serviceNames where loose[ServiceModel.looseName(name)] == nil { loose[ServiceModel.looseName(name)] = name }
         servicesByLooseName = loose
+        serviceSuggester = NameSuggester(serviceNames)
     }
 
     /// A service's `metadata` alone, read without loading the whole model (for listings).
@@ -78,7 +80,7 @@ public final class ModelStore: Sendable {
     }
 
     public func serviceSuggestions(for name: String, limit: Int = 5) -> [String] {
-        closestNames(to: name, among: serviceNames, limit: limit)
+        serviceSuggester.closest(to: name, limit: limit)
     }
 
     /// The model of a service (botocore name or serviceId), loaded on first use.

@@ -161,6 +161,7 @@ public final class ServiceModel: Sendable {
     /// The file it came from, for error messages.
     public let file: String
     private let operationsByLooseName: [String: String]
+    private let operationSuggester: NameSuggester
 
     public init(name: String, json: JSON, file: String) throws(ModelError) {
         self.name = name
@@ -294,6 +295,7 @@ public final class ServiceModel: Sendable {
         self.operations = operations
         operationNames = names
         operationsByLooseName = loose
+        operationSuggester = NameSuggester(names)
     }
 
     /// Lower-cased with underscores removed, so that `AssociateConnectPeer` and
@@ -311,47 +313,101 @@ public final class ServiceModel: Sendable {
 
     /// Operation names close to `name`, best first, for "did you mean" answers.
     public func suggestions(for name: String, limit: Int = 5) -> [String] {
-        closestNames(to: name, among: operationNames, limit: limit)
+        operationSuggester.closest(to: name, limit: limit)
     }
 }
 
 /// Candidates ranked by edit distance on their loose form, then by prefix match.
 public func closestNames(to query: String, among candidates: [String], limit: Int) -> [String] {
-    // Names are short; a long query is no typo, and comparing it would cost a caller's
-    // whole request worth of CPU per candidate.
-    guard query.utf8.count <= 100 else { return [] }
-    let q = Array(ServiceModel.looseName(query).utf8)
-    var scored: [(Int, String)] = []
-    for candidate in candidates {
-        let c = Array(ServiceModel.looseName(candidate).utf8)
-        var distance = editDistance(q, c)
-        if !q.isEmpty, c.starts(with: q) || q.starts(with: c) { distance = Swift.min(distance, 1) }
-        // Letters left out (`netmanager` for `networkmanager`).
-        if q.count >= 4, q.count * 2 >= c.count, isSubsequence(q, of: c) { distance = Swift.min(distance, 2) }
-        if distance <= (q.count <= 4 ? 1 : Swift.max(2, q.count / 3)) { scored.append((distance, candidate)) }
-    }
-    scored.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-    return scored.prefix(limit).map(\.1)
+    NameSuggester(candidates).closest(to: query, limit: limit)
 }
 
-func isSubsequence(_ a: [UInt8], of b: [UInt8]) -> Bool {
+/// Names close to a misspelt one ("did you mean"), among a fixed list whose loose forms
+/// (`ServiceModel.looseName` as bytes) are made once: a wrong name is cheap to send, and
+/// comparing it with every service or operation must stay cheap too.
+public struct NameSuggester: Sendable {
+    let names: [String]
+    /// Every name's loose bytes, one after another; `ends[i]` is where name i's end.
+    let loose: [UInt8]
+    let ends: [Int]
+
+    public init(_ names: [String]) {
+        self.names = names
+        var loose: [UInt8] = [], ends: [Int] = []
+        ends.reserveCapacity(names.count)
+        for name in names {
+            appendLoose(name, to: &loose)
+            ends.append(loose.count)
+        }
+        self.loose = loose
+        self.ends = ends
+    }
+
+    /// At most `limit` names, closest first (then by name): within an edit distance that
+    /// grows with the query's length, or starting one another, or with the query's
+    /// letters in order (`netmanager` for `networkmanager`).
+    public func closest(to query: String, limit: Int) -> [String] {
+        // Names are short; a long query is no typo, and comparing it would cost a caller's
+        // whole request worth of CPU per candidate.
+        guard query.utf8.count <= 100 else { return [] }
+        var q: [UInt8] = []
+        appendLoose(query, to: &q)
+        let allowed = q.count <= 4 ? 1 : Swift.max(2, q.count / 3)
+        var rows = ([Int](), [Int]())
+        var scored: [(Int, String)] = []
+        loose.withUnsafeBufferPointer { loose in
+            q.withUnsafeBufferPointer { q in
+                var start = 0
+                for (index, end) in ends.enumerated() {
+                    let c = UnsafeBufferPointer(rebasing: loose[start..<end])
+                    start = end
+                    var distance = Int.max
+                    if c.elementsEqual(q) {
+                        distance = 0
+                    } else if !q.isEmpty, c.starts(with: q) || q.starts(with: c) {
+                        distance = 1
+                    }
+                    if distance > 2, q.count >= 4, q.count * 2 >= c.count, isSubsequence(q, of: c) { distance = 2 }
+                    // The edit distance is at least the difference in length.
+                    if distance > 1, abs(q.count - c.count) <= allowed { distance = Swift.min(distance, editDistance(q, c, rows: &rows)) }
+                    if distance <= allowed { scored.append((distance, names[index])) }
+                }
+            }
+        }
+        scored.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        return scored.prefix(limit).map(\.1)
+    }
+}
+
+/// `ServiceModel.looseName` as bytes, for comparing: ASCII letters lower-cased, `_`, `-`
+/// and spaces left out.
+func appendLoose(_ name: String, to out: inout [UInt8]) {
+    for byte in name.utf8 where byte != UInt8(ascii: "_") && byte != UInt8(ascii: "-") && byte != UInt8(ascii: " ") {
+        out.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+    }
+}
+
+func isSubsequence(_ a: UnsafeBufferPointer<UInt8>, of b: UnsafeBufferPointer<UInt8>) -> Bool {
     var j = 0
     for byte in b where j < a.count && a[j] == byte { j += 1 }
     return j == a.count
 }
 
-func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+/// Levenshtein distance, with the two rows of the table kept by the caller between calls.
+func editDistance(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, rows: inout ([Int], [Int])) -> Int {
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
+    rows.0.removeAll(keepingCapacity: true)
+    rows.0.append(contentsOf: 0...b.count)
+    rows.1.removeAll(keepingCapacity: true)
+    rows.1.append(contentsOf: repeatElement(0, count: b.count + 1))
     for i in 1...a.count {
-        current[0] = i
+        rows.1[0] = i
         for j in 1...b.count {
             let cost = a[i - 1] == b[j - 1] ? 0 : 1
-            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            rows.1[j] = Swift.min(rows.0[j] + 1, rows.1[j - 1] + 1, rows.0[j - 1] + cost)
         }
-        swap(&previous, &current)
+        swap(&rows.0, &rows.1)
     }
-    return previous[b.count]
+    return rows.0[b.count]
 }

@@ -18,20 +18,28 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
         eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 
+    /// Set while `start` runs a task's first part in place.
+    private var starting = false
+
     /// Runs `body` as a task on this loop and hands its result to `then`, on this loop
     /// (called from the loop).
     /// No future or promise in between: a call's answer goes straight to its connection.
+    /// The task starts at once, in the caller's frame (no job queued for the loop's next
+    /// tick); a result ready before `start` returns (a refusal, an error) is handed over
+    /// on the loop's next tick instead, so that `then` never runs inside its caller.
     func start<T: Sendable>(_ body: @escaping @Sendable () async -> T, then: @escaping (T) -> Void) {
         let loop = eventLoop
         let then = NIOLoopBound(then, eventLoop: loop)
-        Task(executorPreference: self) {
+        starting = true
+        Task.immediate(executorPreference: self) {
             let result = await body()
-            if loop.inEventLoop {
+            if loop.inEventLoop && !self.starting {
                 then.value(result)
             } else {
                 loop.execute { then.value(result) }
             }
         }
+        starting = false
     }
 }
 

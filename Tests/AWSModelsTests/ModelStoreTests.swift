@@ -102,4 +102,62 @@ struct ModelStoreTests {
         let model = try #require(try store.service("networkmanager"))
         #expect(model.suggestions(for: "CreateConection").first == "CreateConnection")
     }
+
+    @Test("suggestions: the same names, in the same order, as the edit distance over every candidate")
+    func suggestionsMatchTheDefinition() throws {
+        let store = try ModelStore(root: Fixtures.modelsDir)
+        let model = try #require(try store.service("networkmanager"))
+        // The rule written plainly: every candidate's full edit distance, then the shortcuts.
+        func loose(_ s: String) -> [UInt8] { Array(s.lowercased().utf8.filter { $0 != 0x5F && $0 != 0x2D && $0 != 0x20 }) }
+        func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+            var table = (0...b.count).map { $0 }
+            for i in 1...max(a.count, 1) where !a.isEmpty {
+                var row = [i] + Array(repeating: 0, count: b.count)
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    row[j] = min(table[j] + 1, row[j - 1] + 1, table[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                }
+                table = row
+            }
+            return a.isEmpty ? b.count : table[b.count]
+        }
+        func reference(_ query: String, _ candidates: [String], _ limit: Int) -> [String] {
+            let q = loose(query)
+            var scored: [(Int, String)] = []
+            for candidate in candidates {
+                let c = loose(candidate)
+                var d = distance(q, c)
+                if !q.isEmpty, c.starts(with: q) || q.starts(with: c) { d = min(d, 1) }
+                if q.count >= 4, q.count * 2 >= c.count, c.count >= q.count {
+                    var j = 0
+                    for byte in c where j < q.count && q[j] == byte { j += 1 }
+                    if j == q.count { d = min(d, 2) }
+                }
+                if d <= (q.count <= 4 ? 1 : max(2, q.count / 3)) { scored.append((d, candidate)) }
+            }
+            scored.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            return scored.prefix(limit).map(\.1)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let letters = Array("abcdefghijklmnopqrstuvwxyz_-".utf8)
+        func typo(_ name: String) -> String {
+            var bytes = Array(name.utf8)
+            for _ in 0..<Int.random(in: 0...3, using: &generator) where !bytes.isEmpty {
+                let at = Int.random(in: 0..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: bytes.remove(at: at)
+                case 1: bytes.insert(letters.randomElement(using: &generator)!, at: at)
+                default: bytes[at] = letters.randomElement(using: &generator)!
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let lists = [store.serviceNames, model.operationNames]
+        for candidates in lists {
+            var queries = ["", "a", "ab", "net", "networkmanager", "NetworkManager", "x".padding(toLength: 60, withPad: "y", startingAt: 0)]
+            for _ in 0..<150 { queries.append(typo(candidates.randomElement(using: &generator)!)) }
+            for query in queries {
+                #expect(closestNames(to: query, among: candidates, limit: 5) == reference(query, candidates, 5), "query \(query.debugDescription)")
+            }
+        }
+    }
 }

@@ -261,6 +261,33 @@ struct GatewayEndToEndTests {
         #expect(raw.components(separatedBy: "HTTP/1.1 200 OK").count == 4)
         await gw.stop()
     }
+
+    @Test("thousands of pipelined calls answered at once (refusals), around one that goes to AWS: all in order, exactly once")
+    func pipelinedImmediateAnswers() async throws {
+        let gw = try await TestGateway()
+        let unix = gw.address("unix")
+        // Calls that are answered without waiting on anything (an unknown method) start and
+        // end while the request before them is still being read: they must not nest.
+        let count = 2000
+        let raw = try await onThread { () -> String in
+            let socket = try RawSocket(unix)
+            var requests = ""
+            for i in 1...count {
+                let body = i == count / 2
+                    ? rpc(.int(Int64(i)), "networkmanager.AssociateConnectPeer", associateParams)
+                    : #"{"jsonrpc":"2.0","id":\#(i),"method":"nope.Nothing"}"#
+                requests += "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\(i == count ? "Connection: close\r\n" : "")\r\n\(body)"
+            }
+            try socket.write(requests)
+            return String(decoding: socket.readToEnd(), as: UTF8.self)
+        }
+        let ids = raw.components(separatedBy: "\"id\":").dropFirst().map { Int($0.prefix(while: \.isNumber)) }
+        #expect(ids == (1...count).map { $0 })
+        #expect(raw.components(separatedBy: "HTTP/1.1 200 OK").count == count + 1)
+        #expect(raw.components(separatedBy: "\"result\":").count == 2)
+        #expect(gw.fake.requests.count == 1)
+        await gw.stop()
+    }
 }
 
 @Suite("Gateway forwarding: retries and timeouts", .serialized)

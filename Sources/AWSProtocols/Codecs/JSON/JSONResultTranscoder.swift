@@ -51,7 +51,9 @@ struct JSONResultTranscoder: ~Copyable {
         let node = plan.nodes[plan.rootNode]
         var found: [(index: Int, value: JSON)] = []
         found.reserveCapacity(min(shape.members.count, 16))
-        var seen = Set<Int>()
+        // Members seen: a bit each for the first 64 (no set to allocate), a set past them.
+        var seenBits: UInt64 = 0
+        var seenPast64 = Set<Int>()
         if try reader.enterObject() {
             repeat {
                 let key = try reader.readKeyToken()
@@ -60,7 +62,12 @@ struct JSONResultTranscoder: ~Copyable {
                     continue
                 }
                 // A key given twice (even null once): the tree's last-one-wins rule.
-                if !seen.insert(index).inserted { throw Stop.needsTree }
+                if index < 64 {
+                    if seenBits & (1 << UInt64(index)) != 0 { throw Stop.needsTree }
+                    seenBits |= 1 << UInt64(index)
+                } else if !seenPast64.insert(index).inserted {
+                    throw Stop.needsTree
+                }
                 if try value(Int(plan.members[Int(node.first) + index].node)) {
                     found.append((index, .fragment(JSONFragment(bytes: out.bytes(from: 0)))))
                 }
