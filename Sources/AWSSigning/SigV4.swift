@@ -116,10 +116,10 @@ public struct SigV4Signer: Sendable {
         let canonical = canonicalRequest(
             method: request.method, path: request.path, canonicalQuery: SigV4Signer.canonicalQuery(request.query),
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
-        let scope = credentialScope(amzDay)
-        let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
-        let signature = signature(day: amzDay, toSign)
-        request.headers.append(("Authorization", authorization(scope: scope, signedHeaders: signedHeaders, signature: signature)))
+        let material = signingMaterial(day: amzDay)
+        let toSign = stringToSign(canonical, amzDate: amzDate, scope: material.scope)
+        let signature = hex(material.mac.authenticationCode(for: toSign))
+        request.headers.append(("Authorization", authorization(scope: material.scope, signedHeaders: signedHeaders, signature: signature)))
         if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
             request.setHeader("X-Amz-Security-Token", token)
         }
@@ -134,7 +134,8 @@ public struct SigV4Signer: Sendable {
         let amzDay = time.amzDay
         request.headers.removeAll { $0.name.equalsIgnoringASCIICase("x-amz-date") || $0.name.equalsIgnoringASCIICase("authorization") }
         let (canonicalHeaders, signedHeaders) = canonicalHeaderBlock(request.headers)
-        let scope = credentialScope(amzDay)
+        let material = signingMaterial(day: amzDay)
+        let scope = material.scope
         var added: [(String, String)] = [
             ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
             ("X-Amz-Credential", "\(credentials.accessKeyId)/\(scope)"),
@@ -155,7 +156,7 @@ public struct SigV4Signer: Sendable {
             method: request.method, path: request.path, canonicalQuery: SigV4Signer.canonicalQuery(query),
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
         let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
-        let signature = signature(day: amzDay, toSign)
+        let signature = hex(material.mac.authenticationCode(for: toSign))
         if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
             query += "&X-Amz-Security-Token=" + PercentEncoding.encode(token)
         }
@@ -181,10 +182,11 @@ public struct SigV4Signer: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    func credentialScope(_ amzDay: String) -> String {
+    /// `<day>/<region>/<service>/aws4_request`.
+    static func credentialScope(day: String, region: String, service: String) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity(amzDay.utf8.count + region.utf8.count + service.utf8.count + 16)
-        amzDay.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.reserveCapacity(day.utf8.count + region.utf8.count + service.utf8.count + 16)
+        day.withUTF8Buffer { out.append(contentsOf: $0) }
         out.append(UInt8(ascii: "/"))
         region.withUTF8Buffer { out.append(contentsOf: $0) }
         out.append(UInt8(ascii: "/"))
@@ -405,13 +407,14 @@ public struct SigV4Signer: Sendable {
         return key
     }
 
-    /// The signature of a string to sign. With a key cache, the derived key and its HMAC
-    /// states (the padded key already hashed) are made once: four HMACs and half of the
-    /// fifth saved per call.
-    func signature(day: String, _ toSign: [UInt8]) -> String {
-        let mac = keyCache?.preparedHMAC(secret: credentials.secretAccessKey, day: day, region: region, service: service)
-            ?? PreparedHMACSHA256(key: SigV4Signer.deriveKey(secret: credentials.secretAccessKey, day: day, region: region, service: service))
-        return hex(mac.authenticationCode(for: toSign))
+    /// What signs a day's requests: the HMAC keyed with the derived key, and the credential
+    /// scope. With a key cache both are made once per day, region and service: four HMACs,
+    /// half of the fifth and the scope's text saved per call.
+    func signingMaterial(day: String) -> SigningKeyCache.Material {
+        keyCache?.material(secret: credentials.secretAccessKey, day: day, region: region, service: service)
+            ?? SigningKeyCache.Material(
+                mac: PreparedHMACSHA256(key: SigV4Signer.deriveKey(secret: credentials.secretAccessKey, day: day, region: region, service: service)),
+                scope: SigV4Signer.credentialScope(day: day, region: region, service: service))
     }
 
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
@@ -497,14 +500,20 @@ private func writeHex(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutableBuff
 /// Derived signing keys by (secret, day, region, service): four HMACs saved per request.
 /// Entries hold the secret they were derived from, as the credentials do already.
 public final class SigningKeyCache: @unchecked Sendable {
+    /// What a signer needs of an entry.
+    public struct Material: Sendable {
+        /// HMAC keyed with the derived key, nothing hashed yet: copied for each signature.
+        public let mac: PreparedHMACSHA256
+        /// `<day>/<region>/<service>/aws4_request`.
+        public let scope: String
+    }
     private struct Entry {
         let secret: String
         let day: String
         let region: String
         let service: String
         let key: SymmetricKey
-        /// HMAC keyed with `key`, nothing hashed yet: copied for each signature.
-        let prepared: PreparedHMACSHA256
+        let material: Material
     }
     private var entries: [Entry] = []
     private let lock = NSLock()
@@ -516,8 +525,8 @@ public final class SigningKeyCache: @unchecked Sendable {
         entry(secret: secret, day: day, region: region, service: service).key
     }
 
-    public func preparedHMAC(secret: String, day: String, region: String, service: String) -> PreparedHMACSHA256 {
-        entry(secret: secret, day: day, region: region, service: service).prepared
+    public func material(secret: String, day: String, region: String, service: String) -> Material {
+        entry(secret: secret, day: day, region: region, service: service).material
     }
 
     private func entry(secret: String, day: String, region: String, service: String) -> Entry {
@@ -526,7 +535,9 @@ public final class SigningKeyCache: @unchecked Sendable {
         lock.unlock()
         if let hit { return hit }
         let key = SigV4Signer.deriveKey(secret: secret, day: day, region: region, service: service)
-        let made = Entry(secret: secret, day: day, region: region, service: service, key: key, prepared: PreparedHMACSHA256(key: key))
+        let made = Entry(secret: secret, day: day, region: region, service: service, key: key,
+                         material: Material(mac: PreparedHMACSHA256(key: key),
+                                            scope: SigV4Signer.credentialScope(day: day, region: region, service: service)))
         lock.lock()
         if entries.count >= capacity { entries.removeFirst() }
         entries.append(made)

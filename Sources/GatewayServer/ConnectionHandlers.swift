@@ -389,7 +389,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             }
             let callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)
             let version = head.minorVersion
-            calls.start({ await gateway.handle(bytes, context: callContext) }) { answer in
+            calls.call(gateway, bytes, callContext) { answer in
                 self.callPending = false
                 // A client that has stopped sending is told this is the last answer, unless
                 // requests it pipelined are still to be answered.
@@ -590,7 +590,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         let bytes = Array(line.readableBytesView)
         let gateway = server.gateway
         let callContext = CallContext(listener: server.listener, peer: peer)
-        calls.start({ await gateway.handle(bytes, context: callContext) }) { answer in
+        calls.call(gateway, bytes, callContext) { answer in
             self.pending -= 1
             if self.pending == 0 { self.activity.idle() }
             if let body = answer.body, context.channel.isActive {

@@ -1,3 +1,4 @@
+import GatewayCore
 import NIOCore
 import NIOPosix
 
@@ -18,25 +19,26 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
         eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 
-    /// Set while `start` runs a task's first part in place.
+    /// Set while `call` runs a task's first part in place.
     private var starting = false
 
-    /// Runs `body` as a task on this loop and hands its result to `then`, on this loop
-    /// (called from the loop).
+    /// Runs `gateway.handle` as a task on this loop and hands its answer to `then`, on this
+    /// loop (called from the loop).
     /// No future or promise in between: a call's answer goes straight to its connection.
     /// The task starts at once, in the caller's frame (no job queued for the loop's next
-    /// tick); a result ready before `start` returns (a refusal, an error) is handed over
+    /// tick); an answer ready before `call` returns (a refusal, an error) is handed over
     /// on the loop's next tick instead, so that `then` never runs inside its caller.
-    func start<T: Sendable>(_ body: @escaping @Sendable () async -> T, then: @escaping (T) -> Void) {
+    /// The call's inputs are taken as they are, not in a closure: one context per task.
+    func call(_ gateway: Gateway, _ bytes: [UInt8], _ context: CallContext, then: @escaping (GatewayAnswer) -> Void) {
         let loop = eventLoop
         let then = NIOLoopBound(then, eventLoop: loop)
         starting = true
         Task.immediate(executorPreference: self) {
-            let result = await body()
+            let answer = await gateway.handle(bytes, context: context)
             if loop.inEventLoop && !self.starting {
-                then.value(result)
+                then.value(answer)
             } else {
-                loop.execute { then.value(result) }
+                loop.execute { then.value(answer) }
             }
         }
         starting = false

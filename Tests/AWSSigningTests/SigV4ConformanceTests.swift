@@ -229,6 +229,21 @@ struct SigV4DetailTests {
         let c = cache.key(secret: "s2", day: "20260101", region: "us-west-2", service: "networkmanager")
         #expect(a == b)
         #expect(a != c)
+        #expect(cache.material(secret: "s1", day: "20260101", region: "us-west-2", service: "networkmanager").scope
+                == "20260101/us-west-2/networkmanager/aws4_request")
+        // Signing through the cache (twice, and on another day) is signing without it.
+        let credentials = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s1")
+        for (seconds, region) in [(1_767_225_600, "us-west-2"), (1_767_225_600, "us-west-2"), (1_767_312_000, "eu-west-1")] {
+            func authorization(_ keyCache: SigningKeyCache?) -> String? {
+                var request = SignableRequest(method: "POST", path: "/x", headers: [("Host", "h.example")], body: Array("{}".utf8))
+                SigV4Signer(credentials: credentials, region: region, service: "networkmanager", keyCache: keyCache)
+                    .sign(&request, at: Timestamp(seconds: Int64(seconds), microseconds: 0))
+                return request.header("Authorization")
+            }
+            let signed = authorization(cache)
+            #expect(signed != nil && signed == authorization(nil))
+            #expect(signed?.contains("Credential=AKIDEXAMPLE/\(seconds == 1_767_225_600 ? "20260101" : "20260102")/\(region)/networkmanager/aws4_request,") == true)
+        }
     }
 
     @Test("credentials never print their secret")
