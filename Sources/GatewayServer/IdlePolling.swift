@@ -140,20 +140,27 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     /// loop's last work adapts the window, which starts again from now.
     @inline(__always)
     static func event() {
-        current.currentValue?.event(at: NIODeadline.now().uptimeNanoseconds)
+        // The clock is read only when the loop may poll (a crowd skips it).
+        guard let poller = current.currentValue, !poller.crowded() else { return }
+        poller.observeEvent(at: NIODeadline.now().uptimeNanoseconds)
     }
 
     /// This loop just did work (wrote a request upstream, an answer to a caller) and now
     /// waits for what `awaiting` names: that kind's window starts from now.
     @inline(__always)
     static func work(awaiting: IdleWait) {
-        current.currentValue?.work(awaiting: awaiting, at: NIODeadline.now().uptimeNanoseconds)
+        guard let poller = current.currentValue, !poller.crowded() else { return }
+        poller.observeWork(awaiting: awaiting, at: NIODeadline.now().uptimeNanoseconds)
     }
 
     /// An event at `now` (uptime nanoseconds): the gap adapts the window of what the loop
     /// waited for.
     func event(at now: UInt64) {
         if crowded() { return }
+        observeEvent(at: now)
+    }
+
+    private func observeEvent(at now: UInt64) {
         if lastActive != 0 { windows[awaiting.rawValue].observe(gap: Int64(truncatingIfNeeded: now &- lastActive)) }
         lastActive = now
         startPolling()
@@ -162,6 +169,10 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     /// Work at `now` (uptime nanoseconds), after which the loop waits for `awaiting`.
     func work(awaiting: IdleWait, at now: UInt64) {
         if crowded() { return }
+        observeWork(awaiting: awaiting, at: now)
+    }
+
+    private func observeWork(awaiting: IdleWait, at now: UInt64) {
         self.awaiting = awaiting
         lastActive = now
         startPolling()
