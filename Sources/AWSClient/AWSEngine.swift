@@ -140,9 +140,10 @@ public final class AWSEngine: Sendable {
         let service: ServiceModel
         do {
             guard let loaded = try models.service(serviceName) else {
-                // Suggest whole methods where the operation exists in a close service.
+                // Suggest whole methods where the operation exists in a close service whose
+                // model is loaded; a wrong name never loads one (each is megabytes).
                 let suggestions = models.serviceSuggestions(for: serviceName).map { name -> String in
-                    if let other = try? models.service(name), let op = other.operation(named: operationName) { return name + "." + op.name }
+                    if let other = models.loadedService(name), let op = other.operation(named: operationName) { return name + "." + op.name }
                     return name
                 }
                 throw ClientError.unknownService(serviceName, suggestions: suggestions)

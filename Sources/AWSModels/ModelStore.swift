@@ -97,6 +97,11 @@ public final class ModelStore: Sendable {
         }
     }
 
+    /// The model of a service if it is loaded already; nil otherwise (nothing is loaded).
+    public func loadedService(_ name: String) -> ServiceModel? {
+        state.withLock { $0.services[name] }
+    }
+
     /// The service's Endpoints 2.0 rule set, loaded on first use.
     public func endpointRuleSet(_ service: String) throws(ModelError) -> JSON {
         if let cached = state.withLock({ $0.ruleSets[service] }) { return cached }

@@ -227,9 +227,12 @@ public final class Gateway: Sendable {
     /// The call path, step by step.
     private func execute(_ call: RPCCall, context: CallContext, trace: CallTrace) async throws -> JSONObject {
         let rules = self.rules
-        let handle = try resolve(call.method, trace: trace)
         let (options, params) = try CallOptions.split(call.params)
-        let team = try authorize(handle, context: context, token: options.token, policy: rules.policy, trace: trace)
+        // Who is calling, before the method is resolved: resolving loads the service's
+        // model (megabytes), which a caller no team admits must not be able to make happen.
+        let (team, identity) = try identify(context: context, token: options.token, policy: rules.policy, trace: trace)
+        let handle = try resolve(call.method, trace: trace)
+        try authorize(handle, team: team, identity: identity, policy: rules.policy, trace: trace)
         try await rateLimit(team: team.name, handle, trace: trace)
         let prepared = try prepare(handle, params: params, options: options, team: team, rules: rules)
         if let seconds = options.presign {
@@ -248,8 +251,8 @@ public final class Gateway: Sendable {
         return handle
     }
 
-    /// Authorize: who is calling, and may their team call this? Before any work is done.
-    private func authorize(_ handle: OperationHandle, context: CallContext, token: String?, policy: Policy, trace: CallTrace) throws -> Team {
+    /// Identify: who is calling, and which team admits them? Before any work is done.
+    private func identify(context: CallContext, token: String?, policy: Policy, trace: CallTrace) throws -> (Team, identity: String) {
         let (found, identity) = policy.team(for: context.peer, token: token ?? context.bearerToken)
         trace.identity = identity
         trace.team = found?.name
@@ -259,10 +262,14 @@ public final class Gateway: Sendable {
                 : "(no team's members match)"
             throw Gateway.denied(identity: identity, rule: hint)
         }
+        return (team, identity)
+    }
+
+    /// Authorize: may the caller's team call this operation?
+    private func authorize(_ handle: OperationHandle, team: Team, identity: String, policy: Policy, trace: CallTrace) throws {
         let decision = policy.decide(team, service: handle.service.name, operation: handle.operation.name)
         guard decision.allowed else { throw Gateway.denied(identity: identity, rule: decision.rule) }
         trace.allowed = true
-        return team
     }
 
     /// Rate-limit: the team's buckets, and any hold after AWS throttled this operation.

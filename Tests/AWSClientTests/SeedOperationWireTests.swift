@@ -208,12 +208,27 @@ struct AWSEngineTests {
         let discovery = validationError { _ = try builder.operation("timestream-write.DescribeDatabase") }
         #expect(discovery?.code == -32601 && discovery?.data?["protocol"] == "json with endpoint discovery")
         #expect(throws: ClientError.self) { try builder.operation("networkmanagr.AssociateConnectPeer") }
+        // A close service's model is not loaded for a suggestion (a wrong name is cheap to
+        // send, a model is megabytes): its name is suggested alone.
+        do {
+            _ = try builder.operation("networkmanagr.AssociateConnectPeer")
+        } catch {
+            #expect(error.rpcError.code == -32601)
+            #expect(error.rpcError.data?["suggestions"]?.arrayValue?.first == "networkmanager")
+        }
+        do {
+            _ = try builder.operation("ec.DescribeInstances")
+        } catch {
+            #expect(error.rpcError.data?["suggestions"]?.arrayValue?.compactMap(\.stringValue).contains("ec2") == true)
+        }
+        #expect(builder.models.loadedService("networkmanager") == nil && builder.models.loadedService("ec2") == nil)
+        // Once the close service is loaded: whole methods, where the operation exists in it.
+        _ = try builder.operation("networkmanager.AssociateConnectPeer")
         do {
             _ = try builder.operation("networkmanagr.AssociateConnectPeer")
         } catch {
             let rpc = error.rpcError
             #expect(rpc.code == -32601)
-            // Whole methods, where the operation exists in the close service.
             #expect(rpc.data?["suggestions"]?.arrayValue?.first == "networkmanager.AssociateConnectPeer")
         }
         do {

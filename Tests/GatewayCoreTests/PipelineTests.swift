@@ -224,6 +224,28 @@ struct PipelineTests {
         #expect(aws.requests.count == 1)
     }
 
+    @Test("a caller no team admits is denied before the method is resolved; wrong names load no model")
+    func deniedBeforeResolving() async throws {
+        // A model of its own, so that what is loaded is this test's doing.
+        let models = try ModelStore(root: Fixtures.modelsDir)
+        let aws = InMemoryAWS()
+        var dependencies = GatewayDependencies(builder: AWSEngine(models: models, environment: [:]), transport: aws, credentialSources: ["default": Self.keys])
+        dependencies.policy = Policy(teams: [Team(name: "ops", members: [.uid(1001)], allow: [OperationPattern("*:*")!])])
+        let gw = Gateway(dependencies)
+        for method in ["ec2.DescribeInstances", "lambda.Nope", "ec.DescribeInstances", "nope.Nothing", "nodot"] {
+            let outcome = await gw.perform(Self.call(method, JSONObject()), context: CallContext(listener: "test", peer: PeerIdentity(uid: 7)))
+            guard case .failure(let error) = outcome else { Issue.record("\(method) allowed"); continue }
+            #expect(error.code == -32001 && error.data?["identity"] == "uid:7", "\(method)")
+        }
+        #expect(models.loadedService("ec2") == nil && models.loadedService("lambda") == nil)
+        // An admitted caller's misspelt service is -32601 with suggestions, still loading nothing.
+        let typo = await gw.perform(Self.call("ec.DescribeInstances", JSONObject()), context: CallContext(listener: "test", peer: PeerIdentity(uid: 1001)))
+        guard case .failure(let unknown) = typo else { Issue.record("allowed"); return }
+        #expect(unknown.code == -32601 && unknown.data?["suggestions"]?.arrayValue?.contains("ec2") == true)
+        #expect(models.loadedService("ec2") == nil && models.loadedService("ecs") == nil)
+        #expect(aws.requests.isEmpty)
+    }
+
     @Test("cache: a repeated read is one call; bypass and a mutating call go through, and the mutation drops the entry")
     func cache() async throws {
         let aws = InMemoryAWS()
