@@ -128,6 +128,12 @@ public final class AWSEngine: Sendable {
     public var compiledPlans: Int { compilations.withLock { $0 } }
     private let compilations = Mutex(0)
 
+    /// The plan of a method resolved before under this spelling; nil otherwise (nothing is
+    /// loaded or compiled).
+    public func resolvedOperation(_ method: String) -> OperationHandle? {
+        handles.withLock { $0[method] }
+    }
+
     /// Resolves `service.Operation` (any accepted spelling) once and caches the plan.
     public func operation(_ method: String) throws(ClientError) -> OperationHandle {
         if let cached = handles.withLock({ $0[method] }) { return cached }

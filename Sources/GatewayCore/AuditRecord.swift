@@ -130,8 +130,11 @@ public struct AuditRecord: Sendable {
                 }
                 out.append(UInt8(ascii: "]"))
             case .full:
-                var full = JSON.object(JSONObject(params.members.filter { $0.key != "$token" }))
-                if let inputShape { full = SensitiveRedaction.redact(full, shape: inputShape) }
+                let kept = params.members.filter { $0.key != "$token" }
+                // Without the operation's shape (an unknown method, a caller refused before
+                // it was resolved) nothing says which values are secret: none is written.
+                let full = inputShape.map { SensitiveRedaction.redact(.object(JSONObject(kept)), shape: $0) }
+                    ?? .object(JSONObject(kept.map { ($0.key, JSON.string("***")) }))
                 member("params", full)
             }
         }

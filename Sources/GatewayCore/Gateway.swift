@@ -230,7 +230,15 @@ public final class Gateway: Sendable {
         let (options, params) = try CallOptions.split(call.params)
         // Who is calling, before the method is resolved: resolving loads the service's
         // model (megabytes), which a caller no team admits must not be able to make happen.
-        let (team, identity) = try identify(context: context, token: options.token, policy: rules.policy, trace: trace)
+        let team: Team, identity: String
+        do {
+            (team, identity) = try identify(context: context, token: options.token, policy: rules.policy, trace: trace)
+        } catch {
+            // The record names the method canonically, and hides what its model marks
+            // sensitive, when it was resolved before (nothing is loaded for this caller).
+            trace.handle = builder.resolvedOperation(call.method)
+            throw error
+        }
         let handle = try resolve(call.method, trace: trace)
         try authorize(handle, team: team, identity: identity, policy: rules.policy, trace: trace)
         try await rateLimit(team: team.name, handle, trace: trace)

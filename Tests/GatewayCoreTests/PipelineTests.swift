@@ -367,6 +367,10 @@ struct PipelineTests {
         #expect(keys["time"] == "2025-11-24T16:00:00.250Z")
         #expect(keys["decision"] == "allowed" && keys["cache"] == "none" && keys["latencyMs"] == 12.346)
         #expect(keys["params"] == ["Otp", "AccountId"])
+        // No shape (an unknown method, a caller refused before resolving): no value is written.
+        var unknown = record
+        unknown.inputShape = nil
+        #expect(try JSON.parse(unknown.line(params: .full))["params"] == ["Otp": "***", "AccountId": "***"])
         let fullLine = String(decoding: record.line(params: .full), as: UTF8.self)
         let full = try JSON.parse(fullLine)
         #expect(full["params"] == ["Otp": "***", "AccountId": "1"])
