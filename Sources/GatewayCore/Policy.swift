@@ -81,6 +81,11 @@ public struct OperationPattern: Sendable, Equatable {
         OperationPattern.glob(service, name) && OperationPattern.glob(operation, op)
     }
 
+    /// Whether the pattern matches some operation of `name` (its service part alone).
+    public func matches(service name: String) -> Bool {
+        OperationPattern.glob(service, name)
+    }
+
     /// `pieces` are the text between `*`s: the first must start the name, the last end it,
     /// the others appear in order.
     static func glob(_ pieces: [Substring], _ name: String) -> Bool {
@@ -150,10 +155,19 @@ public struct Policy: Sendable {
     }
 
     /// Deny wins; nothing is allowed unless an allow rule matches. Returns the rule that decided.
+    /// `decide`'s answer for every operation of `service` when no rule of the team names
+    /// the service at all (then it is "(no allow rule matches)" whatever the operation);
+    /// nil when the operation matters.
+    public func decideForEveryOperation(_ team: Team, service: String) -> (allowed: Bool, rule: String)? {
+        if team.allow.contains(where: { $0.matches(service: service) }) || team.deny.contains(where: { $0.matches(service: service) }) { return nil }
+        return (false, Policy.noAllowRule)
+    }
+    static let noAllowRule = "(no allow rule matches)"
+
     public func decide(_ team: Team, service: String, operation: String) -> (allowed: Bool, rule: String) {
         if let rule = team.deny.first(where: { $0.matches(service: service, operation: operation) }) { return (false, rule.text) }
         if let rule = team.allow.first(where: { $0.matches(service: service, operation: operation) }) { return (true, rule.text) }
-        return (false, "(no allow rule matches)")
+        return (false, Policy.noAllowRule)
     }
 
     /// A caller as records name it before any token is known.

@@ -224,13 +224,18 @@ struct PipelineTests {
         #expect(aws.requests.count == 1)
     }
 
-    @Test("a caller no team admits is denied before the method is resolved; wrong names load no model")
+    @Test("a caller no team admits, or a service no rule of the team names, is refused before any model is loaded; wrong names load none")
     func deniedBeforeResolving() async throws {
         // A model of its own, so that what is loaded is this test's doing.
         let models = try ModelStore(root: Fixtures.modelsDir)
         let aws = InMemoryAWS()
         var dependencies = GatewayDependencies(builder: AWSEngine(models: models, environment: [:]), transport: aws, credentialSources: ["default": Self.keys])
-        dependencies.policy = Policy(teams: [Team(name: "ops", members: [.uid(1001)], allow: [OperationPattern("*:*")!])])
+        dependencies.policy = Policy(teams: [
+            Team(name: "ops", members: [.uid(1001)], allow: [OperationPattern("*:*")!]),
+            Team(name: "net", members: [.uid(1002)], allow: [OperationPattern("networkmanager:*")!]),
+            Team(name: "careful", members: [.uid(1003)], allow: [OperationPattern("networkmanager:*")!], deny: [OperationPattern("lambda:Delete*")!]),
+        ])
+        dependencies.defaultRegion = "us-east-1"
         let gw = Gateway(dependencies)
         for method in ["ec2.DescribeInstances", "lambda.Nope", "ec.DescribeInstances", "nope.Nothing", "nodot"] {
             let outcome = await gw.perform(Self.call(method, JSONObject()), context: CallContext(listener: "test", peer: PeerIdentity(uid: 7)))
@@ -243,7 +248,21 @@ struct PipelineTests {
         guard case .failure(let unknown) = typo else { Issue.record("allowed"); return }
         #expect(unknown.code == -32601 && unknown.data?["suggestions"]?.arrayValue?.contains("ec2") == true)
         #expect(models.loadedService("ec2") == nil && models.loadedService("ecs") == nil)
+        // A team none of whose rules names the service: refused as the policy would, unloaded.
+        let other = await gw.perform(Self.call("ec2.describe_instances", JSONObject()), context: CallContext(listener: "test", peer: PeerIdentity(uid: 1002)))
+        guard case .failure(let refused) = other else { Issue.record("allowed"); return }
+        #expect(refused.code == -32001 && refused.data == ["identity": "uid:1002", "rule": "(no allow rule matches)"])
+        #expect(models.loadedService("ec2") == nil)
+        // A deny rule that names the service needs the operation's name: the model is loaded
+        // and the deny rule decides, as before.
+        let named = await gw.perform(Self.call("lambda.delete_function", JSONObject([("FunctionName", "f")])),
+                                     context: CallContext(listener: "test", peer: PeerIdentity(uid: 1003)))
+        guard case .failure(let deniedByRule) = named else { Issue.record("allowed"); return }
+        #expect(deniedByRule.code == -32001 && deniedByRule.data?["rule"] == "lambda:Delete*")
+        #expect(models.loadedService("lambda") != nil)
         #expect(aws.requests.isEmpty)
+        let allowed = await gw.perform(Self.call("networkmanager.ListCoreNetworks", JSONObject()), context: CallContext(listener: "test", peer: PeerIdentity(uid: 1002)))
+        #expect((try? allowed.get()) != nil && aws.requests.count == 1)
     }
 
     @Test("cache: a repeated read is one call; bypass and a mutating call go through, and the mutation drops the entry")
