@@ -136,7 +136,7 @@ public final class AWSEngine: Sendable {
 
     /// Resolves `service.Operation` (any accepted spelling) once and caches the plan.
     public func operation(_ method: String) throws(ClientError) -> OperationHandle {
-        if let cached = handles.withLock({ $0[method] }) { return cached }
+        if let cached = resolvedOperation(method) { return cached }
         guard let dot = method.firstIndex(of: "."), dot != method.startIndex, method.index(after: dot) != method.endIndex else {
             let guess = method.split(separator: ".").first.map(String.init) ?? method
             throw .malformedMethod(method, suggestions: models.serviceSuggestions(for: guess).map { $0 + ".<Operation>" })

@@ -412,9 +412,8 @@ public struct SigV4Signer: Sendable {
     /// half of the fifth and the scope's text saved per call.
     func signingMaterial(day: String) -> SigningKeyCache.Material {
         keyCache?.material(secret: credentials.secretAccessKey, day: day, region: region, service: service)
-            ?? SigningKeyCache.Material(
-                mac: PreparedHMACSHA256(key: SigV4Signer.deriveKey(secret: credentials.secretAccessKey, day: day, region: region, service: service)),
-                scope: SigV4Signer.credentialScope(day: day, region: region, service: service))
+            ?? SigningKeyCache.Material(key: SigV4Signer.deriveKey(secret: credentials.secretAccessKey, day: day, region: region, service: service),
+                                        day: day, region: region, service: service)
     }
 
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
@@ -506,6 +505,11 @@ public final class SigningKeyCache: @unchecked Sendable {
         public let mac: PreparedHMACSHA256
         /// `<day>/<region>/<service>/aws4_request`.
         public let scope: String
+
+        init(key: SymmetricKey, day: String, region: String, service: String) {
+            mac = PreparedHMACSHA256(key: key)
+            scope = SigV4Signer.credentialScope(day: day, region: region, service: service)
+        }
     }
     private struct Entry {
         let secret: String
@@ -536,8 +540,7 @@ public final class SigningKeyCache: @unchecked Sendable {
         if let hit { return hit }
         let key = SigV4Signer.deriveKey(secret: secret, day: day, region: region, service: service)
         let made = Entry(secret: secret, day: day, region: region, service: service, key: key,
-                         material: Material(mac: PreparedHMACSHA256(key: key),
-                                            scope: SigV4Signer.credentialScope(day: day, region: region, service: service)))
+                         material: Material(key: key, day: day, region: region, service: service))
         lock.lock()
         if entries.count >= capacity { entries.removeFirst() }
         entries.append(made)

@@ -239,14 +239,7 @@ public final class Gateway: Sendable {
             trace.handle = builder.resolvedOperation(call.method)
             throw error
         }
-        let handle: OperationHandle
-        if let resolved = builder.resolvedOperation(call.method) {
-            handle = resolved
-            trace.handle = resolved
-        } else {
-            try refuseUnnamedService(call.method, team: team, identity: identity, policy: rules.policy)
-            handle = try resolve(call.method, trace: trace)
-        }
+        let handle = try resolve(call.method, team: team, identity: identity, policy: rules.policy, trace: trace)
         try authorize(handle, team: team, identity: identity, policy: rules.policy, trace: trace)
         try await rateLimit(team: team.name, handle, trace: trace)
         let prepared = try prepare(handle, params: params, options: options, team: team, rules: rules)
@@ -259,9 +252,22 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Resolve: which operation the method names.
-    private func resolve(_ method: String, trace: CallTrace) throws -> OperationHandle {
-        let handle = try builder.operation(method)
+    /// Resolve: which operation the method names. One not resolved before loads its
+    /// service's model, so a service none of the team's rules names is refused first, with
+    /// the answer `authorize` would give: a team allowed one service must not be able to
+    /// make the gateway load every other (megabytes each).
+    private func resolve(_ method: String, team: Team, identity: String, policy: Policy, trace: CallTrace) throws -> OperationHandle {
+        let handle: OperationHandle
+        if let resolved = builder.resolvedOperation(method) {
+            handle = resolved
+        } else {
+            let parts = method.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+               let service = builder.models.canonicalServiceName(String(parts[0])), policy.namesNoRule(team, service: service) {
+                throw Gateway.denied(identity: identity, rule: Policy.noAllowRule)
+            }
+            handle = try builder.operation(method)
+        }
         trace.handle = handle
         return handle
     }
@@ -278,18 +284,6 @@ public final class Gateway: Sendable {
             throw Gateway.denied(identity: identity, rule: hint)
         }
         return (team, identity)
-    }
-
-    /// A method not resolved before, of a service none of the team's rules names, is
-    /// refused before the service's model is loaded: a team allowed one service must not
-    /// be able to make the gateway load every other (megabytes each). The answer is the
-    /// one `authorize` would give.
-    private func refuseUnnamedService(_ method: String, team: Team, identity: String, policy: Policy) throws {
-        let parts = method.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-              let service = builder.models.canonicalServiceName(String(parts[0])),
-              let decision = policy.decideForEveryOperation(team, service: service), !decision.allowed else { return }
-        throw Gateway.denied(identity: identity, rule: decision.rule)
     }
 
     /// Authorize: may the caller's team call this operation?

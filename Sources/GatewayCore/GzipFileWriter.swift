@@ -49,22 +49,20 @@ final class GzipFileWriter {
 
     /// Deflates `input` (read, never written: zlib's `next_in` is only not `const` in C).
     private func deflate(_ input: UnsafeBufferPointer<UInt8>, flush: Int32) throws {
-        do {
-            stream.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0) }
-            stream.avail_in = UInt32(input.count)
-            repeat {
-                let produced: Int = output.withUnsafeMutableBufferPointer { out in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = UInt32(out.count)
-                    _ = CZlib.deflate(&stream, flush)
-                    return out.count - Int(stream.avail_out)
-                }
-                if produced > 0 {
-                    try handle.write(contentsOf: output[0..<produced])
-                    bytesOut += produced
-                }
-            } while stream.avail_out == 0 || stream.avail_in > 0
-        }
+        stream.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0) }
+        stream.avail_in = UInt32(input.count)
+        repeat {
+            let produced: Int = output.withUnsafeMutableBufferPointer { out in
+                stream.next_out = out.baseAddress
+                stream.avail_out = UInt32(out.count)
+                _ = CZlib.deflate(&stream, flush)
+                return out.count - Int(stream.avail_out)
+            }
+            if produced > 0 {
+                try handle.write(contentsOf: output[0..<produced])
+                bytesOut += produced
+            }
+        } while stream.avail_out == 0 || stream.avail_in > 0
     }
 }
 

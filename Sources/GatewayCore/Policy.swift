@@ -154,16 +154,14 @@ public struct Policy: Sendable {
         return (nil, describe(peer, tokenDigest))
     }
 
-    /// Deny wins; nothing is allowed unless an allow rule matches. Returns the rule that decided.
-    /// `decide`'s answer for every operation of `service` when no rule of the team names
-    /// the service at all (then it is "(no allow rule matches)" whatever the operation);
-    /// nil when the operation matters.
-    public func decideForEveryOperation(_ team: Team, service: String) -> (allowed: Bool, rule: String)? {
-        if team.allow.contains(where: { $0.matches(service: service) }) || team.deny.contains(where: { $0.matches(service: service) }) { return nil }
-        return (false, Policy.noAllowRule)
+    /// Whether no rule of the team names `service`: then `decide` refuses every operation
+    /// of it with `noAllowRule`, and the operation need not be known.
+    public func namesNoRule(_ team: Team, service: String) -> Bool {
+        !team.allow.contains(where: { $0.matches(service: service) }) && !team.deny.contains(where: { $0.matches(service: service) })
     }
     static let noAllowRule = "(no allow rule matches)"
 
+    /// Deny wins; nothing is allowed unless an allow rule matches. Returns the rule that decided.
     public func decide(_ team: Team, service: String, operation: String) -> (allowed: Bool, rule: String) {
         if let rule = team.deny.first(where: { $0.matches(service: service, operation: operation) }) { return (false, rule.text) }
         if let rule = team.allow.first(where: { $0.matches(service: service, operation: operation) }) { return (true, rule.text) }
