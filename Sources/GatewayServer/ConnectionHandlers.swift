@@ -293,7 +293,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         if inputClosed {
             // Nothing more will come: what is answered is all there is.
             closing = true
-            context.close(promise: nil)
+            context.closeAfterWrites()
         } else if unparsed == nil && !parser.inMessage {
             activity.idle()
         }
@@ -312,7 +312,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 } else {
                     // A head trickled in: nothing to answer yet, the connection is cut.
                     self.closing = true
-                    context.close(promise: nil)
+                    context.closeAfterWrites()
                 }
             }
         }
@@ -444,7 +444,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
         }
         else {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            context.writeAndFlushThisTurn(wrapOutboundOut(buffer))
         }
         IdlePoller.work(awaiting: .caller)
     }
@@ -457,7 +457,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, !callPending, unparsed == nil, !parser.inMessage {
-            context.close(promise: nil)
+            context.closeAfterWrites()
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -597,10 +597,10 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
                 var buffer = context.channel.allocator.buffer(capacity: body.count + 1)
                 buffer.writeBytes(body)
                 buffer.writeInteger(UInt8(ascii: "\n"))
-                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+                context.writeAndFlushThisTurn(self.wrapOutboundOut(buffer))
                 IdlePoller.work(awaiting: .caller)
             }
-            if self.inputClosed && self.pending == 0 { context.close(promise: nil) }
+            if self.inputClosed && self.pending == 0 { context.closeAfterWrites() }
         }
     }
 
@@ -608,11 +608,11 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         if case ChannelEvent.inputClosed = event {
             // The client is done sending; answer what is pending, then close.
             inputClosed = true
-            if pending == 0 { context.close(promise: nil) }
+            if pending == 0 { context.closeAfterWrites() }
             return
         }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, pending == 0 {
-            context.close(promise: nil)
+            context.closeAfterWrites()
             return
         }
         context.fireUserInboundEventTriggered(event)

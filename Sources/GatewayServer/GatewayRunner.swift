@@ -73,6 +73,7 @@ public final class GatewayRunner: @unchecked Sendable {
         dependencies.metrics = metrics
         gateway = Gateway(dependencies)
         try IdlePoller.install(on: group, microseconds: config.idlePollMicroseconds, for: gateway)
+        try TurnFlusher.install(on: group, callsInFlight: { [gateway] in gateway.callsInFlight })
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
     }
 

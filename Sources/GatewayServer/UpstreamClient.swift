@@ -372,7 +372,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
             timer?.cancel()
             arm(context: context, at: deadline)
         }
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        context.writeAndFlushThisTurn(wrapOutboundOut(buffer))
         IdlePoller.work(awaiting: .upstream)
     }
 

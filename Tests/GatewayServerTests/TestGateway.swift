@@ -90,6 +90,9 @@ final class TestGateway: @unchecked Sendable {
         do {
             // As `awsgw serve` runs: the loops poll for a lone caller (`idle_poll`).
             try IdlePoller.install(on: group, microseconds: config.idlePollMicroseconds, for: gateway)
+            // Flushes gathered per turn as `awsgw serve` does, but from the first call in
+            // flight on (serve: above two per loop), so that every test here runs with them.
+            try TurnFlusher.install(on: group, crowd: 0, callsInFlight: { [gateway] in gateway.callsInFlight })
             try await server.start()
         } catch {
             await fake.stop()

@@ -1,0 +1,92 @@
+import NIOCore
+import NIOPosix
+
+/// Gathers an event loop's flushes: with many calls in flight, the first write of a turn
+/// of the loop is flushed at once and the rest at the end of the turn, after its events
+/// and jobs, instead of one by one as they are written.
+///
+/// Why: every flush is a `write` that wakes its reader if it sleeps (nginx or AWS's
+/// connection, a caller). With many calls a loop writes to the same reader many times a
+/// turn, a few µs apart: the reader wakes, takes one message, sleeps, and is woken again,
+/// and on a virtual machine each wake-up of another CPU is an interrupt that costs the
+/// writer and preempts whatever runs there. Written back to back, the first wakes the
+/// reader and the rest find it awake. Measured at 64 callers on 2 cores: 11–21 % more
+/// calls/s and 6–8 µs less CPU per call (BENCHMARKS.md). With few calls there is little to
+/// gather and a deferred flush only waits for the rest of the turn (at 2 callers it cost
+/// 5 µs of p50), so below `crowd` calls in flight every write is flushed at once.
+/// Used only on its loop.
+final class TurnFlusher: @unchecked Sendable {
+    private let loop: EventLoop
+    /// Calls in flight above which flushes are gathered.
+    let crowd: Int
+    /// Calls the gateway carries now.
+    private let callsInFlight: @Sendable () -> Int
+    /// Contexts written to since this turn's first flush, in the order of their writes.
+    private var written: [ChannelHandlerContext] = []
+    private var spare: [ChannelHandlerContext] = []
+    /// Whether a job to flush `written` is queued.
+    private var scheduled = false
+
+    private static let current = ThreadSpecificVariable<TurnFlusher>()
+    /// The flusher of the loop running now: nil off the gateway's loops (an embedded
+    /// channel in tests flushes at once).
+    static var onThisLoop: TurnFlusher? { current.currentValue }
+
+    init(loop: EventLoop, crowd: Int, callsInFlight: @escaping @Sendable () -> Int) {
+        self.loop = loop
+        self.crowd = crowd
+        self.callsInFlight = callsInFlight
+    }
+
+    /// Gives each loop of `group` a flusher gathering flushes above two calls in flight per
+    /// loop (`crowd` to choose another threshold).
+    static func install(on group: MultiThreadedEventLoopGroup, crowd: Int? = nil, callsInFlight: @escaping @Sendable () -> Int) throws {
+        let loops = Array(group.makeIterator())
+        for loop in loops {
+            let flusher = TurnFlusher(loop: loop, crowd: crowd ?? 2 * loops.count, callsInFlight: callsInFlight)
+            try loop.submit { TurnFlusher.current.currentValue = flusher }.wait()
+        }
+    }
+
+    /// `context` was written to: flush it now if it is the turn's first write or the
+    /// gateway is not crowded, else when the turn's work is done.
+    func flush(_ context: ChannelHandlerContext) {
+        if scheduled {
+            // A connection written to twice in a row is flushed once.
+            if written.last !== context { written.append(context) }
+            return
+        }
+        context.flush()
+        guard callsInFlight() > crowd else { return }
+        scheduled = true
+        // A job queued now runs after the jobs already queued and the events being handled.
+        loop.execute { self.flushWritten() }
+    }
+
+    private func flushWritten() {
+        scheduled = false
+        swap(&written, &spare)
+        for context in spare { context.flush() }
+        spare.removeAll(keepingCapacity: true)
+    }
+}
+
+extension ChannelHandlerContext {
+    /// Writes `data` and flushes it now or at the end of this turn of the loop
+    /// (`TurnFlusher`; at once off the gateway's loops).
+    func writeAndFlushThisTurn(_ data: NIOAny) {
+        if let flusher = TurnFlusher.onThisLoop {
+            write(data, promise: nil)
+            flusher.flush(self)
+        } else {
+            writeAndFlush(data, promise: nil)
+        }
+    }
+
+    /// Closes the channel after what was written to it: a write whose flush was left for
+    /// the end of the turn would be dropped by a plain close.
+    func closeAfterWrites() {
+        flush()
+        close(promise: nil)
+    }
+}
