@@ -74,7 +74,8 @@ final class ConnectionTracker: @unchecked Sendable {
             if let peer { perPeer[peer, default: 0] += 1 }
             return admission
         }
-        reaped?.close(promise: nil)
+        // It was idle, but its last answer's flush may still wait for the end of the turn.
+        reaped?.closeAfterWrites()
         if admission == .admitted { onChange(1) }
         return admission
     }

@@ -10,10 +10,10 @@ import NIOPosix
 /// turn, a few µs apart: the reader wakes, takes one message, sleeps, and is woken again,
 /// and on a virtual machine each wake-up of another CPU is an interrupt that costs the
 /// writer and preempts whatever runs there. Written back to back, the first wakes the
-/// reader and the rest find it awake. Measured at 64 callers on 2 cores: 11–21 % more
-/// calls/s and 6–8 µs less CPU per call (BENCHMARKS.md). With few calls there is little to
+/// reader and the rest find it awake. Measured at 64 callers on 2 cores: 8–17 % more
+/// calls/s and 3–6 µs less CPU per call (BENCHMARKS.md). With few calls there is little to
 /// gather and a deferred flush only waits for the rest of the turn (at 2 callers it cost
-/// 5 µs of p50), so below `crowd` calls in flight every write is flushed at once.
+/// 5 µs of p50), so up to `crowd` calls in flight every write is flushed at once.
 /// Used only on its loop.
 final class TurnFlusher: @unchecked Sendable {
     private let loop: EventLoop
@@ -85,6 +85,15 @@ extension ChannelHandlerContext {
 
     /// Closes the channel after what was written to it: a write whose flush was left for
     /// the end of the turn would be dropped by a plain close.
+    func closeAfterWrites() {
+        flush()
+        close(promise: nil)
+    }
+}
+
+extension Channel {
+    /// The channel's `closeAfterWrites`, from any thread (flush and close run in order on
+    /// its loop).
     func closeAfterWrites() {
         flush()
         close(promise: nil)

@@ -38,11 +38,12 @@ struct TurnFlusherTests {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let words = String(buffer: unwrapInboundIn(data)).split(whereSeparator: \.isWhitespace)
-            for word in words where word != "close" {
+            for word in words where !word.hasSuffix("close") {
                 context.writeAndFlushThisTurn(wrapOutboundOut(context.channel.allocator.buffer(string: String(word))))
             }
             seenInTurn.withLockedValue { $0 = recorder.log.withLockedValue { $0 } }
             if words.contains("close") { context.closeAfterWrites() }
+            if words.contains("channel-close") { context.channel.closeAfterWrites() }
         }
     }
 
@@ -110,6 +111,12 @@ struct TurnFlusherTests {
         let result = try await Self.exchange("a b c close\n", inFlight: 3)
         #expect(result.read == "abc")
         #expect(result.inTurn == ["w:a", "f", "w:b", "w:c"])
+    }
+
+    @Test("the same, closed through the channel (as the connection limit closes an idle one)")
+    func channelCloseAfterWrites() async throws {
+        let result = try await Self.exchange("a b c channel-close\n", inFlight: 3)
+        #expect(result.read == "abc")
     }
 
     @Test("the gateway's loops get a flusher gathering above two calls per loop")
