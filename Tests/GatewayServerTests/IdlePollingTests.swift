@@ -100,6 +100,38 @@ struct IdlePollingTests {
         try await group.shutdownGracefully()
     }
 
+    @Test("a long crowd is remembered from its end, though the shared count is read at every 16th event only")
+    func longCrowd() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let inFlight = NIOLockedValueBox(1)
+        let reads = NIOLockedValueBox(0)
+        try IdlePoller.install(on: group, limit: .seconds(1), callsInFlight: {
+            reads.withLockedValue { $0 += 1 }
+            return inFlight.withLockedValue { $0 }
+        })
+        let loop = group.next()
+        // A lone call's work and event 3 ms apart open the window.
+        try await loop.submit {
+            let now = NIODeadline.now().uptimeNanoseconds
+            IdlePoller.onThisLoop!.work(awaiting: .caller, at: now - 3_000_000)
+            IdlePoller.onThisLoop!.event(at: now)
+        }.get()
+        let polled = try await Self.stopped(loop)
+        // A crowd for 1,000 events, then a lone call: no polling for the next 240 events...
+        inFlight.withLockedValue { $0 = 2 }
+        let before = reads.withLockedValue { $0 }
+        try await loop.submit { for _ in 0..<1_000 { IdlePoller.work(awaiting: .caller) } }.get()
+        #expect(reads.withLockedValue { $0 } - before <= 1 + 1_000 / 16)
+        inFlight.withLockedValue { $0 = 1 }
+        try await loop.submit { for _ in 0..<240 { IdlePoller.work(awaiting: .caller) } }.get()
+        #expect(try await Self.state(loop).polling == false)
+        #expect(try await Self.state(loop).rounds == polled)
+        // ...and polling again within 17 more.
+        try await loop.submit { for _ in 0..<17 { IdlePoller.work(awaiting: .caller) } }.get()
+        #expect(try await Self.stopped(loop) > polled)
+        try await group.shutdownGracefully()
+    }
+
     @Test("each kind of wait has its own window: a slow upstream stops polling for AWS, not for the caller")
     func windowPerWait() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
