@@ -56,6 +56,16 @@ struct IdlePollingTests {
         return -1
     }
 
+    /// An answer written, then the next request 3 ms later, by a lone call: opens the
+    /// caller's window.
+    static func openWindow(_ loop: EventLoop) async throws {
+        try await loop.submit {
+            let now = NIODeadline.now().uptimeNanoseconds
+            IdlePoller.onThisLoop!.work(awaiting: .caller, at: now - 3_000_000)
+            IdlePoller.onThisLoop!.event(at: now)
+        }.get()
+    }
+
     @Test("a loop polls after work for its window, then sleeps; not while more than one call is in flight, nor soon after")
     func pollerOnALoop() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -65,11 +75,7 @@ struct IdlePollingTests {
 
         // An answer written, then the next request 3 ms later: a gap under the limit opens
         // the window for the caller (10 µs).
-        try await loop.submit {
-            let now = NIODeadline.now().uptimeNanoseconds
-            IdlePoller.onThisLoop!.work(awaiting: .caller, at: now - 3_000_000)
-            IdlePoller.onThisLoop!.event(at: now)
-        }.get()
+        try await Self.openWindow(loop)
         #expect(try await Self.state(loop).windows == [10_000, 0])
         // Bytes went round the pipe, then the window passed and the loop went back to sleeping.
         let polled = try await Self.stopped(loop)
@@ -110,12 +116,7 @@ struct IdlePollingTests {
             return inFlight.withLockedValue { $0 }
         })
         let loop = group.next()
-        // A lone call's work and event 3 ms apart open the window.
-        try await loop.submit {
-            let now = NIODeadline.now().uptimeNanoseconds
-            IdlePoller.onThisLoop!.work(awaiting: .caller, at: now - 3_000_000)
-            IdlePoller.onThisLoop!.event(at: now)
-        }.get()
+        try await Self.openWindow(loop)
         let polled = try await Self.stopped(loop)
         // A crowd for 1,000 events, then a lone call: no polling for the next 240 events...
         inFlight.withLockedValue { $0 = 2 }
