@@ -14,7 +14,9 @@ driven with the same request at concurrency 1 and 64:
     from a snapshot of its repository (AWS_SIGV4_PROXY_SRC: a git directory or a source
     folder; Debian's golang-go builds it from its vendored modules).
 For each: calls/s, p50 and p99, and CPU per call (the process's utime + stime over the
-calls answered). Answers are counted (a wrk script; loadgen counts them itself): a run in
+calls answered); at c=64 also the load generator's and nginx's CPU per call, since all
+share the two cores. c=64 and c=1 are each the median of alternated runs, each round
+starting one target further on. Answers are counted (a wrk script; loadgen counts them itself): a run in
 which any answer was not a result (a JSON-RPC error, a non-200) is refused, not reported.
 
     make bench-peer          (or: python3 scripts/bench_peer.py --awsgw .build/release/awsgw --models models)
@@ -22,6 +24,7 @@ which any answer was not a result (a JSON-RPC error, a non-200) is refused, not 
 import argparse
 import hashlib
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -115,7 +118,23 @@ class Target:
         self.name, self.mode, self.pid, self.port, self.tls, self.unix = name, mode, pid, port, tls, unix
 
 
-def drive(target, connections, seconds, script, loadgen):
+def children_cpu_seconds():
+    """utime + stime of this script's finished children (the load generators), in seconds."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def nginx_worker(master_pid):
+    """The one worker of nginx (`worker_processes 1`), whose CPU a run also counts."""
+    try:
+        with open(f"/proc/{master_pid}/task/{master_pid}/children") as f:
+            children = [int(pid) for pid in f.read().split()]
+    except OSError:  # a kernel without /proc/PID/task/TID/children: nginx's share is not shown
+        return None
+    return children[0] if children else None
+
+
+def drive(target, connections, seconds, script, loadgen, upstream_pid=None):
     env = dict(os.environ, BENCH_RPC_BODY=RPC_BODY, BENCH_TOKEN=TOKEN, BENCH_REST_PATH=REST_PATH, BENCH_REST_BODY=REST_BODY)
     if target.unix:
         command = [loadgen, "--unix", target.unix, "-c", str(connections), "-d", str(seconds)]
@@ -127,8 +146,10 @@ def drive(target, connections, seconds, script, loadgen):
         url = f"{'https' if target.tls else 'http'}://127.0.0.1:{target.port}"
         command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script, url, "--", target.mode]
     before = cpu_seconds(target.pid) if target.pid else None
+    load_before, upstream_before = children_cpu_seconds(), cpu_seconds(upstream_pid) if upstream_pid else 0
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
     cpu = cpu_seconds(target.pid) - before if target.pid else None
+    load_cpu, upstream_cpu = children_cpu_seconds() - load_before, cpu_seconds(upstream_pid) - upstream_before if upstream_pid else None
     rate = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec:")))
     answers = next(line for line in out.splitlines() if line.startswith("ANSWERS"))
     results = int(answers.split("results=")[1].split()[0])
@@ -139,7 +160,20 @@ def drive(target, connections, seconds, script, loadgen):
     if failures or results == 0:
         raise SystemExit(f"bench-peer: refused: {failures} of {results + failures} answers from {target.name} were not results "
                          "(the run measured refusals, not calls)")
-    return {"rate": rate, "p50": p50, "p99": p99, "calls": results, "cpu_us": cpu / results * 1e6 if cpu is not None else None}
+    return {"rate": rate, "p50": p50, "p99": p99, "calls": results, "cpu_us": cpu / results * 1e6 if cpu is not None else None,
+            # What the others on the same cores spent per call: the load generator, nginx.
+            "load_us": load_cpu / results * 1e6, "upstream_us": upstream_cpu / results * 1e6 if upstream_cpu is not None else None}
+
+
+def rotated(items, by):
+    by %= len(items)
+    return items[by:] + items[:by]
+
+
+def median_run(runs):
+    """One run's figures, each the median of `runs`' (p50, p99, calls/s, CPU per call)."""
+    return {key: statistics.median(r[key] for r in runs) if runs[0][key] is not None else None
+            for key in ("p50", "p99", "rate", "cpu_us")}
 
 
 def gateway_environment(work):
@@ -292,13 +326,23 @@ http {{
             drive(target, 64, 1, script, loadgen)
 
         results = {target.name: {"c64": [], "c1": None} for target in targets}
+        worker = nginx_worker(nginx.pid)
         short = args.seconds // 2 or 1
-        direct = {"c64": drive(nginx_target, 64, args.seconds, script, loadgen), "c1": drive(nginx_target, 1, short, script, loadgen)}
-        for _ in range(args.runs):
-            for target in targets:
-                results[target.name]["c64"].append(drive(target, 64, args.seconds, script, loadgen))
+        direct = {"c64": drive(nginx_target, 64, args.seconds, script, loadgen)}
+        # Each round starts one target further on, so that none always runs after the same
+        # one: a run can leave work behind for the next (connections closing, a collector).
+        for round in range(args.runs):
+            for target in rotated(targets, round):
+                results[target.name]["c64"].append(drive(target, 64, args.seconds, script, loadgen, upstream_pid=worker))
+        # c=1 alternated with nginx alone too, so that "added over nginx" compares alike
+        # moments of a shared host (from single runs minutes apart it spread 35-132 µs).
+        lone = {target.name: [] for target in targets + [nginx_target]}
+        for round in range(args.runs):
+            for target in rotated([nginx_target] + targets, round):
+                lone[target.name].append(drive(target, 1, short, script, loadgen))
         for target in targets:
-            results[target.name]["c1"] = drive(target, 1, short, script, loadgen)
+            results[target.name]["c1"] = median_run(lone[target.name])
+        direct["c1"] = median_run(lone[nginx_target.name])
         levels = [int(n) for n in args.poll_levels.split(",") if n.strip()]
         by_level = {(name, n): [] for name in ("awsgw tcp", "awsgw tcp no poll") for n in levels}
         for _ in range(args.runs):
@@ -314,7 +358,7 @@ http {{
             recorder.wait(timeout=60)
 
         print(f"\nside by side (nginx upstream answering at once; wrk -t1 (loadgen for unix), {args.seconds} s per run; "
-              f"c=64: median of {args.runs} alternated runs; 2 cores shared by all)")
+              f"c=64: median of {args.runs} alternated runs, c=1: of {args.runs} alternated runs of {short} s; 2 cores shared by all)")
         if peer:
             print(f"aws-sigv4-proxy: awslabs commit {peer[1]}, built with {subprocess.run(['go', 'version'], capture_output=True, text=True).stdout.strip()}")
         print(f"{'':18} {'calls/s c=64':>13} {'p50 c=64':>10} {'p99 c=64':>10} {'CPU/call':>10} {'p50 c=1':>9} {'p99 c=1':>9} {'CPU/call c=1':>13}")
@@ -332,6 +376,14 @@ http {{
         print(f"{'nginx directly':18} {direct['c64']['rate']:13,.0f} {direct['c64']['p50']:8,.0f}µs {direct['c64']['p99']:8,.0f}µs "
               f"{'—':>10} {direct['c1']['p50']:7,.0f}µs {direct['c1']['p99']:7,.0f}µs")
         print(f"awsgw peak RSS (VmHWM): {peak_rss_mb(gateway.pid):.1f} MB (all three listeners, one process)")
+        # calls/s at c=64 is the two cores divided by what every program spends per call.
+        others = []
+        for target in targets:
+            runs = results[target.name]["c64"]
+            upstream = (f", nginx {statistics.median(r['upstream_us'] for r in runs):,.1f}"
+                        if all(r["upstream_us"] is not None for r in runs) else "")
+            others.append(f"{target.name}: {'loadgen' if target.unix else 'wrk'} {statistics.median(r['load_us'] for r in runs):,.1f}{upstream}")
+        print("CPU per call at c=64 of the others on the same cores (µs): " + "; ".join(others))
         for target in targets[:3]:
             ga, gc, gp = summary[target.name]
             line = f"{target.name}: added p50 at c=1 over nginx {gp - direct['c1']['p50']:,.0f} µs"
