@@ -78,8 +78,15 @@ public final class GatewayRunner: @unchecked Sendable {
     }
 
     public func start() async throws {
+        // SIGHUP is trapped before the listeners are announced: one sent as soon as a
+        // caller sees them (a deploy script, a test) must reload, not end the process
+        // (its default action), and waits for `runUntilSignalled`.
+        hangups = await UnixSignalsSequence(trapping: .sighup)
         try await server.start()
     }
+
+    /// SIGHUPs since `start`, reloads when the runner runs.
+    private var hangups: UnixSignalsSequence?
 
     /// What the gateway found at start, a line each, so that a region or credentials
     /// problem shows now rather than on the first call. Never a secret or a key id.
@@ -208,7 +215,7 @@ public final class GatewayRunner: @unchecked Sendable {
     /// Runs until SIGTERM or SIGINT, then stops gracefully; SIGHUP reloads the config file.
     public func runUntilSignalled() async throws {
         let serviceGroup = ServiceGroup(configuration: .init(
-            services: [.init(service: SignalledStop(runner: self)), .init(service: ReloadOnHangup(runner: self))],
+            services: [.init(service: SignalledStop(runner: self)), .init(service: ReloadOnHangup(runner: self, hangups: hangups))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
     }
@@ -217,9 +224,12 @@ public final class GatewayRunner: @unchecked Sendable {
 /// Reloads the configuration on each SIGHUP until shutdown.
 struct ReloadOnHangup: Service {
     let runner: GatewayRunner
+    /// The signals trapped since start, if it trapped them.
+    let hangups: UnixSignalsSequence?
 
     func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+        let signals = if let hangups { hangups } else { await UnixSignalsSequence(trapping: .sighup) }
+        for await _ in signals.cancelOnGracefulShutdown() {
             runner.reload()
         }
     }

@@ -261,4 +261,35 @@ struct ReloadTests {
         try? await group.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: dir)
     }
+
+    @Test("a SIGHUP as soon as the listeners are announced reloads; it does not end the process")
+    func earlySighup() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let fake = try await FakeAWS(group: group, script: FakeAWS.okAssociate)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-hup0-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = dir + "/awsgw.yaml"
+        try ReloadTests.config(dir: dir, allow: "lambda-core:*").write(toFile: file, atomically: true, encoding: .utf8)
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
+                           "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
+        let serve = try ServeProcess(["--config", file], environment: environment)
+        _ = try await serve.listening(1)
+        // The new rules are in the file before the signal, which comes at once.
+        try ReloadTests.config(dir: dir, allow: "networkmanager:*").write(toFile: file, atomically: true, encoding: .utf8)
+        serve.signal(SIGHUP)
+        let call = rpc(1, "networkmanager.AssociateConnectPeer", associateParams)
+        var allowed = false
+        for _ in 0..<50 where !allowed {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            allowed = (try? await httpExchange(.unix(path: dir + "/gw.sock"), body: call))?.json?["result"] != nil
+        }
+        #expect(allowed)
+        serve.signal(SIGTERM)
+        let (status, stderr) = try await serve.exit()
+        #expect(status == 0)
+        #expect(stderr.contains("configuration reloaded"))
+        await fake.stop()
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
 }
