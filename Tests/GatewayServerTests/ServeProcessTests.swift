@@ -222,74 +222,77 @@ struct ReloadTests {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
+    /// `awsgw serve` on a Unix socket in a fresh folder, its team allowed `lambda-core:*`,
+    /// in front of a stand-in for AWS; `stop` ends the stand-in and removes the folder.
+    struct Served {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let fake: FakeAWS
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-hup-\(UUID().uuidString.prefix(8))").path
+        var file: String { dir + "/awsgw.yaml" }
+        var socket: ListenAddress { .unix(path: dir + "/gw.sock") }
+        let serve: ServeProcess
+
+        init() async throws {
+            fake = try await FakeAWS(group: group, script: FakeAWS.okAssociate)
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try ReloadTests.config(dir: dir, allow: "lambda-core:*").write(toFile: dir + "/awsgw.yaml", atomically: true, encoding: .utf8)
+            let environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
+                               "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
+            serve = try ServeProcess(["--config", dir + "/awsgw.yaml"], environment: environment)
+            _ = try await serve.listening(1)
+        }
+
+        /// Whether a call to Network Manager is answered with a result within 2.5 s.
+        func networkManagerAllowed() async throws -> Bool {
+            let call = rpc(1, "networkmanager.AssociateConnectPeer", associateParams)
+            for _ in 0..<50 {
+                try await Task.sleep(nanoseconds: 50_000_000)
+                if (try? await httpExchange(socket, body: call))?.json?["result"] != nil { return true }
+            }
+            return false
+        }
+
+        func stop() async {
+            await fake.stop()
+            try? await group.shutdownGracefully()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
     @Test("SIGHUP reloads a running awsgw serve; an invalid file is refused and says why")
     func sighup() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let fake = try await FakeAWS(group: group, script: FakeAWS.okAssociate)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-hup-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let file = dir + "/awsgw.yaml"
-        try ReloadTests.config(dir: dir, allow: "lambda-core:*").write(toFile: file, atomically: true, encoding: .utf8)
-        let environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
-                           "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
-        let serve = try ServeProcess(["--config", file], environment: environment)
-        _ = try await serve.listening(1)
-        let unix = ListenAddress.unix(path: dir + "/gw.sock")
+        let served = try await Served()
         let call = rpc(1, "networkmanager.AssociateConnectPeer", associateParams)
-        #expect(try await httpExchange(unix, body: call).json?["error"]?["code"] == -32001)
+        #expect(try await httpExchange(served.socket, body: call).json?["error"]?["code"] == -32001)
 
-        try ReloadTests.config(dir: dir, allow: "networkmanager:*").write(toFile: file, atomically: true, encoding: .utf8)
-        serve.signal(SIGHUP)
-        var allowed = false
-        for _ in 0..<50 where !allowed {
-            try await Task.sleep(nanoseconds: 50_000_000)
-            allowed = try await httpExchange(unix, body: call).json?["result"] != nil
-        }
-        #expect(allowed)
+        try ReloadTests.config(dir: served.dir, allow: "networkmanager:*").write(toFile: served.file, atomically: true, encoding: .utf8)
+        served.serve.signal(SIGHUP)
+        #expect(try await served.networkManagerAllowed())
 
-        try "listen: 5\n".write(toFile: file, atomically: true, encoding: .utf8)
-        serve.signal(SIGHUP)
+        try "listen: 5\n".write(toFile: served.file, atomically: true, encoding: .utf8)
+        served.serve.signal(SIGHUP)
         try await Task.sleep(nanoseconds: 300_000_000)
-        #expect(try await httpExchange(unix, body: call).json?["result"] != nil)
+        #expect(try await httpExchange(served.socket, body: call).json?["result"] != nil)
 
-        serve.signal(SIGTERM)
-        let (status, stderr) = try await serve.exit()
+        served.serve.signal(SIGTERM)
+        let (status, stderr) = try await served.serve.exit()
         #expect(status == 0)
         #expect(stderr.contains("configuration reloaded"))
         #expect(stderr.contains("configuration reload failed") && stderr.contains("listen"))
-        await fake.stop()
-        try? await group.shutdownGracefully()
-        try? FileManager.default.removeItem(atPath: dir)
+        await served.stop()
     }
 
     @Test("a SIGHUP as soon as the listeners are announced reloads; it does not end the process")
     func earlySighup() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let fake = try await FakeAWS(group: group, script: FakeAWS.okAssociate)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-hup0-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let file = dir + "/awsgw.yaml"
-        try ReloadTests.config(dir: dir, allow: "lambda-core:*").write(toFile: file, atomically: true, encoding: .utf8)
-        let environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
-                           "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
-        let serve = try ServeProcess(["--config", file], environment: environment)
-        _ = try await serve.listening(1)
+        let served = try await Served()
         // The new rules are in the file before the signal, which comes at once.
-        try ReloadTests.config(dir: dir, allow: "networkmanager:*").write(toFile: file, atomically: true, encoding: .utf8)
-        serve.signal(SIGHUP)
-        let call = rpc(1, "networkmanager.AssociateConnectPeer", associateParams)
-        var allowed = false
-        for _ in 0..<50 where !allowed {
-            try await Task.sleep(nanoseconds: 50_000_000)
-            allowed = (try? await httpExchange(.unix(path: dir + "/gw.sock"), body: call))?.json?["result"] != nil
-        }
-        #expect(allowed)
-        serve.signal(SIGTERM)
-        let (status, stderr) = try await serve.exit()
+        try ReloadTests.config(dir: served.dir, allow: "networkmanager:*").write(toFile: served.file, atomically: true, encoding: .utf8)
+        served.serve.signal(SIGHUP)
+        #expect(try await served.networkManagerAllowed())
+        served.serve.signal(SIGTERM)
+        let (status, stderr) = try await served.serve.exit()
         #expect(status == 0)
         #expect(stderr.contains("configuration reloaded"))
-        await fake.stop()
-        try? await group.shutdownGracefully()
-        try? FileManager.default.removeItem(atPath: dir)
+        await served.stop()
     }
 }
