@@ -85,7 +85,7 @@ public final class GatewayRunner: @unchecked Sendable {
         try await server.start()
     }
 
-    /// SIGHUPs since `start`, reloads when the runner runs.
+    /// The SIGHUPs received since `start`: `runUntilSignalled` reloads on each.
     private var hangups: UnixSignalsSequence?
 
     /// What the gateway found at start, a line each, so that a region or credentials
