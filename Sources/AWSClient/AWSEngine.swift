@@ -134,15 +134,20 @@ public final class AWSEngine: Sendable {
         handles.withLock { $0[method] }
     }
 
+    /// A method's service and operation parts (`service.Operation`, split at the first
+    /// dot, neither empty); nil when it has no such shape.
+    public static func methodParts(_ method: String) -> (service: String, operation: String)? {
+        guard let dot = method.firstIndex(of: "."), dot != method.startIndex, method.index(after: dot) != method.endIndex else { return nil }
+        return (String(method[..<dot]), String(method[method.index(after: dot)...]))
+    }
+
     /// Resolves `service.Operation` (any accepted spelling) once and caches the plan.
     public func operation(_ method: String) throws(ClientError) -> OperationHandle {
         if let cached = resolvedOperation(method) { return cached }
-        guard let dot = method.firstIndex(of: "."), dot != method.startIndex, method.index(after: dot) != method.endIndex else {
+        guard let (serviceName, operationName) = AWSEngine.methodParts(method) else {
             let guess = method.split(separator: ".").first.map(String.init) ?? method
             throw .malformedMethod(method, suggestions: models.serviceSuggestions(for: guess).map { $0 + ".<Operation>" })
         }
-        let serviceName = String(method[..<dot])
-        let operationName = String(method[method.index(after: dot)...])
         let service: ServiceModel
         do {
             guard let loaded = try models.service(serviceName) else {

@@ -261,9 +261,8 @@ public final class Gateway: Sendable {
         if let resolved = builder.resolvedOperation(method) {
             handle = resolved
         } else {
-            let parts = method.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-               let service = builder.models.canonicalServiceName(String(parts[0])), policy.namesNoRule(team, service: service) {
+            if let parts = AWSEngine.methodParts(method), let service = builder.models.canonicalServiceName(parts.service),
+               policy.namesNoRule(team, service: service) {
                 throw Gateway.denied(identity: identity, rule: Policy.noAllowRule)
             }
             handle = try builder.operation(method)

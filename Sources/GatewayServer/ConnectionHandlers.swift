@@ -293,7 +293,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         if inputClosed {
             // Nothing more will come: what is answered is all there is.
             closing = true
-            context.closeAfterWrites()
+            context.close(promise: nil)
         } else if unparsed == nil && !parser.inMessage {
             activity.idle()
         }
@@ -312,7 +312,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 } else {
                     // A head trickled in: nothing to answer yet, the connection is cut.
                     self.closing = true
-                    context.closeAfterWrites()
+                    context.close(promise: nil)
                 }
             }
         }
@@ -457,7 +457,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, !callPending, unparsed == nil, !parser.inMessage {
-            context.closeAfterWrites()
+            context.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -600,7 +600,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
                 context.writeAndFlushThisTurn(self.wrapOutboundOut(buffer))
                 IdlePoller.work(awaiting: .caller)
             }
-            if self.inputClosed && self.pending == 0 { context.closeAfterWrites() }
+            if self.inputClosed && self.pending == 0 { context.close(promise: nil) }
         }
     }
 
@@ -608,11 +608,11 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         if case ChannelEvent.inputClosed = event {
             // The client is done sending; answer what is pending, then close.
             inputClosed = true
-            if pending == 0 { context.closeAfterWrites() }
+            if pending == 0 { context.close(promise: nil) }
             return
         }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, pending == 0 {
-            context.closeAfterWrites()
+            context.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)

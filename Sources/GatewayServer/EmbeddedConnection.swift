@@ -21,6 +21,7 @@ public final class EmbeddedConnection {
         let activity = ConnectionActivity()
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ConnectionLimitHandler(server: server, activity: activity))
+        try sync.addHandler(FlushBeforeClose())
         try sync.addHandler(IdleTimeoutHandler(timeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
         try sync.addHandler(FramingDetector(server: server, activity: activity))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()

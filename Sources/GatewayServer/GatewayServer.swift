@@ -74,8 +74,7 @@ final class ConnectionTracker: @unchecked Sendable {
             if let peer { perPeer[peer, default: 0] += 1 }
             return admission
         }
-        // It was idle, but its last answer's flush may still wait for the end of the turn.
-        reaped?.closeAfterWrites()
+        reaped?.close(promise: nil)
         if admission == .admitted { onChange(1) }
         return admission
     }
@@ -236,6 +235,7 @@ public final class GatewayServer: @unchecked Sendable {
                     let activity = ConnectionActivity()
                     try sync.addHandler(ConnectionLimitHandler(server: server, activity: activity))
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try sync.addHandler(FlushBeforeClose())
                     try sync.addHandler(IdleTimeoutHandler(timeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
                     try sync.addHandler(FramingDetector(server: server, activity: activity))
                 }

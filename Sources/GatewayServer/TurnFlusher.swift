@@ -87,20 +87,17 @@ extension ChannelHandlerContext {
             writeAndFlush(data, promise: nil)
         }
     }
-
-    /// Closes the channel after what was written to it: a write whose flush was left for
-    /// the end of the turn would be dropped by a plain close.
-    func closeAfterWrites() {
-        flush()
-        close(promise: nil)
-    }
 }
 
-extension Channel {
-    /// The channel's `closeAfterWrites`, from any thread (flush and close run in order on
-    /// its loop).
-    func closeAfterWrites() {
-        flush()
-        close(promise: nil)
+/// Flushes a connection before it is closed, whoever closes it (an answer's handler, the
+/// connection limit, shutdown): a write whose flush `TurnFlusher` left for the end of the
+/// turn would otherwise be dropped, where before it had reached the socket at once. Sits
+/// on the caller's side of TLS, so that the flush also encrypts what TLS holds.
+final class FlushBeforeClose: ChannelOutboundHandler, Sendable {
+    typealias OutboundIn = NIOAny
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        context.flush()
+        context.close(mode: mode, promise: promise)
     }
 }

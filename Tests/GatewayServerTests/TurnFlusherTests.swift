@@ -6,8 +6,8 @@ import NIOPosix
 import Testing
 
 /// `TurnFlusher`: with many calls in flight a loop's flushes wait for the end of the turn;
-/// each write still reaches its socket, in order, and a close after writes sends them
-/// first.
+/// each write still reaches its socket, in order, and `FlushBeforeClose` sends them before
+/// a close.
 @Suite("Flushes gathered per turn")
 struct TurnFlusherTests {
     /// What reaches the socket, in order: "w:TEXT" for a write, "f" for a flush.
@@ -27,7 +27,7 @@ struct TurnFlusherTests {
     }
 
     /// For each line it reads, writes its words one by one, notes what the recorder saw
-    /// right after (still in the turn), and closes after the writes when the line says so.
+    /// right after (still in the turn), and closes when the line says so.
     final class Writer: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
@@ -42,8 +42,8 @@ struct TurnFlusherTests {
                 context.writeAndFlushThisTurn(wrapOutboundOut(context.channel.allocator.buffer(string: String(word))))
             }
             seenInTurn.withLockedValue { $0 = recorder.log.withLockedValue { $0 } }
-            if words.contains("close") { context.closeAfterWrites() }
-            if words.contains("channel-close") { context.channel.closeAfterWrites() }
+            if words.contains("close") { context.close(promise: nil) }
+            if words.contains("channel-close") { context.channel.close(promise: nil) }
         }
     }
 
@@ -58,7 +58,7 @@ struct TurnFlusherTests {
         let server = try await ServerBootstrap(group: group)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandlers([recorder, writer]) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandlers([FlushBeforeClose(), recorder, writer]) }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         let port = server.localAddress!.port!
@@ -107,14 +107,14 @@ struct TurnFlusherTests {
     }
 
     @Test("a close in the turn of gathered writes sends them first")
-    func closeAfterWrites() async throws {
+    func closeInGatheringTurn() async throws {
         let result = try await Self.exchange("a b c close\n", inFlight: 3)
         #expect(result.read == "abc")
         #expect(result.inTurn == ["w:a", "w:b", "w:c"])
     }
 
     @Test("the same, closed through the channel (as the connection limit closes an idle one)")
-    func channelCloseAfterWrites() async throws {
+    func channelCloseInGatheringTurn() async throws {
         let result = try await Self.exchange("a b c channel-close\n", inFlight: 3)
         #expect(result.read == "abc")
     }
