@@ -18,16 +18,20 @@ tools:
 build: setup
 	$(SWIFT) build
 
+# The release binary alone (the benchmarks and fuzz targets build their own products).
 release: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --product awsgw
 
 # Starts the gateway (`awsgw serve`; ARGS="..." runs another command).
 run: build
 	AWSGW_MODELS=$(CURDIR)/models $(SWIFT) run --skip-build awsgw $(ARGS)
 
+# The tests run with HOME and XDG_STATE_HOME in a fresh folder that must stay free of
+# awsgw's state: a test that falls back to the user's folders (an audit log in
+# ~/.local/state/awsgw) fails the run instead of writing there.
 test: setup tools
 	$(SWIFT) build --build-tests
-	bash -c 'set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.log'
+	bash scripts/run-tests.sh $(SWIFT)
 	bash scripts/scan_secrets.sh .build/test-output.log
 
 # The release binary in $(PREFIX)/bin and the pinned models in $(PREFIX)/share/awsgw/models,
@@ -38,7 +42,8 @@ install: release
 	rm -rf $(DESTDIR)$(PREFIX)/share/awsgw/models
 	cp -R models $(DESTDIR)$(PREFIX)/share/awsgw/models
 
-bench: release
+bench: setup
+	$(SWIFT) build -c release --product awsgw-bench
 	.build/release/awsgw-bench --models $(CURDIR)/models
 
 # awsgw against aws-sigv4-proxy (built from a snapshot: AWS_SIGV4_PROXY_SRC) in front of nginx,

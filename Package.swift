@@ -42,7 +42,7 @@ let package = Package(
         // SigV4, pure functions over a request value.
         .target(name: "AWSSigning", dependencies: ["AWSPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
         // Credential providers and the default chain.
-        .target(name: "AWSCredentials", dependencies: ["AWSSigning", "AWSJSON", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "AWSCredentials", dependencies: ["AWSPrimitives", "AWSSigning", "AWSJSON", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: callerIsolation),
         // Turns (service, operation, params) into a signed HTTP request and parses answers.
         .target(name: "AWSClient", dependencies: [

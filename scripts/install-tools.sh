@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the programs the tests drive (curl, redis-server) from Debian's packages when they are
+# Installs the programs the tests drive (curl, redis-server, systemd-analyze) from Debian's packages when they are
 # missing. Needs root (CI runs as root); elsewhere it says what to install and the
 # tests that need the program are skipped with that reason.
 set -euo pipefail
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# systemd-analyze verifies deploy/awsgw.service (DeployTests).
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "tools: installing ${missing[*]}" >&2

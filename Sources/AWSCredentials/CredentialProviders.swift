@@ -1,3 +1,4 @@
+import AWSPrimitives
 import AWSSigning
 import Foundation
 
@@ -65,7 +66,15 @@ public struct ProfileCredentialProvider: CredentialProvider {
     let environment: [String: String]
     let services: CredentialServices
     let kinds: ProfileResolver.Kinds
-    public var sourceName: String { "profile \(profile)" }
+    /// The default chain asks a profile twice (its role early, its other kinds later):
+    /// the names tell the two apart.
+    public var sourceName: String {
+        switch kinds {
+        case .all: return "profile \(profile)"
+        case .roleOnly: return "profile \(profile)'s role"
+        case .allButRole: return "profile \(profile)'s keys, SSO or process"
+        }
+    }
 
     public init(profile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 services: CredentialServices = CredentialServices(), kinds: ProfileResolver.Kinds = .all) {
@@ -133,7 +142,7 @@ public struct SharedConfigFiles: Sendable {
     public let home: String
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = UserHome.path(environment: environment)
         self.home = home
         configPath = SharedConfigFiles.expand(environment["AWS_CONFIG_FILE"] ?? "~/.aws/config", home: home)
         credentialsPath = SharedConfigFiles.expand(environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials", home: home)

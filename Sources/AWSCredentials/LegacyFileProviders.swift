@@ -1,3 +1,4 @@
+import AWSPrimitives
 import AWSSigning
 import Foundation
 
@@ -11,7 +12,7 @@ public struct EC2CredentialFileProvider: CredentialProvider {
 
     public func credentials() async throws(CredentialsError) -> Credentials {
         guard let path = environment["AWS_CREDENTIAL_FILE"] else { throw CredentialsError(source: sourceName, reason: "not set") }
-        let file = SharedConfigFiles.expand(path, home: environment["HOME"] ?? NSHomeDirectory())
+        let file = SharedConfigFiles.expand(path, home: UserHome.path(environment: environment))
         guard let data = FileManager.default.contents(atPath: file) else { throw CredentialsError(source: sourceName, reason: "cannot read \(file)") }
         var values: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
@@ -34,7 +35,7 @@ public struct BotoConfigProvider: CredentialProvider {
     public init(environment: [String: String]) { self.environment = environment }
 
     public func credentials() async throws(CredentialsError) -> Credentials {
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = UserHome.path(environment: environment)
         let candidates = environment["BOTO_CONFIG"].map { [$0] } ?? ["/etc/boto.cfg", "~/.boto"]
         for candidate in candidates {
             let path = SharedConfigFiles.expand(candidate, home: home)

@@ -1,6 +1,9 @@
 import AWSJSON
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Finds and lazily loads service models laid out as botocore's `data` folder:
 /// `<service>/<api-version>/service-2.json[.gz]`, `endpoint-rule-set-1.json[.gz]`,
@@ -67,6 +70,19 @@ public final class ModelStore: Sendable {
         }
         guard end < bytes.count, case .object(let object)? = try? JSON.parse(Array(bytes[index...end])) else { return nil }
         return ServiceMetadata(object)
+    }
+
+    /// Whether a service's model file holds `text` (a key, quoted): a cheap look for a
+    /// feature before loading the whole model.
+    public func serviceFile(_ service: String, contains text: String) -> Bool {
+        guard let dir = try? latestVersionDirectory(service), let (_, bytes) = try? ModelFiles.readBytes(atPath: dir + "/service-2.json") else { return false }
+        // libc's strstr over the text (JSON holds no NUL byte): a generic search over every
+        // model costs seconds in a debug build.
+        var terminated = bytes
+        terminated.append(0)
+        return terminated.withUnsafeBufferPointer { haystack in
+            haystack.withMemoryRebound(to: CChar.self) { strstr($0.baseAddress!, text) != nil }
+        }
     }
 
     /// Resolves what a caller wrote (`networkmanager`, `NetworkManager`, `lambda-core`,
@@ -194,7 +210,7 @@ public enum ModelFiles {
     static func readPrefix(atPath path: String, bytes count: Int) -> [UInt8]? {
         if let handle = FileHandle(forReadingAtPath: path) {
             defer { try? handle.close() }
-            return (try? handle.read(upToCount: count)).map { Array($0 ?? Data()) }
+            return (try? handle.read(upToCount: count)).map { Array($0) }
         }
         guard let (_, all) = try? readBytes(atPath: path) else { return nil }
         return Array(all.prefix(count))

@@ -23,7 +23,7 @@ public struct AuditLogSettings: Sendable, Equatable {
     /// home when the configuration names none.
     public static func defaultDirectory(environment: [String: String]) -> String {
         if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/awsgw/logs" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        let home = UserHome.path(environment: environment)
         return home + "/.local/state/awsgw/logs"
     }
 }

@@ -41,12 +41,19 @@ public struct TLSConfig: Sendable, Equatable {
     public var cert: String
     public var key: String
     public var clientCA: String?
+    /// True while cert and key are the defaults (`certs/server.pem`, `certs/server.key`):
+    /// only then may `serve` make a development pair where they are missing. Paths the
+    /// operator named are never filled with a self-signed certificate.
+    public var isDefaultPair: Bool
 
-    public init(cert: String, key: String, clientCA: String?) {
+    public init(cert: String, key: String, clientCA: String?, isDefaultPair: Bool = false) {
         self.cert = cert
         self.key = key
         self.clientCA = clientCA
+        self.isDefaultPair = isDefaultPair
     }
+
+    public static let defaults = TLSConfig(cert: "certs/server.pem", key: "certs/server.key", clientCA: nil, isDefaultPair: true)
 }
 
 /// The gateway's configuration: INTERFACE.md's YAML file, or the secure defaults
@@ -54,7 +61,7 @@ public struct TLSConfig: Sendable, Equatable {
 public struct GatewayConfig: Sendable {
     public var listen: [String] = []
     public var socketMode: UInt16 = 0o600
-    public var tls = TLSConfig(cert: "certs/server.pem", key: "certs/server.key", clientCA: nil)
+    public var tls = TLSConfig.defaults
     public var models: String?
     public var region: String?
     public var credentials: [String: CredentialSourceConfig] = ["default": .chain]
@@ -172,14 +179,27 @@ public struct GatewayConfig: Sendable {
         "upstream", "teams", "cache", "logs", "log_level", "log_format", "shared", "idle_poll",
     ]
 
+    /// Reads a file. Relative paths in it (listeners' sockets, TLS files, models, logs, CA
+    /// and token files) are relative to the file's folder, so it means the same from any
+    /// working directory.
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> GatewayConfig {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ConfigError(file: file, problems: [ConfigProblem(path: "(file)", problem: "cannot read the file")])
         }
-        return try parse(String(decoding: data, as: UTF8.self), file: file, environment: environment)
+        return try parse(String(decoding: data, as: UTF8.self), file: file, environment: environment,
+                         directory: (absolutePath(file) as NSString).deletingLastPathComponent)
     }
 
-    public static func parse(_ text: String, file: String = "(config)", environment: [String: String] = [:]) throws(ConfigError) -> GatewayConfig {
+    /// `path` made absolute against the working directory, `.` and `..` removed.
+    public static func absolutePath(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return (absolute as NSString).standardizingPath
+    }
+
+    /// `directory`: where relative paths in the text lead (the file's folder); nil keeps
+    /// them as written.
+    public static func parse(_ text: String, file: String = "(config)", environment: [String: String] = [:],
+                             directory: String? = nil) throws(ConfigError) -> GatewayConfig {
         let root: Any?
         do {
             // The document is turned into values here, not by Yams's constructor: it traps on
@@ -233,6 +253,7 @@ public struct GatewayConfig: Sendable {
                 reader.unknownKeys(map, allowed: ["cert", "key", "client_ca"], at: "tls")
                 config.tls.cert = reader.string(map["cert"], "tls.cert") ?? config.tls.cert
                 config.tls.key = reader.string(map["key"], "tls.key") ?? config.tls.key
+                if map["cert"] != nil || map["key"] != nil { config.tls.isDefaultPair = false }
                 config.tls.clientCA = reader.string(map["client_ca"], "tls.client_ca")
             } else { reader.fail("tls", "expected a mapping") }
         }
@@ -321,7 +342,31 @@ public struct GatewayConfig: Sendable {
             reader.fail("cache.store", "shared needs a shared: block (where Redis is)")
         }
         if !reader.problems.isEmpty { throw ConfigError(file: file, problems: reader.problems) }
+        if let directory { config.resolvePaths(against: directory) }
         return config
+    }
+
+    /// Every path the configuration holds, made absolute against `directory`: the one
+    /// list of them, so that no path key is left relative to the working directory.
+    mutating func resolvePaths(against directory: String) {
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") || path.isEmpty ? path : ((directory + "/" + path) as NSString).standardizingPath
+        }
+        listen = listen.map { address in
+            guard case .unix(let path)? = ListenAddress(address) else { return address }
+            return "unix:" + resolve(path)
+        }
+        tls.cert = resolve(tls.cert)
+        tls.key = resolve(tls.key)
+        tls.clientCA = tls.clientCA.map(resolve)
+        models = models.map(resolve)
+        if let dir = logs?.dir { logs?.dir = resolve(dir) }
+        if let caFile = shared?.caFile { shared?.caFile = resolve(caFile) }
+        for (name, source) in credentials {
+            if case .webIdentity(let roleArn, let tokenFile, let sessionName) = source {
+                credentials[name] = .webIdentity(roleArn: roleArn, tokenFile: resolve(tokenFile), sessionName: sessionName)
+            }
+        }
     }
 
     static func suggestion(_ key: String, among known: Set<String>) -> String {
@@ -683,16 +728,21 @@ struct ConfigReader {
             }
             return .profile(profile)
         case "static":
-            unknownKeys(map, allowed: ["source", "access_key_id", "secret_access_key_env", "session_token_env"], at: path)
-            if map["secret_access_key"] != nil {
-                fail(path + ".secret_access_key", "secrets are not written in the file; name an environment variable with secret_access_key_env")
+            // A secret written in the file gets one message saying where it goes instead.
+            let inlineSecrets = ["secret_access_key", "session_token"].filter { map[$0] != nil }
+            unknownKeys(map, allowed: Set(["source", "access_key_id", "secret_access_key_env", "session_token_env"] + inlineSecrets), at: path)
+            for key in inlineSecrets {
+                fail(path + "." + key, "secrets are not written in the file; name the environment variable that holds it with \(key)_env")
             }
-            guard let id = string(map["access_key_id"], path + ".access_key_id"),
-                  let secretEnv = string(map["secret_access_key_env"], path + ".secret_access_key_env") else {
-                fail(path, "a static source needs access_key_id and secret_access_key_env")
-                return nil
+            let id = string(map["access_key_id"], path + ".access_key_id")
+            if map["access_key_id"] == nil { fail(path + ".access_key_id", "a static source needs access_key_id") }
+            let secretEnv = string(map["secret_access_key_env"], path + ".secret_access_key_env")
+            if map["secret_access_key_env"] == nil && !inlineSecrets.contains("secret_access_key") {
+                fail(path + ".secret_access_key_env", "a static source needs secret_access_key_env: the environment variable holding the secret")
             }
-            return .staticKeys(accessKeyId: id, secretEnv: secretEnv, tokenEnv: string(map["session_token_env"], path + ".session_token_env"))
+            let tokenEnv = string(map["session_token_env"], path + ".session_token_env")
+            guard let id, let secretEnv, inlineSecrets.isEmpty else { return nil }
+            return .staticKeys(accessKeyId: id, secretEnv: secretEnv, tokenEnv: tokenEnv)
         case "assume_role":
             unknownKeys(map, allowed: ["source", "role_arn", "source_credentials", "external_id", "session_name", "duration"], at: path)
             guard let roleArn = roleArn(map["role_arn"], path + ".role_arn") else { return nil }

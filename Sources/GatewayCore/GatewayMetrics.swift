@@ -28,32 +28,39 @@ public final class GatewayMetrics: Sendable {
 
     public init() {
         latency = registry.makeValueHistogram(
-            name: "awsgw_call_duration_seconds", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-            help: "Time from a call's arrival to its answer")
-        attempts = registry.makeCounter(name: "awsgw_upstream_attempts_total", help: "HTTP requests sent to AWS, retries included")
-        inFlight = registry.makeGauge(name: "awsgw_calls_in_flight", help: "Calls being carried out")
-        connections = registry.makeGauge(name: "awsgw_connections", help: "Open client connections")
-        rejectedConnections = registry.makeCounter(name: "awsgw_connections_rejected_total", help: "Connections closed at once: over a connection limit")
-        overloadedCalls = registry.makeCounter(name: "awsgw_calls_overloaded_total", help: "Calls refused with -32003: calls in flight at the limit")
-        reapedConnections = registry.makeCounter(name: "awsgw_connections_reaped_total", help: "Idle connections closed to admit a new one at the limit")
-        sharedStoreUp = registry.makeGauge(name: "awsgw_shared_store_up", help: "1 while the shared store (Redis) answers, 0 during an outage")
-        sharedStoreFailures = registry.makeCounter(name: "awsgw_shared_store_failures_total", help: "Shared-store commands that failed")
-        rateLimitFallbacks = registry.makeCounter(name: "awsgw_rate_limit_fallback_total",
-                                                  help: "Calls decided without the shared store (own buckets, or refused with on_failure deny) because it was unavailable")
-        auditDropped = registry.makeCounter(name: "awsgw_audit_dropped_total", help: "Audit records dropped because the log's queue was full")
+            descriptor: Self.named("awsgw_call_duration_seconds", help: "Time from a call's arrival to its answer"),
+            buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
+        attempts = registry.makeCounter(descriptor: Self.named("awsgw_upstream_attempts_total", help: "HTTP requests sent to AWS, retries included"))
+        inFlight = registry.makeGauge(descriptor: Self.named("awsgw_calls_in_flight", help: "Calls being carried out"))
+        connections = registry.makeGauge(descriptor: Self.named("awsgw_connections", help: "Open client connections"))
+        rejectedConnections = registry.makeCounter(descriptor: Self.named("awsgw_connections_rejected_total", help: "Connections closed at once: over a connection limit"))
+        overloadedCalls = registry.makeCounter(descriptor: Self.named("awsgw_calls_overloaded_total", help: "Calls refused with -32003: calls in flight at the limit"))
+        reapedConnections = registry.makeCounter(descriptor: Self.named("awsgw_connections_reaped_total", help: "Idle connections closed to admit a new one at the limit"))
+        sharedStoreUp = registry.makeGauge(descriptor: Self.named("awsgw_shared_store_up", help: "1 while the shared store (Redis) answers, 0 during an outage"))
+        sharedStoreFailures = registry.makeCounter(descriptor: Self.named("awsgw_shared_store_failures_total", help: "Shared-store commands that failed"))
+        rateLimitFallbacks = registry.makeCounter(descriptor: Self.named(
+            "awsgw_rate_limit_fallback_total",
+            help: "Calls decided without the shared store (own buckets, or refused with on_failure deny) because it was unavailable"))
+        auditDropped = registry.makeCounter(descriptor: Self.named("awsgw_audit_dropped_total", help: "Audit records dropped because the log's queue was full"))
     }
 
     /// One finished call: by canonical method and outcome (`ok` or the JSON-RPC error code).
     public func recordCall(method: String, outcome: String, seconds: Double) {
         let counter = calls.withLock { cache -> Counter in
             if let existing = cache[outcome]?[method] { return existing }
-            let made = registry.makeCounter(name: "awsgw_calls_total", labels: [("method", method), ("outcome", outcome)],
-                                            help: "Calls answered, by method and outcome")
+            let made = registry.makeCounter(descriptor: Self.named("awsgw_calls_total", help: "Calls answered, by method and outcome"),
+                                            labels: [("method", method), ("outcome", outcome)])
             cache[outcome, default: [:]][method] = made
             return made
         }
         counter.increment()
         latency.record(seconds)
+    }
+
+    /// A metric's whole name and help text (swift-prometheus builds names from parts; ours
+    /// are written whole, so the unit part stays empty).
+    static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     public func recordAttempt() { attempts.increment() }
@@ -66,7 +73,7 @@ public final class GatewayMetrics: Sendable {
     public func recordCache(_ result: String) {
         let counter = cacheCounters.withLock { cache -> Counter in
             if let existing = cache[result] { return existing }
-            let made = registry.makeCounter(name: "awsgw_cache_total", labels: [("result", result)], help: "Cache decisions for calls")
+            let made = registry.makeCounter(descriptor: Self.named("awsgw_cache_total", help: "Cache decisions for calls"), labels: [("result", result)])
             cache[result] = made
             return made
         }

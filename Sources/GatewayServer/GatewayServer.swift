@@ -108,7 +108,21 @@ final class ConnectionTracker: @unchecked Sendable {
 public struct ListenerError: Error, CustomStringConvertible {
     public let address: String
     public let reason: String
-    public var description: String { "cannot listen on \(address): \(reason)" }
+    /// Another process holds the address.
+    var inUse = false
+    public var description: String { inUse ? "\(address) is in use\(reason.isEmpty ? "" : " (by \(reason))")" : "cannot listen on \(address): \(reason)" }
+
+    init(address: String, reason: String) {
+        self.address = address
+        self.reason = reason
+    }
+
+    /// The address is taken; `owner` names the process when /proc shows it.
+    static func inUse(_ address: String, owner: String?) -> ListenerError {
+        var error = ListenerError(address: address, reason: owner ?? "")
+        error.inUse = true
+        return error
+    }
 }
 
 /// A listener that is up, with the address it really bound (port 0 becomes a port).
@@ -169,6 +183,12 @@ public final class GatewayServer: @unchecked Sendable {
             return try await bindChecked(address)
         } catch let error as ListenerError {
             throw error
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            let port: Int? = switch address {
+            case .tcp(_, let port), .tls(_, let port): port
+            case .unix: nil
+            }
+            throw ListenerError.inUse(address.description, owner: port.flatMap(PortOwner.describe(port:)))
         } catch {
             // NIO's errors do not say which address they are about.
             throw ListenerError(address: address.description, reason: "\(error)")
@@ -321,16 +341,26 @@ public enum DefaultListener {
         return "/tmp/awsgw-\(getuid())/awsgw.sock"
     }
 
-    /// Makes the socket's folder (mode 0700) when it is the per-user one in /tmp.
-    public static func prepareDirectory(for path: String) throws {
+    /// Why the default socket's folder cannot be used (the per-user one in /tmp must be
+    /// this user's and private; a missing one must be makeable), or nil.
+    public static func directoryProblem(for path: String) -> String? {
         let dir = (path as NSString).deletingLastPathComponent
         var info = stat()
         if lstat(dir, &info) == 0 {
             if dir.hasPrefix("/tmp/awsgw-") && (info.st_uid != getuid() || (info.st_mode & 0o077) != 0) {
-                throw ListenerError(address: "unix:\(path)", reason: "\(dir) is not private to this user")
+                return "\(dir) is not private to this user"
             }
-            return
+            return nil
         }
+        let parent = (dir as NSString).deletingLastPathComponent
+        return access(parent, W_OK | X_OK) == 0 ? nil : "\(dir) does not exist, and this user cannot make it in \(parent)"
+    }
+
+    /// Makes the socket's folder (mode 0700) when it is missing.
+    public static func prepareDirectory(for path: String) throws {
+        if let problem = directoryProblem(for: path) { throw ListenerError(address: "unix:\(path)", reason: problem) }
+        let dir = (path as NSString).deletingLastPathComponent
+        guard access(dir, F_OK) != 0 else { return }
         guard mkdir(dir, 0o700) == 0 else {
             throw ListenerError(address: "unix:\(path)", reason: "cannot create \(dir): \(String(cString: strerror(errno)))")
         }

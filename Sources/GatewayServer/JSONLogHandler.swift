@@ -15,8 +15,8 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
+        let (level, message, explicit) = (event.level, event.message, event.metadata)
         let now = Date().timeIntervalSince1970
         let time = Timestamp(seconds: Int64(now.rounded(.down)), microseconds: Int((now - now.rounded(.down)) * 1000) * 1000)
         var object = JSONObject([("time", .string(time.iso8601Result)), ("level", .string(level.rawValue)), ("logger", .string(label)),

@@ -7,7 +7,20 @@ import X509
 
 /// TLS for `tls:` listeners: TLS 1.2 at least; client certificates required when a
 /// client CA is configured (mTLS).
-enum TLSSetup {
+public enum TLSSetup {
+    /// Why `tls` cannot make a server context (a file missing or unreadable, a key that is
+    /// not PEM), or nil: checked before the gateway writes anything.
+    public static func problem(_ tls: TLSConfig) -> String? {
+        do {
+            _ = try serverContext(tls)
+            return nil
+        } catch let error as ListenerError {
+            return error.reason
+        } catch {
+            return "\(error)"
+        }
+    }
+
     static func serverContext(_ tls: TLSConfig) throws -> NIOSSLContext {
         for (what, path) in [("certificate", tls.cert), ("key", tls.key)] + (tls.clientCA.map { [("client CA", $0)] } ?? [])
         where !FileManager.default.fileExists(atPath: path) {

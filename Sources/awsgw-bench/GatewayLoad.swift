@@ -615,7 +615,7 @@ func sharedStateBenchmarks(modelsDir: String, seconds: Double) throws {
     print(String(format: "Redis round trips per admitted uncached call: %.2f (%d round trips, %d calls); Redis's own time per rate script: %.1f µs",
                  Double(trips) / Double(max(counted.calls, 1)), trips, counted.calls, try redis.microsecondsPerCall("evalsha") ?? -1))
     // Cache hits: the same read over and over, from the shared cache and from memory.
-    for (target, name) in [(cached, "shared cache"), (memoryCache, "memory cache")] {
+    for target in [cached, memoryCache] {
         _ = try runLoad(group: setup.clientGroup, target: target, framing: .ndjson, body: benchGet, concurrency: 16, seconds: 0.5)
     }
     var sharedHits: [Double] = [], memoryHits: [Double] = []

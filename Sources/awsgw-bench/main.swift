@@ -95,8 +95,8 @@ if only == "write-samples" {
     // The answers the parse figures use, for scripts/bench_botocore_parse.py to time
     // botocore on the same bytes.
     let directory = sampleDirectory
-    FileManager.default.createFile(atPath: directory + "/dynamodb-query.json", contents: Data(queryBody))
-    FileManager.default.createFile(atPath: directory + "/ec2-describe-instances.xml", contents: Data(describeBody))
+    _ = FileManager.default.createFile(atPath: directory + "/dynamodb-query.json", contents: Data(queryBody))
+    _ = FileManager.default.createFile(atPath: directory + "/ec2-describe-instances.xml", contents: Data(describeBody))
     exit(0)
 }
 if only == "put-1mib" {

@@ -20,8 +20,10 @@ struct CallCommand: AsyncParsableCommand {
     @Argument(help: "Params as JSON, @file, or - for standard input.") var params: String?
     @Option(help: "The gateway to call: unix:PATH, tcp:HOST:PORT or tls:HOST:PORT (default: AWSGW_CONNECT or the default socket).")
     var connect: String?
-    @Option(help: "A CA certificate (PEM) to trust for tls: gateways, e.g. certs/server.pem.") var ca: String?
-    @Option(help: "A bearer token to present to the gateway.") var token: String?
+    @Option(help: "A CA certificate (PEM) to trust for tls: gateways, e.g. certs/server.pem (default: AWSGW_CA).") var ca: String?
+    @Option(help: "A client certificate (PEM) for gateways that require one (mTLS; default: AWSGW_CLIENT_CERT).") var cert: String?
+    @Option(help: "The client certificate's key (PEM; default: AWSGW_CLIENT_KEY).") var key: String?
+    @Option(help: "A bearer token to present to the gateway (default: AWSGW_TOKEN).") var token: String?
     @Option(help: "The AWS region (wins over the environment).") var region: String?
     @Option(help: "The botocore data folder (default: AWSGW_MODELS or ./models).") var models: String?
     @Flag(help: "Build and sign the request here and print it; send nothing.") var dryRun = false
@@ -77,24 +79,26 @@ struct CallCommand: AsyncParsableCommand {
             printError("awsgw: --connect \(target): expected unix:PATH, tcp:HOST:PORT or tls:HOST:PORT")
             throw ExitCode(2)
         }
+        func setting(_ flag: String?, _ variable: String) -> String? { flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 } }
+        let connection = GatewayConnection(address: address, ca: setting(ca, "AWSGW_CA"), clientCertificate: setting(cert, "AWSGW_CLIENT_CERT"),
+                                           clientKey: setting(key, "AWSGW_CLIENT_KEY"))
+        guard (connection.clientCertificate == nil) == (connection.clientKey == nil) else {
+            printError("awsgw: --cert and --key go together")
+            throw ExitCode(2)
+        }
         var callParams = params
         if let region { callParams["$region"] = .string(region) }
-        if let token { callParams["$token"] = .string(token) }
+        if let token = setting(token, "AWSGW_TOKEN") { callParams["$token"] = .string(token) }
         let request = JSON.object(JSONObject([("jsonrpc", "2.0"), ("id", 1), ("method", .string(method)), ("params", .object(callParams))]))
 
-        let url: String
-        var configuration = HTTPClient.Configuration()
-        switch address {
-        case .unix(let path): url = "http+unix://" + PercentEncoding.encode(path) + "/"
-        case .tcp(let host, let port): url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
-        case .tls(let host, let port):
-            url = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
-            var tls = TLSConfiguration.makeClientConfiguration()
-            if let ca { tls.trustRoots = .file(ca) }
-            configuration.tlsConfiguration = tls
+        let client: HTTPClient
+        do {
+            client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: try connection.configuration())
+        } catch {
+            printError("awsgw: \(error)")
+            Foundation.exit(1)
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        var outgoing = HTTPClientRequest(url: url)
+        var outgoing = HTTPClientRequest(url: connection.url)
         outgoing.method = .POST
         outgoing.headers.add(name: "Content-Type", value: "application/json")
         outgoing.body = .bytes(ByteBuffer(bytes: request.serialized()))
@@ -104,7 +108,7 @@ struct CallCommand: AsyncParsableCommand {
             response = try await client.execute(outgoing, timeout: .seconds(300))
         } catch {
             try? await client.shutdown()
-            printError("awsgw: no gateway answered at \(target) (\(CallCommand.shortCause(error))) — is `awsgw serve` running there?")
+            printError("awsgw: no gateway answered at \(target): \(await connection.diagnose(error))")
             Foundation.exit(1)
         }
         do {
@@ -118,7 +122,7 @@ struct CallCommand: AsyncParsableCommand {
             answer = parsed
         } catch {
             try? await client.shutdown()
-            printError("awsgw: the gateway at \(target) did not finish its answer (\(CallCommand.shortCause(error)))")
+            printError("awsgw: the gateway at \(target) did not finish its answer (\(await connection.diagnose(error)))")
             Foundation.exit(1)
         }
         if let result = answer["result"] {
@@ -129,17 +133,6 @@ struct CallCommand: AsyncParsableCommand {
         } else {
             fail(RPCError(code: RPCError.internalError, message: "the gateway's answer has neither result nor error"))
         }
-    }
-
-    /// A few words on why a connection failed, without NIO's internals.
-    static func shortCause(_ error: Error) -> String {
-        let text = "\(error)".lowercased()
-        if text.contains("refused") { return "connection refused" }
-        if text.contains("no such file") || text.contains("enoent") { return "no such socket" }
-        if text.contains("permission") || text.contains("eacces") { return "permission denied" }
-        if text.contains("timeout") || text.contains("timed out") { return "timed out" }
-        if text.contains("ssl") || text.contains("tls") || text.contains("certificate") { return "TLS handshake failed; is --ca right?" }
-        return "cannot connect"
     }
 
     private func readParams() throws -> JSONObject { try readParamsArgument(params) }

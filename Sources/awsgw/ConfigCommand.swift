@@ -11,17 +11,24 @@ struct ConfigCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validates FILE; names each offending key or value.")
         @Argument(help: "The YAML configuration file.") var file: String
+        @Option(help: "The botocore data folder serve would be given (default: the config's, AWSGW_MODELS or ./models).") var models: String?
 
+        /// The file, then what `serve --config FILE` would open: the same checks, so that a
+        /// valid file starts.
         func run() throws {
             do {
                 let environment = ProcessInfo.processInfo.environment
-                let config = try GatewayConfig.load(file: file, environment: environment)
-                let problems = Self.profileProblems(config, environment: environment)
+                var config = try GatewayConfig.load(file: file, environment: environment)
+                config.listen = StartupCheck.listeners(config: config, flags: [], environment: environment)
+                let startup = StartupCheck(config: config, models: ModelsLocation.choose(flag: models, config: config.models, environment: environment),
+                                           environment: environment)
+                let problems = Self.profileProblems(config, environment: environment) + startup.problems
                 guard problems.isEmpty else {
                     for problem in problems { printError("awsgw: \(file): \(problem)") }
                     throw ExitCode(1)
                 }
                 print("awsgw: \(file) is valid")
+                for note in startup.notes { print("awsgw: note: \(note)") }
                 for warning in config.warnings(environment: environment) { printError("awsgw: warning: \(warning)") }
             } catch let exit as ExitCode {
                 throw exit

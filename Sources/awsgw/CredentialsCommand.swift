@@ -17,7 +17,7 @@ struct CredentialsCommand: AsyncParsableCommand {
             abstract: "For each source (or those named): whether it yields credentials, their kind and expiry, and the identity AWS reports. Never a key.")
         @Argument(help: "Source names from the config's credentials: (default: all).") var sources: [String] = []
         @Option(help: "The configuration file (default: AWSGW_CONFIG; none: the SDK default chain as \"default\").") var config: String?
-        @Option(help: "The botocore data folder (default: AWSGW_MODELS or ./models).") var models: String?
+        @Option(help: "The botocore data folder (default: the config's, AWSGW_MODELS or ./models).") var models: String?
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
@@ -37,7 +37,7 @@ struct CredentialsCommand: AsyncParsableCommand {
             }
             let store: ModelStore
             do {
-                store = try ModelsLocation.open(models)
+                store = try ModelsLocation.open(models, config: settings.models)
             } catch {
                 printError("awsgw: \(error)")
                 throw ExitCode(1)

@@ -23,13 +23,13 @@ struct ModelsCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             guard let service else {
-                // Service, the protocol botocore speaks to it, and whether awsgw serves it yet.
+                // Service, the protocol botocore speaks to it, and what of it awsgw serves.
                 let width = (store.serviceNames.map(\.count).max() ?? 0) + 2
                 for name in store.serviceNames {
                     let metadata = store.metadata(name)
                     let proto = metadata?.resolvedProtocol ?? "?"
-                    let served = metadata.map(ProtocolCodecs.serves) == true ? "callable" : "not yet"
-                    print(name.padding(toLength: width, withPad: " ", startingAt: 0) + proto.padding(toLength: 20, withPad: " ", startingAt: 0) + served)
+                    print(name.padding(toLength: width, withPad: " ", startingAt: 0) + proto.padding(toLength: 20, withPad: " ", startingAt: 0)
+                          + ModelsCommand.support(of: name, metadata: metadata, in: store).description)
                 }
                 return
             }
@@ -39,11 +39,27 @@ struct ModelsCommand: ParsableCommand {
                     printError("awsgw: unknown service \(service)" + (suggestions.isEmpty ? "" : "; did you mean \(suggestions.joined(separator: ", "))?"))
                     throw ExitCode(1)
                 }
-                for name in model.operationNames.sorted() { print(name) }
+                // Each operation, and why it cannot be called when it cannot.
+                for name in model.operationNames.sorted() {
+                    if let why = ProtocolCodecs.whyNotServed(model.metadata) ?? ProtocolCodecs.unsupportedFeature(of: model.operations[name], in: model.metadata) {
+                        print(name + "  (not served: \(why))")
+                    } else {
+                        print(name)
+                    }
+                }
             } catch let error as ModelError {
                 printError("awsgw: \(error)")
                 throw ExitCode(1)
             }
         }
+    }
+
+    /// From the metadata alone, unless the model asks for a feature some operations need
+    /// (endpoint discovery): then the model is loaded and each operation looked at.
+    static func support(of name: String, metadata: ServiceMetadata?, in store: ModelStore) -> ServiceSupport {
+        guard let metadata else { return .notServed(why: "model unreadable") }
+        if let why = ProtocolCodecs.whyNotServed(metadata) { return .notServed(why: why) }
+        guard store.serviceFile(name, contains: "\"endpointdiscovery\""), let model = try? store.service(name) else { return .callable }
+        return ProtocolCodecs.support(of: model)
     }
 }

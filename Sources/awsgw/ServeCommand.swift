@@ -9,17 +9,25 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Runs the gateway.")
 
     @Option(help: "The configuration file (default: AWSGW_CONFIG; none: a private Unix socket only).") var config: String?
-    @Option(help: "A listener: unix:PATH, tcp:HOST:PORT or tls:HOST:PORT (repeatable).") var listen: [String] = []
+    @Option(help: "A listener to add: unix:PATH, tcp:HOST:PORT or tls:HOST:PORT (repeatable).") var listen: [String] = []
     @Option(help: "The botocore data folder (default: the config's, AWSGW_MODELS or ./models).") var models: String?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error (default: the config's, else info).") var logLevel: String?
-    @Option(help: "Log format on standard error: text or json (default: the config's, else text).") var logFormat: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (default: the config's, else info).")
+    var logLevel: LogLevelOption?
+    @Option(help: "Log format on standard error: text or json (default: the config's, else text).") var logFormat: LogFormatOption?
+
+    func validate() throws {
+        for address in listen where ListenAddress(address) == nil {
+            throw ValidationError("--listen \(address): expected unix:PATH, tcp:HOST:PORT or tls:HOST:PORT")
+        }
+    }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
 
         var settings = GatewayConfig()
         settings.upstream.retry = RetrySettings.fromEnvironment(environment)
-        let configFile = config ?? environment["AWSGW_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 })
+        // Absolute, so that a reload reads the same file whatever the working directory.
+        let configFile = (config ?? environment["AWSGW_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 })).map(GatewayConfig.absolutePath)
         if let file = configFile {
             do {
                 settings = try GatewayConfig.load(file: file, environment: environment)
@@ -28,8 +36,17 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        let format = logFormat ?? settings.logFormat
-        let level = Logger.Level(rawValue: logLevel ?? settings.logLevel ?? "info") ?? .info
+        settings.listen = StartupCheck.listeners(config: settings, flags: listen, environment: environment)
+        // Everything checked before anything is written.
+        let check = StartupCheck(config: settings, models: ModelsLocation.choose(flag: models, config: settings.models, environment: environment),
+                                 environment: environment)
+        guard let store = check.models, check.problems.isEmpty else {
+            for problem in check.problems { printError("awsgw: \(problem)") }
+            throw ExitCode(1)
+        }
+
+        let format = logFormat?.rawValue ?? settings.logFormat
+        let level = Logger.Level(rawValue: logLevel?.rawValue ?? settings.logLevel ?? "info") ?? .info
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -37,35 +54,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "awsgw")
         logger.logLevel = level
-        for address in listen {
-            guard ListenAddress(address) != nil else {
-                printError("awsgw: --listen \(address): expected unix:PATH, tcp:HOST:PORT or tls:HOST:PORT")
-                throw ExitCode(2)
-            }
-            settings.listen.append(address)
-        }
-        if settings.listen.isEmpty {
-            // The secure default: one Unix socket that only this user can use.
-            let path = DefaultListener.path(environment: environment)
-            do {
-                try DefaultListener.prepareDirectory(for: path)
-            } catch {
-                printError("awsgw: \(error)")
-                throw ExitCode(1)
-            }
-            settings.listen = ["unix:" + path]
-        }
-        if settings.listen.contains(where: { $0.hasPrefix("tls:") }) {
-            try ensureDevelopmentCertificate(&settings, logger: logger)
-        }
-
-        let store: ModelStore
         do {
-            store = try ModelsLocation.open(models ?? settings.models)
+            let defaultSocket = DefaultListener.path(environment: environment)
+            if settings.listen.contains("unix:" + defaultSocket) { try DefaultListener.prepareDirectory(for: defaultSocket) }
+            if settings.listen.contains(where: { $0.hasPrefix("tls:") }) { try makeDevelopmentCertificate(settings.tls, logger: logger) }
         } catch {
             printError("awsgw: \(error)")
             throw ExitCode(1)
         }
+
         let runner: GatewayRunner
         do {
             runner = try GatewayRunner(config: settings, configFile: configFile, models: store, environment: environment, logger: logger)
@@ -83,18 +80,24 @@ struct ServeCommand: AsyncParsableCommand {
         try await runner.runUntilSignalled()
     }
 
-    /// The first time TLS is used without a certificate, make a development one in certs/.
-    private func ensureDevelopmentCertificate(_ settings: inout GatewayConfig, logger: Logger) throws {
-        let defaults = GatewayConfig().tls
-        guard settings.tls.cert == defaults.cert, settings.tls.key == defaults.key,
-              !FileManager.default.fileExists(atPath: settings.tls.cert) || !FileManager.default.fileExists(atPath: settings.tls.key)
-        else { return }
-        let missing = [settings.tls.cert, settings.tls.key].filter { !FileManager.default.fileExists(atPath: $0) }
-        let dir = (settings.tls.cert as NSString).deletingLastPathComponent
-        let files = try DevCertificate.generate(dir: dir.isEmpty ? "." : dir, hosts: ["localhost", "127.0.0.1"])
-        logger.warning("TLS file \(missing.joined(separator: " and ")) not found: made a self-signed development certificate",
+    /// The first time TLS is used with the default pair and neither file exists, make a
+    /// development certificate there.
+    private func makeDevelopmentCertificate(_ tls: TLSConfig, logger: Logger) throws {
+        guard tls.isDefaultPair, !FileManager.default.fileExists(atPath: tls.cert), !FileManager.default.fileExists(atPath: tls.key) else { return }
+        let files = try DevCertificate.generate(dir: (tls.cert as NSString).deletingLastPathComponent, hosts: ["localhost", "127.0.0.1"], force: false)
+        logger.warning("TLS files not found: made a self-signed development certificate",
                        metadata: ["certificate": "\(files.certificate)", "key": "\(files.key)"])
     }
+}
+
+/// `--log-level`: swift-log's levels, refused as a usage error when misspelt.
+enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+}
+
+/// `--log-format`.
+enum LogFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }
 
 struct CertsCommand: ParsableCommand {

@@ -126,7 +126,7 @@ struct HostileValues {
 
     static let numbers: [JSON] = [
         .int(0), .int(-1), .int(Int64.max), .int(Int64.min), .double(1e19), .double(-1e19), .double(1.23e29), .double(1e308),
-        .double(-1e308), .double(5e-324), .double(-0.0), .double(0.5), .double(1e-7), .double(.greatestFiniteMagnitude),
+        .double(-1e308), .double(.leastNonzeroMagnitude), .double(-0.0), .double(0.5), .double(1e-7), .double(.greatestFiniteMagnitude),
         .double(9.2e18), .double(-9.3e18), .int(253_402_300_800), .int(-62_135_596_801), .int(2_147_483_648), .double(.infinity),
     ]
     static let strings: [String] = [

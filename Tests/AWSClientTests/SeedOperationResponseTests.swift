@@ -55,7 +55,9 @@ struct SeedOperationResponseTests {
 
 /// Random answers made by scripts/compare_parse_with_boto3.py, with botocore's parse of
 /// each: run on demand (`AWSGW_PARSE_CASES=FILE`), not in `make test`.
-@Suite("Random answers: parsed as boto3 parses them (AWSGW_PARSE_CASES)")
+@Suite("Random answers: parsed as boto3 parses them (AWSGW_PARSE_CASES)",
+       .enabled(if: ProcessInfo.processInfo.environment["AWSGW_PARSE_CASES"] != nil,
+                "on demand: AWSGW_PARSE_CASES=FILE, a file of cases made by scripts/compare_parse_with_boto3.py"))
 struct RandomAnswerTests {
     static func cases() -> [SeedResponseCase] {
         guard let file = ProcessInfo.processInfo.environment["AWSGW_PARSE_CASES"],

@@ -100,6 +100,13 @@ struct CredentialProviderTests {
         }
     }
 
+    @Test("the default chain names each of its sources once: the profile's role and its other kinds apart")
+    func chainNames() {
+        let name = ChainCredentialProvider.sdkDefault(environment: ["AWS_PROFILE": "dev"]).sourceName
+        #expect(name.contains("profile dev's role, ") && name.contains("profile dev's keys, SSO or process, "), "\(name)")
+        #expect(name.components(separatedBy: "profile dev").count == 3, "\(name)")
+    }
+
     @Test("a static source gives its keys")
     func staticSource() async throws {
         let creds = try await StaticCredentialProvider(Credentials(accessKeyId: "A", secretAccessKey: "S")).credentials()

@@ -186,6 +186,47 @@ struct GatewayConfigTests {
 
 @Suite("The example configuration")
 struct ExampleConfigTests {
+    @Test("relative paths lead into the file's folder; absolute ones and addresses stay as written")
+    func pathsRelativeToFile() throws {
+        let config = try GatewayConfig.parse("""
+        listen: [ "unix:run/gw.sock", "unix:/run/awsgw/awsgw.sock", "tcp:127.0.0.1:8080", "tls:localhost:8443" ]
+        tls: { cert: certs/a.pem, key: ../keys/a.key, client_ca: /etc/ssl/ca.pem }
+        models: models/
+        logs: { dir: logs }
+        shared: { redis: "redis://127.0.0.1:6379", ca_file: redis-ca.pem }
+        credentials:
+          default: { source: chain }
+          irsa: { source: web_identity, role_arn: "arn:aws:iam::123456789012:role/x", token_file: token }
+        """, directory: "/etc/awsgw")
+        #expect(config.listen == ["unix:/etc/awsgw/run/gw.sock", "unix:/run/awsgw/awsgw.sock", "tcp:127.0.0.1:8080", "tls:localhost:8443"])
+        #expect(config.tls == TLSConfig(cert: "/etc/awsgw/certs/a.pem", key: "/etc/keys/a.key", clientCA: "/etc/ssl/ca.pem", isDefaultPair: false))
+        #expect(config.models == "/etc/awsgw/models")
+        #expect(config.logs?.dir == "/etc/awsgw/logs")
+        #expect(config.shared?.caFile == "/etc/awsgw/redis-ca.pem")
+        #expect(config.credentials["irsa"] == .webIdentity(roleArn: "arn:aws:iam::123456789012:role/x", tokenFile: "/etc/awsgw/token", sessionName: nil))
+
+        // Unnamed: the default pair beside the file (a development one may be made there), the
+        // audit log in the per-user folder (empty: decided at start).
+        let defaults = try GatewayConfig.parse("region: us-east-1\n", directory: "/srv/gw")
+        #expect(defaults.tls == TLSConfig(cert: "/srv/gw/certs/server.pem", key: "/srv/gw/certs/server.key", clientCA: nil, isDefaultPair: true))
+        #expect(defaults.logs?.dir == "" && defaults.models == nil)
+    }
+
+    @Test("a secret written in the file is one problem that says where it goes, not three")
+    func inlineSecret() {
+        for (text, path) in [("secret_access_key: S3CR3T-IN-FILE", "credentials.default.secret_access_key"),
+                             ("secret_access_key_env: X, session_token: S3CR3T-IN-FILE", "credentials.default.session_token")] {
+            do {
+                _ = try GatewayConfig.parse("credentials:\n  default: { source: static, access_key_id: AKIDEXAMPLE, \(text) }\n")
+                Issue.record("expected a problem")
+            } catch {
+                #expect(error.problems.map(\.path) == [path], "\(error.problems)")
+                #expect(error.description.contains("_env"))
+                #expect(!error.description.contains("S3CR3T-IN-FILE"))
+            }
+        }
+    }
+
     @Test("config/awsgw.example.yaml is valid and says what it documents")
     func exampleIsValid() throws {
         let config = try GatewayConfig.load(file: Fixtures.repoRoot + "/config/awsgw.example.yaml")

@@ -3,6 +3,7 @@ import GatewayCore
 import GatewayServer
 import Logging
 import Foundation
+import NIOCore
 import NIOPosix
 import Testing
 import TestSupport
@@ -13,13 +14,19 @@ import Glibc
 
 var awsgwBinary: String { Fixtures.awsgwBinary }
 
-/// Runs a command to completion on its own thread.
+/// Runs awsgw to completion on its own thread.
 func runProcess(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String, String) {
+    try await runCommand(awsgwBinary, arguments, environment: environment)
+}
+
+/// Runs a program to completion on its own thread: exit status, standard output and error.
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String], directory: String? = nil) async throws -> (Int32, String, String) {
     try await onThread {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: awsgwBinary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -39,10 +46,13 @@ final class ServeProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var errorText = Data()
 
-    init(_ arguments: [String], environment: [String: String]) throws {
-        process.executableURL = URL(fileURLWithPath: awsgwBinary)
+    /// `executable`: an installed copy instead of the built binary; `directory`: the
+    /// working directory.
+    init(_ arguments: [String], environment: [String: String], executable: String = awsgwBinary, directory: String? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve"] + arguments
         process.environment = environment
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardOutput = out
         process.standardError = err
         err.fileHandleForReading.readabilityHandler = { [weak self] handle in
@@ -104,12 +114,14 @@ struct ServeProcessTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let socketPath = dir + "/gw.sock"
         let environment = [
-            "PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url, "AWS_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "PATH": "/usr/bin:/bin", "HOME": dir, "XDG_RUNTIME_DIR": dir + "/run", "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
+            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         ]
         let serve = try ServeProcess(["--listen", "unix:" + socketPath, "--listen", "tcp:127.0.0.1:0", "--log-level", "warning"],
                                      environment: environment)
         let lines = try await serve.output(through: "awsgw: audit log:")
+        // --listen adds to the default socket (made in a private folder), as the README says.
+        #expect(lines.contains("awsgw: listening on unix:\(dir)/run/awsgw.sock"))
         #expect(lines.contains("awsgw: listening on unix:" + socketPath))
         // The start says what the gateway found: region, credentials (never a value), logs.
         #expect(lines.contains("awsgw: region: us-east-1"))
@@ -166,6 +178,81 @@ struct ServeProcessTests {
     }
 }
 
+@Suite("What serve and call say when something is in the way", .serialized)
+struct StartAndConnectMessagesTests {
+    @Test("a port in use names the address and the process holding it")
+    func portInUse() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-inuse-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // This test process holds the port.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let holder = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(holder.localAddress?.port)
+        let env = ["PATH": "/usr/bin:/bin", "HOME": dir, "XDG_RUNTIME_DIR": dir + "/run", "AWSGW_MODELS": Fixtures.modelsDir]
+        let serve = try await runProcess(["serve", "--listen", "tcp:127.0.0.1:\(port)"], environment: env)
+        #expect(serve.0 == 1)
+        #expect(serve.2.contains("awsgw: tcp:127.0.0.1:\(port) is in use (by pid \(getpid()), "), "\(serve.2)")
+        #expect(!serve.2.contains("errno"))
+        try await holder.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("call: --cert and --key for a gateway that requires client certificates; a wrong scheme or missing certificate says what to change")
+    func mutualTLSAndDiagnosis() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-mtls-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try DevCertificate.generate(dir: dir, hosts: ["localhost", "127.0.0.1"])
+        let (ca, client) = try DevCertificate.generateClient(dir: dir, name: "app")
+        try """
+        listen: ["tls:127.0.0.1:0"]
+        tls: { cert: server.pem, key: server.key, client_ca: clients-ca.pem }
+        region: us-east-1
+        logs: { enabled: false }
+        credentials: { default: { source: env } }
+        teams:
+          app: { members: ["cn:app"], allow: ["sts:GetCallerIdentity"] }
+        """.write(toFile: dir + "/awsgw.yaml", atomically: true, encoding: .utf8)
+        let env = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir]
+        let serve = try ServeProcess(["--config", dir + "/awsgw.yaml", "--log-level", "error"], environment: env)
+        let line = try #require(try await serve.listening(1).first { $0.hasPrefix("awsgw: listening on tls:") })
+        let port = String(line.split(separator: ":").last ?? "")
+        #expect(server.certificate == dir + "/server.pem" && ca.certificate == dir + "/clients-ca.pem")
+
+        let method = "networkmanager.ListCoreNetworks"
+        let plain = try await runProcess(["call", method, "--connect", "tcp:127.0.0.1:\(port)"], environment: env)
+        #expect(plain.0 == 1)
+        #expect(plain.2.contains("it speaks TLS: use --connect tls:127.0.0.1:\(port)"), "\(plain.2)")
+        let untrusted = try await runProcess(["call", method, "--connect", "tls:127.0.0.1:\(port)"], environment: env)
+        #expect(untrusted.2.contains("the gateway's certificate is not trusted: give --ca FILE"), "\(untrusted.2)")
+        let noCertificate = try await runProcess(["call", method, "--connect", "tls:127.0.0.1:\(port)", "--ca", server.certificate], environment: env)
+        #expect(noCertificate.0 == 1)
+        #expect(noCertificate.2.contains("the gateway asks for a client certificate: give --cert FILE and --key FILE"), "\(noCertificate.2)")
+
+        // With the client certificate the caller is cn:app: its team's policy decides (this
+        // method is not allowed, and the refusal names the identity).
+        let flags = try await runProcess(["call", method, "--connect", "tls:127.0.0.1:\(port)", "--ca", server.certificate,
+                                          "--cert", client.certificate, "--key", client.key], environment: env)
+        #expect(flags.0 == 1)
+        let denial = try JSON.parse(flags.2.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(denial["code"] == -32001 && denial["data"]?["identity"] == "cn:app", "\(flags.2)")
+        // The same from the environment.
+        var withVariables = env
+        withVariables["AWSGW_CONNECT"] = "tls:127.0.0.1:\(port)"
+        withVariables["AWSGW_CA"] = server.certificate
+        withVariables["AWSGW_CLIENT_CERT"] = client.certificate
+        withVariables["AWSGW_CLIENT_KEY"] = client.key
+        let fromEnvironment = try await runProcess(["call", method], environment: withVariables)
+        #expect(try JSON.parse(fromEnvironment.2.trimmingCharacters(in: .whitespacesAndNewlines))["data"]?["identity"] == "cn:app", "\(fromEnvironment.2)")
+        let half = try await runProcess(["call", method, "--cert", client.certificate], environment: withVariables.filter { $0.key != "AWSGW_CLIENT_KEY" })
+        #expect(half.0 == 2 && half.2.contains("--cert and --key go together"))
+
+        serve.signal(SIGTERM)
+        #expect(try await serve.exit().0 == 0)
+    }
+}
+
 @Suite("Configuration reload", .serialized)
 struct ReloadTests {
     static func config(dir: String, allow: String, extra: String = "") -> String {
@@ -174,6 +261,7 @@ struct ReloadTests {
         region: us-east-1
         credentials: { default: { source: env } }
         cache: { ttl: { "*": 60s } }
+        logs: { dir: logs }
         teams:
           all: { members: any, allow: ["\(allow)"], rate: { "*": "1/m burst 3" } }
         \(extra)

@@ -11,10 +11,12 @@ struct CLIRun {
 
     static var binary: String { Fixtures.awsgwBinary }
 
-    init(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws {
+    /// `directory`: the working directory (default: the test's).
+    init(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, directory: String? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLIRun.binary)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         // A clean environment: no AWS settings leak in from the machine.
         var env = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent-home", "AWSGW_MODELS": Fixtures.modelsDir]
         for (key, value) in environment { env[key] = value }
@@ -224,7 +226,7 @@ struct CLITests {
     func noGateway() throws {
         let run = try CLIRun(["call", "networkmanager.ListCoreNetworks", "--connect", "unix:/nonexistent/awsgw.sock"])
         #expect(run.status == 1)
-        #expect(run.stderr == "awsgw: no gateway answered at unix:/nonexistent/awsgw.sock (no such socket) — is `awsgw serve` running there?\n")
+        #expect(run.stderr == "awsgw: no gateway answered at unix:/nonexistent/awsgw.sock: no such socket — is `awsgw serve` running there?\n")
     }
 
     @Test("models list: services, and one service's operations")
@@ -245,6 +247,104 @@ struct CLITests {
         #expect(unknown.stderr.contains("networkmanager"))
         let missingModels = try CLIRun(["models", "list"], environment: ["AWSGW_MODELS": "/nonexistent/models"])
         #expect(missingModels.status == 1)
-        #expect(missingModels.stderr.contains("/nonexistent/models"))
+        // Where it looked, what chose that, and how to get models.
+        #expect(missingModels.stderr.contains("no AWS models at /nonexistent/models (from AWSGW_MODELS)"))
+        #expect(missingModels.stderr.contains("make setup") && missingModels.stderr.contains("--models DIR"))
     }
+
+    @Test("models list marks services by what works: callable, partly (n of m), not served (why)")
+    func modelsListSupport() throws {
+        let services = try CLIRun(["models", "list"])
+        let lines = services.stdout.split(separator: "\n").map(String.init)
+        func status(_ service: String) -> String? {
+            lines.first { $0.hasPrefix(service + " ") }.map { $0.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)[2].trimmingCharacters(in: .whitespaces) }
+        }
+        #expect(status("timestream-query") == "partly (1 of 15; the others need endpoint discovery)")
+        #expect(status("timestream-write") == "partly (1 of 19; the others need endpoint discovery)")
+        #expect(status("sdb") == "not served (SigV2 signing)")
+        #expect(status("dynamodb") == "callable")
+        let operations = try CLIRun(["models", "list", "timestream-query"]).stdout.split(separator: "\n").map(String.init)
+        #expect(operations.contains("DescribeEndpoints"))
+        #expect(operations.contains("Query  (not served: endpoint discovery)"))
+    }
+
+    @Test("an empty AWSGW_MODELS counts as unset: the models are found as without it")
+    func emptyModelsVariable() throws {
+        let dir = try temporaryDirectory("awsgw-empty-env")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try CLIRun(["models", "list"], environment: ["AWSGW_MODELS": ""], directory: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").count == 439)
+    }
+
+    @Test("serve refuses a misspelt --log-level or --log-format as a usage error (exit 2), as the file does")
+    func serveFlagValues() throws {
+        let level = try CLIRun(["serve", "--log-level", "verbose"])
+        #expect(level.status == 2 && level.stderr.contains("'verbose' is invalid for '--log-level"))
+        let format = try CLIRun(["serve", "--log-format", "xml"])
+        #expect(format.status == 2 && format.stderr.contains("'xml' is invalid for '--log-format"))
+        let listen = try CLIRun(["serve", "--listen", "http://127.0.0.1:1"])
+        #expect(listen.status == 2 && listen.stderr.contains("expected unix:PATH, tcp:HOST:PORT or tls:HOST:PORT"))
+    }
+
+    @Test("paths in a config file are relative to the file, and config check checks what serve will open")
+    func configPathsRelativeToFile() throws {
+        let configDir = try temporaryDirectory("awsgw-cfgdir")
+        let elsewhere = try temporaryDirectory("awsgw-cwd")
+        defer {
+            try? FileManager.default.removeItem(atPath: configDir)
+            try? FileManager.default.removeItem(atPath: elsewhere)
+        }
+        try FileManager.default.createSymbolicLink(atPath: configDir + "/models", withDestinationPath: Fixtures.modelsDir)
+        try Data("listen: [\"unix:run/gw.sock\", \"tls:127.0.0.1:0\"]\nmodels: models/\nlogs: { dir: logs }\n".utf8)
+            .write(to: URL(fileURLWithPath: configDir + "/awsgw.yaml"))
+        // From another directory, with no AWSGW_MODELS: the file's models/ is the one beside it.
+        let run = try CLIRun(["config", "check", configDir + "/awsgw.yaml"], environment: ["AWSGW_MODELS": ""], directory: elsewhere)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("note: unix:\(configDir)/run/gw.sock: serve makes the folder \(configDir)/run"))
+        #expect(run.stdout.contains("note: logs.dir: serve makes the folder \(configDir)/logs"))
+        #expect(run.stdout.contains("note: tls: no certificate at \(configDir)/certs/server.pem"))
+
+        // The file's models: wins over AWSGW_MODELS, as in serve: a folder missing there is an
+        // error now, not at the first start.
+        try Data("models: nowhere/\n".utf8).write(to: URL(fileURLWithPath: configDir + "/missing.yaml"))
+        let missing = try CLIRun(["config", "check", configDir + "/missing.yaml"], directory: elsewhere)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("models: no AWS models at \(configDir)/nowhere (from the config file's models:)"), "\(missing.stderr)")
+    }
+
+    @Test("the example config is valid from any directory: its paths lead beside it")
+    func exampleFromAnyDirectory() throws {
+        let elsewhere = try temporaryDirectory("awsgw-cwd")
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        let run = try CLIRun(["config", "check", Fixtures.repoRoot + "/config/awsgw.example.yaml"], directory: elsewhere)
+        #expect(run.status == 0, "\(run.stderr)")
+        let certificate = Fixtures.repoRoot + "/config/certs/server.pem"
+        #expect(run.stdout.contains("tls: no certificate at \(certificate)") || FileManager.default.fileExists(atPath: certificate))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+    }
+
+    @Test("a start that fails writes nothing: no development certificate before the models are found")
+    func failedStartWritesNothing() throws {
+        let configDir = try temporaryDirectory("awsgw-cfgdir")
+        let elsewhere = try temporaryDirectory("awsgw-cwd")
+        defer {
+            try? FileManager.default.removeItem(atPath: configDir)
+            try? FileManager.default.removeItem(atPath: elsewhere)
+        }
+        try Data("listen: [\"tls:127.0.0.1:0\", \"unix:sock/gw.sock\"]\nmodels: models/\nlogs: { dir: logs }\n".utf8)
+            .write(to: URL(fileURLWithPath: configDir + "/awsgw.yaml"))
+        let run = try CLIRun(["serve", "--config", configDir + "/awsgw.yaml"], directory: elsewhere)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("models: no AWS models at \(configDir)/models"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: configDir) == ["awsgw.yaml"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+    }
+}
+
+/// A fresh folder under the system's temporary one.
+func temporaryDirectory(_ prefix: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
 }

@@ -28,6 +28,31 @@ public enum ProtocolCodecs {
         served.contains(metadata.resolvedProtocol) && unsupportedFeature(of: nil, in: metadata) == nil
     }
 
+    /// Why none of a service's operations can be called, from its metadata alone; nil when
+    /// they may be (some may still not be: `support(of:)` looks at each).
+    public static func whyNotServed(_ metadata: ServiceMetadata) -> String? {
+        guard served.contains(metadata.resolvedProtocol) else { return "protocol \(metadata.resolvedProtocol)" }
+        return unsupportedFeature(of: nil, in: metadata)
+    }
+
+    /// What of a service can be called: all of it, some operations (and why not the
+    /// others), or none.
+    public static func support(of service: ServiceModel) -> ServiceSupport {
+        if let why = whyNotServed(service.metadata) { return .notServed(why: why) }
+        var reasons: [String] = []
+        var served = 0
+        for name in service.operationNames {
+            if let why = unsupportedFeature(of: service.operations[name], in: service.metadata) {
+                if !reasons.contains(why) { reasons.append(why) }
+            } else {
+                served += 1
+            }
+        }
+        if reasons.isEmpty { return .callable }
+        if served == 0 { return .notServed(why: reasons.joined(separator: ", ")) }
+        return .partly(served: served, of: service.operationNames.count, why: reasons.joined(separator: ", "))
+    }
+
     /// The codec for an operation, in the protocol botocore 1.44.5 would speak to its
     /// service; nil when that protocol is not served yet.
     public static func codec(for operation: AWSModels.Operation, in service: ServiceModel, options: CodecOptions) -> (any ProtocolCodec)? {
@@ -39,6 +64,22 @@ public enum ProtocolCodecs {
         case "query": return QueryCodec(operation: operation, service: service, options: options, isEC2: false)
         case "ec2": return QueryCodec(operation: operation, service: service, options: options, isEC2: true)
         default: return nil
+        }
+    }
+}
+
+/// What of a service the engine can call, as `awsgw models list` shows it.
+public enum ServiceSupport: Equatable, Sendable, CustomStringConvertible {
+    case callable
+    /// `served` of `of` operations; the others need `why`.
+    case partly(served: Int, of: Int, why: String)
+    case notServed(why: String)
+
+    public var description: String {
+        switch self {
+        case .callable: return "callable"
+        case .partly(let served, let total, let why): return "partly (\(served) of \(total); the others need \(why))"
+        case .notServed(let why): return "not served (\(why))"
         }
     }
 }
