@@ -23,6 +23,7 @@ struct SharedStateTests {
         """
         region: us-east-1
         credentials: { default: { source: env } }
+        logs: { enabled: false }
         teams:
           apps: { members: any, allow: ["*:*"] }
         shared: { redis: "\(redis)", key_prefix: "\(prefix)", timeout: \(timeout) }
