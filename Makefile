@@ -30,6 +30,7 @@ run: build
 # awsgw's state: a test that falls back to the user's folders (an audit log in
 # ~/.local/state/awsgw) fails the run instead of writing there.
 test: setup tools
+	python3 scripts/check_imports.py
 	$(SWIFT) build --build-tests
 	bash scripts/run-tests.sh $(SWIFT)
 	bash scripts/scan_secrets.sh .build/test-output.log

@@ -36,7 +36,7 @@ let package = Package(
         // botocore-format service models: lazy loading, shapes, name resolution.
         .target(name: "AWSModels", dependencies: ["AWSJSON", "CZlib"]),
         // Protocol serializers/parsers and parameter validation.
-        .target(name: "AWSProtocols", dependencies: ["AWSModels", "AWSJSON", "CZlib"]),
+        .target(name: "AWSProtocols", dependencies: ["AWSPrimitives", "AWSModels", "AWSJSON", "CZlib"]),
         // Endpoints 2.0 rules interpreter and partitions.
         .target(name: "AWSEndpoints", dependencies: ["AWSJSON"]),
         // SigV4, pure functions over a request value.
@@ -46,12 +46,13 @@ let package = Package(
                 swiftSettings: callerIsolation),
         // Turns (service, operation, params) into a signed HTTP request and parses answers.
         .target(name: "AWSClient", dependencies: [
-            "AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSCredentials", "AWSJSON", "CZlib",
+            "AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSJSON", "AWSPrimitives", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The gateway's pipeline (JSON-RPC, dispatch, retries, configuration), free of NIO.
         .target(name: "GatewayCore", dependencies: [
-            "AWSClient", "CZlib",
+            "AWSJSON", "AWSModels", "AWSPrimitives", "AWSProtocols", "AWSSigning",
+            "AWSClient", "AWSCredentials", "CZlib",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -72,8 +73,10 @@ let package = Package(
         .target(
             name: "GatewayServer",
             dependencies: [
+                "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSPrimitives", "AWSProtocols", "AWSSigning",
                 "GatewayCore",
                 "RedisClient",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -88,6 +91,7 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)] + callerIsolation),
         .executableTarget(name: "awsgw", dependencies: [
+            "AWSCredentials", "AWSJSON", "AWSModels", "AWSPrimitives", "AWSProtocols", "AWSSigning", "GatewayCore",
             "AWSClient",
             "GatewayServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -98,6 +102,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "awsgw-bench", dependencies: [
+            "AWSCredentials", "AWSJSON", "AWSProtocols", "AWSSigning",
             "AWSClient", "AWSModels", "GatewayCore", "GatewayServer",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -107,23 +112,28 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         // Fuzz targets: libFuzzer with `make fuzz` (--sanitize fuzzer -DFUZZING), else a
         // seeded mutation loop of its own.
-        .executableTarget(name: "awsgw-fuzz", dependencies: ["AWSClient", "AWSCredentials", "AWSModels", "GatewayCore", "GatewayServer", "RedisClient"]),
+        .executableTarget(name: "awsgw-fuzz", dependencies: ["AWSJSON", "AWSProtocols", "AWSSigning", "AWSClient", "AWSCredentials", "AWSModels", "GatewayCore", "GatewayServer", "RedisClient"]),
 
         // Locating the fetched fixtures and ../shared/conformance from tests.
         .target(name: "TestSupport", dependencies: ["AWSJSON"], path: "Tests/TestSupport"),
         .testTarget(name: "AWSJSONTests", dependencies: ["TestSupport", "AWSJSON"]),
-        .testTarget(name: "AWSModelsTests", dependencies: ["TestSupport", "AWSModels"]),
-        .testTarget(name: "AWSProtocolsTests", dependencies: ["TestSupport", "AWSProtocols"]),
-        .testTarget(name: "AWSEndpointsTests", dependencies: ["TestSupport", "AWSEndpoints", "AWSModels"]),
-        .testTarget(name: "AWSSigningTests", dependencies: ["TestSupport", "AWSSigning", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "AWSCredentialsTests", dependencies: ["TestSupport", "AWSCredentials"]),
-        .testTarget(name: "RedisClientTests", dependencies: ["TestSupport", "RedisClient", "GatewayCore", "GatewayServer"]),
+        .testTarget(name: "AWSModelsTests", dependencies: ["AWSJSON", "TestSupport", "AWSModels"]),
+        .testTarget(name: "AWSProtocolsTests", dependencies: ["AWSJSON", "AWSModels", "TestSupport", "AWSProtocols"]),
+        .testTarget(name: "AWSEndpointsTests", dependencies: ["AWSJSON", "TestSupport", "AWSEndpoints", "AWSModels"]),
+        .testTarget(name: "AWSSigningTests", dependencies: ["AWSJSON", "TestSupport", "AWSSigning", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSSigning", "TestSupport", "AWSCredentials"]),
+        .testTarget(name: "RedisClientTests", dependencies: [
+            "TestSupport", "RedisClient", "GatewayCore", "GatewayServer",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // boto3-seed-requests.json / boto3-seed-responses.json: what botocore 1.44.5 sends
         // and returns for the seed operations (scripts/make_wire_reference.py, boto3_parse_reference.py).
-        .testTarget(name: "GatewayCoreTests", dependencies: ["TestSupport", "GatewayCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning", "TestSupport", "GatewayCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "GatewayServerTests",
             dependencies: [
+                "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "TestSupport", "GatewayServer", "GatewayCore", "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -136,9 +146,9 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         // Runs the built awsgw binary as a user would.
-        .testTarget(name: "awsgwCLITests", dependencies: ["TestSupport", "awsgw"]),
+        .testTarget(name: "awsgwCLITests", dependencies: ["AWSJSON", "TestSupport", "awsgw"]),
         .testTarget(
-            name: "AWSClientTests", dependencies: ["TestSupport", "AWSClient", "AWSProtocols", "GatewayCore"],
+            name: "AWSClientTests", dependencies: ["AWSJSON", "AWSModels", "AWSSigning", "TestSupport", "AWSClient", "AWSProtocols", "GatewayCore"],
             exclude: ["boto3-seed-requests.json", "boto3-seed-responses.json", "boto3-json-requests.json", "boto3-query-requests.json", "boto3-xml-requests.json", "boto3-presign-urls.json"]),
     ]
 )

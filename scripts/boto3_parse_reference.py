@@ -89,6 +89,9 @@ CASES = [
      '<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">eu-west-1</LocationConstraint>'),
     ("s3GetBucketLocationUsEast1", "s3", "GetBucketLocation", 200, {},
      '<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'),
+    # Two members read from one element name: the deprecated Event and the flattened Events.
+    ("s3GetBucketNotificationSharedName", "s3", "GetBucketNotification", 200, {"x-amz-request-id": "req-s3-n"},
+     '<?xml version="1.0" encoding="UTF-8"?>\n<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TopicConfiguration><Id>t1</Id><Event>s3:ObjectCreated:*</Event><Topic>arn:aws:sns:us-east-1:123456789012:t</Topic></TopicConfiguration><QueueConfiguration><Event>s3:ObjectRemoved:*</Event><Id>q1</Id><Queue>arn:aws:sqs:us-east-1:123456789012:q</Queue></QueueConfiguration><CloudFunctionConfiguration><Id>f1</Id><Event>s3:ObjectCreated:Put</Event><CloudFunction>arn:aws:lambda:us-east-1:123456789012:function:f</CloudFunction><InvocationRole>arn:aws:iam::123456789012:role/r</InvocationRole></CloudFunctionConfiguration></NotificationConfiguration>'),
     ("s3CopyObjectErrorIn200", "s3", "CopyObject", 200, {"x-amz-request-id": "req-s3-5"},
      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message><RequestId>req-s3-5</RequestId><HostId>h</HostId></Error>'),
     ("s3NoSuchKey", "s3", "GetObject", 404, {"x-amz-request-id": "req-s3-6"},

@@ -1,4 +1,3 @@
-import AWSCredentials
 import AWSEndpoints
 import AWSJSON
 import AWSModels
@@ -19,7 +18,6 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     case noRegion
     case endpoint(String)
     case model(ModelError)
-    case credentials(CredentialsError)
     case serialization(String)
 
     public var description: String {
@@ -33,7 +31,6 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .noRegion: return "cannot resolve the endpoint: no region"
         case .endpoint(let message): return "cannot resolve the endpoint: \(message)"
         case .model(let error): return error.description
-        case .credentials(let error): return error.description
         case .serialization(let message): return "cannot serialize the request: \(message)"
         }
     }

@@ -77,7 +77,7 @@ enum ServiceCustomizations {
             }
             level = next
         }
-        return SigV4Signer.hexString(level[0])
+        return Hex.encode(level[0])
     }
 
     /// `switch_host_machinelearning`: Machine Learning `Predict` goes to the

@@ -173,52 +173,7 @@ public final class ServiceModel: Sendable {
         guard let shapeDefinitions = root["shapes"]?.objectValue else {
             throw ModelError.invalidModel(file: file, reason: "no shapes object")
         }
-
-        // Two passes: create every shape, then resolve references (cycles are allowed).
-        var shapes: [String: Shape] = [:]
-        shapes.reserveCapacity(shapeDefinitions.count)
-        for entry in shapeDefinitions {
-            guard let definition = entry.value.objectValue else {
-                throw ModelError.invalidModel(file: file, reason: "shape \(entry.key) is not an object")
-            }
-            shapes[entry.key] = try Shape(name: entry.key, definition: definition, file: file)
-        }
-        func resolve(_ reference: JSON?, owner: String, memberName: String) throws(ModelError) -> Member {
-            guard let reference = reference?.objectValue, let target = reference["shape"]?.stringValue,
-                let shape = shapes[target]
-            else {
-                throw ModelError.invalidModel(file: file, reason: "\(owner).\(memberName) refers to a missing shape")
-            }
-            return Member(name: memberName, reference: reference, shape: shape)
-        }
-        for entry in shapeDefinitions {
-            let shape = shapes[entry.key]!
-            let definition = entry.value.objectValue!
-            switch shape.type {
-            case .structure:
-                if let members = definition["members"]?.objectValue {
-                    shape._members.reserveCapacity(members.count)
-                    for member in members {
-                        shape._memberIndex[member.key] = shape.members.count
-                        shape.memberKeys.insert(Array(member.key.utf8), shape.members.count)
-                        let resolved = try resolve(member.value, owner: entry.key, memberName: member.key)
-                        if resolved.location == nil, shape.bodyMemberIndex[resolved.wireName] == nil {
-                            shape._bodyMemberIndex[resolved.wireName] = shape.members.count
-                            shape.bodyMemberKeys.insert(Array(resolved.wireName.utf8), shape.members.count)
-                        }
-                        shape._members.append(resolved)
-                    }
-                }
-                shape._required = definition["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            case .list:
-                shape._listMember = try resolve(definition["member"], owner: entry.key, memberName: "member")
-            case .map:
-                shape._mapKey = try resolve(definition["key"], owner: entry.key, memberName: "key")
-                shape._mapValue = try resolve(definition["value"], owner: entry.key, memberName: "value")
-            default:
-                break
-            }
-        }
+        let shapes = try ServiceModel.shapeGraph(shapeDefinitions, file: file)
         self.shapes = shapes
         if ["query", "ec2", "rest-xml"].contains(metadata.resolvedProtocol) {
             for shape in shapes.values where shape.type == .structure { shape.indexXMLMembers() }
@@ -237,58 +192,7 @@ public final class ServiceModel: Sendable {
         var names: [String] = []
         var loose: [String: String] = [:]
         for entry in operationDefinitions {
-            guard let definition = entry.value.objectValue else {
-                throw ModelError.invalidModel(file: file, reason: "operation \(entry.key) is not an object")
-            }
-            func shapeRef(_ key: String) throws(ModelError) -> Shape? {
-                guard let ref = definition[key]?["shape"]?.stringValue else { return nil }
-                guard let shape = shapes[ref] else {
-                    throw ModelError.invalidModel(file: file, reason: "operation \(entry.key) \(key) refers to missing shape \(ref)")
-                }
-                return shape
-            }
-            let http = definition["http"]?.objectValue ?? JSONObject()
-            var errors: [Shape] = []
-            for error in definition["errors"]?.arrayValue ?? [] {
-                if let ref = error["shape"]?.stringValue, let shape = shapes[ref] { errors.append(shape) }
-            }
-            var staticParams: [(String, JSON)] = []
-            for param in definition["staticContextParams"]?.objectValue ?? JSONObject() {
-                if let value = param.value["value"] { staticParams.append((param.key, value)) }
-            }
-            let inputShape = try shapeRef("input")
-            let outputShape = try shapeRef("output")
-            let operation = Operation(
-                name: entry.key,
-                httpMethod: http["method"]?.stringValue ?? "POST",
-                requestURI: http["requestUri"]?.stringValue ?? "/",
-                responseCode: http["responseCode"]?.intValue.map { Int($0) },
-                input: inputShape,
-                output: outputShape,
-                inputPayload: definition["input"]?["payload"]?.stringValue ?? inputShape?.payload,
-                outputPayload: definition["output"]?["payload"]?.stringValue ?? outputShape?.payload,
-                requiresEndpointDiscovery: definition["endpointdiscovery"]?["required"]?.boolValue ?? false,
-                isEndpointOperation: definition["endpointoperation"]?.boolValue ?? false,
-                inputXMLName: definition["input"]?["locationName"]?.stringValue ?? inputShape?.locationName,
-                inputXMLNamespace: definition["input"]?["xmlNamespace"] ?? inputShape?.xmlNamespace,
-                outputResultWrapper: definition["output"]?["resultWrapper"]?.stringValue,
-                errors: errors,
-                hostPrefix: definition["endpoint"]?["hostPrefix"]?.stringValue,
-                isReadOnly: definition["readonly"]?.boolValue ?? false,
-                isIdempotent: definition["idempotent"]?.boolValue ?? false,
-                authType: definition["authtype"]?.stringValue,
-                auth: definition["auth"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                httpChecksumRequired: definition["httpChecksumRequired"]?.boolValue ?? false,
-                requestChecksumRequired: definition["httpChecksum"]?["requestChecksumRequired"]?.boolValue ?? false,
-                requestAlgorithmMember: definition["httpChecksum"]?["requestAlgorithmMember"]?.stringValue,
-                requestValidationModeMember: definition["httpChecksum"]?["requestValidationModeMember"]?.stringValue,
-                responseAlgorithms: definition["httpChecksum"]?["responseAlgorithms"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                requestCompression: definition["requestcompression"]?["encodings"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                unsignedPayload: definition["unsignedPayload"]?.boolValue ?? false,
-                staticContextParams: staticParams,
-                deprecated: definition["deprecated"]?.boolValue ?? false
-            )
-            operations[entry.key] = operation
+            operations[entry.key] = try ServiceModel.operation(entry.key, entry.value, shapes: shapes, file: file)
             names.append(entry.key)
             loose[ServiceModel.looseName(entry.key)] = entry.key
         }
@@ -296,6 +200,115 @@ public final class ServiceModel: Sendable {
         operationNames = names
         operationsByLooseName = loose
         operationSuggester = NameSuggester(names)
+    }
+
+    /// Every shape with its members resolved: two passes, one that makes each shape and one
+    /// that links members to shapes (so cycles are allowed).
+    static func shapeGraph(_ definitions: JSONObject, file: String) throws(ModelError) -> [String: Shape] {
+        var shapes: [String: Shape] = [:]
+        shapes.reserveCapacity(definitions.count)
+        for entry in definitions {
+            guard let definition = entry.value.objectValue else {
+                throw ModelError.invalidModel(file: file, reason: "shape \(entry.key) is not an object")
+            }
+            shapes[entry.key] = try Shape(name: entry.key, definition: definition, file: file)
+        }
+        for entry in definitions {
+            try link(shapes[entry.key]!, entry.value.objectValue!, shapes: shapes, file: file)
+        }
+        return shapes
+    }
+
+    /// A shape's members, list member or map key and value, pointed at their shapes.
+    static func link(_ shape: Shape, _ definition: JSONObject, shapes: [String: Shape], file: String) throws(ModelError) {
+        func resolve(_ reference: JSON?, memberName: String) throws(ModelError) -> Member {
+            guard let reference = reference?.objectValue, let target = reference["shape"]?.stringValue,
+                let targetShape = shapes[target]
+            else {
+                throw ModelError.invalidModel(file: file, reason: "\(shape.name).\(memberName) refers to a missing shape")
+            }
+            return Member(name: memberName, reference: reference, shape: targetShape)
+        }
+        switch shape.type {
+        case .structure:
+            if let members = definition["members"]?.objectValue {
+                shape._members.reserveCapacity(members.count)
+                for member in members {
+                    shape._memberIndex[member.key] = shape.members.count
+                    shape.memberKeys.insert(Array(member.key.utf8), shape.members.count)
+                    let resolved = try resolve(member.value, memberName: member.key)
+                    if resolved.location == nil, shape.bodyMemberIndex[resolved.wireName] == nil {
+                        shape._bodyMemberIndex[resolved.wireName] = shape.members.count
+                        shape.bodyMemberKeys.insert(Array(resolved.wireName.utf8), shape.members.count)
+                    }
+                    shape._members.append(resolved)
+                }
+            }
+            shape._required = definition["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        case .list:
+            shape._listMember = try resolve(definition["member"], memberName: "member")
+        case .map:
+            shape._mapKey = try resolve(definition["key"], memberName: "key")
+            shape._mapValue = try resolve(definition["value"], memberName: "value")
+        default:
+            break
+        }
+    }
+
+    /// One operation of the model, its shapes looked up in `shapes`.
+    static func operation(_ name: String, _ value: JSON, shapes: [String: Shape], file: String) throws(ModelError) -> Operation {
+        guard let definition = value.objectValue else {
+            throw ModelError.invalidModel(file: file, reason: "operation \(name) is not an object")
+        }
+        func shapeRef(_ key: String) throws(ModelError) -> Shape? {
+            guard let ref = definition[key]?["shape"]?.stringValue else { return nil }
+            guard let shape = shapes[ref] else {
+                throw ModelError.invalidModel(file: file, reason: "operation \(name) \(key) refers to missing shape \(ref)")
+            }
+            return shape
+        }
+        let http = definition["http"]?.objectValue ?? JSONObject()
+        var errors: [Shape] = []
+        for error in definition["errors"]?.arrayValue ?? [] {
+            if let ref = error["shape"]?.stringValue, let shape = shapes[ref] { errors.append(shape) }
+        }
+        var staticParams: [(String, JSON)] = []
+        for param in definition["staticContextParams"]?.objectValue ?? JSONObject() {
+            if let value = param.value["value"] { staticParams.append((param.key, value)) }
+        }
+        let inputShape = try shapeRef("input")
+        let outputShape = try shapeRef("output")
+        let checksum = definition["httpChecksum"]
+        return Operation(
+            name: name,
+            httpMethod: http["method"]?.stringValue ?? "POST",
+            requestURI: http["requestUri"]?.stringValue ?? "/",
+            responseCode: http["responseCode"]?.intValue.map { Int($0) },
+            input: inputShape,
+            output: outputShape,
+            inputPayload: definition["input"]?["payload"]?.stringValue ?? inputShape?.payload,
+            outputPayload: definition["output"]?["payload"]?.stringValue ?? outputShape?.payload,
+            requiresEndpointDiscovery: definition["endpointdiscovery"]?["required"]?.boolValue ?? false,
+            isEndpointOperation: definition["endpointoperation"]?.boolValue ?? false,
+            inputXMLName: definition["input"]?["locationName"]?.stringValue ?? inputShape?.locationName,
+            inputXMLNamespace: definition["input"]?["xmlNamespace"] ?? inputShape?.xmlNamespace,
+            outputResultWrapper: definition["output"]?["resultWrapper"]?.stringValue,
+            errors: errors,
+            hostPrefix: definition["endpoint"]?["hostPrefix"]?.stringValue,
+            isReadOnly: definition["readonly"]?.boolValue ?? false,
+            isIdempotent: definition["idempotent"]?.boolValue ?? false,
+            authType: definition["authtype"]?.stringValue,
+            auth: definition["auth"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            httpChecksumRequired: definition["httpChecksumRequired"]?.boolValue ?? false,
+            requestChecksumRequired: checksum?["requestChecksumRequired"]?.boolValue ?? false,
+            requestAlgorithmMember: checksum?["requestAlgorithmMember"]?.stringValue,
+            requestValidationModeMember: checksum?["requestValidationModeMember"]?.stringValue,
+            responseAlgorithms: checksum?["responseAlgorithms"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            requestCompression: definition["requestcompression"]?["encodings"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            unsignedPayload: definition["unsignedPayload"]?.boolValue ?? false,
+            staticContextParams: staticParams,
+            deprecated: definition["deprecated"]?.boolValue ?? false
+        )
     }
 
     /// Lower-cased with underscores removed, so that `AssociateConnectPeer` and

@@ -108,6 +108,10 @@ public final class Shape: @unchecked Sendable {
     public var xmlMemberIndex: [String: Int] { _xmlMemberIndex }
     @exclusivity(unchecked) var _xmlMemberIndex: [String: Int] = [:]
     let xmlMemberKeys = ByteKeyIndex()
+    /// For each member, the next member found under the same XML element name, or -1
+    /// (S3's deprecated `Event` and the flattened `Events` both read `<Event>`: each is
+    /// filled from it, as botocore fills both).
+    @exclusivity(unchecked) var _xmlNextSameName: [Int] = []
     public var required: [String] { _required }
     @exclusivity(unchecked) var _required: [String] = []
     /// The list element, map key and map value references.
@@ -202,9 +206,22 @@ public final class Shape: @unchecked Sendable {
         xmlMemberKeys.lookup(name)
     }
 
+    /// The member after `index` that is read from the same XML element name, if any.
+    @inline(__always)
+    public func nextMember(sharingXMLNameWith index: Int) -> Int? {
+        let next = _xmlNextSameName.isEmpty ? -1 : _xmlNextSameName[index]
+        return next >= 0 ? next : nil
+    }
+
     func indexXMLMembers() {
+        var last: [String: Int] = [:]
         for (index, member) in members.enumerated() where member.isXMLBodyMember {
             let name = member.xmlElementName
+            if let previous = last[name] {
+                if _xmlNextSameName.isEmpty { _xmlNextSameName = Array(repeating: -1, count: members.count) }
+                _xmlNextSameName[previous] = index
+            }
+            last[name] = index
             if _xmlMemberIndex[name] == nil { _xmlMemberIndex[name] = index }
             xmlMemberKeys.insert(Array(name.utf8), index)
         }

@@ -118,7 +118,7 @@ public struct SigV4Signer: Sendable {
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
         let material = signingMaterial(day: amzDay)
         let toSign = stringToSign(canonical, amzDate: amzDate, scope: material.scope)
-        let signature = hex(material.mac.authenticationCode(for: toSign))
+        let signature = Hex.encode(material.mac.authenticationCode(for: toSign))
         request.headers.append(("Authorization", authorization(scope: material.scope, signedHeaders: signedHeaders, signature: signature)))
         if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
             request.setHeader("X-Amz-Security-Token", token)
@@ -156,7 +156,7 @@ public struct SigV4Signer: Sendable {
             method: request.method, path: request.path, canonicalQuery: SigV4Signer.canonicalQuery(query),
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: payloadHash)
         let toSign = stringToSign(canonical, amzDate: amzDate, scope: scope)
-        let signature = hex(material.mac.authenticationCode(for: toSign))
+        let signature = Hex.encode(material.mac.authenticationCode(for: toSign))
         if let token = credentials.sessionToken, options.omitSessionTokenFromSignature {
             query += "&X-Amz-Security-Token=" + PercentEncoding.encode(token)
         }
@@ -203,7 +203,7 @@ public struct SigV4Signer: Sendable {
         out.append(0x0A)
         out.append(contentsOf: scope.utf8)
         out.append(0x0A)
-        appendHex(sha256Digest(canonicalRequest), to: &out)
+        Hex.append(sha256Digest(canonicalRequest), to: &out)
         return out
     }
 
@@ -417,7 +417,7 @@ public struct SigV4Signer: Sendable {
     }
 
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
-        hex(sha256Digest(bytes))
+        Hex.encode(sha256Digest(bytes))
     }
 
     public static func sha256(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
@@ -428,10 +428,7 @@ public struct SigV4Signer: Sendable {
         Array(sha256Digest(bytes))
     }
 
-    public static func hexString(_ bytes: [UInt8]) -> String { hex(bytes) }
 }
-
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// SHA-256 of bytes through the hasher's buffer-pointer entry: `SHA256.hash(data:)` takes
 /// any `DataProtocol` and walks it through generic code, which cost more than the hash.
@@ -466,33 +463,6 @@ public struct PreparedHMACSHA256: @unchecked Sendable {
         var outer = self.outer
         inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
         return outer.finalize()
-    }
-}
-
-func hex<D: ContiguousBytes>(_ digest: D) -> String {
-    digest.withUnsafeBytes { bytes in
-        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-            writeHex(bytes, to: out)
-            return bytes.count * 2
-        }
-    }
-}
-
-func appendHex<D: ContiguousBytes>(_ digest: D, to out: inout [UInt8]) {
-    digest.withUnsafeBytes { bytes in
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
-        out.withUnsafeMutableBufferPointer { writeHex(bytes, to: UnsafeMutableBufferPointer(rebasing: $0[start...])) }
-    }
-}
-
-/// Two lower-case hex digits per byte of `bytes`, into `out` (twice as long).
-private func writeHex(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutableBufferPointer<UInt8>) {
-    hexDigits.withUnsafeBufferPointer { digits in
-        for (i, byte) in bytes.enumerated() {
-            out[2 * i] = digits[Int(byte >> 4)]
-            out[2 * i + 1] = digits[Int(byte & 0xF)]
-        }
     }
 }
 

@@ -56,50 +56,68 @@ public struct AuditRecord: Sendable {
     /// The JSON line (compact, no newline), with params as the log's settings say;
     /// written straight to bytes, as `JSON.write` writes the same record.
     public func line(params mode: AuditLogSettings.ParamsMode) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(512)  // a record is 300-400 bytes; the log adds its newline in place
+        var writer = RecordWriter()
         let seconds = started.timeIntervalSince1970
         let whole = seconds.rounded(.down)
         let time = Timestamp(seconds: Int64(whole), microseconds: Int((seconds - whole) * 1000) * 1000)
-        out.append(contentsOf: Self.timeKey)
-        out.append(UInt8(ascii: "\""))
-        time.appendISO8601Result(to: &out)
-        out.append(UInt8(ascii: "\""))
-        // Members written straight from their values (no JSON value made for each).
-        func key(_ key: StaticString) {
+        writer.out.append(contentsOf: Self.timeKey)
+        writer.out.append(UInt8(ascii: "\""))
+        time.appendISO8601Result(to: &writer.out)
+        writer.out.append(UInt8(ascii: "\""))
+        writer.member("listener", listener)
+        writer.member("identity", identity)
+        if let team { writer.member("team", team) }
+        writer.member("method", method)
+        writer.member("decision", decision.rawValue)
+        writer.member("cache", cache.rawValue)
+        if let limiter { writer.member("limiter", limiter.rawValue) }
+        if let code { writer.member("code", code) }
+        if let awsType { writer.member("awsType", awsType) }
+        if let awsRequestId { writer.member("awsRequestId", awsRequestId) }
+        writer.member("attempts", attempts)
+        writer.latency(milliseconds: latencySeconds)
+        writer.member("bytesIn", bytesIn)
+        writer.member("bytesOut", bytesOut)
+        if let params { writer.params(params, mode: mode, inputShape: inputShape) }
+        if notification { writer.member("notification", true) }
+        writer.out.append(UInt8(ascii: "}"))
+        return writer.out
+    }
+
+    /// Writes a record's members straight from their values (no JSON value made for each).
+    struct RecordWriter {
+        var out: [UInt8] = []
+
+        init() { out.reserveCapacity(512) }  // a record is 300-400 bytes; the log adds its newline in place
+
+        mutating func key(_ key: StaticString) {
             out.append(UInt8(ascii: ","))
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
             out.append(UInt8(ascii: "\""))
             out.append(UInt8(ascii: ":"))
         }
-        func member(_ name: StaticString, _ value: JSON) {
+
+        mutating func member(_ name: StaticString, _ value: JSON) {
             key(name)
             value.write(to: &out, style: .compact)
         }
-        func member(_ name: StaticString, _ value: String) {
+
+        mutating func member(_ name: StaticString, _ value: String) {
             key(name)
             JSON.writeString(value, to: &out, asciiOnly: false)
         }
-        func member(_ name: StaticString, _ value: Int) {
+
+        mutating func member(_ name: StaticString, _ value: Int) {
             key(name)
             JSON.writeInt(Int64(value), to: &out)
         }
-        member("listener", listener)
-        member("identity", identity)
-        if let team { member("team", team) }
-        member("method", method)
-        member("decision", decision.rawValue)
-        member("cache", cache.rawValue)
-        if let limiter { member("limiter", limiter.rawValue) }
-        if let code { member("code", code) }
-        if let awsType { member("awsType", awsType) }
-        if let awsRequestId { member("awsRequestId", awsRequestId) }
-        member("attempts", attempts)
-        // Milliseconds to the microsecond, as Python's repr of that float writes it.
-        let micros = (latencySeconds * 1_000_000).rounded()
-        if micros >= 0, micros < 1e12 {
-            out.append(contentsOf: Self.latencyKey)
+
+        /// `latencyMs`: milliseconds to the microsecond, as Python's repr of that float writes it.
+        mutating func latency(milliseconds seconds: Double) {
+            let micros = (seconds * 1_000_000).rounded()
+            guard micros >= 0, micros < 1e12 else { return member("latencyMs", .double(micros / 1000)) }
+            out.append(contentsOf: AuditRecord.latencyKey)
             let whole = Int(micros)
             JSON.writeInt(Int64(whole / 1000), to: &out)
             out.append(UInt8(ascii: "."))
@@ -110,13 +128,10 @@ public struct AuditRecord: Sendable {
             for _ in 1..<digits { scale *= 10 }
             while scale > 1, fraction < scale { out.append(UInt8(ascii: "0")); scale /= 10 }
             JSON.writeInt(Int64(fraction), to: &out)
-        } else {
-            member("latencyMs", .double(micros / 1000))
         }
-        member("bytesIn", bytesIn)
-        member("bytesOut", bytesOut)
-        if let params {
-            // A bearer token given in params is a secret, whatever the mode.
+
+        /// `params` as the mode says; a bearer token given in params is a secret, whatever the mode.
+        mutating func params(_ params: JSONObject, mode: AuditLogSettings.ParamsMode, inputShape: Shape?) {
             switch mode {
             case .none: break
             case .keys:
@@ -138,10 +153,7 @@ public struct AuditRecord: Sendable {
                 member("params", full)
             }
         }
-        if notification { member("notification", true) }
-        out.append(UInt8(ascii: "}"))
-        return out
     }
 
-    private static let timeKey = Array(#"{"time":"#.utf8), latencyKey = Array(#","latencyMs":"#.utf8)
+    static let timeKey = Array(#"{"time":"#.utf8), latencyKey = Array(#","latencyMs":"#.utf8)
 }

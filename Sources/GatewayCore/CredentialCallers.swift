@@ -8,21 +8,21 @@ import Logging
 /// STS (and later SSO) for credential sources, through the gateway's own engine and
 /// transport: endpoint rules, `AWS_ENDPOINT_URL_STS`, signing and retries as for any call.
 public struct EngineCredentialCaller: AWSOperationCaller {
-    let builder: AWSEngine
+    let engine: AWSEngine
     let forwarder: Forwarder
 
-    public init(builder: AWSEngine, transport: any HTTPTransport, upstream: UpstreamSettings = UpstreamSettings(),
+    public init(engine: AWSEngine, transport: any HTTPTransport, upstream: UpstreamSettings = UpstreamSettings(),
                 logger: Logger = Logger(label: "awsgw.credentials"),
                 sleep: @escaping @Sendable (Double) async -> Void = { try? await Task.sleep(nanoseconds: UInt64($0 * 1e9)) }) {
-        self.builder = builder
-        forwarder = Forwarder(builder: builder, transport: transport, upstream: upstream, quota: RetryQuota(settings: upstream.retry),
+        self.engine = engine
+        forwarder = Forwarder(engine: engine, transport: transport, upstream: upstream, quota: RetryQuota(settings: upstream.retry),
                               rateLimiter: RateLimiter(limits: [:]), metrics: GatewayMetrics(), logger: logger, sleep: sleep)
     }
 
     public func call(_ method: String, params: JSONObject, region: String, credentials: Credentials?) async throws -> JSONObject {
         do {
-            let handle = try builder.operation(method)
-            let prepared = try builder.prepareParams(params, for: handle)
+            let handle = try engine.operation(method)
+            let prepared = try engine.prepareParams(params, for: handle)
             let source: any CredentialProvider = credentials.map { StaticCredentialProvider($0, sourceName: "source credentials") }
                 ?? FailingCredentialProvider(sourceName: "none", reason: "an unsigned call")
             let call = PreparedCall(handle: handle, params: prepared, region: region, source: source, sourceName: "source credentials",

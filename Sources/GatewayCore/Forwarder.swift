@@ -25,7 +25,7 @@ struct PreparedCall: Sendable {
 /// Sends a prepared call with the SDKs' standard retry mode: each attempt signs (with
 /// credentials read again, so no attempt signs with expired keys), sends and parses.
 struct Forwarder: Sendable {
-    let builder: AWSEngine
+    let engine: AWSEngine
     let transport: any HTTPTransport
     let upstream: UpstreamSettings
     let quota: RetryQuota
@@ -59,7 +59,7 @@ struct Forwarder: Sendable {
             }
             // An operation sent unsigned (noAuth) needs no keys; a failing source does not stop it.
             let keys = call.handle.isUnsigned ? try? await call.source.credentials() : try await credentials(call)
-            let request = try builder.buildRequest(call.handle, params: call.params, region: region, credentials: keys,
+            let request = try engine.buildRequest(call.handle, params: call.params, region: region, credentials: keys,
                                                    at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
             let failure: FailureKind
             let retryAfterMs: Int?
@@ -69,15 +69,15 @@ struct Forwarder: Sendable {
                 trace.attempts = attempt
                 let response = try await transport.send(request, timeoutSeconds: timeout)
                 trace.awsRequestId = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
-                switch builder.parseResponse(response, for: call.handle, context: call.responseContext) {
+                switch engine.parseResponse(response, for: call.handle, context: call.responseContext) {
                 case .success(let result):
-                    if let member = Forwarder.blobLimitExceeded(response, call.handle, builder.codecOptions.maxBlobBytes) {
+                    if let member = Forwarder.blobLimitExceeded(response, call.handle, engine.codecOptions.maxBlobBytes) {
                         // Final: the same answer would come again.
                         failure = .permanent
                         retryAfterMs = nil
                         finalError = RPCError(
                             code: RPCError.awsUnreachable,
-                            message: "the answer's \(member) is larger than limits.max_blob (\(builder.codecOptions.maxBlobBytes) bytes); "
+                            message: "the answer's \(member) is larger than limits.max_blob (\(engine.codecOptions.maxBlobBytes) bytes); "
                                 + "for large S3 objects use a presigned URL ($presign)",
                             data: .object(JSONObject([("cause", "blob too large"), ("bytes", .int(Int64(response.body.count)))])))
                         break
@@ -125,9 +125,9 @@ struct Forwarder: Sendable {
     private func bucketRegion(_ decision: S3RegionRedirect.Decision, _ call: PreparedCall, region: String, credentials: Credentials?,
                               timeout: Double) async -> String? {
         if case .region(let named) = decision { return named }
-        guard let bucket = call.params["Bucket"]?.stringValue, let handle = try? builder.operation("s3.HeadBucket"),
-              let params = try? builder.prepareParams(JSONObject([("Bucket", .string(bucket))]), for: handle),
-              let request = try? builder.buildRequest(handle, params: params, region: region, credentials: credentials,
+        guard let bucket = call.params["Bucket"]?.stringValue, let handle = try? engine.operation("s3.HeadBucket"),
+              let params = try? engine.prepareParams(JSONObject([("Bucket", .string(bucket))]), for: handle),
+              let request = try? engine.buildRequest(handle, params: params, region: region, credentials: credentials,
                                                       at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
         else { return nil }
         metrics.recordAttempt()
@@ -147,7 +147,7 @@ struct Forwarder: Sendable {
     func presign(_ call: PreparedCall, seconds: Int) async throws -> JSONObject {
         let keys = try await credentials(call)
         do {
-            let presigned = try builder.presign(call.handle, params: call.params, region: call.region, credentials: keys,
+            let presigned = try engine.presign(call.handle, params: call.params, region: call.region, credentials: keys,
                                                 at: Timestamp(seconds: Int64(Date().timeIntervalSince1970)), expires: seconds)
             return presigned.json.objectValue ?? JSONObject()
         } catch {

@@ -33,7 +33,7 @@ public struct GatewayAnswer: Sendable {
 
 /// Everything a gateway is made of, so that it is built from one value.
 public struct GatewayDependencies: Sendable {
-    public var builder: AWSEngine
+    public var engine: AWSEngine
     /// The only way to AWS: a real HTTP client, or an in-memory one in tests.
     public var transport: any HTTPTransport
     /// Named credential sources; each team's calls are signed with its source.
@@ -51,8 +51,8 @@ public struct GatewayDependencies: Sendable {
     /// Sleeps between attempts; tests may shorten it.
     public var sleep: @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
 
-    public init(builder: AWSEngine, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider]) {
-        self.builder = builder
+    public init(engine: AWSEngine, transport: any HTTPTransport, credentialSources: [String: any CredentialProvider]) {
+        self.engine = engine
         self.transport = transport
         self.credentialSources = credentialSources
     }
@@ -66,7 +66,7 @@ public struct GatewayDependencies: Sendable {
 /// and every call, answered or not, leaves one audit record. No sockets here:
 /// listeners hand it bytes.
 public final class Gateway: Sendable {
-    public let builder: AWSEngine
+    public let engine: AWSEngine
     public let rateLimiter: RateLimiter
     public let audit: AuditLog?
     public let metrics: GatewayMetrics
@@ -83,7 +83,7 @@ public final class Gateway: Sendable {
     public static let overloadRetryAfterMs = 100
 
     public init(_ dependencies: GatewayDependencies) {
-        builder = dependencies.builder
+        engine = dependencies.engine
         rateLimiter = dependencies.rateLimiter
         audit = dependencies.audit
         metrics = dependencies.metrics
@@ -91,7 +91,7 @@ public final class Gateway: Sendable {
                                       cache: dependencies.cache, defaultRegion: dependencies.defaultRegion))
         limits = dependencies.limits
         logger = dependencies.logger
-        forwarder = Forwarder(builder: dependencies.builder, transport: dependencies.transport, upstream: dependencies.upstream,
+        forwarder = Forwarder(engine: dependencies.engine, transport: dependencies.transport, upstream: dependencies.upstream,
                               quota: RetryQuota(settings: dependencies.upstream.retry), rateLimiter: dependencies.rateLimiter,
                               metrics: dependencies.metrics, logger: dependencies.logger, sleep: dependencies.sleep)
     }
@@ -236,7 +236,7 @@ public final class Gateway: Sendable {
         } catch {
             // The record names the method canonically, and hides what its model marks
             // sensitive, when it was resolved before (nothing is loaded for this caller).
-            trace.handle = builder.resolvedOperation(call.method)
+            trace.handle = engine.resolvedOperation(call.method)
             throw error
         }
         let handle = try resolve(call.method, team: team, identity: identity, policy: rules.policy, trace: trace)
@@ -258,14 +258,14 @@ public final class Gateway: Sendable {
     /// make the gateway load every other (megabytes each).
     private func resolve(_ method: String, team: Team, identity: String, policy: Policy, trace: CallTrace) throws -> OperationHandle {
         let handle: OperationHandle
-        if let resolved = builder.resolvedOperation(method) {
+        if let resolved = engine.resolvedOperation(method) {
             handle = resolved
         } else {
-            if let parts = AWSEngine.methodParts(method), let service = builder.models.canonicalServiceName(parts.service),
+            if let parts = AWSEngine.methodParts(method), let service = engine.models.canonicalServiceName(parts.service),
                policy.namesNoRule(team, service: service) {
                 throw Gateway.denied(identity: identity, rule: Policy.noAllowRule)
             }
-            handle = try builder.operation(method)
+            handle = try engine.operation(method)
         }
         trace.handle = handle
         return handle
@@ -307,14 +307,14 @@ public final class Gateway: Sendable {
     /// Prepare: validate params (filling the idempotency token once), pick the region
     /// and the team's credential source.
     private func prepare(_ handle: OperationHandle, params: JSONObject, options: CallOptions, team: Team, rules: GatewayRules) throws -> PreparedCall {
-        let validated = try builder.prepareParams(params, for: handle, forPresigning: options.presign != nil)
+        let validated = try engine.prepareParams(params, for: handle, forPresigning: options.presign != nil)
         guard let source = rules.credentialSources[team.credentials] else {
             logger.warning("team names a credential source that is not configured", metadata: ["team": "\(team.name)", "source": "\(team.credentials)"])
             throw Forwarder.noCredentials(source: team.credentials)
         }
         return PreparedCall(handle: handle, params: validated, region: options.region ?? team.region ?? rules.defaultRegion ?? "",
                             source: source, sourceName: team.credentials, team: team.name, timeoutMs: options.timeoutMs,
-                            responseContext: builder.responseContext(for: handle, callerParams: params))
+                            responseContext: engine.responseContext(for: handle, callerParams: params))
     }
 
     /// Cache: a read-only call may be answered from the cache; identical misses in flight

@@ -14,9 +14,9 @@ final class GzipFileWriter {
     private(set) var bytesOut = 0
     private var finished = false
 
-    /// Level 3 by default, the strongest of zlib's fast levels: about 9 k instructions and
-    /// 1.4 µs of CPU less per audit record than the default 6, and realistic records (random
-    /// request ids) still compress 8 : 1 (9.6 : 1 at 6). BENCHMARKS.md, session 12.
+    /// Level 3 by default, the strongest of zlib's fast levels: it costs each audit record
+    /// less CPU than the default 6 and compresses real records almost as well (the
+    /// figures are in BENCHMARKS.md).
     init(path: String, level: Int32 = 3) throws {
         self.path = path
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]),

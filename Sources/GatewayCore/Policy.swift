@@ -1,6 +1,6 @@
 import AWSClient
 import AWSJSON
-import AWSSigning
+import AWSPrimitives
 import Crypto
 import Foundation
 import Synchronization
@@ -40,26 +40,13 @@ public enum MemberPattern: Sendable, Equatable {
             self = .gid(gid)
         } else if text.hasPrefix("cn:"), text.count > 3 {
             self = .commonName(String(text.dropFirst(3)))
-        } else if text.hasPrefix("token-sha256:"), let digest = MemberPattern.hexBytes(String(text.dropFirst(13))), digest.count == 32 {
+        } else if text.hasPrefix("token-sha256:"), let digest = Hex.decode(String(text.dropFirst(13))), digest.count == 32 {
             self = .tokenSHA256(digest)
         } else {
             return nil
         }
     }
 
-    static func hexBytes(_ hex: String) -> [UInt8]? {
-        let chars = Array(hex.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(chars.count / 2)
-        var i = 0
-        while i < chars.count {
-            guard let value = UInt8(String(decoding: chars[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(value)
-            i += 2
-        }
-        return bytes
-    }
 }
 
 /// A `service:Operation` pattern with `*` wildcards, compiled once.
@@ -204,7 +191,7 @@ final class TokenDigests: Sendable {
     func known(_ token: String) -> Known {
         if let known = table.withLock({ $0[token] }) { return known }
         let digest = Array(SHA256.hash(data: Array(token.utf8)))
-        let known = Known(digest: digest, caller: "token-sha256:" + SigV4Signer.hexString(Array(digest.prefix(6))) + "…")
+        let known = Known(digest: digest, caller: "token-sha256:" + Hex.encode(Array(digest.prefix(6))) + "…")
         table.withLock { table in
             if table.count >= Self.limit { table.removeAll() }
             table[token] = known

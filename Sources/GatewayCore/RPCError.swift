@@ -60,9 +60,6 @@ extension ClientError {
         case .endpoint(let message):
             return RPCError(code: RPCError.invalidParams, message: "cannot resolve the endpoint: \(message)",
                             data: .object(JSONObject([("errors", .array([.object(JSONObject([("path", "$.$region"), ("problem", .string(message))]))]))])))
-        case .credentials(let error):
-            return RPCError(code: RPCError.noCredentials, message: "no usable credentials for this caller",
-                            data: .object(JSONObject([("source", .string(error.source)), ("reason", .string(error.reason))])))
         case .model, .serialization:
             return RPCError(code: RPCError.internalError, message: description)
         }

@@ -45,10 +45,10 @@ public final class GatewayRunner: @unchecked Sendable {
                                        maxResponseBytes: config.limits.maxUpstreamResponseBytes)
         var codecOptions = CodecOptions()
         codecOptions.maxBlobBytes = config.limits.maxBlobBytes
-        let builder = AWSEngine(models: models, environment: environment, codecOptions: codecOptions)
+        let engine = AWSEngine(models: models, environment: environment, codecOptions: codecOptions)
         let region = config.region ?? resolveRegion(environment: environment)
         credentialServices = CredentialServices(
-            caller: EngineCredentialCaller(builder: builder, transport: transport, upstream: config.upstream, logger: logger),
+            caller: EngineCredentialCaller(engine: engine, transport: transport, upstream: config.upstream, logger: logger),
             http: TransportCredentialHTTP(transport: transport), region: region)
         let metrics = GatewayMetrics()
         let group = self.group
@@ -60,7 +60,7 @@ public final class GatewayRunner: @unchecked Sendable {
             if settings.dir.isEmpty { settings.dir = AuditLogSettings.defaultDirectory(environment: environment) }
             return try AuditLog(settings: settings, onDrop: { metrics.recordAuditDrop() })
         }
-        var dependencies = GatewayDependencies(builder: builder, transport: transport,
+        var dependencies = GatewayDependencies(engine: engine, transport: transport,
                                                credentialSources: rules.credentialSources)
         dependencies.policy = rules.policy
         dependencies.rateLimiter = RateLimiter(limits: config.rateLimits, shared: shared.map { ($0.rates, $0.health) })
@@ -95,7 +95,7 @@ public final class GatewayRunner: @unchecked Sendable {
         let rules = gateway.rules
         for warning in config.warnings(environment: environment) { lines.append((true, warning)) }
         lines.append((false, "config: " + (configFile ?? "none (only this user is admitted, over a Unix socket, allowed everything)")))
-        lines.append((false, "models: \(gateway.builder.models.root) (\(gateway.builder.models.serviceNames.count) services)"))
+        lines.append((false, "models: \(gateway.engine.models.root) (\(gateway.engine.models.serviceNames.count) services)"))
         if let region = rules.defaultRegion {
             lines.append((false, "region: \(region)"))
         } else {

@@ -11,8 +11,8 @@ import Darwin
 /// adapted to what the loop sees (the kernel's haltpoll governor, in user space).
 ///
 /// Waking a sleeping thread is what a call at concurrency 1 mostly pays for: on a virtual
-/// machine whose idle CPUs halt, each wake-up costs tens of µs (measured here: nginx alone
-/// answers in 61 µs with halting CPUs, 12 µs without). A proxied call has two more than a
+/// machine whose idle CPUs halt, each wake-up costs tens of µs (BENCHMARKS.md has the
+/// figures). A proxied call has two more than a
 /// direct one (the upstream's answer, the caller's next request). A loop that keeps polling
 /// for a moment after it wrote a request or an answer takes what comes next without
 /// sleeping. Polling only pays when the next event comes soon, so the window follows the
@@ -76,7 +76,7 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
 
     /// Calls the gateway carries now. Polling is for a lone caller: with more calls their
     /// events come close together and share wake-ups, and a polling thread would take a
-    /// CPU they need (measured with 4 callers on 2 cores: 4 % fewer calls/s when polling).
+    /// CPU they need.
     private let callsInFlight: @Sendable () -> Int
     /// Events left before the loop may poll again, after it last saw more than one call
     /// in flight: a crowd is remembered for a while, not just while it is seen.

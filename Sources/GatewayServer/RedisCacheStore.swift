@@ -1,4 +1,4 @@
-import AWSSigning
+import AWSPrimitives
 import Crypto
 import GatewayCore
 import RedisClient
@@ -38,7 +38,7 @@ public struct RedisCacheStore: SharedCacheStore {
 
     /// The first `count` bytes of the text's SHA-256, in hex.
     static func hex(_ text: String, count: Int) -> String {
-        SigV4Signer.hexString(Array(SHA256.hash(data: Array(text.utf8)).prefix(count)))
+        Hex.encode(Array(SHA256.hash(data: Array(text.utf8)).prefix(count)))
     }
 
     func keys(scope: String, key: String) -> (generation: String, entry: String, lock: String) {

@@ -10,12 +10,11 @@ import NIOPosix
 /// turn, a few µs apart: the reader wakes, takes one message, sleeps, and is woken again,
 /// and on a virtual machine each wake-up of another CPU is an interrupt that costs the
 /// writer and preempts whatever runs there. Written back to back, the first write wakes
-/// the reader and the rest find it awake. Measured at 64 callers on 2 cores: 8–17 % more
-/// calls/s and 3–6 µs less CPU per call (BENCHMARKS.md). With few calls there is little to
-/// gather and a deferred flush only waits for the rest of the turn (at 2 callers it cost
-/// 5 µs of p50), so up to `crowd` calls in flight every write is flushed at once. (Flushing
-/// a crowded turn's first write at once, for its latency, measured no better: 7 % fewer
-/// calls/s at 16 callers, 3 % at 32, the same within noise at 64.)
+/// the reader and the rest find it awake (more calls/s and less CPU per call under load:
+/// BENCHMARKS.md). With few calls there is little to gather and a deferred flush only
+/// waits for the rest of the turn, so up to `crowd` calls in flight every write is flushed
+/// at once. A crowded turn gathers every write, its first included: flushing the first at
+/// once for its latency gave fewer calls/s, not more.
 /// Used only on its loop.
 final class TurnFlusher: @unchecked Sendable {
     private let loop: EventLoop

@@ -39,7 +39,7 @@ func pipelineBenchmark(modelsDir: String, loops: Int) throws {
     var audit = AuditLogSettings()
     audit.dir = dir
     let keys = StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"))
-    var dependencies = GatewayDependencies(builder: AWSEngine(models: models, environment: [:]), transport: InstantTransport(),
+    var dependencies = GatewayDependencies(engine: AWSEngine(models: models, environment: [:]), transport: InstantTransport(),
                                            credentialSources: ["default": keys])
     dependencies.policy = config.policy
     dependencies.rateLimiter = RateLimiter(limits: config.rateLimits)

@@ -67,27 +67,27 @@ if only == "shared" {
 }
 
 let store = try ModelStore(root: modelsDir)
-let builder = AWSEngine(models: store, environment: [:])
-let handle = try builder.operation("networkmanager.AssociateConnectPeer")
+let engine = AWSEngine(models: store, environment: [:])
+let handle = try engine.operation("networkmanager.AssociateConnectPeer")
 let params = try JSON.parse(#"{"GlobalNetworkId":"global-network-0123","ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123","LinkId":"link-0123"}"#).objectValue!
 let credentials = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 let time = Timestamp(year: 2026, month: 11, day: 20, hour: 10)
 
 var rows: [(String, String, String)] = []
 
-let query = try builder.operation("dynamodb.Query")
+let query = try engine.operation("dynamodb.Query")
 var items: [String] = []
 for i in 0..<2500 {
     items.append(#"{"pk":{"S":"customer#\#(i)"},"sk":{"S":"2026-01-\#(i)"},"total":{"N":"\#(i).50"},"lines":{"L":[{"M":{"sku":{"S":"a-1"},"qty":{"N":"2"}}},{"M":{"sku":{"S":"b-2"},"qty":{"N":"1"}}}]},"tags":{"SS":["x","y","z"]},"note":{"S":"\#(String(repeating: "n", count: 200))"}}"#)
 }
 let queryBody = Array((#"{"Count":2500,"ScannedCount":2500,"Items":["# + items.joined(separator: ",") + "]}").utf8)
 let queryResponse = ResponseData(status: 200, headers: [("x-amzn-RequestId", "req-1")], body: queryBody)
-let describe = try builder.operation("ec2.DescribeInstances")
+let describe = try engine.operation("ec2.DescribeInstances")
 let describeBody = Array(describeInstancesXML(instances: 100).utf8)
 let describeResponse = ResponseData(status: 200, headers: [("Content-Type", "text/xml;charset=UTF-8")], body: describeBody)
 if only == "xml-parse" {
     for _ in 0..<profileLoops {
-        if case .success(let result) = builder.parseResponse(describeResponse, for: describe) { _ = JSON.object(result).serialized() }
+        if case .success(let result) = engine.parseResponse(describeResponse, for: describe) { _ = JSON.object(result).serialized() }
     }
     exit(0)
 }
@@ -100,16 +100,16 @@ if only == "write-samples" {
     exit(0)
 }
 if only == "put-1mib" {
-    let putObject = try builder.operation("s3.PutObject")
+    let putObject = try engine.operation("s3.PutObject")
     let body = Base64.encode([UInt8](repeating: 0x61, count: 1 << 20))
     let putParams = JSONObject([("Bucket", "team-data"), ("Key", "reports/a.bin"), ("Body", .string(body))])
     for _ in 0..<profileLoops {
-        let prepared = try builder.prepareParams(putParams, for: putObject)
-        _ = try builder.buildRequest(putObject, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
+        let prepared = try engine.prepareParams(putParams, for: putObject)
+        _ = try engine.buildRequest(putObject, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
     }
     exit(0)
 }
-let listObjects = try builder.operation("s3.ListObjectsV2")
+let listObjects = try engine.operation("s3.ListObjectsV2")
 var contents = ""
 for i in 0..<1000 {
     contents += "<Contents><Key>reports/2026/11/object-\(i).csv</Key><LastModified>2026-11-20T10:00:00.000Z</LastModified>"
@@ -120,7 +120,7 @@ let listBody = Array(("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResu
     + "<Name>team-data</Name><Prefix>reports/</Prefix><KeyCount>1000</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>"
     + contents + "</ListBucketResult>").utf8)
 let listResponse = ResponseData(status: 200, headers: [("x-amz-request-id", "r")], body: listBody)
-let cborOperation = try builder.operation("eventbridgev2.ListEventBuses")
+let cborOperation = try engine.operation("eventbridgev2.ListEventBuses")
 var cbor: [UInt8] = []
 // {"EventBuses": [ {Name, Arn, Description, CreationTime(tag 1)} x N ], "NextToken": "t"}
 var writerItems: [UInt8] = []
@@ -138,15 +138,15 @@ let cborResponse = ResponseData(status: 200, headers: [("x-amzn-RequestId", "r")
 if only == "list-parse" || only == "cbor-parse" {
     for _ in 0..<profileLoops {
         let (response, handle) = only == "list-parse" ? (listResponse, listObjects) : (cborResponse, cborOperation)
-        if case .success(let result) = builder.parseResponse(response, for: handle) { _ = JSON.object(result).serialized() }
+        if case .success(let result) = engine.parseResponse(response, for: handle) { _ = JSON.object(result).serialized() }
     }
     exit(0)
 }
 // The small calls built and signed (issue 10's µs figures, issue 14's per-call cost).
-let putItem = try builder.operation("dynamodb.PutItem")
+let putItem = try engine.operation("dynamodb.PutItem")
 let putItemParams = try JSON.parse(#"{"TableName":"orders","Item":{"pk":{"S":"order#1"},"total":{"N":"12.50"},"paid":{"BOOL":true},"lines":{"L":[{"M":{"sku":{"S":"a-1"},"qty":{"N":"2"}}},{"M":{"sku":{"S":"b-2"},"qty":{"N":"1"}}}]},"tags":{"SS":["x","y"]}},"ConditionExpression":"attribute_not_exists(pk)"}"#).objectValue!
 let describeParams = try JSON.parse(#"{"Filters":[{"Name":"instance-state-name","Values":["running","pending"]},{"Name":"tag:team","Values":["net ops"]},{"Name":"vpc-id","Values":["vpc-0123456789abcdef0"]}],"MaxResults":100}"#).objectValue!
-let assumeRole = try builder.operation("sts.AssumeRole")
+let assumeRole = try engine.operation("sts.AssumeRole")
 let assumeRoleParams = try JSON.parse(#"{"RoleArn":"arn:aws:iam::123456789012:role/app","RoleSessionName":"awsgw-session","DurationSeconds":3600,"Tags":[{"Key":"team","Value":"net ops"}]}"#).objectValue!
 if only == "sign" {
     // For profilers: only the signature of a small request (the seed call's), repeated.
@@ -165,29 +165,29 @@ if let name = only, name.hasPrefix("build-") {
                  "build-describe": (describe, describeParams, "us-east-1"), "build-assumerole": (assumeRole, assumeRoleParams, "eu-west-1")]
     guard let (operation, operationParams, region) = cases[name] else { print("unknown \(name)"); exit(2) }
     for _ in 0..<profileLoops * 1000 {
-        let prepared = try builder.prepareParams(operationParams, for: operation)
-        _ = try builder.buildRequest(operation, params: prepared, region: region, credentials: credentials, at: time)
+        let prepared = try engine.prepareParams(operationParams, for: operation)
+        _ = try engine.buildRequest(operation, params: prepared, region: region, credentials: credentials, at: time)
     }
     exit(0)
 }
 if only == "query-parse" {
     // For profilers: only the 1 MB DynamoDB Query parse, repeated.
     for _ in 0..<profileLoops {
-        if case .success(let result) = builder.parseResponse(queryResponse, for: query) { _ = JSON.object(result).serialized() }
+        if case .success(let result) = engine.parseResponse(queryResponse, for: query) { _ = JSON.object(result).serialized() }
     }
     exit(0)
 }
 
 let fullBuild = try measure(iterations: 20_000) {
-    let prepared = try builder.prepareParams(params, for: handle)
-    _ = try builder.buildRequest(handle, params: prepared, region: "us-east-1", credentials: credentials, at: time)
+    let prepared = try engine.prepareParams(params, for: handle)
+    _ = try engine.buildRequest(handle, params: prepared, region: "us-east-1", credentials: credentials, at: time)
 }
 rows.append(("AssociateConnectPeer: validate + serialize + endpoint + sign", format(fullBuild), "≤ 15 µs"))
 
-let validateOnly = try measure(iterations: 200_000) { _ = try builder.prepareParams(params, for: handle) }
+let validateOnly = try measure(iterations: 200_000) { _ = try engine.prepareParams(params, for: handle) }
 rows.append(("  of which validate (+ token fill)", format(validateOnly), ""))
 
-let endpointOnly = try measure(iterations: 50_000) { _ = try builder.resolveEndpoint(handle, params: params, region: "us-east-1") }
+let endpointOnly = try measure(iterations: 50_000) { _ = try engine.resolveEndpoint(handle, params: params, region: "us-east-1") }
 rows.append(("  of which endpoint resolution", format(endpointOnly), ""))
 
 let serializer = RESTSerializer(operation: handle.operation)
@@ -206,60 +206,60 @@ rows.append(("  of which sign (SigV4, cached key)", format(signOnly), ""))
 let responseBody = Array(#"{"ConnectPeerAssociation":{"ConnectPeerId":"connect-peer-0123","GlobalNetworkId":"global-network-0123","DeviceId":"device-0123","LinkId":"link-0123","State":"PENDING"}}"#.utf8)
 let response = ResponseData(status: 200, headers: [("x-amzn-RequestId", "req-1"), ("Content-Type", "application/json")], body: responseBody)
 let parse = measure(iterations: 200_000) {
-    if case .success(let result) = builder.parseResponse(response, for: handle) { _ = JSON.object(result).serialized() }
+    if case .success(let result) = engine.parseResponse(response, for: handle) { _ = JSON.object(result).serialized() }
 }
 rows.append(("AssociateConnectPeer: parse response to JSON result", format(parse), ""))
 
 // The json protocol: DynamoDB PutItem with nested attribute values, and parsing a ~1 MB Query answer.
 let putItemBuild = try measure(iterations: 20_000) {
-    let prepared = try builder.prepareParams(putItemParams, for: putItem)
-    _ = try builder.buildRequest(putItem, params: prepared, region: "us-east-1", credentials: credentials, at: time)
+    let prepared = try engine.prepareParams(putItemParams, for: putItem)
+    _ = try engine.buildRequest(putItem, params: prepared, region: "us-east-1", credentials: credentials, at: time)
 }
 rows.append(("dynamodb.PutItem (json): validate + serialize + endpoint + sign", format(putItemBuild), "≤ 15 µs"))
 
 let queryParse = measure(rounds: 7, iterations: 5) {
-    if case .success(let result) = builder.parseResponse(queryResponse, for: query) { _ = JSON.object(result).serialized() }
+    if case .success(let result) = engine.parseResponse(queryResponse, for: query) { _ = JSON.object(result).serialized() }
 }
 rows.append(("dynamodb.Query (json): parse a \(queryBody.count / 1000) KB answer to the JSON result", format(queryParse), "≤ 5 ms"))
 
 // The ec2 protocol: DescribeInstances with 3 filters built and signed, and a 100-instance
 // answer (about 500 KB of XML) parsed.
 let describeBuild = try measure(iterations: 20_000) {
-    let prepared = try builder.prepareParams(describeParams, for: describe)
-    _ = try builder.buildRequest(describe, params: prepared, region: "us-east-1", credentials: credentials, at: time)
+    let prepared = try engine.prepareParams(describeParams, for: describe)
+    _ = try engine.buildRequest(describe, params: prepared, region: "us-east-1", credentials: credentials, at: time)
 }
 rows.append(("ec2.DescribeInstances, 3 filters (ec2): validate + serialize + endpoint + sign", format(describeBuild), "≤ 20 µs"))
 
 let assumeRoleBuild = try measure(iterations: 20_000) {
-    let prepared = try builder.prepareParams(assumeRoleParams, for: assumeRole)
-    _ = try builder.buildRequest(assumeRole, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
+    let prepared = try engine.prepareParams(assumeRoleParams, for: assumeRole)
+    _ = try engine.buildRequest(assumeRole, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
 }
 rows.append(("sts.AssumeRole (query): validate + serialize + endpoint + sign", format(assumeRoleBuild), "≤ 20 µs"))
 
 let describeParse = measure(rounds: 7, iterations: 5) {
-    if case .success(let result) = builder.parseResponse(describeResponse, for: describe) { _ = JSON.object(result).serialized() }
+    if case .success(let result) = engine.parseResponse(describeResponse, for: describe) { _ = JSON.object(result).serialized() }
 }
 rows.append(("ec2.DescribeInstances: parse a \(describeBody.count / 1000) KB, 100-instance answer to the JSON result", format(describeParse), "≤ 5 ms"))
 
 // rest-xml and CBOR: S3 uploads built and signed (the payload hash and CRC32 included), a
 // 1,000-key ListObjectsV2 answer and a 1 MB CBOR answer parsed.
-let putObject = try builder.operation("s3.PutObject")
+let putObject = try engine.operation("s3.PutObject")
 for (label, size) in [("1 KiB", 1024), ("1 MiB", 1 << 20)] {
     let body = Base64.encode([UInt8](repeating: 0x61, count: size))
     let putParams = JSONObject([("Bucket", "team-data"), ("Key", "reports/a.bin"), ("Body", .string(body)), ("ContentType", "application/octet-stream")])
     let putBuild = try measure(rounds: 7, iterations: size > 4096 ? 20 : 5_000) {
-        let prepared = try builder.prepareParams(putParams, for: putObject)
-        _ = try builder.buildRequest(putObject, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
+        let prepared = try engine.prepareParams(putParams, for: putObject)
+        _ = try engine.buildRequest(putObject, params: prepared, region: "eu-west-1", credentials: credentials, at: time)
     }
     rows.append(("s3.PutObject \(label) (rest-xml): validate + serialize + CRC32 + endpoint + sign", format(putBuild), size > 4096 ? "≤ 3 ms" : ""))
 }
 let listParse = measure(rounds: 7, iterations: 10) {
-    if case .success(let result) = builder.parseResponse(listResponse, for: listObjects) { _ = JSON.object(result).serialized() }
+    if case .success(let result) = engine.parseResponse(listResponse, for: listObjects) { _ = JSON.object(result).serialized() }
 }
 rows.append(("s3.ListObjectsV2: parse a 1,000-key answer (\(listBody.count / 1000) KB) to the JSON result", format(listParse), "≤ 5 ms"))
 
 let cborParse = measure(rounds: 7, iterations: 5) {
-    if case .success(let result) = builder.parseResponse(cborResponse, for: cborOperation) { _ = JSON.object(result).serialized() }
+    if case .success(let result) = engine.parseResponse(cborResponse, for: cborOperation) { _ = JSON.object(result).serialized() }
 }
 rows.append(("eventbridgev2.ListEventBuses: parse a \(cbor.count / 1000) KB CBOR answer to the JSON result", format(cborParse), "≤ 5 ms"))
 

@@ -20,7 +20,7 @@ enum FuzzTarget: String, CaseIterable {
 
 /// What the targets share, made once.
 final class FuzzWorld: @unchecked Sendable {
-    let builder: AWSEngine
+    let engine: AWSEngine
     let operations: [OperationHandle]
     /// Operations whose answers are XML (rest-xml, query, ec2) and CBOR.
     let xmlOperations: [OperationHandle]
@@ -34,14 +34,14 @@ final class FuzzWorld: @unchecked Sendable {
             FileHandle.standardError.write(Data("awsgw-fuzz: no models at \(models) (set AWSGW_MODELS)\n".utf8))
             exit(2)
         }
-        builder = AWSEngine(models: store, environment: [:])
+        engine = AWSEngine(models: store, environment: [:])
         // A spread of operations over services, loaded up front so each input is cheap.
         var handles: [OperationHandle] = []
         for name in ["networkmanager", "iot-managed-integrations", "lambda-core", "iot", "application-signals", "apigateway", "lambda",
                      "glacier", "mediaconvert", "bedrock-agent", "appsync", "ecr-public"] {
             guard let service = try? store.service(name) else { continue }
             for operation in service.operationNames.prefix(40) {
-                if let handle = try? builder.operation(name + "." + operation) { handles.append(handle) }
+                if let handle = try? engine.operation(name + "." + operation) { handles.append(handle) }
             }
         }
         operations = handles
@@ -49,7 +49,7 @@ final class FuzzWorld: @unchecked Sendable {
         for name in ["s3", "s3control", "route53", "cloudfront", "sts", "iam", "ec2", "eventbridgev2", "cloudwatchomni"] {
             guard let service = try? store.service(name) else { continue }
             for operation in service.operationNames.prefix(60) {
-                guard let handle = try? builder.operation(name + "." + operation) else { continue }
+                guard let handle = try? engine.operation(name + "." + operation) else { continue }
                 if ["eventbridgev2", "cloudwatchomni"].contains(name) { cbor.append(handle) } else { xml.append(handle) }
             }
         }
@@ -57,7 +57,7 @@ final class FuzzWorld: @unchecked Sendable {
         cborOperations = cbor
         limits.headerTimeoutSeconds = 1
         limits.idleTimeoutSeconds = 2
-        var dependencies = GatewayDependencies(builder: builder, transport: UnreachableTransport(),
+        var dependencies = GatewayDependencies(engine: engine, transport: UnreachableTransport(),
                                                credentialSources: ["default": StaticCredentialProvider(Credentials(accessKeyId: "AKID", secretAccessKey: "secret"))])
         dependencies.policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])])
         dependencies.defaultRegion = "us-east-1"
@@ -79,8 +79,8 @@ final class FuzzWorld: @unchecked Sendable {
             guard bytes.count >= 2, !operations.isEmpty else { return }
             let handle = operations[(Int(bytes[0]) << 8 | Int(bytes[1])) % operations.count]
             guard case .object(let params)? = try? JSON.parse(Array(bytes[2...]), maxDepth: 64) else { return }
-            guard let prepared = try? builder.prepareParams(params, for: handle, newToken: { "t" }) else { return }
-            _ = try? builder.buildRequest(handle, params: prepared, region: "us-east-1",
+            guard let prepared = try? engine.prepareParams(params, for: handle, newToken: { "t" }) else { return }
+            _ = try? engine.buildRequest(handle, params: prepared, region: "us-east-1",
                                           credentials: Credentials(accessKeyId: "AKID", secretAccessKey: "s", sessionToken: "t"),
                                           at: Timestamp(seconds: 1_700_000_000))
         case .response:
@@ -89,7 +89,7 @@ final class FuzzWorld: @unchecked Sendable {
             let status = [200, 201, 204, 400, 404, 500, 503, 302][Int(bytes[2]) % 8]
             let headers: [(name: String, value: String)] = [("x-amzn-ErrorType", String(decoding: bytes.prefix(12), as: UTF8.self)),
                                                              ("x-amzn-RequestId", "r"), ("Content-Type", "application/json")]
-            _ = builder.parseResponse(ResponseData(status: status, headers: headers, body: Array(bytes[3...])), for: handle)
+            _ = engine.parseResponse(ResponseData(status: status, headers: headers, body: Array(bytes[3...])), for: handle)
         case .config:
             _ = try? GatewayConfig.parse(String(decoding: bytes, as: UTF8.self), environment: ["CI_SECRET": "x"])
         case .framing:
@@ -116,7 +116,7 @@ final class FuzzWorld: @unchecked Sendable {
             let status = [200, 200, 200, 400, 404, 500, 301, 206][Int(bytes[2]) % 8]
             let headers: [(name: String, value: String)] = [("x-amz-request-id", "r"), ("x-amz-checksum-crc32", "AAAAAA=="),
                                                              ("Expires", String(decoding: bytes.prefix(8), as: UTF8.self))]
-            _ = builder.parseResponse(ResponseData(status: status, headers: headers, body: Array(bytes[3...])), for: handle)
+            _ = engine.parseResponse(ResponseData(status: status, headers: headers, body: Array(bytes[3...])), for: handle)
         case .resp:
             // Every reply in the bytes, as a connection reads them; and every prefix must
             // be "not yet" or the same first reply (a reply is never read from part of it).

@@ -43,11 +43,11 @@ struct CallCommand: AsyncParsableCommand {
             return
         }
         let environment = ProcessInfo.processInfo.environment
-        let builder = InProcess.engine(models: models, environment: environment)
+        let engine = InProcess.engine(models: models, environment: environment)
         let method = self.method
         let prepared = Result { () throws(ClientError) -> (OperationHandle, JSONObject) in
-            let handle = try builder.operation(method)
-            return (handle, try builder.prepareParams(paramsObject, for: handle))
+            let handle = try engine.operation(method)
+            return (handle, try engine.prepareParams(paramsObject, for: handle))
         }
         guard case .success(let (handle, params)) = prepared else {
             if case .failure(let error) = prepared { InProcess.fail(error) }
@@ -63,7 +63,7 @@ struct CallCommand: AsyncParsableCommand {
         let chosenRegion = InProcess.region(flag: region, params: paramsObject, environment: environment)
         let now = Date().timeIntervalSince1970
         let built = Result { () throws(ClientError) -> PreparedRequest in
-            try builder.buildRequest(handle, params: params, region: chosenRegion, credentials: credentials, at: Timestamp(seconds: Int64(now)))
+            try engine.buildRequest(handle, params: params, region: chosenRegion, credentials: credentials, at: Timestamp(seconds: Int64(now)))
         }
         switch built {
         case .success(let request): print(DryRunOutput.render(request, showSecrets: showSecrets).serializedString(.compact))

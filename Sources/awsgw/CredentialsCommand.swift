@@ -45,9 +45,9 @@ struct CredentialsCommand: AsyncParsableCommand {
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let transport = try UpstreamClient(group: group, connectTimeoutSeconds: settings.upstream.connectTimeoutSeconds,
                                                maxResponseBytes: settings.limits.maxUpstreamResponseBytes)
-            let builder = AWSEngine(models: store, environment: environment)
+            let engine = AWSEngine(models: store, environment: environment)
             let region = settings.region ?? resolveRegion(environment: environment)
-            let caller = EngineCredentialCaller(builder: builder, transport: transport, upstream: settings.upstream)
+            let caller = EngineCredentialCaller(engine: engine, transport: transport, upstream: settings.upstream)
             let services = CredentialServices(caller: caller, http: TransportCredentialHTTP(transport: transport), region: region)
             let providers = settings.credentialProviders(environment: environment, services: services)
             var failed = false

@@ -34,7 +34,7 @@ struct PresignCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let environment = ProcessInfo.processInfo.environment
-        let builder = InProcess.engine(models: models, environment: environment)
+        let engine = InProcess.engine(models: models, environment: environment)
         let credentials: Credentials
         do {
             credentials = try await ChainCredentialProvider.sdkDefault(environment: environment).credentials()
@@ -45,9 +45,9 @@ struct PresignCommand: AsyncParsableCommand {
         let method = self.method, expires = self.expires
         let now = Timestamp(seconds: Int64(Date().timeIntervalSince1970))
         let presigned = Result { () throws(ClientError) -> PresignedRequest in
-            let handle = try builder.operation(method)
-            let prepared = try builder.prepareParams(paramsObject, for: handle, forPresigning: true)
-            return try builder.presign(handle, params: prepared, region: chosenRegion, credentials: credentials, at: now, expires: expires)
+            let handle = try engine.operation(method)
+            let prepared = try engine.prepareParams(paramsObject, for: handle, forPresigning: true)
+            return try engine.presign(handle, params: prepared, region: chosenRegion, credentials: credentials, at: now, expires: expires)
         }
         switch presigned {
         case .success(let request): print(request.json.serializedString(.compact))

@@ -19,15 +19,15 @@ struct ParamsFuzzTests {
     func everyOperation() throws {
         let seed = ProcessInfo.processInfo.environment["AWSGW_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64(UInt32.max))
         print("params fuzz: seed \(seed) (replay with AWSGW_FUZZ_SEED=\(seed))")
-        let builder = try makeBuilder()
+        let engine = try makeEngine()
         let started = Date()
         var operations = 0, built = 0, refused = 0, parsed = 0
-        for serviceName in builder.models.serviceNames {
-            guard let service = try builder.models.service(serviceName) else { continue }
+        for serviceName in engine.models.serviceNames {
+            guard let service = try engine.models.service(serviceName) else { continue }
             for operationName in service.operationNames {
                 let handle: OperationHandle
                 do {
-                    handle = try builder.operation(serviceName + "." + operationName)
+                    handle = try engine.operation(serviceName + "." + operationName)
                 } catch {
                     continue  // a protocol not served yet
                 }
@@ -38,8 +38,8 @@ struct ParamsFuzzTests {
                     let params = generator.params(for: handle.operation.input)
                     rng = generator.rng
                     do {
-                        let prepared = try builder.prepareParams(params, for: handle, newToken: { "token" })
-                        _ = try builder.buildRequest(handle, params: prepared, region: "us-east-1", credentials: fuzzKeys, at: frozenTime)
+                        let prepared = try engine.prepareParams(params, for: handle, newToken: { "token" })
+                        _ = try engine.buildRequest(handle, params: prepared, region: "us-east-1", credentials: fuzzKeys, at: frozenTime)
                         built += 1
                     } catch {
                         refused += 1
@@ -47,7 +47,7 @@ struct ParamsFuzzTests {
                     var answers = HostileValues(rng: rng, wild: round % 2 == 1)
                     let response = answers.response(for: handle.operation.output)
                     rng = answers.rng
-                    _ = builder.parseResponse(response, for: handle)
+                    _ = engine.parseResponse(response, for: handle)
                     parsed += 1
                 }
             }
@@ -67,20 +67,20 @@ struct ParamsFuzzTests {
             (#"{"startTime":"0000-01-01T00:00:00Z"}"#, "iot.ListAuditFindings", "$.startTime"),
           ])
     func outOfRange(_ c: (String, String, String)) throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation(c.1)
+        let engine = try makeEngine()
+        let handle = try engine.operation(c.1)
         guard case .object(let params) = try JSON.parse(c.0) else { Issue.record("not an object"); return }
-        let problems = validationProblems { _ = try builder.prepareParams(params, for: handle) }
+        let problems = validationProblems { _ = try engine.prepareParams(params, for: handle) }
         #expect(problems.contains { $0.path == c.2 }, "\(problems)")
     }
 
     @Test("a member given twice is refused with its path")
     func duplicateMembers() throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation("networkmanager.AssociateConnectPeer")
+        let engine = try makeEngine()
+        let handle = try engine.operation("networkmanager.AssociateConnectPeer")
         guard case .object(let params) = try JSON.parse(
             #"{"GlobalNetworkId":"g","ConnectPeerId":"c","DeviceId":"d","DeviceId":"../../x"}"#) else { return }
-        let problems = validationProblems { _ = try builder.prepareParams(params, for: handle) }
+        let problems = validationProblems { _ = try engine.prepareParams(params, for: handle) }
         #expect(problems.map(\.path) == ["$.DeviceId"])
     }
 }

@@ -23,13 +23,13 @@ struct PresignTests {
 
     @Test("the URL is boto3's, byte for byte", arguments: PresignCase.all())
     func matchesBoto3(_ c: PresignCase) throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation(try #require(c.json["method"]?.stringValue))
-        let params = try builder.prepareParams(c.json["params"]?.objectValue ?? JSONObject(), for: handle, forPresigning: true)
+        let engine = try makeEngine()
+        let handle = try engine.operation(try #require(c.json["method"]?.stringValue))
+        let params = try engine.prepareParams(c.json["params"]?.objectValue ?? JSONObject(), for: handle, forPresigning: true)
         var credentials = exampleKeys
         credentials.sessionToken = c.json["sessionToken"]?.stringValue
         let expires = Int(try #require(c.json["expires"]?.intValue))
-        let presigned = try builder.presign(handle, params: params, region: try #require(c.json["region"]?.stringValue),
+        let presigned = try engine.presign(handle, params: params, region: try #require(c.json["region"]?.stringValue),
                                             credentials: credentials, at: frozenTime, expires: expires)
         #expect(presigned.url == c.json["url"]?.stringValue)
         #expect(presigned.expires.seconds == frozenTime.seconds + Int64(expires))

@@ -22,17 +22,17 @@ struct SeedResponseCase: CustomTestStringConvertible, Sendable {
 struct SeedOperationResponseTests {
     @Test("the reference file is there")
     func inventory() {
-        #expect(SeedResponseCase.all().count == 40)
+        #expect(SeedResponseCase.all().count == 41)
     }
 
     @Test("parses as boto3 does", arguments: SeedResponseCase.all())
     func parse(_ c: SeedResponseCase) throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation(try #require(c.json["method"]?.stringValue))
+        let engine = try makeEngine()
+        let handle = try engine.operation(try #require(c.json["method"]?.stringValue))
         var headers: [(name: String, value: String)] = []
         for header in c.json["headers"]?.objectValue ?? JSONObject() { headers.append((header.key, header.value.stringValue ?? "")) }
         let response = ResponseData(status: Int(c.json["status"]?.intValue ?? 0), headers: headers, body: Array((c.json["body"]?.stringValue ?? "").utf8))
-        switch builder.parseResponse(response, for: handle) {
+        switch engine.parseResponse(response, for: handle) {
         case .success(let result):
             let expected = try #require(c.json["result"])
             #expect(JSON.object(result) == expected, "got \(JSON.object(result).serializedString())")

@@ -28,7 +28,7 @@ struct SeedCase: CustomTestStringConvertible, Sendable {
 let frozenTime = Timestamp(year: 2026, month: 11, day: 20, hour: 10)
 let exampleKeys = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 
-func makeBuilder(environment: [String: String] = [:]) throws -> AWSEngine {
+func makeEngine(environment: [String: String] = [:]) throws -> AWSEngine {
     AWSEngine(models: try ModelStore(root: Fixtures.modelsDir), environment: environment)
 }
 
@@ -76,13 +76,13 @@ struct SeedOperationWireTests {
     func matchesBoto3(_ c: SeedCase) throws {
         var environment: [String: String] = [:]
         for entry in c.json["env"]?.objectValue ?? JSONObject() { environment[entry.key] = entry.value.stringValue }
-        let builder = try makeBuilder(environment: environment)
-        let handle = try builder.operation(try #require(c.json["method"]?.stringValue))
-        let params = try builder.prepareParams(c.json["params"]?.objectValue ?? JSONObject(), for: handle,
+        let engine = try makeEngine(environment: environment)
+        let handle = try engine.operation(try #require(c.json["method"]?.stringValue))
+        let params = try engine.prepareParams(c.json["params"]?.objectValue ?? JSONObject(), for: handle,
                                                newToken: { "11111111-2222-4333-8444-555555555555" })
         var credentials = exampleKeys
         credentials.sessionToken = c.json["sessionToken"]?.stringValue
-        let request = try builder.buildRequest(handle, params: params, region: try #require(c.json["region"]?.stringValue),
+        let request = try engine.buildRequest(handle, params: params, region: try #require(c.json["region"]?.stringValue),
                                                credentials: credentials, at: frozenTime)
         let expect = try #require(c.json["expect"])
         #expect(request.method == expect["method"]?.stringValue)
@@ -122,10 +122,10 @@ struct HandlerTests {
 
     @Test("S3 answers are checked against their checksum headers as botocore checks them")
     func responseChecksums() throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation("s3.GetObject")
+        let engine = try makeEngine()
+        let handle = try engine.operation("s3.GetObject")
         func answer(_ headers: [(name: String, value: String)]) -> Result<JSONObject, AWSErrorResponse> {
-            builder.parseResponse(ResponseData(status: 200, headers: headers, body: Array("hello world".utf8)), for: handle)
+            engine.parseResponse(ResponseData(status: 200, headers: headers, body: Array("hello world".utf8)), for: handle)
         }
         #expect((try? answer([("x-amz-checksum-crc32", "DUoRhQ==")]).get()) != nil)
         guard case .failure(let mismatch) = answer([("x-amz-checksum-crc32", "AAAAAA==")]) else { Issue.record("a wrong CRC32 passed"); return }
@@ -141,24 +141,24 @@ struct HandlerTests {
 
     @Test("S3 Express directory buckets and SigV4a-only access points are refused by name, nothing sent")
     func unsupportedAuthSchemes() throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation("s3.GetObject")
+        let engine = try makeEngine()
+        let handle = try engine.operation("s3.GetObject")
         for (bucket, reason) in [("data--use1-az4--x-s3", "rest-xml with S3 Express session auth (directory buckets)"),
                                  ("arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap", "rest-xml with sigv4a signing")] {
-            let params = try builder.prepareParams(JSONObject([("Bucket", .string(bucket)), ("Key", "k")]), for: handle)
-            let refusal = validationError { _ = try builder.buildRequest(handle, params: params, region: "us-east-1", credentials: exampleKeys, at: frozenTime) }
+            let params = try engine.prepareParams(JSONObject([("Bucket", .string(bucket)), ("Key", "k")]), for: handle)
+            let refusal = validationError { _ = try engine.buildRequest(handle, params: params, region: "us-east-1", credentials: exampleKeys, at: frozenTime) }
             #expect(refusal?.code == -32601 && refusal?.data?["protocol"]?.stringValue == reason)
         }
     }
 
     @Test("Machine Learning Predict goes only to an AWS host")
     func predictEndpointIsAnAWSHost() throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation("machinelearning.Predict")
+        let engine = try makeEngine()
+        let handle = try engine.operation("machinelearning.Predict")
         for bad in ["http://realtime.machinelearning.us-east-1.amazonaws.com", "https://attacker.example", "https://amazonaws.com.evil.example"] {
             let params = JSONObject([("MLModelId", "ml-1"), ("Record", .object(JSONObject())), ("PredictEndpoint", .string(bad))])
             #expect(throws: ClientError.self) {
-                _ = try builder.buildRequest(handle, params: params, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
+                _ = try engine.buildRequest(handle, params: params, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
             }
         }
     }
@@ -171,13 +171,13 @@ struct HandlerTests {
 
     @Test("a DynamoDB answer whose x-amz-crc32 does not match is a retryable error; a matching one parses")
     func dynamodbCRC32() throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation("dynamodb.ListTables")
+        let engine = try makeEngine()
+        let handle = try engine.operation("dynamodb.ListTables")
         let body = Array(#"{"TableNames":["a"]}"#.utf8)
         let good = ResponseData(status: 200, headers: [("x-amz-crc32", String(CRC32.checksum(body)))], body: body)
-        #expect((try? builder.parseResponse(good, for: handle).get()).map(JSON.object) == ["TableNames": ["a"]])
+        #expect((try? engine.parseResponse(good, for: handle).get()).map(JSON.object) == ["TableNames": ["a"]])
         let bad = ResponseData(status: 200, headers: [("x-amz-crc32", "12345")], body: body)
-        guard case .failure(let error) = builder.parseResponse(bad, for: handle) else { Issue.record("accepted a bad CRC32"); return }
+        guard case .failure(let error) = engine.parseResponse(bad, for: handle) else { Issue.record("accepted a bad CRC32"); return }
         #expect(error.code == "CRC32CheckFailed")
     }
 }
@@ -186,11 +186,11 @@ struct HandlerTests {
 struct AWSEngineTests {
     @Test("services and operations resolve by every accepted spelling")
     func nameResolution() throws {
-        let builder = try makeBuilder()
+        let engine = try makeEngine()
         for method in ["networkmanager.AssociateConnectPeer", "NetworkManager.associate_connect_peer", "networkmanager.associate_connect_peer",
                        "iot-managed-integrations.CreateAccountAssociation", "IoTManagedIntegrations.create_account_association",
                        "lambda-core.GetNetworkConnector", "LambdaCore.get_network_connector", "lambdacore.GetNetworkConnector"] {
-            let handle = try builder.operation(method)
+            let handle = try engine.operation(method)
             #expect(["networkmanager.AssociateConnectPeer", "iot-managed-integrations.CreateAccountAssociation", "lambda-core.GetNetworkConnector"]
                         .contains(handle.canonicalName), "\(method)")
         }
@@ -198,41 +198,41 @@ struct AWSEngineTests {
 
     @Test("an unknown service or operation is -32601 with suggestions")
     func unknownNames() throws {
-        let builder = try makeBuilder()
+        let engine = try makeEngine()
         // Not of the form service.Operation: say what the form is.
-        let malformed = validationError { _ = try builder.operation("foo") }
+        let malformed = validationError { _ = try engine.operation("foo") }
         #expect(malformed?.code == -32601 && malformed?.message.contains("<service>.<Operation>") == true)
         // Served protocols, but not as boto3 calls these: SigV2, endpoint discovery.
-        let sigV2 = validationError { _ = try builder.operation("sdb.ListDomains") }
+        let sigV2 = validationError { _ = try engine.operation("sdb.ListDomains") }
         #expect(sigV2?.code == -32601 && sigV2?.data?["protocol"] == "query with SigV2 signing")
-        let discovery = validationError { _ = try builder.operation("timestream-write.DescribeDatabase") }
+        let discovery = validationError { _ = try engine.operation("timestream-write.DescribeDatabase") }
         #expect(discovery?.code == -32601 && discovery?.data?["protocol"] == "json with endpoint discovery")
-        #expect(throws: ClientError.self) { try builder.operation("networkmanagr.AssociateConnectPeer") }
+        #expect(throws: ClientError.self) { try engine.operation("networkmanagr.AssociateConnectPeer") }
         // A close service's model is not loaded for a suggestion (a wrong name is cheap to
         // send, a model is megabytes): its name is suggested alone.
         do {
-            _ = try builder.operation("networkmanagr.AssociateConnectPeer")
+            _ = try engine.operation("networkmanagr.AssociateConnectPeer")
         } catch {
             #expect(error.rpcError.code == -32601)
             #expect(error.rpcError.data?["suggestions"]?.arrayValue?.first == "networkmanager")
         }
         do {
-            _ = try builder.operation("ec.DescribeInstances")
+            _ = try engine.operation("ec.DescribeInstances")
         } catch {
             #expect(error.rpcError.data?["suggestions"]?.arrayValue?.compactMap(\.stringValue).contains("ec2") == true)
         }
-        #expect(builder.models.loadedService("networkmanager") == nil && builder.models.loadedService("ec2") == nil)
+        #expect(engine.models.loadedService("networkmanager") == nil && engine.models.loadedService("ec2") == nil)
         // Once the close service is loaded: whole methods, where the operation exists in it.
-        _ = try builder.operation("networkmanager.AssociateConnectPeer")
+        _ = try engine.operation("networkmanager.AssociateConnectPeer")
         do {
-            _ = try builder.operation("networkmanagr.AssociateConnectPeer")
+            _ = try engine.operation("networkmanagr.AssociateConnectPeer")
         } catch {
             let rpc = error.rpcError
             #expect(rpc.code == -32601)
             #expect(rpc.data?["suggestions"]?.arrayValue?.first == "networkmanager.AssociateConnectPeer")
         }
         do {
-            _ = try builder.operation("networkmanager.AssociateConectPeer")
+            _ = try engine.operation("networkmanager.AssociateConectPeer")
         } catch {
             #expect(error.rpcError.code == -32601)
             #expect(error.rpcError.data?["suggestions"]?.arrayValue?.first == "networkmanager.AssociateConnectPeer")
@@ -241,11 +241,11 @@ struct AWSEngineTests {
 
     @Test("every problem with the params is reported with its path, and nothing is sent")
     func validation() throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation("networkmanager.CreateConnection")
+        let engine = try makeEngine()
+        let handle = try engine.operation("networkmanager.CreateConnection")
         let params = try JSON.parse(#"{"GlobalNetworkId": 7, "ConnectedDeviceId": "", "Tags": [{"Key": 1, "Value": "v"}, {"Nope": true}], "Extra": null}"#).objectValue!
         do {
-            _ = try builder.prepareParams(params, for: handle)
+            _ = try engine.prepareParams(params, for: handle)
             Issue.record("expected invalid params")
         } catch {
             let rpc = error.rpcError
@@ -262,11 +262,11 @@ struct AWSEngineTests {
 
     @Test("paths through maps and lists: odd keys quoted, indexes, nested members")
     func validationPathsThroughMaps() throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation("dynamodb.PutItem")
+        let engine = try makeEngine()
+        let handle = try engine.operation("dynamodb.PutItem")
         let params = try JSON.parse(#"{"TableName": "t", "Item": {"odd key": {"S": 1}, "k": {"L": [{"S": "ok"}, {"Q": "x"}]}, "it's": {"M": {"in": {"N": true}}}}}"#).objectValue!
         do {
-            _ = try builder.prepareParams(params, for: handle)
+            _ = try engine.prepareParams(params, for: handle)
             Issue.record("expected invalid params")
         } catch {
             let errors = error.rpcError.data?["errors"]?.arrayValue ?? []
@@ -277,8 +277,8 @@ struct AWSEngineTests {
 
     @Test("params of every shape and wrong type: the right ones build, the wrong ones are refused at their path")
     func hostileParams() throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation("networkmanager.CreateConnection")
+        let engine = try makeEngine()
+        let handle = try engine.operation("networkmanager.CreateConnection")
         let values: [JSON] = [.null, true, 1, 1.5, "s", [], [1, [2, [3]]], ["a": ["b": ["c": 1]]], .double(.infinity)]
         // Which (member, value) pairs fit CreateConnection's input.
         func fits(_ member: String, _ value: JSON) -> Bool {
@@ -294,8 +294,8 @@ struct AWSEngineTests {
                 var params = JSONObject([("GlobalNetworkId", "g"), ("DeviceId", "d"), ("ConnectedDeviceId", "c")])
                 params[member] = value
                 let problems = validationProblems {
-                    let prepared = try builder.prepareParams(params, for: handle)
-                    _ = try builder.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
+                    let prepared = try engine.prepareParams(params, for: handle)
+                    _ = try engine.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
                 }
                 if fits(member, value) {
                     #expect(problems.isEmpty, "\(member) = \(value): \(problems)")
@@ -308,25 +308,25 @@ struct AWSEngineTests {
 
     @Test("a region with no endpoint is an error naming the problem")
     func unresolvableEndpoint() throws {
-        let builder = try makeBuilder()
-        let handle = try builder.operation("lambda-core.GetNetworkConnector")
-        let params = try builder.prepareParams(JSONObject([("Identifier", "nc-1")]), for: handle)
+        let engine = try makeEngine()
+        let handle = try engine.operation("lambda-core.GetNetworkConnector")
+        let params = try engine.prepareParams(JSONObject([("Identifier", "nc-1")]), for: handle)
         #expect(throws: ClientError.self) {
-            try builder.buildRequest(handle, params: params, region: "not a region!", credentials: exampleKeys, at: frozenTime)
+            try engine.buildRequest(handle, params: params, region: "not a region!", credentials: exampleKeys, at: frozenTime)
         }
     }
 
     @Test("the plan is compiled once and reused, whatever the spelling")
     func planReuse() throws {
-        let builder = try makeBuilder()
-        #expect(builder.compiledPlans == 0)
-        let a = try builder.operation("networkmanager.AssociateConnectPeer")
-        _ = try builder.operation("networkmanager.AssociateConnectPeer")
-        let c = try builder.operation("NetworkManager.associate_connect_peer")
-        #expect(builder.compiledPlans == 1)
+        let engine = try makeEngine()
+        #expect(engine.compiledPlans == 0)
+        let a = try engine.operation("networkmanager.AssociateConnectPeer")
+        _ = try engine.operation("networkmanager.AssociateConnectPeer")
+        let c = try engine.operation("NetworkManager.associate_connect_peer")
+        #expect(engine.compiledPlans == 1)
         #expect(a.canonicalName == c.canonicalName)
-        _ = try builder.operation("networkmanager.DisassociateConnectPeer")
-        #expect(builder.compiledPlans == 2)
+        _ = try engine.operation("networkmanager.DisassociateConnectPeer")
+        #expect(engine.compiledPlans == 2)
     }
 }
 
@@ -344,8 +344,8 @@ func validationError(_ body: () throws -> Void) -> RPCError? {
 struct SensitiveRedactionTests {
     @Test("members the model marks sensitive are masked, at any depth; others are kept")
     func redaction() throws {
-        let builder = try makeBuilder()
-        let verify = try builder.operation("account.VerifyPhoneNumber")
+        let engine = try makeEngine()
+        let verify = try engine.operation("account.VerifyPhoneNumber")
         let params = try JSON.parse(#"{"Otp":"OTP-555","AccountId":"123456789012","Other":1}"#)
         let redacted = SensitiveRedaction.redact(params, shape: try #require(verify.operation.input))
         #expect(redacted["Otp"] == "***")
@@ -353,7 +353,7 @@ struct SensitiveRedactionTests {
         #expect(redacted["Other"] == 1)
         #expect(!redacted.serializedString().contains("OTP-555"))
         // Nested: networkmanager's CreateConnection has no sensitive members; nothing changes.
-        let create = try builder.operation("networkmanager.CreateConnection")
+        let create = try engine.operation("networkmanager.CreateConnection")
         let nested = try JSON.parse(#"{"GlobalNetworkId":"g","Tags":[{"Key":"k","Value":"v"}]}"#)
         #expect(SensitiveRedaction.redact(nested, shape: try #require(create.operation.input)) == nested)
     }

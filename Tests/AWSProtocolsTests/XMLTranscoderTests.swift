@@ -75,6 +75,24 @@ struct XMLTranscoderTests {
         #expect(Self.tree(Array(body.utf8), shape) != nil)
     }
 
+    @Test("members read from one element name are each filled: a flattened list gets every element, a scalar the first")
+    func sharedElementName() throws {
+        // S3's NotificationConfigurationDeprecated: `Event` (deprecated) and `Events`
+        // (flattened, locationName Event) both read <Event>; boto3 fills both.
+        let model = try Self.model(#"""
+        {"Out":{"type":"structure","members":{"Id":{"shape":"Str"},"Events":{"shape":"Names","locationName":"Event"},"Event":{"shape":"Str"}}},
+         "Names":{"type":"list","member":{"shape":"Str"},"flattened":true},"Str":{"type":"string"}}
+        """#)
+        let shape = try #require(model.operations["Op"]?.output)
+        for (body, expected) in [
+            ("<Out><Id>t</Id><Event>a</Event></Out>", #"{"Id":"t","Events":["a"],"Event":"a"}"#),
+            ("<Out><Event>a</Event><Id>t</Id><Event>b</Event></Out>", #"{"Id":"t","Events":["a","b"],"Event":"a"}"#),
+        ] {
+            #expect(String(decoding: try #require(Self.transcoded(Array(body.utf8), shape)), as: UTF8.self) == expected)
+            #expect(String(decoding: try #require(Self.tree(Array(body.utf8), shape)), as: UTF8.self) == expected)
+        }
+    }
+
     @Test("the element table keeps what the tree keeps: text before the first child, attributes, local names")
     func table() throws {
         let body = Array("<?xml version=\"1.0\"?><a:Root xmlns:a=\"u\" k=\"v &amp; w\">lead<!--x--> on<b>in</b>tail<c/></a:Root>".utf8)

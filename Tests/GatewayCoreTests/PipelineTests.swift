@@ -59,7 +59,7 @@ struct PipelineTests {
     static func gateway(_ aws: InMemoryAWS, policy: Policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])]),
                         cache: ResponseCache? = nil, sources: [String: any CredentialProvider] = ["default": keys],
                         sleeps: SleepLog? = nil) -> Gateway {
-        var dependencies = GatewayDependencies(builder: AWSEngine(models: pipelineModels, environment: [:]), transport: aws,
+        var dependencies = GatewayDependencies(engine: AWSEngine(models: pipelineModels, environment: [:]), transport: aws,
                                                credentialSources: sources)
         dependencies.policy = policy
         dependencies.cache = cache
@@ -79,7 +79,7 @@ struct PipelineTests {
         }
         var options = CodecOptions()
         options.maxBlobBytes = 1000
-        var dependencies = GatewayDependencies(builder: AWSEngine(models: pipelineModels, environment: [:], codecOptions: options),
+        var dependencies = GatewayDependencies(engine: AWSEngine(models: pipelineModels, environment: [:], codecOptions: options),
                                                transport: aws, credentialSources: ["default": Self.keys])
         dependencies.policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])])
         dependencies.defaultRegion = "us-east-1"
@@ -189,11 +189,11 @@ struct PipelineTests {
     func tokenDigests() {
         let digests = TokenDigests()
         let expected = "1b32c28cb38c05480eccc1bd60ff97029b57a05c96718b96dad7e9d84894f549"  // sha256("bench")
-        #expect(SigV4Signer.hexString(digests.known("bench").digest) == expected)
-        #expect(SigV4Signer.hexString(digests.known("bench").digest) == expected, "the kept digest is the same")
+        #expect(Hex.encode(digests.known("bench").digest) == expected)
+        #expect(Hex.encode(digests.known("bench").digest) == expected, "the kept digest is the same")
         for i in 0..<(TokenDigests.limit + 5) { _ = digests.known("t\(i)") }
-        #expect(SigV4Signer.hexString(digests.known("bench").digest) == expected, "past the limit the table starts afresh, still right")
-        let policy = Policy(teams: [Team(name: "apps", members: [.tokenSHA256(MemberPattern.hexBytes(expected)!)], allow: [OperationPattern("*:*")!])])
+        #expect(Hex.encode(digests.known("bench").digest) == expected, "past the limit the table starts afresh, still right")
+        let policy = Policy(teams: [Team(name: "apps", members: [.tokenSHA256(Hex.decode(expected)!)], allow: [OperationPattern("*:*")!])])
         for _ in 0..<3 {
             #expect(policy.team(for: PeerIdentity(), token: "bench") == (policy.teams.first, "token-sha256:1b32c28cb38c…"),
                     "the caller named by the first six bytes of the digest, the token never")
@@ -229,7 +229,7 @@ struct PipelineTests {
         // A model of its own, so that what is loaded is this test's doing.
         let models = try ModelStore(root: Fixtures.modelsDir)
         let aws = InMemoryAWS()
-        var dependencies = GatewayDependencies(builder: AWSEngine(models: models, environment: [:]), transport: aws, credentialSources: ["default": Self.keys])
+        var dependencies = GatewayDependencies(engine: AWSEngine(models: models, environment: [:]), transport: aws, credentialSources: ["default": Self.keys])
         dependencies.policy = Policy(teams: [
             Team(name: "ops", members: [.uid(1001)], allow: [OperationPattern("*:*")!]),
             Team(name: "net", members: [.uid(1002)], allow: [OperationPattern("networkmanager:*")!]),
@@ -362,8 +362,8 @@ struct PipelineTests {
 
     @Test("audit record: fields, decision, params by mode, sensitive values and tokens never written")
     func auditRecord() throws {
-        let builder = AWSEngine(models: pipelineModels, environment: [:])
-        let verify = try builder.operation("account.VerifyPhoneNumber")
+        let engine = AWSEngine(models: pipelineModels, environment: [:])
+        let verify = try engine.operation("account.VerifyPhoneNumber")
         let record = AuditRecord(
             started: Date(timeIntervalSince1970: 1_764_000_000.25), listener: "unix:/s", identity: "uid:1", team: "ops",
             method: "account.VerifyPhoneNumber", decision: AuditDecision(code: nil, allowed: true), cache: .none, code: nil, awsType: nil,

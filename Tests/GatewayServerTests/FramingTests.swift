@@ -20,7 +20,7 @@ struct FramingTests {
     static func connection(_ configure: (inout GatewayLimits) -> Void = { _ in }) throws -> EmbeddedConnection {
         var limits = GatewayLimits()
         configure(&limits)
-        var dependencies = GatewayDependencies(builder: AWSEngine(models: sharedModels, environment: [:]), transport: NoNetwork(),
+        var dependencies = GatewayDependencies(engine: AWSEngine(models: sharedModels, environment: [:]), transport: NoNetwork(),
                                                credentialSources: ["default": StaticCredentialProvider(Credentials(accessKeyId: "AKID", secretAccessKey: "s"))])
         dependencies.policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])])
         dependencies.defaultRegion = "us-east-1"

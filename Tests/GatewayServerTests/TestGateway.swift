@@ -74,7 +74,7 @@ final class TestGateway: @unchecked Sendable {
         let sleeps = self.sleeps
         var sources: [String: any CredentialProvider] = ["default": keys]
         for (name, source) in extraSources { sources[name] = source }
-        var dependencies = GatewayDependencies(builder: AWSEngine(models: sharedModels, environment: env), transport: transport,
+        var dependencies = GatewayDependencies(engine: AWSEngine(models: sharedModels, environment: env), transport: transport,
                                                credentialSources: sources)
         dependencies.policy = policy
         dependencies.rateLimiter = rateLimiter

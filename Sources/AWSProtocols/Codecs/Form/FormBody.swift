@@ -1,4 +1,5 @@
 import AWSJSON
+import AWSPrimitives
 
 /// A query/ec2 request body: ordered fields with the semantics of the dict botocore
 /// builds (a key set again keeps its first position and takes the new value), encoded
@@ -73,7 +74,7 @@ public struct FormBody: Sendable {
             if byte == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%") {
-                guard i + 2 < bytes.endIndex, let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) else { return nil }
+                guard i + 2 < bytes.endIndex, let high = Hex.value(of: bytes[i + 1]), let low = Hex.value(of: bytes[i + 2]) else { return nil }
                 out.append(high << 4 | low)
                 i += 2
             } else {
@@ -82,14 +83,5 @@ public struct FormBody: Sendable {
             i += 1
         }
         return String(validating: out, as: UTF8.self)
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        default: return nil
-        }
     }
 }

@@ -145,18 +145,20 @@ struct XMLReader {
 
     func fail(_ message: String) -> XMLError { XMLError(message: message, offset: i) }
 
-    mutating func document() throws(XMLError) -> XMLElementTable {
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { i = 3 }
-        var table = XMLElementTable(bytes: bytes)
-        // The open elements, each with its last child so far.
+    /// What the reader has built so far: the table, the open elements (each with its last
+    /// child so far), and where the text read since the last tag starts.
+    struct Progress {
+        var table: XMLElementTable
         var stack: [(element: Int, lastChild: Int)] = []
-        // Text read since the last markup that closes or opens an element: kept as the
-        // open element's `.text` only while it has no child (ElementTree's rule). An
-        // element gets at most one kept run, so its text is one range of `table.text`.
         var pendingStart = 0
-        func flushText() {
+
+        /// Text read since the last markup that closes or opens an element is kept as the
+        /// open element's `.text` only while it has no child (ElementTree's rule). An
+        /// element gets at most one kept run, so its text is one range of `table.text`.
+        mutating func flushText() {
             guard table.text.count > pendingStart else { return }
-            if let top = stack.last, table.elements[top.element].firstChild < 0, table.elements[top.element].textEnd == table.elements[top.element].textStart {
+            if let top = stack.last, table.elements[top.element].firstChild < 0,
+               table.elements[top.element].textEnd == table.elements[top.element].textStart {
                 table.elements[top.element].textStart = pendingStart
                 table.elements[top.element].textEnd = table.text.count
             } else {
@@ -164,24 +166,14 @@ struct XMLReader {
             }
             pendingStart = table.text.count
         }
+    }
+
+    mutating func document() throws(XMLError) -> XMLElementTable {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { i = 3 }
+        var progress = Progress(table: XMLElementTable(bytes: bytes))
         while i < bytes.count {
-            let byte = bytes[i]
-            if byte != UInt8(ascii: "<") {
-                if stack.isEmpty {
-                    // Only whitespace outside the root element.
-                    guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { throw fail("text outside the root element") }
-                    i += 1
-                    continue
-                }
-                if byte == UInt8(ascii: "&") {
-                    try entity(into: &table.text)
-                } else {
-                    // A run of plain text, up to the next markup or entity, at once.
-                    let start = i
-                    i += 1
-                    while i < bytes.count, bytes[i] != UInt8(ascii: "<"), bytes[i] != UInt8(ascii: "&") { i += 1 }
-                    table.text.append(contentsOf: bytes[start..<i])
-                }
+            guard bytes[i] == UInt8(ascii: "<") else {
+                try characters(&progress)
                 continue
             }
             // Markup, told apart by the byte after '<'.
@@ -191,86 +183,127 @@ struct XMLReader {
             } else if next == UInt8(ascii: "!"), starts("<!--") {
                 try skip(past: "-->")
             } else if next == UInt8(ascii: "!"), starts("<![CDATA[") {
-                guard !stack.isEmpty else { throw fail("CDATA outside the root element") }
+                guard !progress.stack.isEmpty else { throw fail("CDATA outside the root element") }
                 i += 9
                 let start = i
                 try skip(past: "]]>")
-                table.text.append(contentsOf: bytes[start..<(i - 3)])
+                progress.table.text.append(contentsOf: bytes[start..<(i - 3)])
             } else if next == UInt8(ascii: "!") {
                 throw fail("DTDs and declarations are not accepted")
             } else if next == UInt8(ascii: "/") {
-                flushText()
-                i += 2
-                let (_, local) = try scanName()
-                let nameEnd = i
-                skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: ">") else {
-                    throw fail("expected '>' to end </\(String(decoding: bytes[local..<nameEnd], as: UTF8.self))")
-                }
-                i += 1
-                guard let open = stack.popLast(), sameBytes(table.elements[open.element].nameStart, table.elements[open.element].nameEnd, local, nameEnd) else {
-                    throw fail("</\(String(decoding: bytes[local..<nameEnd], as: UTF8.self))> does not close the open element")
-                }
+                progress.flushText()
+                try endTag(&progress)
             } else {
-                flushText()
-                if !table.elements.isEmpty && stack.isEmpty { throw fail("a second root element") }
-                i += 1
-                let (_, local) = try scanName()
-                let index = table.elements.count
-                table.elements.append(XMLElementTable.Element(nameStart: local, nameEnd: i, attributeStart: table.attributes.count, attributeEnd: table.attributes.count))
-                var selfClosing = false
-                while true {
-                    skipSpace()
-                    guard i < bytes.count else { throw fail("unexpected end in a start tag") }
-                    if bytes[i] == UInt8(ascii: ">") {
-                        i += 1
-                        break
-                    }
-                    if starts("/>") {
-                        i += 2
-                        selfClosing = true
-                        break
-                    }
-                    let (nameStart, _) = try scanName()
-                    let nameEnd = i
-                    skipSpace()
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else {
-                        throw fail("expected '=' after attribute \(String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self))")
-                    }
-                    i += 1
-                    skipSpace()
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'") else { throw fail("expected a quoted value") }
-                    let quote = bytes[i]
-                    i += 1
-                    let valueStart = table.text.count
-                    while i < bytes.count, bytes[i] != quote {
-                        if bytes[i] == UInt8(ascii: "&") { try entity(into: &table.text) } else {
-                            guard bytes[i] != UInt8(ascii: "<") else { throw fail("'<' in an attribute value") }
-                            table.text.append(bytes[i])
-                            i += 1
-                        }
-                    }
-                    guard i < bytes.count else { throw fail("unterminated attribute value") }
-                    i += 1
-                    table.attributes.append(XMLElementTable.Attribute(nameStart: nameStart, nameEnd: nameEnd, valueStart: valueStart, valueEnd: table.text.count))
-                }
-                table.elements[index].attributeEnd = table.attributes.count
-                pendingStart = table.text.count
-                if let parent = stack.last {
-                    if parent.lastChild >= 0 { table.elements[parent.lastChild].nextSibling = index } else { table.elements[parent.element].firstChild = index }
-                    stack[stack.count - 1].lastChild = index
-                }
-                if !selfClosing {
-                    guard stack.count < XMLDocument.maxDepth else { throw fail("nested deeper than \(XMLDocument.maxDepth) elements") }
-                    stack.append((index, -1))
-                }
+                progress.flushText()
+                try startTag(&progress)
             }
         }
-        if let open = stack.last {
-            throw fail("unexpected end: <\(String(decoding: bytes[table.elements[open.element].nameStart..<table.elements[open.element].nameEnd], as: UTF8.self))> is not closed")
+        if let open = progress.stack.last {
+            let element = progress.table.elements[open.element]
+            throw fail("unexpected end: <\(String(decoding: bytes[element.nameStart..<element.nameEnd], as: UTF8.self))> is not closed")
         }
-        guard !table.elements.isEmpty else { throw fail("no root element") }
-        return table
+        guard !progress.table.elements.isEmpty else { throw fail("no root element") }
+        return progress.table
+    }
+
+    /// Text: a run of plain bytes up to the next markup or entity at once, or an entity.
+    /// Outside the root element only whitespace may be.
+    private mutating func characters(_ progress: inout Progress) throws(XMLError) {
+        let byte = bytes[i]
+        if progress.stack.isEmpty {
+            guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { throw fail("text outside the root element") }
+            i += 1
+        } else if byte == UInt8(ascii: "&") {
+            try entity(into: &progress.table.text)
+        } else {
+            let start = i
+            i += 1
+            while i < bytes.count, bytes[i] != UInt8(ascii: "<"), bytes[i] != UInt8(ascii: "&") { i += 1 }
+            progress.table.text.append(contentsOf: bytes[start..<i])
+        }
+    }
+
+    /// `</name>`, which must close the open element.
+    private mutating func endTag(_ progress: inout Progress) throws(XMLError) {
+        i += 2
+        let (_, local) = try scanName()
+        let nameEnd = i
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: ">") else {
+            throw fail("expected '>' to end </\(String(decoding: bytes[local..<nameEnd], as: UTF8.self))")
+        }
+        i += 1
+        guard let open = progress.stack.popLast(),
+              sameBytes(progress.table.elements[open.element].nameStart, progress.table.elements[open.element].nameEnd, local, nameEnd) else {
+            throw fail("</\(String(decoding: bytes[local..<nameEnd], as: UTF8.self))> does not close the open element")
+        }
+    }
+
+    /// `<name attr="value" ...>` or `<name ... />`: a new element, linked to its parent.
+    private mutating func startTag(_ progress: inout Progress) throws(XMLError) {
+        if !progress.table.elements.isEmpty && progress.stack.isEmpty { throw fail("a second root element") }
+        i += 1
+        let (_, local) = try scanName()
+        let index = progress.table.elements.count
+        let attributeStart = progress.table.attributes.count
+        progress.table.elements.append(XMLElementTable.Element(nameStart: local, nameEnd: i, attributeStart: attributeStart, attributeEnd: attributeStart))
+        var selfClosing = false
+        while true {
+            skipSpace()
+            guard i < bytes.count else { throw fail("unexpected end in a start tag") }
+            if bytes[i] == UInt8(ascii: ">") {
+                i += 1
+                break
+            }
+            if starts("/>") {
+                i += 2
+                selfClosing = true
+                break
+            }
+            try attribute(into: &progress.table)
+        }
+        progress.table.elements[index].attributeEnd = progress.table.attributes.count
+        progress.pendingStart = progress.table.text.count
+        if let parent = progress.stack.last {
+            if parent.lastChild >= 0 {
+                progress.table.elements[parent.lastChild].nextSibling = index
+            } else {
+                progress.table.elements[parent.element].firstChild = index
+            }
+            progress.stack[progress.stack.count - 1].lastChild = index
+        }
+        if !selfClosing {
+            guard progress.stack.count < XMLDocument.maxDepth else { throw fail("nested deeper than \(XMLDocument.maxDepth) elements") }
+            progress.stack.append((index, -1))
+        }
+    }
+
+    /// `name="value"` (or single quotes) in a start tag, its value's entities expanded.
+    private mutating func attribute(into table: inout XMLElementTable) throws(XMLError) {
+        let (nameStart, _) = try scanName()
+        let nameEnd = i
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else {
+            throw fail("expected '=' after attribute \(String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self))")
+        }
+        i += 1
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'") else { throw fail("expected a quoted value") }
+        let quote = bytes[i]
+        i += 1
+        let valueStart = table.text.count
+        while i < bytes.count, bytes[i] != quote {
+            if bytes[i] == UInt8(ascii: "&") {
+                try entity(into: &table.text)
+            } else {
+                guard bytes[i] != UInt8(ascii: "<") else { throw fail("'<' in an attribute value") }
+                table.text.append(bytes[i])
+                i += 1
+            }
+        }
+        guard i < bytes.count else { throw fail("unterminated attribute value") }
+        i += 1
+        table.attributes.append(XMLElementTable.Attribute(nameStart: nameStart, nameEnd: nameEnd, valueStart: valueStart, valueEnd: table.text.count))
     }
 
     func sameBytes(_ a: Int, _ aEnd: Int, _ b: Int, _ bEnd: Int) -> Bool {

@@ -108,8 +108,13 @@ struct XMLResultTranscoder {
         firstElements.append(contentsOf: repeatElement(-1, count: shape.members.count))
         var child = table.elements[element].firstChild
         while child >= 0 {
-            if let index = memberIndex(child, shape) {
-                if firstElements[base + index] < 0 { firstElements[base + index] = child }
+            if var index = memberIndex(child, shape) {
+                // Every member read from this element name (most names have one).
+                while true {
+                    if firstElements[base + index] < 0 { firstElements[base + index] = child }
+                    guard let next = shape.nextMember(sharingXMLNameWith: index) else { break }
+                    index = next
+                }
             } else if shape.isUnion, !isTypeTag(child) {
                 throw Stop.needsTree
             }

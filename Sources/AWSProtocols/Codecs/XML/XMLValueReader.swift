@@ -72,7 +72,12 @@ struct XMLValueReader: Sendable {
     func parseStructure(_ node: XMLElement, _ shape: Shape) -> JSONObject? {
         var firstChild = [Int](repeating: -1, count: shape.members.count)
         for (position, child) in node.children.enumerated() {
-            if let index = shape.xmlMemberIndex[child.name], firstChild[index] < 0 { firstChild[index] = position }
+            var index = shape.xmlMemberIndex[child.name]
+            // Every member read from this element name (most names have one).
+            while let found = index {
+                if firstChild[found] < 0 { firstChild[found] = position }
+                index = shape.nextMember(sharingXMLNameWith: found)
+            }
         }
         if shape.isUnion {
             var names = Set(node.children.map(\.name))
