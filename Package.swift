@@ -44,11 +44,12 @@ let package = Package(
         // Credential providers and the default chain.
         .target(name: "AWSCredentials", dependencies: ["AWSPrimitives", "AWSSigning", "AWSJSON", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: callerIsolation),
-        // Turns (service, operation, params) into a signed HTTP request and parses answers.
+        // The SDK core: (service, operation, params) into a signed HTTP request, answers into
+        // results (AWSEngine), and the send with retries (AWSCaller).
         .target(name: "AWSClient", dependencies: [
-            "AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSJSON", "AWSPrimitives", "CZlib",
+            "AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSCredentials", "AWSJSON", "AWSPrimitives", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: callerIsolation),
         // The gateway's pipeline (JSON-RPC, dispatch, retries, configuration), free of NIO.
         .target(name: "GatewayCore", dependencies: [
             "AWSJSON", "AWSModels", "AWSPrimitives", "AWSProtocols", "AWSSigning",

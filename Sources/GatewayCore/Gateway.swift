@@ -74,7 +74,8 @@ public final class Gateway: Sendable {
     private let rulesBox: Mutex<GatewayRules>
     public var rules: GatewayRules { rulesBox.withLock { $0 } }
     let limits: GatewayLimits
-    let forwarder: Forwarder
+    /// The client's send: retries, S3's redirect, the blob bound.
+    let caller: AWSCaller
     let logger: Logger
     /// Calls admitted and not yet answered. An atomic: idle polling reads it at every event.
     private let inFlight = Atomic<Int>(0)
@@ -91,9 +92,8 @@ public final class Gateway: Sendable {
                                       cache: dependencies.cache, defaultRegion: dependencies.defaultRegion))
         limits = dependencies.limits
         logger = dependencies.logger
-        forwarder = Forwarder(engine: dependencies.engine, transport: dependencies.transport, upstream: dependencies.upstream,
-                              quota: RetryQuota(settings: dependencies.upstream.retry), rateLimiter: dependencies.rateLimiter,
-                              metrics: dependencies.metrics, logger: dependencies.logger, sleep: dependencies.sleep)
+        caller = AWSCaller(engine: dependencies.engine, transport: dependencies.transport, settings: dependencies.upstream,
+                           sleep: dependencies.sleep)
     }
 
     /// `GET /metrics`: the registry's metrics, then each refreshing credential source's.
@@ -245,10 +245,42 @@ public final class Gateway: Sendable {
         let prepared = try prepare(handle, params: params, options: options, team: team, rules: rules)
         if let seconds = options.presign {
             // After the same policy and rate checks, a URL instead of the call.
-            return try await forwarder.presign(prepared, seconds: seconds)
+            do { return try await caller.presign(prepared.call, seconds: seconds) } catch { throw rpcError(error, prepared) }
         }
         return try await cached(prepared, mode: options.cache, credentialsName: team.credentials, cache: rules.cache, trace: trace) {
-            try await self.forwarder.forward(prepared, trace: trace)
+            try await self.forward(prepared, trace: trace)
+        }
+    }
+
+    /// Forward: the client sends the call (retrying as the SDKs do); what happens on the way
+    /// goes into the trace, the metrics and the team's rate-limit holds.
+    private func forward(_ prepared: PreparedCall, trace: CallTrace) async throws -> JSONObject {
+        let observer = PipelineObserver(trace: trace, team: prepared.team, handle: prepared.call.handle, rateLimiter: rateLimiter, metrics: metrics)
+        do {
+            return try await caller.send(prepared.call, observer: observer)
+        } catch {
+            throw rpcError(error, prepared)
+        }
+    }
+
+    /// A send's failure as the caller's JSON-RPC error. A credentials failure names the
+    /// source by its config name only; its cause (which may name a key id or a file) goes
+    /// to the operator's log.
+    private func rpcError(_ error: SendError, _ prepared: PreparedCall) -> RPCError {
+        switch error {
+        case .aws(let awsError, let retryable):
+            return awsError.rpcError(retryable: retryable)
+        case .unreachable(let attempts, let cause):
+            return Gateway.unreachable(attempts: attempts, cause: cause)
+        case .blobTooLarge(let member, let bytes, let limit):
+            return RPCError(code: RPCError.awsUnreachable,
+                            message: "the answer's \(member) is larger than limits.max_blob (\(limit) bytes); for large S3 objects use a presigned URL ($presign)",
+                            data: .object(JSONObject([("cause", "blob too large"), ("bytes", .int(Int64(bytes)))])))
+        case .credentials(let cause):
+            logger.warning("no usable credentials", metadata: ["source": "\(prepared.sourceName)", "cause": "\(cause.description)"])
+            return Gateway.noCredentials(source: prepared.sourceName)
+        case .request(let clientError):
+            return clientError.rpcError
         }
     }
 
@@ -310,27 +342,29 @@ public final class Gateway: Sendable {
         let validated = try engine.prepareParams(params, for: handle, forPresigning: options.presign != nil)
         guard let source = rules.credentialSources[team.credentials] else {
             logger.warning("team names a credential source that is not configured", metadata: ["team": "\(team.name)", "source": "\(team.credentials)"])
-            throw Forwarder.noCredentials(source: team.credentials)
+            throw Gateway.noCredentials(source: team.credentials)
         }
-        return PreparedCall(handle: handle, params: validated, region: options.region ?? team.region ?? rules.defaultRegion ?? "",
-                            source: source, sourceName: team.credentials, team: team.name, timeoutMs: options.timeoutMs,
-                            responseContext: engine.responseContext(for: handle, callerParams: params))
+        let call = ClientCall(handle: handle, params: validated, region: options.region ?? team.region ?? rules.defaultRegion ?? "",
+                              credentials: source, deadlineSeconds: options.timeoutMs.map { Double($0) / 1000 },
+                              responseContext: engine.responseContext(for: handle, callerParams: params))
+        return PreparedCall(call: call, sourceName: team.credentials, team: team.name)
     }
 
     /// Cache: a read-only call may be answered from the cache; identical misses in flight
     /// together make one call to AWS. A call that may change things drops its service's
     /// entries for the same credentials.
-    private func cached(_ call: PreparedCall, mode: CacheMode, credentialsName: String, cache: ResponseCache?, trace: CallTrace,
+    private func cached(_ prepared: PreparedCall, mode: CacheMode, credentialsName: String, cache: ResponseCache?, trace: CallTrace,
                         forward: @escaping @Sendable () async throws -> JSONObject) async throws -> JSONObject {
-        let service = call.handle.service.name, operation = call.handle.operation.name
-        guard let cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: call.handle.operation.isReadOnly),
+        let handle = prepared.call.handle
+        let service = handle.service.name, operation = handle.operation.name
+        guard let cache, cache.settings.isCacheable(service: service, operation: operation, readOnly: handle.operation.isReadOnly),
               let ttl = cache.settings.ttl(service: service, operation: operation)
         else {
             note(.none, trace)
             let result = try await forward()
             // A call that may change things hides its scope's entries (a read left
             // uncached, e.g. excluded, leaves them alone).
-            if let cache, !cache.settings.isRead(service: service, operation: operation, readOnly: call.handle.operation.isReadOnly) {
+            if let cache, !cache.settings.isRead(service: service, operation: operation, readOnly: handle.operation.isReadOnly) {
                 await cache.invalidateEverywhere(scope: ResponseCache.scope(credentials: credentialsName, service: service))
             }
             return result
@@ -340,15 +374,16 @@ public final class Gateway: Sendable {
             note(.bypass, trace)
             return try await forward()
         }
-        let key = ResponseCache.key(credentials: credentialsName, region: call.region, service: service, operation: operation, params: call.params)
+        let key = ResponseCache.key(credentials: credentialsName, region: prepared.call.region, service: service, operation: operation,
+                                    params: prepared.call.params)
         if cache.shared != nil {
             // A follower waits for another replica's fetch no longer than the call may last.
-            let lockSeconds = Double(call.timeoutMs ?? Int(forwarder.upstream.requestTimeoutSeconds * 1000)) / 1000
+            let lockSeconds = prepared.call.deadlineSeconds ?? caller.settings.requestTimeoutSeconds
             let fetched = await cache.sharedFetch(key: key, scope: scope, ttl: ttl, mode: mode, lockSeconds: lockSeconds) {
                 do {
                     return .success(try await forward())
                 } catch {
-                    return .failure(Gateway.rpcError(error, logger: self.logger, method: call.handle.canonicalName))
+                    return .failure(Gateway.rpcError(error, logger: self.logger, method: handle.canonicalName))
                 }
             }
             switch fetched {
@@ -371,7 +406,7 @@ public final class Gateway: Sendable {
             do {
                 return .success(try await forward())
             } catch {
-                return .failure(Gateway.rpcError(error, logger: self.logger, method: call.handle.canonicalName))
+                return .failure(Gateway.rpcError(error, logger: self.logger, method: handle.canonicalName))
             }
         }
         switch result {
@@ -405,6 +440,16 @@ public final class Gateway: Sendable {
             logger.error("internal fault", metadata: ["method": "\(method)", "error": "\(error)"])
             return RPCError(code: RPCError.internalError, message: "internal error")
         }
+    }
+
+    static func noCredentials(source: String) -> RPCError {
+        RPCError(code: RPCError.noCredentials, message: "no usable credentials for this caller (source \"\(source)\"; the gateway's log says why)",
+                 data: .object(JSONObject([("source", .string(source))])))
+    }
+
+    static func unreachable(attempts: Int, cause: String) -> RPCError {
+        RPCError(code: RPCError.awsUnreachable, message: "AWS could not be reached",
+                 data: .object(JSONObject([("attempts", .int(Int64(attempts))), ("cause", .string(cause))])))
     }
 
     static func denied(identity: String, rule: String) -> RPCError {
@@ -445,5 +490,41 @@ public struct GatewayRules: Sendable {
         self.policy = policy
         self.cache = cache
         self.defaultRegion = defaultRegion
+    }
+}
+
+/// A call that passed every check, ready for the client, with the team it is made for.
+struct PreparedCall: Sendable {
+    let call: ClientCall
+    /// The credential source's name in the config: the only name callers ever see.
+    let sourceName: String
+    let team: String
+}
+
+/// What the client's send tells the pipeline: attempts and request ids for the audit
+/// record, attempts for the metrics, AWS's throttles and successes for the team's holds.
+struct PipelineObserver: SendObserver {
+    let trace: CallTrace
+    let team: String
+    let handle: OperationHandle
+    let rateLimiter: RateLimiter
+    let metrics: GatewayMetrics
+
+    func attempting(_ attempt: Int) {
+        metrics.recordAttempt()
+        trace.attempts = attempt
+    }
+
+    func probing() { metrics.recordAttempt() }
+
+    func answered(requestId: String?) { trace.awsRequestId = requestId }
+
+    func failed(awsType: String, kind: FailureKind) async {
+        trace.awsType = awsType
+        if kind == .throttling { await rateLimiter.throttled(team: team, service: handle.service.name, operation: handle.operation.name) }
+    }
+
+    func succeeded() async {
+        await rateLimiter.succeeded(team: team, service: handle.service.name, operation: handle.operation.name)
     }
 }

@@ -30,12 +30,3 @@ public struct GatewayLimits: Sendable {
     public init() {}
 }
 
-/// Timeouts and retries towards AWS.
-public struct UpstreamSettings: Sendable {
-    public var connectTimeoutSeconds = 3.0
-    /// Per attempt; a call's `$timeoutMs` bounds all of its attempts together.
-    public var requestTimeoutSeconds = 30.0
-    public var retry = RetrySettings()
-
-    public init() {}
-}

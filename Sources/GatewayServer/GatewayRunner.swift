@@ -48,7 +48,7 @@ public final class GatewayRunner: @unchecked Sendable {
         let engine = AWSEngine(models: models, environment: environment, codecOptions: codecOptions)
         let region = config.region ?? resolveRegion(environment: environment)
         credentialServices = CredentialServices(
-            caller: EngineCredentialCaller(engine: engine, transport: transport, upstream: config.upstream, logger: logger),
+            caller: AWSCaller(engine: engine, transport: transport, settings: config.upstream),
             http: TransportCredentialHTTP(transport: transport), region: region)
         let metrics = GatewayMetrics()
         let group = self.group

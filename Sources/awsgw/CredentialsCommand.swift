@@ -47,7 +47,7 @@ struct CredentialsCommand: AsyncParsableCommand {
                                                maxResponseBytes: settings.limits.maxUpstreamResponseBytes)
             let engine = AWSEngine(models: store, environment: environment)
             let region = settings.region ?? resolveRegion(environment: environment)
-            let caller = EngineCredentialCaller(engine: engine, transport: transport, upstream: settings.upstream)
+            let caller = AWSCaller(engine: engine, transport: transport, settings: settings.upstream)
             let services = CredentialServices(caller: caller, http: TransportCredentialHTTP(transport: transport), region: region)
             let providers = settings.credentialProviders(environment: environment, services: services)
             var failed = false
@@ -63,7 +63,7 @@ struct CredentialsCommand: AsyncParsableCommand {
         }
 
         /// One source's line: its kind and expiry, and `sts.GetCallerIdentity`'s answer.
-        static func check(_ name: String, _ provider: any CredentialProvider, caller: EngineCredentialCaller, region: String?) async
+        static func check(_ name: String, _ provider: any CredentialProvider, caller: AWSCaller, region: String?) async
             -> (failed: Bool, text: String)
         {
             let prefix = "\(name) (\(provider.sourceName)): "

@@ -1,3 +1,4 @@
+import AWSClient
 import AWSModels
 import ArgumentParser
 import Foundation

@@ -27,10 +27,10 @@ final class CredentialWorld: @unchecked Sendable {
 
     var http: TransportCredentialHTTP { TransportCredentialHTTP(transport: transport) }
 
-    /// STS through the engine, at the fake (`AWS_ENDPOINT_URL_STS`), without real backoff waits.
-    func caller() -> EngineCredentialCaller {
-        EngineCredentialCaller(engine: AWSEngine(models: sharedModels, environment: ["AWS_ENDPOINT_URL_STS": fake.url]), transport: transport,
-                               sleep: { _ in })
+    /// STS through the client, at the fake (`AWS_ENDPOINT_URL_STS`), without real backoff waits.
+    func caller() -> AWSCaller {
+        AWSCaller(engine: AWSEngine(models: sharedModels, environment: ["AWS_ENDPOINT_URL_STS": fake.url]), transport: transport,
+                  sleep: { _ in })
     }
 
     func write(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
@@ -316,8 +316,8 @@ struct CredentialSourceTests {
         _ = try world.write(".aws/sso/cache/79e435d7a515078e81c9dffc35f38d5687ebd3a7.json", #"{"accessToken":"tok-old","expiresAt":"2020-01-01T00:00:00Z"}"#)
         let env = ["AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": world.dir + "/none", "HOME": world.dir,
                    "AWS_ENDPOINT_URL_SSO": world.fake.url, "AWS_ENDPOINT_URL_SSO_OIDC": world.fake.url]
-        let services = CredentialServices(caller: EngineCredentialCaller(engine: AWSEngine(models: sharedModels, environment: env),
-                                                                         transport: world.transport, sleep: { _ in }), http: world.http)
+        let services = CredentialServices(caller: AWSCaller(engine: AWSEngine(models: sharedModels, environment: env),
+                                                            transport: world.transport, sleep: { _ in }), http: world.http)
         let keys = try await ProfileCredentialProvider(profile: "dev", environment: env, services: services).credentials()
         #expect(keys.accessKeyId == "ASIASSO-tok-new" && keys.sessionToken == "T" && keys.expiration != nil)
         // A token 5 minutes from expiry is refreshed with sso-oidc.CreateToken and written back.
@@ -391,7 +391,7 @@ struct ConfiguredCredentialTests {
         let environment = ["BASE_SECRET": "base-secret-value", "AWS_ENDPOINT_URL": world.fake.url]
         let config = try GatewayConfig.parse(Self.yaml, environment: environment)
         let engine = AWSEngine(models: sharedModels, environment: environment)
-        let services = CredentialServices(caller: EngineCredentialCaller(engine: engine, transport: world.transport, sleep: { _ in }),
+        let services = CredentialServices(caller: AWSCaller(engine: engine, transport: world.transport, sleep: { _ in }),
                                           http: world.http, region: "us-east-1")
         var dependencies = GatewayDependencies(engine: engine, transport: world.transport,
                                                credentialSources: config.credentialProviders(environment: environment, services: services))

@@ -1,3 +1,4 @@
+import AWSClient
 import Foundation
 
 /// The top-level keys of a configuration file, each read into its setting.

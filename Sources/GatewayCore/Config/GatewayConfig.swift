@@ -1,3 +1,4 @@
+import AWSClient
 import Foundation
 
 /// A problem in a configuration file, with the key path it is at.

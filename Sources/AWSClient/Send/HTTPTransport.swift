@@ -1,8 +1,7 @@
-import AWSClient
 import AWSProtocols
 
-/// Sends one signed request to AWS. The gateway's only dependency on the network, so
-/// the pipeline can be tested with a real server standing in for AWS.
+/// Sends one signed request to AWS: the client's only dependency on the network, so that
+/// everything above it can be tested with a real server standing in for AWS.
 public protocol HTTPTransport: Sendable {
     func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData
 }
@@ -21,4 +20,14 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(kind.rawValue): \(message)" }
+}
+
+/// Timeouts and retries towards AWS (the config file's `upstream:`).
+public struct UpstreamSettings: Sendable {
+    public var connectTimeoutSeconds = 3.0
+    /// Per attempt; a call's deadline bounds all of its attempts together.
+    public var requestTimeoutSeconds = 30.0
+    public var retry = RetrySettings()
+
+    public init() {}
 }
