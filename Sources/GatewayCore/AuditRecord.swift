@@ -33,6 +33,8 @@ public enum CacheOutcome: String, Sendable {
 public struct AuditRecord: Sendable {
     public var started: Date
     public var listener: String
+    /// The way the call came in.
+    public var door: Door
     public var identity: String
     public var team: String?
     public var method: String
@@ -65,6 +67,7 @@ public struct AuditRecord: Sendable {
         time.appendISO8601Result(to: &writer.out)
         writer.out.append(UInt8(ascii: "\""))
         writer.member("listener", listener)
+        writer.member("door", door.rawValue)
         writer.member("identity", identity)
         if let team { writer.member("team", team) }
         writer.member("method", method)

@@ -11,6 +11,8 @@ import NIOHTTP1
 /// listener's connection budget and the `Host` names it answers to.
 final class ServerContext: @unchecked Sendable {
     let gateway: Gateway
+    /// Where request bodies go: the JSON-RPC door in front of the gateway.
+    let door: JSONRPCDoor
     let limits: GatewayLimits
     let connections: ConnectionTracker
     let logger: Logger
@@ -23,6 +25,7 @@ final class ServerContext: @unchecked Sendable {
     init(gateway: Gateway, limits: GatewayLimits, connections: ConnectionTracker, logger: Logger, listener: String, kind: ListenerKind,
          allowedHosts: Set<String>) {
         self.gateway = gateway
+        door = JSONRPCDoor(gateway: gateway)
         self.limits = limits
         self.connections = connections
         self.logger = logger
@@ -381,7 +384,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         case "POST":
             callPending = true
             let bytes = Array(request.body.readableBytesView)
-            let gateway = server.gateway
+            let door = server.door
             var bearer: String?
             if let authorization = head.value(at: head.authorizationIndex), authorization.utf8.count > 7,
                authorization.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { ASCIICase.lowercased($0) == $1 }) {
@@ -389,7 +392,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             }
             let callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)
             let version = head.minorVersion
-            calls.call(gateway, bytes, callContext) { answer in
+            calls.call(door, bytes, callContext) { answer in
                 self.callPending = false
                 // A client that has stopped sending is told this is the last answer, unless
                 // requests it pipelined are still to be answered.
@@ -588,9 +591,9 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         activity.busy()
         IdlePoller.event()
         let bytes = Array(line.readableBytesView)
-        let gateway = server.gateway
+        let door = server.door
         let callContext = CallContext(listener: server.listener, peer: peer)
-        calls.call(gateway, bytes, callContext) { answer in
+        calls.call(door, bytes, callContext) { answer in
             self.pending -= 1
             if self.pending == 0 { self.activity.idle() }
             if let body = answer.body, context.channel.isActive {

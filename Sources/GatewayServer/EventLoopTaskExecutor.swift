@@ -21,19 +21,19 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     /// Set while `call` runs a task's first part in place.
     private var starting = false
 
-    /// Runs `gateway.handle` as a task on this loop and hands its answer to `then`, on this
+    /// Runs `door.handle` as a task on this loop and hands its answer to `then`, on this
     /// loop (called from the loop).
     /// No future or promise in between: a call's answer goes straight to its connection.
     /// The task starts at once, in the caller's frame (no job queued for the loop's next
     /// tick); an answer ready before `call` returns (a refusal, an error) is handed over
     /// on the loop's next tick instead, so that `then` never runs inside its caller.
     /// The call's inputs are taken as they are, not in a closure: one context per task.
-    func call(_ gateway: Gateway, _ bytes: [UInt8], _ context: CallContext, then: @escaping (GatewayAnswer) -> Void) {
+    func call(_ door: JSONRPCDoor, _ bytes: [UInt8], _ context: CallContext, then: @escaping (GatewayAnswer) -> Void) {
         let loop = eventLoop
         let then = NIOLoopBound(then, eventLoop: loop)
         starting = true
         Task.immediate(executorPreference: self) {
-            let answer = await gateway.handle(bytes, context: context)
+            let answer = await door.handle(bytes, context: context)
             if loop.inEventLoop && !self.starting {
                 then.value(answer)
             } else {

@@ -45,7 +45,7 @@ func pipelineBenchmark(modelsDir: String, loops: Int) throws {
     dependencies.rateLimiter = RateLimiter(limits: config.rateLimits)
     dependencies.defaultRegion = "us-east-1"
     dependencies.audit = try AuditLog(settings: audit)
-    let gateway = Gateway(dependencies)
+    let door = JSONRPCDoor(gateway: Gateway(dependencies))
     // The token is "bench" (its SHA-256 is the team's member), sent as a TCP caller does.
     let context = CallContext(listener: "tcp:127.0.0.1:8080", bearerToken: "bench")
     let body = Array(benchCall.utf8)
@@ -54,7 +54,7 @@ func pipelineBenchmark(modelsDir: String, loops: Int) throws {
     let answered = Mutex(0)
     Task {
         for i in 0..<loops {
-            let answer = await gateway.handle(body, context: context)
+            let answer = await door.handle(body, context: context)
             // {"jsonrpc":"2.0","id":1,"result":... (checked by bytes: the profile is of the gateway)
             if let bytes = answer.body, bytes.count > 31, bytes[25] == UInt8(ascii: "r"), bytes[26] == UInt8(ascii: "e") {
                 answered.withLock { $0 += 1 }

@@ -68,7 +68,7 @@ struct PipelineTests {
         return Gateway(dependencies)
     }
 
-    static func call(_ method: String, _ params: JSONObject) -> RPCCall { RPCCall(id: 1, method: method, params: params) }
+    static func call(_ method: String, _ params: JSONObject) -> GatewayCall { GatewayCall(method: method, params: params) }
 
     @Test("limits.max_blob: a larger blob in params is -32602 at its path; a larger object in an answer is -32011, asked once")
     func blobLimit() async throws {
@@ -365,14 +365,14 @@ struct PipelineTests {
         let engine = AWSEngine(models: pipelineModels, environment: [:])
         let verify = try engine.operation("account.VerifyPhoneNumber")
         let record = AuditRecord(
-            started: Date(timeIntervalSince1970: 1_764_000_000.25), listener: "unix:/s", identity: "uid:1", team: "ops",
+            started: Date(timeIntervalSince1970: 1_764_000_000.25), listener: "unix:/s", door: .jsonrpc, identity: "uid:1", team: "ops",
             method: "account.VerifyPhoneNumber", decision: AuditDecision(code: nil, allowed: true), cache: .none, code: nil, awsType: nil,
             awsRequestId: "r-1", attempts: 1, latencySeconds: 0.0123456, bytesIn: 10, bytesOut: 20,
             params: JSONObject([("Otp", "OTP-555"), ("AccountId", "1"), ("$token", "BEARER")]), inputShape: verify.operation.input,
             notification: false)
         // The line is written as bytes: it must parse, and be exactly this.
         let keysLine = String(decoding: record.line(params: .keys), as: UTF8.self)
-        #expect(keysLine == #"{"time":"2025-11-24T16:00:00.250Z","listener":"unix:/s","identity":"uid:1","team":"ops","method":"account.VerifyPhoneNumber","decision":"allowed","cache":"none","awsRequestId":"r-1","attempts":1,"latencyMs":12.346,"bytesIn":10,"bytesOut":20,"params":["Otp","AccountId"]}"#)
+        #expect(keysLine == #"{"time":"2025-11-24T16:00:00.250Z","listener":"unix:/s","door":"jsonrpc","identity":"uid:1","team":"ops","method":"account.VerifyPhoneNumber","decision":"allowed","cache":"none","awsRequestId":"r-1","attempts":1,"latencyMs":12.346,"bytesIn":10,"bytesOut":20,"params":["Otp","AccountId"]}"#)
         let keys = try JSON.parse(keysLine)
         #expect(keys["limiter"] == nil, "no limiter field without shared:")
         var shared = record

@@ -76,9 +76,11 @@ struct AuditLogTests {
         #expect(decisions == ["allowed", "allowed", "allowed", "denied", "allowed", "rate-limited", "invalid", "invalid", "allowed"])
         #expect(records.map { $0["cache"]?.stringValue ?? "" } == ["none", "miss", "hit", "none", "none", "none", "none", "none", "none"])
         let first = records[0]
-        for field in ["time", "listener", "identity", "team", "method", "decision", "cache", "attempts", "latencyMs", "bytesIn", "bytesOut"] {
+        for field in ["time", "listener", "door", "identity", "team", "method", "decision", "cache", "attempts", "latencyMs", "bytesIn", "bytesOut"] {
             #expect(first[field] != nil, "\(field)")
         }
+        // Every record names the door the call came through, the unreadable ones too.
+        #expect(records.allSatisfy { $0["door"] == "jsonrpc" })
         #expect(first["method"] == "networkmanager.AssociateConnectPeer")
         #expect(first["awsRequestId"] == "req-42")
         #expect(first["attempts"] == 1)

@@ -399,7 +399,7 @@ struct ConfiguredCredentialTests {
         dependencies.defaultRegion = "us-east-1"
         let gateway = Gateway(dependencies)
         for _ in 0..<3 {
-            let outcome = await gateway.perform(RPCCall(id: 1, method: "networkmanager.AssociateConnectPeer", params: associateParams.objectValue!),
+            let outcome = await gateway.perform(GatewayCall(method: "networkmanager.AssociateConnectPeer", params: associateParams.objectValue!),
                                                 context: CallContext(listener: "test"))
             guard case .success = outcome else { Issue.record("\(outcome)"); return }
         }

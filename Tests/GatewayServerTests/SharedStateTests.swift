@@ -40,14 +40,14 @@ struct SharedStateTests {
                                  threads: 1)
     }
 
-    static func call(_ method: String, _ params: JSON) -> RPCCall { RPCCall(id: 1, method: method, params: params.objectValue ?? JSONObject()) }
+    static func call(_ method: String, _ params: JSON) -> GatewayCall { GatewayCall(method: method, params: params.objectValue ?? JSONObject()) }
 
     static let context = CallContext(listener: "test")
 
     /// A call carried out on the replica's own event loop, as its listeners would run it
     /// (so that other tests keeping the cooperative pool busy cannot stall the replica's
     /// Redis commands past their timeout), and how long it took there.
-    static func perform(_ runner: GatewayRunner, _ call: RPCCall, trace: CallTrace = CallTrace()) async -> (result: Result<JSONObject, RPCError>, seconds: Double) {
+    static func perform(_ runner: GatewayRunner, _ call: GatewayCall, trace: CallTrace = CallTrace()) async -> (result: Result<JSONObject, RPCError>, seconds: Double) {
         let gateway = runner.gateway
         let context = Self.context
         return try! await runner.group.next().runOnLoop {

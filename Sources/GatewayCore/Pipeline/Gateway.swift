@@ -7,30 +7,6 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Who is calling and through which listener.
-public struct CallContext: Sendable {
-    public var listener: String
-    /// Unix peer credentials or the client certificate's CN, when the listener has them.
-    public var peer: PeerIdentity
-    /// A bearer token from the HTTP `Authorization` header (NDJSON callers use `$token`).
-    public var bearerToken: String?
-
-    public init(listener: String, peer: PeerIdentity = PeerIdentity(), bearerToken: String? = nil) {
-        self.listener = listener
-        self.peer = peer
-        self.bearerToken = bearerToken
-    }
-}
-
-/// What to send back for one request body: a JSON-RPC answer, or nothing when every
-/// call was a notification.
-public struct GatewayAnswer: Sendable {
-    public var body: [UInt8]?
-    /// Set when a single call was refused because the gateway is overloaded (-32003):
-    /// HTTP answers it with 503 and `Retry-After`.
-    public var retryAfterMs: Int?
-}
-
 /// Everything a gateway is made of, so that it is built from one value.
 public struct GatewayDependencies: Sendable {
     public var engine: AWSEngine
@@ -58,13 +34,14 @@ public struct GatewayDependencies: Sendable {
     }
 }
 
-/// The gateway's pipeline. A call goes through these steps, in this order (`execute`):
+/// The gateway's pipeline. A call from any door (`GatewayCall`) goes through these
+/// steps, in this order (`execute`):
 ///
-///     resolve → authorize → rate-limit → prepare → cache (single flight) → forward
-///                                                   (retrying: sign → send → parse)
+///     identify → resolve → authorize → rate-limit → prepare → cache (single flight) → forward
+///                                                              (the client: sign → send → parse, retried)
 ///
-/// and every call, answered or not, leaves one audit record. No sockets here:
-/// listeners hand it bytes.
+/// and every call, answered or not, leaves one audit record (`run`). No sockets and no
+/// wire formats here: doors turn their bytes into calls and outcomes into their bytes.
 public final class Gateway: Sendable {
     public let engine: AWSEngine
     public let rateLimiter: RateLimiter
@@ -107,75 +84,36 @@ public final class Gateway: Sendable {
     /// Calls being carried out now.
     public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
 
-    // MARK: Request bodies and answers
+    // MARK: Calls from the doors
 
-    /// Answers one request body (a call or a batch). Batches run their calls concurrently
-    /// and answer in request order.
-    public func handle(_ body: [UInt8], context: CallContext) async -> GatewayAnswer {
-        switch RPCEnvelope.parse(body, limits: limits) {
-        case .rejected(let error):
-            let answer = RPCEnvelope.response(id: .null, error: error)
-            record(CallTrace(), call: nil, context: context, code: error.code, bytesIn: body.count, bytesOut: answer.count, started: Date())
-            return GatewayAnswer(body: answer)
-        case .single(let entry):
-            let (bytes, code) = await answer(entry, context: context, bytesIn: body.count)
-            return GatewayAnswer(body: bytes, retryAfterMs: code == RPCError.overloaded ? Gateway.overloadRetryAfterMs : nil)
-        case .batch(let entries):
-            let responses = await withTaskGroup(of: (Int, [UInt8]?).self) { group in
-                for (index, entry) in entries.enumerated() {
-                    group.addTask { (index, await self.answer(entry, context: context, bytesIn: nil).bytes) }
-                }
-                var collected = [[UInt8]?](repeating: nil, count: entries.count)
-                for await (index, response) in group { collected[index] = response }
-                return collected.compactMap { $0 }
-            }
-            guard !responses.isEmpty else { return GatewayAnswer(body: nil) }
-            // The members are already serialized: join them into one array.
-            var out: [UInt8] = [UInt8(ascii: "[")]
-            for (i, response) in responses.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: response)
-            }
-            out.append(UInt8(ascii: "]"))
-            return GatewayAnswer(body: out)
-        }
-    }
-
-    /// Carries out one entry, answers it (unless it is a notification) and records it.
-    /// The answer is serialized here, once; `code` is its error code, nil on success.
-    func answer(_ entry: RPCEntry, context: CallContext, bytesIn: Int?) async -> (bytes: [UInt8]?, code: Int?) {
+    /// Carries out one call from a door and records it. `answer` writes the outcome in
+    /// the door's own form and gives its size for the record: every call a door takes is
+    /// decided, carried out and audited here, never by the door.
+    public func run<Answer>(_ call: GatewayCall, context: CallContext, bytesIn: Int?,
+                            answer: (Result<JSONObject, RPCError>) -> (Answer, bytesOut: Int)) async -> Answer {
         let started = Date()
-        switch entry {
-        case .invalid(let id, let error):
-            let response = id.map { RPCEnvelope.response(id: $0, error: error) }
-            record(CallTrace(), call: nil, context: context, code: error.code, bytesIn: bytesIn ?? 0, bytesOut: response?.count ?? 0,
-                   started: started)
-            return (response, error.code)
-        case .call(let call):
-            let trace = CallTrace()
-            let outcome = await perform(call, context: context, trace: trace)
-            var response: [UInt8]?
-            var code: Int?
-            switch outcome {
-            case .success(let result):
-                if let id = call.id { response = RPCEnvelope.response(id: id, result: .object(result)) }
-            case .failure(let error):
-                code = error.code
-                if let id = call.id { response = RPCEnvelope.response(id: id, error: error) }
-            }
-            if audit != nil {
-                let inSize = bytesIn ?? (JSON.object(call.params).serialized().count + call.method.utf8.count + 40)
-                record(trace, call: call, context: context, code: code, bytesIn: inSize, bytesOut: response?.count ?? 0, started: started)
-            }
-            return (response, code)
+        let trace = CallTrace()
+        let outcome = await perform(call, context: context, trace: trace)
+        let (written, bytesOut) = answer(outcome)
+        if audit != nil {
+            let code: Int? = if case .failure(let error) = outcome { error.code } else { nil }
+            let inSize = bytesIn ?? (JSON.object(call.params).serialized().count + call.method.utf8.count + 40)
+            record(trace, call: call, context: context, code: code, bytesIn: inSize, bytesOut: bytesOut, started: started)
         }
+        return written
     }
 
-    private func record(_ trace: CallTrace, call: RPCCall?, context: CallContext, code: Int?, bytesIn: Int, bytesOut: Int, started: Date) {
+    /// A request a door could not read as a call (malformed, over a limit): recorded, as
+    /// every request is, with the error it was answered.
+    public func recordUnreadable(_ error: RPCError, context: CallContext, bytesIn: Int, bytesOut: Int) {
+        record(CallTrace(), call: nil, context: context, code: error.code, bytesIn: bytesIn, bytesOut: bytesOut, started: Date())
+    }
+
+    private func record(_ trace: CallTrace, call: GatewayCall?, context: CallContext, code: Int?, bytesIn: Int, bytesOut: Int, started: Date) {
         guard let audit else { return }
         let record = AuditRecord(
-            started: started, listener: context.listener, identity: trace.identity ?? Policy.describe(context.peer), team: trace.team,
-            method: trace.method ?? call?.method ?? "(invalid request)", decision: AuditDecision(code: code, allowed: trace.allowed),
+            started: started, listener: context.listener, door: context.door, identity: trace.identity ?? Policy.describe(context.peer),
+            team: trace.team, method: trace.method ?? call?.method ?? "(invalid request)", decision: AuditDecision(code: code, allowed: trace.allowed),
             cache: trace.cache, limiter: trace.limiter, code: code, awsType: trace.awsType, awsRequestId: trace.awsRequestId, attempts: trace.attempts,
             latencySeconds: Date().timeIntervalSince(started), bytesIn: bytesIn, bytesOut: bytesOut, params: call?.params,
             inputShape: trace.handle?.operation.input, notification: call?.isNotification == true)
@@ -196,8 +134,8 @@ public final class Gateway: Sendable {
     }
 
     /// Carries out one call within the in-flight limit and returns the operation's result
-    /// or the JSON-RPC error.
-    public func perform(_ call: RPCCall, context: CallContext, trace: CallTrace = CallTrace()) async -> Result<JSONObject, RPCError> {
+    /// or the refusal or failure (unrecorded: doors call `run`).
+    public func perform(_ call: GatewayCall, context: CallContext, trace: CallTrace = CallTrace()) async -> Result<JSONObject, RPCError> {
         guard admit() else {
             metrics.overloadedCalls.increment()
             return .failure(RPCError(code: RPCError.overloaded, message: "gateway overloaded: \(limits.maxInFlightCalls) calls in flight; retry later",
@@ -225,7 +163,7 @@ public final class Gateway: Sendable {
     }
 
     /// The call path, step by step.
-    private func execute(_ call: RPCCall, context: CallContext, trace: CallTrace) async throws -> JSONObject {
+    private func execute(_ call: GatewayCall, context: CallContext, trace: CallTrace) async throws -> JSONObject {
         let rules = self.rules
         let (options, params) = try CallOptions.split(call.params)
         // Who is calling, before the method is resolved: resolving loads the service's
