@@ -6,6 +6,21 @@ import PackageDescription
 /// and each hop asked the runtime for the task's executor under a lock.
 let callerIsolation: [SwiftSetting] = [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
 
+/// What the tests of the gateway's NIO targets use: the targets, the testing target, NIO.
+let gatewayTestDependencies: [Target.Dependency] = [
+    "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning",
+    "GatewayCore", "GatewayServer", "GatewayTesting", "GatewayTransport", "TestSupport",
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+    .product(name: "X509", package: "swift-certificates"),
+    .product(name: "Crypto", package: "swift-crypto"),
+    .product(name: "SwiftASN1", package: "swift-asn1"),
+]
+
 let package = Package(
     name: "awsgw",
     platforms: [.macOS(.v14)],
@@ -70,31 +85,79 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ], swiftSettings: callerIsolation),
-        // Listeners, framing, TLS, the HTTP client to AWS (pooled per event loop), lifecycle.
+        // The HTTP/1.1 codec, the HTTP client to AWS (a keep-alive pool per event loop), and the
+        // event loops' tuning (idle polling, flushes gathered per turn).
+        .target(
+            name: "GatewayTransport",
+            dependencies: [
+                "AWSClient", "AWSPrimitives", "AWSProtocols",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)] + callerIsolation),
+        // Listeners (unix, tcp, tls) and each connection's pipeline: framing, HTTP/1.1 and
+        // NDJSON, limits and deadlines, peer identity; the JSON-RPC door's sockets.
         .target(
             name: "GatewayServer",
             dependencies: [
-                "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSPrimitives", "AWSProtocols", "AWSSigning",
-                "GatewayCore",
-                "RedisClient",
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "AWSJSON", "AWSPrimitives", "GatewayCore", "GatewayTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)] + callerIsolation),
+        // The state replicas share through Redis: rate limits and throttle holds, the cache.
+        .target(
+            name: "GatewaySharedState",
+            dependencies: [
+                "AWSPrimitives", "GatewayCore", "RedisClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)] + callerIsolation),
+        // The composition root: a configuration made into a running gateway (what `awsgw serve`,
+        // the benchmarks and tests start), its start-up summary, reloads and orderly stop.
+        .target(
+            name: "GatewayApp",
+            dependencies: [
+                "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning",
+                "GatewayCore", "GatewayServer", "GatewaySharedState", "GatewayTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)] + callerIsolation),
+        // What tests, the fuzzer and the benchmarks stand in with: the one fake AWS transport, a
+        // real HTTP server standing in for AWS, a gateway on real sockets, a connection on an
+        // EmbeddedChannel, the HTTP/1.1 split-reading check, awsgw run as a process.
+        .target(
+            name: "GatewayTesting",
+            dependencies: [
+                "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning",
+                "GatewayCore", "GatewayServer", "GatewayTransport", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "awsgw", dependencies: [
-            "AWSCredentials", "AWSJSON", "AWSModels", "AWSPrimitives", "AWSProtocols", "AWSSigning", "GatewayCore",
-            "AWSClient",
-            "GatewayServer",
+            "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSPrimitives", "AWSProtocols", "AWSSigning",
+            "GatewayApp", "GatewayCore", "GatewayServer", "GatewayTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -103,8 +166,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "awsgw-bench", dependencies: [
-            "AWSCredentials", "AWSJSON", "AWSProtocols", "AWSSigning",
-            "AWSClient", "AWSModels", "GatewayCore", "GatewayServer",
+            "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning",
+            "GatewayApp", "GatewayCore", "GatewayServer", "GatewayTesting", "GatewayTransport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -113,7 +176,10 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         // Fuzz targets: libFuzzer with `make fuzz` (--sanitize fuzzer -DFUZZING), else a
         // seeded mutation loop of its own.
-        .executableTarget(name: "awsgw-fuzz", dependencies: ["AWSJSON", "AWSProtocols", "AWSSigning", "AWSClient", "AWSCredentials", "AWSModels", "GatewayCore", "GatewayServer", "RedisClient"]),
+        .executableTarget(name: "awsgw-fuzz", dependencies: [
+            "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning",
+            "GatewayCore", "GatewayServer", "GatewayTesting", "RedisClient",
+        ]),
 
         // Locating the fetched fixtures and ../shared/conformance from tests.
         .target(name: "TestSupport", dependencies: ["AWSJSON"], path: "Tests/TestSupport"),
@@ -124,28 +190,21 @@ let package = Package(
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSJSON", "TestSupport", "AWSSigning", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSSigning", "TestSupport", "AWSCredentials"]),
         .testTarget(name: "RedisClientTests", dependencies: [
-            "TestSupport", "RedisClient", "GatewayCore", "GatewayServer",
+            "TestSupport", "RedisClient",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // boto3-seed-requests.json / boto3-seed-responses.json: what botocore 1.44.5 sends
         // and returns for the seed operations (scripts/make_wire_reference.py, boto3_parse_reference.py).
-        .testTarget(name: "GatewayCoreTests", dependencies: ["AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning", "TestSupport", "GatewayCore", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(
-            name: "GatewayServerTests",
-            dependencies: [
-                "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                "TestSupport", "GatewayServer", "GatewayCore", "RedisClient",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
-            ],
-            swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GatewayCoreTests", dependencies: [
+            "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning", "TestSupport", "GatewayCore", "GatewayTesting",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "GatewayTransportTests", dependencies: gatewayTestDependencies, swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GatewayServerTests", dependencies: gatewayTestDependencies, swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GatewaySharedStateTests", dependencies: gatewayTestDependencies + ["GatewayApp", "GatewaySharedState", "RedisClient"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GatewayAppTests", dependencies: gatewayTestDependencies + ["GatewayApp"], swiftSettings: [.swiftLanguageMode(.v5)]),
         // Runs the built awsgw binary as a user would.
         .testTarget(name: "awsgwCLITests", dependencies: ["AWSJSON", "TestSupport", "awsgw"]),
         .testTarget(

@@ -9,8 +9,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYSTEM = {"Foundation", "FoundationEssentials", "Glibc", "Musl", "Darwin", "Dispatch", "Synchronization", "Testing", "XCTest", "_Concurrency"}
 
 
+def names_in(text):
+    """Target and product names in a dependency list's text."""
+    names = set(re.findall(r'\.product\(name:\s*"([^"]+)"', text))
+    return names | set(re.findall(r'(?<![:\w])"([^"]+)"', re.sub(r'\.product\([^)]*\)', "", text)))
+
+
 def targets():
     text = open(os.path.join(ROOT, "Package.swift")).read()
+    # Shared lists: `let name: [Target.Dependency] = [ ... ]`.
+    shared = {m.group(1): names_in(m.group(2)) for m in re.finditer(r"let (\w+): \[Target\.Dependency\] = \[(.*?)\n\]", text, re.S)}
     found = {}
     for match in re.finditer(r'\.(?:target|testTarget|executableTarget|systemLibrary)\(\s*name:\s*"([^"]+)"', text):
         name, start = match.group(1), match.end()
@@ -23,7 +31,13 @@ def targets():
         deps = set(re.findall(r'\.product\(name:\s*"([^"]+)"', body))
         listed = re.search(r"dependencies:\s*\[(.*?)\]\s*(?:,\s*(?:path|exclude|swiftSettings|resources)|\)\s*$)", body, re.S)
         if listed:
-            deps |= set(re.findall(r'(?<![:\w])"([^"]+)"', re.sub(r'\.product\([^)]*\)', "", listed.group(1))))
+            deps |= names_in(listed.group(1))
+        for name_ref in re.findall(r"dependencies:\s*(\w+)", body):
+            deps |= shared.get(name_ref, set())
+        # `dependencies: shared + [ ... ]`
+        extra = re.search(r"dependencies:\s*\w+\s*\+\s*\[(.*?)\]", body, re.S)
+        if extra:
+            deps |= names_in(extra.group(1))
         path = re.search(r'path:\s*"([^"]+)"', body)
         kind = match.group(0).split("(")[0]
         folder = path.group(1) if path else ("Tests/" if kind == ".testTarget" else "Sources/") + name

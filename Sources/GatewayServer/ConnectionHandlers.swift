@@ -1,15 +1,15 @@
-import AWSClient
 import AWSJSON
 import AWSPrimitives
 import Foundation
 import GatewayCore
+import GatewayTransport
 import Logging
 import NIOCore
 import NIOHTTP1
 
 /// What every connection handler of one listener needs: the gateway, its limits, the
 /// listener's connection budget and the `Host` names it answers to.
-final class ServerContext: @unchecked Sendable {
+package final class ServerContext: @unchecked Sendable {
     let gateway: Gateway
     /// Where request bodies go: the JSON-RPC door in front of the gateway.
     let door: JSONRPCDoor

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayTransport
 import NIOCore
 import NIOPosix
 
@@ -42,12 +43,6 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
         }
         starting = false
     }
-}
-
-/// The event loop the current call runs on (its task runs on a loop's executor), so that
-/// its request to AWS uses a connection on the same loop.
-enum CurrentEventLoop {
-    static var value: EventLoop? { MultiThreadedEventLoopGroup.currentEventLoop }
 }
 
 extension EventLoop {

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTransport
 import Synchronization
 import Logging
 import NIOCore
@@ -243,22 +244,13 @@ public final class GatewayServer: @unchecked Sendable {
     }
 
     private func bootstrap(tls: NIOSSLContext?, server: ServerContext) -> ServerBootstrap {
-        let limits = config.limits
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 512)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    let activity = ConnectionActivity()
-                    try sync.addHandler(ConnectionLimitHandler(server: server, activity: activity))
-                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try sync.addHandler(FlushBeforeClose())
-                    try sync.addHandler(IdleTimeoutHandler(timeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
-                    try sync.addHandler(FramingDetector(server: server, activity: activity))
-                }
+                channel.eventLoop.makeCompletedFuture { try ConnectionPipeline.install(on: channel.pipeline.syncOperations, server: server, tls: tls) }
             }
         if server.kind != .unix { bootstrap = bootstrap.childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1) }
         return bootstrap

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayTransport
 import NIOCore
 import NIOSSL
 import X509

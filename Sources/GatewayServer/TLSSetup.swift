@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GatewayCore
+import GatewayTransport
 import NIOSSL
 import SwiftASN1
 import X509

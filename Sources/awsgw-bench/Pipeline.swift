@@ -6,17 +6,14 @@ import AWSSigning
 import AWSJSON
 import Foundation
 import GatewayCore
+import GatewayTesting
 import Synchronization
 
-/// AWS answering at once from memory: the pipeline's only way out, so that a profiler
-/// sees the gateway's own work per call and nothing of the network.
-struct InstantTransport: HTTPTransport {
-    static let answer = ResponseData(
-        status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", "req-bench")],
-        body: Array(#"{"ConnectPeerAssociation":{"ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123","GlobalNetworkId":"global-network-0123","State":"PENDING"}}"#.utf8))
-
-    func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData { Self.answer }
-}
+/// AWS answering at once from memory (nothing recorded): the pipeline's only way out, so
+/// that a profiler sees the gateway's own work per call and nothing of the network.
+let instantAnswer = ResponseData(
+    status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", "req-bench")],
+    body: Array(#"{"ConnectPeerAssociation":{"ConnectPeerId":"connect-peer-0123","DeviceId":"device-0123","GlobalNetworkId":"global-network-0123","State":"PENDING"}}"#.utf8))
 
 /// Issue 14's in-process pipeline: envelope → policy (a team admitted by a bearer token,
 /// `allow: ["*:*"]`, a rate that never binds) → build → sign → parse → answer, with the
@@ -39,7 +36,7 @@ func pipelineBenchmark(modelsDir: String, loops: Int) throws {
     var audit = AuditLogSettings()
     audit.dir = dir
     let keys = StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"))
-    var dependencies = GatewayDependencies(engine: AWSEngine(models: models, environment: [:]), transport: InstantTransport(),
+    var dependencies = GatewayDependencies(engine: AWSEngine(models: models, environment: [:]), transport: FakeTransport(recording: false) { _, _ in instantAnswer },
                                            credentialSources: ["default": keys])
     dependencies.policy = config.policy
     dependencies.rateLimiter = RateLimiter(limits: config.rateLimits)

@@ -1,6 +1,7 @@
 import AWSModels
 import Foundation
 import GatewayCore
+import GatewayApp
 import GatewayServer
 import Logging
 import NIOPosix

@@ -7,6 +7,7 @@ import AWSSigning
 import Foundation
 import GatewayCore
 import GatewayServer
+import GatewayTesting
 import RedisClient
 
 /// Fuzz targets over everything that reads outside input. Built two ways:
@@ -57,7 +58,7 @@ final class FuzzWorld: @unchecked Sendable {
         cborOperations = cbor
         limits.headerTimeoutSeconds = 1
         limits.idleTimeoutSeconds = 2
-        var dependencies = GatewayDependencies(engine: engine, transport: UnreachableTransport(),
+        var dependencies = GatewayDependencies(engine: engine, transport: FakeTransport.unreachable("fuzzing: no network"),
                                                credentialSources: ["default": StaticCredentialProvider(Credentials(accessKeyId: "AKID", secretAccessKey: "secret"))])
         dependencies.policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])])
         dependencies.defaultRegion = "us-east-1"
@@ -142,13 +143,6 @@ final class FuzzWorld: @unchecked Sendable {
         case .object(let object): return object.contains { containsNaN($0.value) }
         default: return false
         }
-    }
-}
-
-/// AWS that cannot be reached: the framing target exercises everything but the network.
-struct UnreachableTransport: HTTPTransport {
-    func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData {
-        throw TransportError(kind: .connect, message: "fuzzing: no network")
     }
 }
 

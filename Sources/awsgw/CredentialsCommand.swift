@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import GatewayCore
 import GatewayServer
+import GatewayTransport
 import NIOPosix
 
 struct CredentialsCommand: AsyncParsableCommand {

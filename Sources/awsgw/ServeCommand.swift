@@ -3,6 +3,7 @@ import AWSModels
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayApp
 import GatewayServer
 import Logging
 

@@ -7,33 +7,9 @@ import AWSSigning
 import Foundation
 @testable import GatewayCore
 import Synchronization
+import GatewayTesting
 import Testing
 import TestSupport
-
-/// AWS in memory: records every request and answers as the test says. The pipeline's only
-/// way out is `HTTPTransport`, so policy, cache, retries and audit are tested without sockets.
-final class InMemoryAWS: HTTPTransport {
-    typealias Answer = @Sendable (PreparedRequest, Int) -> ResponseData
-    private let state = Mutex<[PreparedRequest]>([])
-    let answer: Answer
-
-    init(_ answer: @escaping Answer = { _, _ in InMemoryAWS.ok }) { self.answer = answer }
-
-    var requests: [PreparedRequest] { state.withLock { $0 } }
-
-    func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData {
-        let attempt = state.withLock { requests -> Int in
-            requests.append(request)
-            return requests.count
-        }
-        return answer(request, attempt)
-    }
-
-    static let ok = ResponseData(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", "req-1")],
-                                 body: Array(#"{"ConnectPeerAssociation":{"ConnectPeerId":"c","State":"PENDING"}}"#.utf8))
-    static let throttled = ResponseData(status: 503, headers: [("x-amzn-ErrorType", "ThrottlingException"), ("x-amzn-RequestId", "req-t")],
-                                        body: Array(#"{"message":"slow down"}"#.utf8))
-}
 
 let pipelineModels: ModelStore = try! ModelStore(root: Fixtures.modelsDir)
 
@@ -56,7 +32,7 @@ struct PipelineTests {
     static let keys = StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"))
     static let associate = JSONObject([("GlobalNetworkId", "g"), ("ConnectPeerId", "c"), ("DeviceId", "d")])
 
-    static func gateway(_ aws: InMemoryAWS, policy: Policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])]),
+    static func gateway(_ aws: FakeTransport, policy: Policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])]),
                         cache: ResponseCache? = nil, sources: [String: any CredentialProvider] = ["default": keys],
                         sleeps: SleepLog? = nil) -> Gateway {
         var dependencies = GatewayDependencies(engine: AWSEngine(models: pipelineModels, environment: [:]), transport: aws,
@@ -73,7 +49,7 @@ struct PipelineTests {
     @Test("limits.max_blob: a larger blob in params is -32602 at its path; a larger object in an answer is -32011, asked once")
     func blobLimit() async throws {
         let body = [UInt8](repeating: 0x61, count: 1001)
-        let aws = InMemoryAWS { request, _ in
+        let aws = FakeTransport { request, _ in
             request.method == "GET" ? ResponseData(status: 200, headers: [("Content-Type", "text/plain")], body: body)
                 : ResponseData(status: 200, headers: [("ETag", "\"e\"")], body: [])
         }
@@ -109,7 +85,7 @@ struct PipelineTests {
     func s3RegionRedirect() async throws {
         let redirect = ResponseData(status: 301, headers: [("x-amz-bucket-region", "eu-west-1"), ("x-amz-request-id", "r1")],
                                     body: Array("<Error><Code>PermanentRedirect</Code><Message>use the right endpoint</Message></Error>".utf8))
-        let aws = InMemoryAWS { request, _ in
+        let aws = FakeTransport { request, _ in
             request.url.contains(".s3.eu-west-1.amazonaws.com/")
                 ? ResponseData(status: 200, headers: [("Content-Type", "text/plain"), ("x-amz-request-id", "r2")], body: Array("hi".utf8)) : redirect
         }
@@ -128,7 +104,7 @@ struct PipelineTests {
         // A wrong signing region named in the error body; and no second redirect.
         let malformed = ResponseData(status: 400, headers: [],
                                      body: Array("<Error><Code>AuthorizationHeaderMalformed</Code><Message>m</Message><Region>ap-south-1</Region></Error>".utf8))
-        let always = InMemoryAWS { request, _ in request.url.contains("ap-south-1") ? redirect : malformed }
+        let always = FakeTransport { request, _ in request.url.contains("ap-south-1") ? redirect : malformed }
         let twice = await Self.gateway(always).perform(Self.call("s3.GetObject", JSONObject([("Bucket", "team-data"), ("Key", "a.txt")])),
                                                        context: CallContext(listener: "test"))
         guard case .failure(let error) = twice else { Issue.record("a second redirect was followed"); return }
@@ -138,7 +114,7 @@ struct PipelineTests {
     @Test("S3: a redirect that names no region: HeadBucket asked, its x-amz-bucket-region followed; none found, the error stands")
     func s3RegionProbe() async throws {
         let bare = ResponseData(status: 301, headers: [("x-amz-request-id", "r1")], body: [])
-        let aws = InMemoryAWS { request, _ in
+        let aws = FakeTransport { request, _ in
             if request.method == "HEAD", request.url == "https://team-data.s3.amazonaws.com/" {
                 return ResponseData(status: 301, headers: [("x-amz-bucket-region", "ap-northeast-2")], body: [])
             }
@@ -152,7 +128,7 @@ struct PipelineTests {
             "GET https://team-data.s3.amazonaws.com/a.txt", "HEAD https://team-data.s3.amazonaws.com/",
             "GET https://team-data.s3.ap-northeast-2.amazonaws.com/a.txt",
         ])
-        let nothing = InMemoryAWS { _, _ in bare }
+        let nothing = FakeTransport { _, _ in bare }
         let failed = await Self.gateway(nothing).perform(Self.call("s3.GetObject", JSONObject([("Bucket", "team-data"), ("Key", "a.txt")])),
                                                          context: CallContext(listener: "test"))
         guard case .failure(let error) = failed else { Issue.record("succeeded"); return }
@@ -162,7 +138,7 @@ struct PipelineTests {
 
     @Test("$presign: a presigned URL after the same policy checks, and nothing sent to AWS")
     func presign() async throws {
-        let aws = InMemoryAWS()
+        let aws = FakeTransport()
         let gw = Self.gateway(aws)
         let params = JSONObject([("Bucket", "team-data"), ("Key", "a b.txt"), ("$presign", 600), ("$region", "eu-west-1")])
         let outcome = await gw.perform(Self.call("s3.GetObject", params), context: CallContext(listener: "test"))
@@ -204,7 +180,7 @@ struct PipelineTests {
 
     @Test("policy: a denied call never reaches AWS and names the caller and the rule")
     func policy() async {
-        let aws = InMemoryAWS()
+        let aws = FakeTransport()
         let policy = Policy(teams: [Team(name: "ops", members: [.uid(1001)], allow: [OperationPattern("networkmanager:*")!],
                                          deny: [OperationPattern("networkmanager:Associate*")!])])
         let gw = Self.gateway(aws, policy: policy)
@@ -228,7 +204,7 @@ struct PipelineTests {
     func deniedBeforeResolving() async throws {
         // A model of its own, so that what is loaded is this test's doing.
         let models = try ModelStore(root: Fixtures.modelsDir)
-        let aws = InMemoryAWS()
+        let aws = FakeTransport()
         var dependencies = GatewayDependencies(engine: AWSEngine(models: models, environment: [:]), transport: aws, credentialSources: ["default": Self.keys])
         dependencies.policy = Policy(teams: [
             Team(name: "ops", members: [.uid(1001)], allow: [OperationPattern("*:*")!]),
@@ -267,7 +243,7 @@ struct PipelineTests {
 
     @Test("cache: a repeated read is one call; bypass and a mutating call go through, and the mutation drops the entry")
     func cache() async throws {
-        let aws = InMemoryAWS()
+        let aws = FakeTransport()
         var settings = CacheSettings()
         settings.ttl = [(OperationPattern("*:*")!, 60)]
         settings.exclude = [OperationPattern("networkmanager:GetDevices")!]
@@ -296,9 +272,9 @@ struct PipelineTests {
 
     @Test("cache: identical misses together make one call (single flight)")
     func singleFlight() async throws {
-        let aws = InMemoryAWS { _, _ in
+        let aws = FakeTransport { _, _ in
             Thread.sleep(forTimeInterval: 0.05)
-            return InMemoryAWS.ok
+            return FakeTransport.ok
         }
         var settings = CacheSettings()
         settings.ttl = [(OperationPattern("*:*")!, 60)]
@@ -312,7 +288,7 @@ struct PipelineTests {
 
     @Test("retries: throttling is retried with backoff and the same idempotency token; a client error is not")
     func retries() async throws {
-        let aws = InMemoryAWS { _, attempt in attempt < 3 ? InMemoryAWS.throttled : InMemoryAWS.ok }
+        let aws = FakeTransport { _, attempt in attempt < 3 ? FakeTransport.throttled : FakeTransport.ok }
         let sleeps = SleepLog()
         let gw = Self.gateway(aws, sleeps: sleeps)
         let trace = CallTrace()
@@ -325,7 +301,7 @@ struct PipelineTests {
         // The body (with its filled ClientToken, if the operation has one) is the same each time.
         #expect(Set(aws.requests.map { String(decoding: $0.body, as: UTF8.self) }).count == 1)
 
-        let refusing = InMemoryAWS { _, _ in
+        let refusing = FakeTransport { _, _ in
             ResponseData(status: 400, headers: [("x-amzn-ErrorType", "ValidationException")], body: Array(#"{"message":"no"}"#.utf8))
         }
         let once = await Self.gateway(refusing).perform(Self.call("networkmanager.AssociateConnectPeer", Self.associate),
@@ -337,7 +313,7 @@ struct PipelineTests {
 
     @Test("credentials: a failing source is -32012 naming its config name only")
     func credentials() async {
-        let aws = InMemoryAWS()
+        let aws = FakeTransport()
         let gw = Self.gateway(aws, sources: ["default": FailingSource()])
         let outcome = await gw.perform(Self.call("networkmanager.AssociateConnectPeer", Self.associate), context: CallContext(listener: "test"))
         guard case .failure(let error) = outcome else { Issue.record("succeeded"); return }
@@ -349,7 +325,7 @@ struct PipelineTests {
 
     @Test("gateway options: a wrong or repeated $ option is -32602 naming it")
     func options() async {
-        let gw = Self.gateway(InMemoryAWS())
+        let gw = Self.gateway(FakeTransport())
         var params = Self.associate
         params.append("$cache", "sometimes")
         params.append("$region", "us-east-1")

@@ -6,21 +6,17 @@ import AWSSigning
 import Foundation
 import GatewayCore
 import GatewayServer
+import GatewayTesting
+import GatewayTransport
 import Testing
 
 /// The framing handlers on an EmbeddedChannel: no sockets, virtual time.
 @Suite("Framing handlers (EmbeddedChannel)")
 struct FramingTests {
-    struct NoNetwork: HTTPTransport {
-        func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData {
-            throw TransportError(kind: .connect, message: "no network in this test")
-        }
-    }
-
     static func connection(_ configure: (inout GatewayLimits) -> Void = { _ in }) throws -> EmbeddedConnection {
         var limits = GatewayLimits()
         configure(&limits)
-        var dependencies = GatewayDependencies(engine: AWSEngine(models: sharedModels, environment: [:]), transport: NoNetwork(),
+        var dependencies = GatewayDependencies(engine: AWSEngine(models: sharedModels, environment: [:]), transport: FakeTransport.unreachable("no network in this test"),
                                                credentialSources: ["default": StaticCredentialProvider(Credentials(accessKeyId: "AKID", secretAccessKey: "s"))])
         dependencies.policy = Policy(teams: [Team(name: "all", members: [.any], allow: [OperationPattern("*:*")!])])
         dependencies.defaultRegion = "us-east-1"

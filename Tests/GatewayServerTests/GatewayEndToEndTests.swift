@@ -3,6 +3,8 @@ import AWSJSON
 import Foundation
 import GatewayCore
 import GatewayServer
+import GatewayTesting
+import GatewayTransport
 import Testing
 
 #if canImport(Glibc)

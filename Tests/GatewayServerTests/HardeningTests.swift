@@ -2,6 +2,8 @@ import AWSJSON
 import Foundation
 import GatewayCore
 import GatewayServer
+import GatewayTesting
+import GatewayTransport
 import NIOCore
 import Testing
 import TestSupport

@@ -4,6 +4,8 @@ import AWSSigning
 import Foundation
 import GatewayCore
 import GatewayServer
+import GatewayTesting
+import GatewayTransport
 import Testing
 
 #if canImport(Glibc)

@@ -5,7 +5,8 @@ import AWSModels
 import AWSSigning
 import Foundation
 import GatewayCore
-@testable import GatewayServer
+import GatewayServer
+import GatewayTransport
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -17,29 +18,29 @@ import TestSupport
 import Glibc
 #endif
 
-let sharedModels: ModelStore = try! ModelStore(root: Fixtures.modelsDir)
+package let sharedModels: ModelStore = try! ModelStore(root: Fixtures.modelsDir)
 
 /// Records the backoff delays the gateway asked for, without waiting them out.
-final class SleepRecorder: @unchecked Sendable {
+package final class SleepRecorder: @unchecked Sendable {
     private let lock = NIOLock()
     private var delays: [Double] = []
-    var recorded: [Double] { lock.withLock { delays } }
-    func record(_ seconds: Double) { lock.withLock { delays.append(seconds) } }
+    package var recorded: [Double] { lock.withLock { delays } }
+    package func record(_ seconds: Double) { lock.withLock { delays.append(seconds) } }
 }
 
 /// A gateway started in-process on real sockets, in front of a FakeAWS.
-final class TestGateway: @unchecked Sendable {
-    let fake: FakeAWS
-    let gateway: Gateway
-    let server: GatewayServer
-    let transport: UpstreamClient
-    let group: MultiThreadedEventLoopGroup
-    let sleeps = SleepRecorder()
-    let dir: String
+package final class TestGateway: @unchecked Sendable {
+    package let fake: FakeAWS
+    package let gateway: Gateway
+    package let server: GatewayServer
+    package let transport: UpstreamClient
+    package let group: MultiThreadedEventLoopGroup
+    package let sleeps = SleepRecorder()
+    package let dir: String
 
-    var socketPath: String { dir + "/gw.sock" }
+    package var socketPath: String { dir + "/gw.sock" }
 
-    func address(_ kind: String) -> ListenAddress {
+    package func address(_ kind: String) -> ListenAddress {
         server.listeners.first { listener in
             switch (listener.address, kind) {
             case (.unix, "unix"), (.tcp, "tcp"), (.tls, "tls"): return true
@@ -48,7 +49,7 @@ final class TestGateway: @unchecked Sendable {
         }!.address
     }
 
-    init(
+    package init(
         listen: [String]? = nil, configure: (inout GatewayConfig) -> Void = { _ in },
         credentials: (any CredentialProvider)? = nil, environment: [String: String] = [:],
         upstreamTLS: NIOSSLContext? = nil, upstreamTrust: NIOSSLTrustRoots = .default,
@@ -89,7 +90,7 @@ final class TestGateway: @unchecked Sendable {
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
         do {
             // As `awsgw serve` runs: the loops poll for a lone caller (`idle_poll`).
-            try IdlePoller.install(on: group, microseconds: config.idlePollMicroseconds, for: gateway)
+            try IdlePoller.install(on: group, limit: .microseconds(Int64(config.idlePollMicroseconds)), callsInFlight: { [gateway] in gateway.callsInFlight })
             // Flushes gathered per turn as `awsgw serve` does, but from the first call in
             // flight on (serve: above two per loop), so that every test here runs with them.
             try TurnFlusher.install(on: group, crowd: 0, callsInFlight: { [gateway] in gateway.callsInFlight })
@@ -102,7 +103,7 @@ final class TestGateway: @unchecked Sendable {
         }
     }
 
-    func stop() async {
+    package func stop() async {
         await server.shutdown()
         await fake.stop()
         await transport.shutdown()
@@ -112,17 +113,17 @@ final class TestGateway: @unchecked Sendable {
 }
 
 /// A JSON-RPC request line or body.
-func rpc(_ id: JSON?, _ method: String, _ params: JSON = .object(JSONObject())) -> String {
+package func rpc(_ id: JSON?, _ method: String, _ params: JSON = .object(JSONObject())) -> String {
     var object = JSONObject([("jsonrpc", "2.0"), ("method", .string(method)), ("params", params)])
     if let id { object.append("id", id) }
     return JSON.object(object).serializedString()
 }
 
-let associateParams: JSON = ["GlobalNetworkId": "global-network-0123", "ConnectPeerId": "connect-peer-0123", "DeviceId": "device-0123"]
+package let associateParams: JSON = ["GlobalNetworkId": "global-network-0123", "ConnectPeerId": "connect-peer-0123", "DeviceId": "device-0123"]
 
 /// Runs blocking socket work on its own thread, so the cooperative pool (which the
 /// gateway itself runs on) is never blocked by a test.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+package func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
             do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
@@ -131,17 +132,18 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
     }
 }
 
-struct SocketError: Error, CustomStringConvertible {
-    let description: String
+package struct SocketError: Error, CustomStringConvertible {
+    package let description: String
+    package init(description: String) { self.description = description }
 }
 
 /// A plain blocking client socket to a listener. Its descriptor is closed once, by deinit,
 /// which also runs when init throws (closing it in init too would close a number NIO may
 /// already have reused).
-final class RawSocket: @unchecked Sendable {
-    let fd: Int32
+package final class RawSocket: @unchecked Sendable {
+    package let fd: Int32
 
-    init(_ address: ListenAddress, timeoutSeconds: Int = 20) throws {
+    package init(_ address: ListenAddress, timeoutSeconds: Int = 20) throws {
         switch address {
         case .unix(let path):
             fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -169,9 +171,9 @@ final class RawSocket: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    func write(_ text: String) throws { try write(Array(text.utf8)) }
+    package func write(_ text: String) throws { try write(Array(text.utf8)) }
 
-    func write(_ bytes: [UInt8]) throws {
+    package func write(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
@@ -180,10 +182,10 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
-    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+    package func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads until the peer closes (or the timeout).
-    func readToEnd() -> [UInt8] {
+    package func readToEnd() -> [UInt8] {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -195,7 +197,7 @@ final class RawSocket: @unchecked Sendable {
     }
 
     /// Reads until `count` newline-terminated lines have arrived (or the peer closes).
-    func readLines(_ count: Int) -> [String] {
+    package func readLines(_ count: Int) -> [String] {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while data.filter({ $0 == 0x0A }).count < count {
@@ -208,15 +210,15 @@ final class RawSocket: @unchecked Sendable {
 }
 
 /// One HTTP exchange on a fresh connection that the gateway closes afterwards.
-struct HTTPReply {
-    let status: Int
-    let headers: [(String, String)]
-    let body: String
+package struct HTTPReply {
+    package let status: Int
+    package let headers: [(String, String)]
+    package let body: String
 
-    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-    var json: JSON? { try? JSON.parse(body) }
+    package func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    package var json: JSON? { try? JSON.parse(body) }
 
-    static func parse(_ bytes: [UInt8]) -> HTTPReply? {
+    package static func parse(_ bytes: [UInt8]) -> HTTPReply? {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n") else { return nil }
         let lines = text[..<split.lowerBound].split(separator: "\r\n").map(String.init)
@@ -229,7 +231,7 @@ struct HTTPReply {
     }
 }
 
-func httpExchange(_ address: ListenAddress, method: String = "POST", path: String = "/", body: String = "", headers: [(String, String)] = []) async throws -> HTTPReply {
+package func httpExchange(_ address: ListenAddress, method: String = "POST", path: String = "/", body: String = "", headers: [(String, String)] = []) async throws -> HTTPReply {
     try await onThread {
         let socket = try RawSocket(address)
         var request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
@@ -242,7 +244,7 @@ func httpExchange(_ address: ListenAddress, method: String = "POST", path: Strin
     }
 }
 
-func ndjsonExchange(_ address: ListenAddress, lines: [String], expect: Int) async throws -> [JSON] {
+package func ndjsonExchange(_ address: ListenAddress, lines: [String], expect: Int) async throws -> [JSON] {
     try await onThread {
         let socket = try RawSocket(address)
         try socket.write(lines.map { $0 + "\n" }.joined())

@@ -16,10 +16,10 @@ import NIOPosix
 /// at once. A crowded turn gathers every write, its first included: flushing the first at
 /// once for its latency gave fewer calls/s, not more.
 /// Used only on its loop.
-final class TurnFlusher: @unchecked Sendable {
+package final class TurnFlusher: @unchecked Sendable {
     private let loop: EventLoop
     /// Calls in flight above which flushes are gathered.
-    let crowd: Int
+    package let crowd: Int
     /// Calls the gateway carries now.
     private let callsInFlight: @Sendable () -> Int
     /// Contexts written to in this turn and not flushed yet, in the order of their writes.
@@ -31,9 +31,9 @@ final class TurnFlusher: @unchecked Sendable {
     private static let current = ThreadSpecificVariable<TurnFlusher>()
     /// The flusher of the loop running now: nil off the gateway's loops (an embedded
     /// channel in tests flushes at once).
-    static var onThisLoop: TurnFlusher? { current.currentValue }
+    package static var onThisLoop: TurnFlusher? { current.currentValue }
 
-    init(loop: EventLoop, crowd: Int, callsInFlight: @escaping @Sendable () -> Int) {
+    package init(loop: EventLoop, crowd: Int, callsInFlight: @escaping @Sendable () -> Int) {
         self.loop = loop
         self.crowd = crowd
         self.callsInFlight = callsInFlight
@@ -41,7 +41,7 @@ final class TurnFlusher: @unchecked Sendable {
 
     /// Gives each loop of `group` a flusher gathering flushes above two calls in flight per
     /// loop (`crowd` to choose another threshold).
-    static func install(on group: MultiThreadedEventLoopGroup, crowd: Int? = nil, callsInFlight: @escaping @Sendable () -> Int) throws {
+    package static func install(on group: MultiThreadedEventLoopGroup, crowd: Int? = nil, callsInFlight: @escaping @Sendable () -> Int) throws {
         let loops = Array(group.makeIterator())
         for loop in loops {
             let flusher = TurnFlusher(loop: loop, crowd: crowd ?? 2 * loops.count, callsInFlight: callsInFlight)
@@ -51,7 +51,7 @@ final class TurnFlusher: @unchecked Sendable {
 
     /// `context` was written to: flush it at the end of the turn if the gateway is
     /// crowded, else now.
-    func flush(_ context: ChannelHandlerContext) {
+    package func flush(_ context: ChannelHandlerContext) {
         if scheduled {
             // A connection written to twice in a row is flushed once.
             if written.last !== context { written.append(context) }
@@ -78,7 +78,7 @@ final class TurnFlusher: @unchecked Sendable {
 extension ChannelHandlerContext {
     /// Writes `data` and flushes it now or at the end of this turn of the loop
     /// (`TurnFlusher`; at once off the gateway's loops).
-    func writeAndFlushThisTurn(_ data: NIOAny) {
+    package func writeAndFlushThisTurn(_ data: NIOAny) {
         if let flusher = TurnFlusher.onThisLoop {
             write(data, promise: nil)
             flusher.flush(self)
@@ -92,10 +92,12 @@ extension ChannelHandlerContext {
 /// connection limit, shutdown): a write whose flush `TurnFlusher` left for the end of the
 /// turn would otherwise be dropped, where before it had reached the socket at once. Sits
 /// on the caller's side of TLS, so that the flush also encrypts what TLS holds.
-final class FlushBeforeClose: ChannelOutboundHandler, Sendable {
-    typealias OutboundIn = NIOAny
+package final class FlushBeforeClose: ChannelOutboundHandler, Sendable {
+    package typealias OutboundIn = NIOAny
 
-    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+    package init() {}
+
+    package func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         context.flush()
         context.close(mode: mode, promise: promise)
     }

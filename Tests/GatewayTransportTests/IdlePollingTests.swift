@@ -2,6 +2,8 @@ import AWSJSON
 import Foundation
 import GatewayCore
 @testable import GatewayServer
+import GatewayTesting
+@testable import GatewayTransport
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

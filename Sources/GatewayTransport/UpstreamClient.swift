@@ -2,7 +2,6 @@ import AWSClient
 import AWSPrimitives
 import AWSProtocols
 import Foundation
-import GatewayCore
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -542,4 +541,10 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         fail(TransportError(kind: .other, message: "\(error)"), close: true)
         context.close(promise: nil)
     }
+}
+
+/// The event loop the current call runs on (its task runs on a loop's executor), so that
+/// its request to AWS uses a connection on the same loop.
+enum CurrentEventLoop {
+    static var value: EventLoop? { MultiThreadedEventLoopGroup.currentEventLoop }
 }

@@ -1,4 +1,3 @@
-import GatewayCore
 import NIOCore
 import NIOPosix
 #if canImport(Glibc)
@@ -20,18 +19,18 @@ import Darwin
 /// missed but `limit` would have caught doubles it; a gap longer than `limit` (an upstream
 /// that takes milliseconds, a quiet caller) halves it, so a loop soon stops polling for an
 /// AWS that answers in milliseconds, and keeps polling for a caller that comes straight back.
-struct IdlePollWindow {
+package struct IdlePollWindow {
     /// The longest window, in nanoseconds (`idle_poll`); 0 turns polling off.
-    let limit: Int64
+    package let limit: Int64
     /// The window now, in nanoseconds: 0 until a gap shows that polling would pay.
     private(set) var current: Int64 = 0
     /// Where a window that grows from nothing starts.
-    var growStart: Int64 { min(limit, 10_000) }
+    package var growStart: Int64 { min(limit, 10_000) }
 
-    init(limit: Int64) { self.limit = max(0, limit) }
+    package init(limit: Int64) { self.limit = max(0, limit) }
 
     /// Adapts the window to one gap between the loop's last work and the next event.
-    mutating func observe(gap: Int64) {
+    package mutating func observe(gap: Int64) {
         if gap <= current { return }  // caught while polling: the window is right
         if gap <= limit {
             current = min(limit, max(growStart, current * 2))
@@ -44,7 +43,7 @@ struct IdlePollWindow {
 /// What a loop waits for after its work: its two kinds of gaps differ (AWS takes
 /// milliseconds where a caller's next request may come in microseconds), so each has its
 /// own window.
-enum IdleWait: Int {
+package enum IdleWait: Int {
     /// The loop wrote an answer: a caller's next request comes next.
     case caller
     /// The loop wrote a request upstream: its answer comes next.
@@ -55,8 +54,8 @@ enum IdleWait: Int {
 /// is a channel on the loop: a byte in the pipe makes the loop's next `epoll_wait` return
 /// at once; reading it, the poller puts another while the window lasts. With the window
 /// over, the pipe stays empty and the loop sleeps as usual. Used only on its loop.
-final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
+package final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
+    package typealias InboundIn = ByteBuffer
 
     /// A window per kind of wait (`IdleWait`), and the kind the loop is in.
     private(set) var windows: [IdlePollWindow]
@@ -72,7 +71,7 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
 
     /// The poller of the loop running now, when polling is on.
     private static let current = ThreadSpecificVariable<IdlePoller>()
-    static var onThisLoop: IdlePoller? { current.currentValue }
+    package static var onThisLoop: IdlePoller? { current.currentValue }
 
     /// Calls the gateway carries now. Polling is for a lone caller: with more calls their
     /// events come close together and share wake-ups, and a polling thread would take a
@@ -81,7 +80,7 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     /// Events left before the loop may poll again, after it last saw more than one call
     /// in flight: a crowd is remembered for a while, not just while it is seen.
     private var crowdMemory = 0
-    static let crowdEvents = 256
+    package static let crowdEvents = 256
 
     private init(limit: Int64, writeEnd: CInt, callsInFlight: @escaping @Sendable () -> Int) {
         windows = [IdlePollWindow(limit: limit), IdlePollWindow(limit: limit)]
@@ -106,15 +105,9 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
         return true
     }
 
-    /// `idle_poll` for a gateway's loops: windows up to `microseconds`, polling while it
-    /// carries at most one call.
-    static func install(on group: MultiThreadedEventLoopGroup, microseconds: Int, for gateway: Gateway) throws {
-        try install(on: group, limit: .microseconds(Int64(microseconds)), callsInFlight: { gateway.callsInFlight })
-    }
-
     /// Gives each loop of `group` a poller with windows up to `limit`; nothing when
     /// `limit` is zero.
-    static func install(on group: MultiThreadedEventLoopGroup, limit: TimeAmount, callsInFlight: @escaping @Sendable () -> Int) throws {
+    package static func install(on group: MultiThreadedEventLoopGroup, limit: TimeAmount, callsInFlight: @escaping @Sendable () -> Int) throws {
         guard limit > .zero else { return }
         for loop in group.makeIterator() {
             var ends: [CInt] = [-1, -1]
@@ -142,7 +135,7 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     /// An event came in on this loop (a request, an upstream answer): the gap since the
     /// loop's last work adapts the window, which starts again from now.
     @inline(__always)
-    static func event() {
+    package static func event() {
         // The clock is read only when the loop may poll (a crowd skips it).
         guard let poller = current.currentValue, !poller.crowded() else { return }
         poller.observeEvent(at: NIODeadline.now().uptimeNanoseconds)
@@ -151,14 +144,14 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     /// This loop just did work (wrote a request upstream, an answer to a caller) and now
     /// waits for what `awaiting` names: that kind's window starts from now.
     @inline(__always)
-    static func work(awaiting: IdleWait) {
+    package static func work(awaiting: IdleWait) {
         guard let poller = current.currentValue, !poller.crowded() else { return }
         poller.observeWork(awaiting: awaiting, at: NIODeadline.now().uptimeNanoseconds)
     }
 
     /// An event at `now` (uptime nanoseconds): the gap adapts the window of what the loop
     /// waited for.
-    func event(at now: UInt64) {
+    package func event(at now: UInt64) {
         if crowded() { return }
         observeEvent(at: now)
     }
@@ -170,7 +163,7 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Work at `now` (uptime nanoseconds), after which the loop waits for `awaiting`.
-    func work(awaiting: IdleWait, at now: UInt64) {
+    package func work(awaiting: IdleWait, at now: UInt64) {
         if crowded() { return }
         observeWork(awaiting: awaiting, at: now)
     }
@@ -192,13 +185,13 @@ final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// The byte was read: the loop is polling. Put another while the window lasts.
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         rounds += 1
         let idle = Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds &- lastActive)
         polling = !crowded() && idle < window.current && writeEnd >= 0 && poke()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         if writeEnd >= 0 { close(writeEnd) }
         writeEnd = -1
         polling = false

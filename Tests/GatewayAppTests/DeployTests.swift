@@ -1,5 +1,7 @@
 import AWSJSON
 import Foundation
+import GatewayApp
+import GatewayTesting
 import GatewayCore
 import NIOPosix
 import Testing

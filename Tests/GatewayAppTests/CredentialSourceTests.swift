@@ -5,6 +5,9 @@ import AWSSigning
 import Foundation
 import GatewayCore
 import GatewayServer
+import GatewayApp
+import GatewayTesting
+import GatewayTransport
 import NIOConcurrencyHelpers
 import NIOPosix
 import Testing

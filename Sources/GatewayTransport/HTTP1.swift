@@ -12,40 +12,40 @@ import NIOCore
 
 /// A message head as it arrived: the start line's parts and the header fields in order,
 /// names as sent.
-struct HTTP1Head {
+package struct HTTP1Head {
     /// A request's method and target.
-    var method = ""
-    var target = ""
+    package var method = ""
+    package var target = ""
     /// A response's status code.
-    var status = 0
+    package var status = 0
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
-    var minorVersion = 1
-    var headers: [(name: String, value: String)] = []
+    package var minorVersion = 1
+    package var headers: [(name: String, value: String)] = []
 
     /// The fields the codec and the listener act on, noted while the head is parsed so
     /// that none is looked up by name per request: index of the first (-1 when absent)
     /// and how many there were.
-    var contentLengthIndex = -1
-    var contentLengthFields = 0
-    var transferEncodingFields = 0
-    var hostIndex = -1
-    var hostFields = 0
-    var hasOrigin = false
-    var authorizationIndex = -1
+    package var contentLengthIndex = -1
+    package var contentLengthFields = 0
+    package var transferEncodingFields = 0
+    package var hostIndex = -1
+    package var hostFields = 0
+    package var hasOrigin = false
+    package var authorizationIndex = -1
     /// `Connection: close` / `keep-alive`, `Expect: 100-continue`.
-    var closeRequested = false
-    var keepAliveRequested = false
-    var expectsContinue = false
+    package var closeRequested = false
+    package var keepAliveRequested = false
+    package var expectsContinue = false
 
-    func value(at index: Int) -> String? { index >= 0 ? headers[index].value : nil }
+    package func value(at index: Int) -> String? { index >= 0 ? headers[index].value : nil }
 
     /// Whether the connection stays open after this message (RFC 9112 §9.3).
-    var keepAlive: Bool { minorVersion >= 1 ? !closeRequested : keepAliveRequested }
+    package var keepAlive: Bool { minorVersion >= 1 ? !closeRequested : keepAliveRequested }
 
     /// Adds a field, noting it if it is one of those acted on. Other fields are kept only
     /// when `keepAll` (an answer from AWS, whose parser reads any header); a request's are
     /// checked and dropped, so no strings are made for them.
-    mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, keepAll: Bool) {
+    package mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, keepAll: Bool) {
         let index = headers.count
         var known = true
         switch name.count {
@@ -78,13 +78,13 @@ struct HTTP1Head {
 }
 
 /// A whole message: its head and its body (de-chunked).
-struct HTTP1Message {
-    var head: HTTP1Head
-    var body: ByteBuffer
-    var keepAlive: Bool
+package struct HTTP1Message {
+    package var head: HTTP1Head
+    package var body: ByteBuffer
+    package var keepAlive: Bool
 }
 
-enum HTTP1Error: Error, Equatable {
+package enum HTTP1Error: Error, Equatable {
     /// Not HTTP/1.1 as RFC 9112 spells it: answered 400.
     case malformed(String)
     /// The head is over the limit: answered 431.
@@ -96,17 +96,17 @@ enum HTTP1Error: Error, Equatable {
 }
 
 /// Reads messages from a connection's bytes, one at a time, as they complete.
-struct HTTP1Parser {
-    enum Kind { case request, response }
+package struct HTTP1Parser {
+    package enum Kind { case request, response }
 
-    let kind: Kind
-    let maxHeadBytes: Int
-    let maxBodyBytes: Int
+    package let kind: Kind
+    package let maxHeadBytes: Int
+    package let maxBodyBytes: Int
     /// The response being read answers a HEAD request, so it has no body.
-    var answersHead = false
+    package var answersHead = false
 
     /// The head of the message whose body is still arriving.
-    private(set) var head: HTTP1Head?
+    package private(set) var head: HTTP1Head?
     private var keepAlive = true
     private var framing = Framing.length(0)
     private var body: ByteBuffer?
@@ -125,18 +125,18 @@ struct HTTP1Parser {
         case untilClose
     }
 
-    init(kind: Kind, maxHeadBytes: Int = 80 * 1024, maxBodyBytes: Int) {
+    package init(kind: Kind, maxHeadBytes: Int = 80 * 1024, maxBodyBytes: Int) {
         self.kind = kind
         self.maxHeadBytes = maxHeadBytes
         self.maxBodyBytes = maxBodyBytes
     }
 
     /// Whether bytes of a message have been read and the message is not complete yet.
-    var inMessage: Bool { head != nil }
+    package var inMessage: Bool { head != nil }
 
     /// The next complete message at the front of `buffer`, taken from it; nil when more
     /// bytes are needed (what was read so far is kept, here or in `buffer`).
-    mutating func next(_ buffer: inout ByteBuffer) throws(HTTP1Error) -> HTTP1Message? {
+    package mutating func next(_ buffer: inout ByteBuffer) throws(HTTP1Error) -> HTTP1Message? {
         while true {
             if head == nil {
                 guard try readHead(&buffer) else { return nil }
@@ -149,7 +149,7 @@ struct HTTP1Parser {
 
     /// The peer closed the connection: an answer delimited by the close is complete;
     /// any other message cut short is an error.
-    mutating func end() throws(HTTP1Error) -> HTTP1Message? {
+    package mutating func end() throws(HTTP1Error) -> HTTP1Message? {
         guard head != nil else { return nil }
         guard case .untilClose = framing else { throw .malformed("connection closed in the middle of a message") }
         return finish()
@@ -375,9 +375,9 @@ struct HTTP1Parser {
     }
 }
 
-enum HTTP1 {
+package enum HTTP1 {
     /// RFC 9110 tchar.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
+    package static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
@@ -391,7 +391,7 @@ enum HTTP1 {
     }
 
     /// A header name as it arrived is `lower` (given in lower case), without case.
-    static func nameIs(_ name: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+    package static func nameIs(_ name: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
         guard name.count == lower.utf8CodeUnitCount else { return false }
         let expected = lower.utf8Start
         for index in 0..<name.count where ASCIICase.lowercased(name[index]) != expected[index] { return false }
@@ -399,7 +399,7 @@ enum HTTP1 {
     }
 
     /// Whether a comma-separated value (Connection, Expect) lists `token`, without case.
-    static func tokens(_ value: UnsafeRawBufferPointer, contain token: StaticString) -> Bool {
+    package static func tokens(_ value: UnsafeRawBufferPointer, contain token: StaticString) -> Bool {
         // Item by item in place (`split` made an array of them for every field).
         var start = value.startIndex
         while start <= value.endIndex {
@@ -414,7 +414,7 @@ enum HTTP1 {
     }
 
     /// `HTTP/1.0` → 0, `HTTP/1.1` → 1; another version is refused.
-    static func version(_ bytes: UnsafeRawBufferPointer) throws(HTTP1Error) -> Int {
+    package static func version(_ bytes: UnsafeRawBufferPointer) throws(HTTP1Error) -> Int {
         guard bytes.count == 8, bytes.starts(with: "HTTP/".utf8), bytes[6] == UInt8(ascii: "."),
               (0x30...0x39).contains(bytes[5]), (0x30...0x39).contains(bytes[7]) else {
             throw .malformed("invalid HTTP version")
@@ -424,7 +424,7 @@ enum HTTP1 {
     }
 
     /// A chunk-size line: hex digits, then any chunk extension (ignored).
-    static func chunkSize(_ line: ByteBuffer) throws(HTTP1Error) -> Int {
+    package static func chunkSize(_ line: ByteBuffer) throws(HTTP1Error) -> Int {
         var size = 0
         var digits = 0
         for byte in line.readableBytesView {
@@ -449,51 +449,16 @@ enum HTTP1 {
 
     /// Whether a method or header name is a token, and a byte may stand in a header
     /// value as it is: nothing written may split or end the head (no CR, LF or NUL).
-    static func isWritableName(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy(isTokenByte) }
-    static func isValueByte(_ byte: UInt8) -> Bool { byte >= 0x20 && byte != 0x7F || byte == 0x09 }
+    package static func isWritableName(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy(isTokenByte) }
+    package static func isValueByte(_ byte: UInt8) -> Bool { byte >= 0x20 && byte != 0x7F || byte == 0x09 }
 }
 
 extension ByteBuffer {
     /// `Name: value\r\n`.
-    mutating func writeHTTPHeader(_ name: String, _ value: String) {
+    package mutating func writeHTTPHeader(_ name: String, _ value: String) {
         writeString(name)
         writeStaticString(": ")
         writeString(value)
         writeStaticString("\r\n")
-    }
-}
-
-/// For the fuzzer: reads bytes as requests and as answers, whole and split in two, and
-/// traps if the readings differ: a message must not depend on how its bytes arrived.
-public enum HTTP1Check {
-    public static func readBothWays(_ bytes: [UInt8], split: Int) {
-        for kind in [HTTP1Parser.Kind.request, .response] {
-            let whole = messages(bytes, kind: kind, split: nil)
-            let parts = messages(bytes, kind: kind, split: min(max(split, 0), bytes.count))
-            if whole != parts { fatalError("HTTP/1.1 read differently when split at \(split): \(whole) vs \(parts)") }
-        }
-    }
-
-    /// Each message read (head and body), then how the reading ended.
-    static func messages(_ bytes: [UInt8], kind: HTTP1Parser.Kind, split: Int?) -> [String] {
-        var parser = HTTP1Parser(kind: kind, maxHeadBytes: 1024, maxBodyBytes: 2048)
-        var read: [String] = []
-        var pending = ByteBuffer()
-        do {
-            for piece in split.map({ [bytes[..<$0], bytes[$0...]] }) ?? [bytes[...]] {
-                pending.writeBytes(piece)
-                while let message = try parser.next(&pending) { read.append(describe(message)) }
-            }
-            if let last = try parser.end() { read.append(describe(last)) }
-            read.append("end")
-        } catch {
-            read.append("error: \(error)")
-        }
-        return read
-    }
-
-    static func describe(_ message: HTTP1Message) -> String {
-        "\(message.head.method) \(message.head.target) \(message.head.status) 1.\(message.head.minorVersion) \(message.head.headers) "
-            + "keepAlive=\(message.keepAlive) body=\(Array(message.body.readableBytesView))"
     }
 }

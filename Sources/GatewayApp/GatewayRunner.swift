@@ -6,6 +6,9 @@ import AWSCredentials
 import AWSModels
 import Foundation
 import GatewayCore
+import GatewayServer
+import GatewaySharedState
+import GatewayTransport
 import Logging
 import NIOCore
 import NIOPosix
@@ -72,7 +75,7 @@ public final class GatewayRunner: @unchecked Sendable {
         dependencies.logger = logger
         dependencies.metrics = metrics
         gateway = Gateway(dependencies)
-        try IdlePoller.install(on: group, microseconds: config.idlePollMicroseconds, for: gateway)
+        try IdlePoller.install(on: group, limit: .microseconds(Int64(config.idlePollMicroseconds)), callsInFlight: { [gateway] in gateway.callsInFlight })
         try TurnFlusher.install(on: group, callsInFlight: { [gateway] in gateway.callsInFlight })
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
     }

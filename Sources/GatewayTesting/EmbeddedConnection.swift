@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayServer
 import Logging
 import NIOCore
 import NIOEmbedded
@@ -15,15 +16,8 @@ public final class EmbeddedConnection {
     public init(gateway: Gateway, limits: GatewayLimits, listener: String = "tcp:127.0.0.1:8080") throws {
         loop = EmbeddedEventLoop()
         channel = EmbeddedChannel(loop: loop)
-        let tracker = ConnectionTracker(limit: limits.maxConnections, perPeerLimit: limits.maxConnectionsPerPeer) { _ in }
-        let server = ServerContext(gateway: gateway, limits: limits, connections: tracker, logger: Logger(label: "awsgw-embedded"),
-                                   listener: listener, kind: .tcp, allowedHosts: ["localhost", "127.0.0.1"])
-        let activity = ConnectionActivity()
-        let sync = channel.pipeline.syncOperations
-        try sync.addHandler(ConnectionLimitHandler(server: server, activity: activity))
-        try sync.addHandler(FlushBeforeClose())
-        try sync.addHandler(IdleTimeoutHandler(timeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
-        try sync.addHandler(FramingDetector(server: server, activity: activity))
+        let server = ServerContext.standalone(gateway: gateway, limits: limits, listener: listener)
+        try ConnectionPipeline.install(on: channel.pipeline.syncOperations, server: server, tls: nil)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     }
 

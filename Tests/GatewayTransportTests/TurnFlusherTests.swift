@@ -1,5 +1,7 @@
 import Foundation
 @testable import GatewayServer
+import GatewayTesting
+@testable import GatewayTransport
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

@@ -1,7 +1,10 @@
 import AWSJSON
 import Foundation
 import GatewayCore
+@testable import GatewayApp
 @testable import GatewayServer
+import GatewayTesting
+import GatewayTransport
 import Logging
 import NIOPosix
 import Synchronization

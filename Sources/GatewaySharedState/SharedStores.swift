@@ -7,14 +7,14 @@ import RedisClient
 
 /// What `shared:` makes: one Redis client (a connection per event loop) behind the rate
 /// and cache stores, and the health both report to.
-final class SharedStores: Sendable {
-    let settings: SharedSettings
-    let client: RedisClient
-    let rates: RedisRateLimitStore
-    let cache: RedisCacheStore
-    let health: SharedStoreHealth
+package final class SharedStores: Sendable {
+    package let settings: SharedSettings
+    package let client: RedisClient
+    package let rates: RedisRateLimitStore
+    package let cache: RedisCacheStore
+    package let health: SharedStoreHealth
 
-    init(settings: SharedSettings, environment: [String: String], group: EventLoopGroup, logger: Logger, metrics: GatewayMetrics) throws {
+    package init(settings: SharedSettings, environment: [String: String], group: EventLoopGroup, logger: Logger, metrics: GatewayMetrics) throws {
         guard let url = RedisURL(settings.redis) else { throw SharedStoreError("shared.redis: not a Redis URL: \(settings.redis)") }
         var tls: NIOSSLContext?
         if url.tls {
@@ -33,7 +33,7 @@ final class SharedStores: Sendable {
 
     /// The start summary's line: whether Redis answers a PING (within a second). Never the
     /// password (the URL holds none).
-    func check(cacheShared: Bool) async -> (warning: Bool, text: String) {
+    package func check(cacheShared: Bool) async -> (warning: Bool, text: String) {
         let what = "rate limits" + (cacheShared ? " and cache" : "") + " shared through \(settings.redis)"
         let started = Date()
         var lastError = "no answer"
@@ -56,7 +56,7 @@ final class SharedStores: Sendable {
 /// a malformed or error reply) is the store's `SharedStoreError`.
 extension RedisClient {
     @discardableResult
-    func storeCommand(_ arguments: [RESPArgument]) async throws(SharedStoreError) -> RESPValue {
+    package func storeCommand(_ arguments: [RESPArgument]) async throws(SharedStoreError) -> RESPValue {
         do throws(RedisError) {
             return try await command(arguments)
         } catch {
@@ -65,7 +65,7 @@ extension RedisClient {
     }
 
     @discardableResult
-    func storeRun(_ script: RedisScript, keys: [RESPArgument], arguments: [RESPArgument]) async throws(SharedStoreError) -> RESPValue {
+    package func storeRun(_ script: RedisScript, keys: [RESPArgument], arguments: [RESPArgument]) async throws(SharedStoreError) -> RESPValue {
         do throws(RedisError) {
             let reply = try await run(script, keys: keys, arguments: arguments)
             if case .error(let message) = reply { throw .server(message) }

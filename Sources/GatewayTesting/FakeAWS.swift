@@ -7,37 +7,37 @@ import NIOSSL
 
 /// A real HTTP server on 127.0.0.1 standing in for AWS: it records every request that
 /// arrives and answers as the test's script says.
-final class FakeAWS: @unchecked Sendable {
-    struct Request: Sendable {
-        let method: String
-        let uri: String
-        let headers: [(String, String)]
-        let body: [UInt8]
-        var bodyText: String { String(decoding: body, as: UTF8.self) }
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+package final class FakeAWS: @unchecked Sendable {
+    package struct Request: Sendable {
+        package let method: String
+        package let uri: String
+        package let headers: [(String, String)]
+        package let body: [UInt8]
+        package var bodyText: String { String(decoding: body, as: UTF8.self) }
+        package func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
-    enum Reply: Sendable {
+    package enum Reply: Sendable {
         case respond(status: Int, headers: [(String, String)], body: String, delay: Double = 0)
         /// Close the connection without answering.
         case drop
     }
 
-    typealias Script = @Sendable (_ request: Request, _ attempt: Int) -> Reply
+    package typealias Script = @Sendable (_ request: Request, _ attempt: Int) -> Reply
 
     private let lock = NIOLock()
     private var recorded: [Request] = []
     private var accepted = 0
     private var script: Script
-    let group: EventLoopGroup
+    package let group: EventLoopGroup
     private(set) var channel: Channel!
 
-    var port: Int { channel.localAddress!.port! }
+    package var port: Int { channel.localAddress!.port! }
 
-    let tls: NIOSSLContext?
-    var url: String { (tls == nil ? "http" : "https") + "://localhost:\(port)" }
+    package let tls: NIOSSLContext?
+    package var url: String { (tls == nil ? "http" : "https") + "://localhost:\(port)" }
 
-    init(group: EventLoopGroup, tls: NIOSSLContext? = nil, script: @escaping Script) async throws {
+    package init(group: EventLoopGroup, tls: NIOSSLContext? = nil, script: @escaping Script) async throws {
         self.group = group
         self.script = script
         self.tls = tls
@@ -55,40 +55,40 @@ final class FakeAWS: @unchecked Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
-    func countConnection() { lock.withLock { accepted += 1 } }
+    package func countConnection() { lock.withLock { accepted += 1 } }
     /// Connections AWS saw opened.
-    var connections: Int { lock.withLock { accepted } }
+    package var connections: Int { lock.withLock { accepted } }
 
-    var requests: [Request] { lock.withLock { recorded } }
+    package var requests: [Request] { lock.withLock { recorded } }
 
-    func setScript(_ script: @escaping Script) { lock.withLock { self.script = script } }
+    package func setScript(_ script: @escaping Script) { lock.withLock { self.script = script } }
 
     /// Records the request and decides the reply (attempt counts from 1).
-    func arrived(_ request: Request) -> Reply {
+    package func arrived(_ request: Request) -> Reply {
         lock.withLock {
             recorded.append(request)
             return script(request, recorded.count)
         }
     }
 
-    func stop() async { try? await channel.close() }
+    package func stop() async { try? await channel.close() }
 
-    static let okAssociate: Script = { _, _ in
+    package static let okAssociate: Script = { _, _ in
         .respond(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", "req-ok")],
                  body: #"{"ConnectPeerAssociation":{"ConnectPeerId":"connect-peer-0123","State":"PENDING"}}"#)
     }
 }
 
-final class FakeAWSHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-    let server: FakeAWS
-    var head: HTTPRequestHead?
-    var body: [UInt8] = []
+package final class FakeAWSHandler: ChannelInboundHandler {
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias OutboundOut = HTTPServerResponsePart
+    package let server: FakeAWS
+    package var head: HTTPRequestHead?
+    package var body: [UInt8] = []
 
-    init(server: FakeAWS) { self.server = server }
+    package init(server: FakeAWS) { self.server = server }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h
