@@ -66,6 +66,8 @@ public final class OperationHandle: Sendable {
     public let operation: AWSModels.Operation
     /// The protocol botocore speaks to this service, as a codec for this operation.
     let codec: any ProtocolCodec
+    /// What the service departs from its protocol and model in (`Customizations`).
+    let customization: any ServiceCustomization
     let ruleSet: EndpointRuleSet
     /// Input members that feed the endpoint rules (`contextParam`).
     let contextParamMembers: [Member]
@@ -80,11 +82,12 @@ public final class OperationHandle: Sendable {
     let hasUnsignedPayload: Bool
     let hasStreamingInput: Bool
 
-    init(service: ServiceModel, operation: AWSModels.Operation, codec: any ProtocolCodec, ruleSet: EndpointRuleSet,
-         contextParamMembers: [Member], configuredEndpoint: String?) {
+    init(service: ServiceModel, operation: AWSModels.Operation, codec: any ProtocolCodec, customization: any ServiceCustomization,
+         ruleSet: EndpointRuleSet, contextParamMembers: [Member], configuredEndpoint: String?) {
         self.service = service
         self.operation = operation
         self.codec = codec
+        self.customization = customization
         self.ruleSet = ruleSet
         self.contextParamMembers = contextParamMembers
         self.configuredEndpoint = configuredEndpoint
@@ -172,7 +175,8 @@ public final class AWSEngine: Sendable {
             handles.withLock { if $0.count < AWSEngine.spellingCacheLimit { $0[method] = cached } }
             return cached
         }
-        guard let codec = ProtocolCodecs.codec(for: operation, in: service, options: codecOptions) else {
+        let customization = Customizations.of(service.name)
+        guard let codec = ProtocolCodecs.codec(for: operation, in: service, options: codecOptions, customization: customization) else {
             throw .unsupportedProtocol(service: service.name, protocolName: service.metadata.resolvedProtocol)
         }
         if let feature = ProtocolCodecs.unsupportedFeature(of: operation, in: service.metadata) {
@@ -189,7 +193,7 @@ public final class AWSEngine: Sendable {
             throw .endpoint("\(error)")
         }
         let handle = OperationHandle(
-            service: service, operation: operation, codec: codec, ruleSet: ruleSet,
+            service: service, operation: operation, codec: codec, customization: customization, ruleSet: ruleSet,
             contextParamMembers: operation.input?.members.filter { $0.contextParam != nil } ?? [],
             configuredEndpoint: configuredEndpoint(service))
         // Plans are kept under the canonical name, and under other spellings while there are
@@ -216,15 +220,7 @@ public final class AWSEngine: Sendable {
         var cleaned = JSONObject()
         cleaned.members.reserveCapacity(params.count + 1)
         for member in params where !member.key.hasPrefix("$") { cleaned.members.append(member) }
-        cleaned = ServiceCustomizations.params(cleaned, service: handle.service.name, input: handle.operation.input)
-        if handle.service.name == "s3" {
-            cleaned = try S3Params.apply(cleaned, operation: handle.operation.name)
-            // `set_list_objects_encoding_type_url`: keys come back URL-encoded (and are
-            // decoded again, see `responseContext`), so that any key survives XML.
-            if S3ListDecoding.operations.contains(handle.operation.name), cleaned["EncodingType"] == nil {
-                cleaned.append("EncodingType", .string("url"))
-            }
-        }
+        cleaned = try handle.customization.params(cleaned, operation: handle.operation)
         // A presign has no client config in botocore's context, so its handler adds nothing.
         if !forPresigning { cleaned = FlexibleChecksums.params(cleaned, operation: handle.operation) }
         cleaned = IdempotencyTokens.fill(cleaned, input: handle.operation.input, newToken: newToken)
@@ -246,7 +242,8 @@ public final class AWSEngine: Sendable {
         }
         let override = endpointOverride ?? handle.configuredEndpoint
         // The rule-set input depends only on these, so they make the cache key.
-        let s3Global = forPresigning && AWSEngine.presignsToS3GlobalEndpoint(handle, params: params, region: region, endpointOverride: override)
+        let global = forPresigning && handle.customization.presignsToGlobalEndpoint(
+            params: params, region: region, pathStyle: AWSEngine.pathStyle(handle, params: params, endpointOverride: override))
         // Built in one buffer: joining with `+` made a string per piece.
         var key = ""
         key.reserveCapacity(handle.canonicalName.utf8.count + region.utf8.count + (override?.utf8.count ?? 0) + 16 * (handle.contextParamMembers.count + 1))
@@ -255,7 +252,7 @@ public final class AWSEngine: Sendable {
         key += region
         key += "\u{0}"
         if let override { key += override }
-        if s3Global { key += "\u{0}global" }
+        if global { key += "\u{0}global" }
         for member in handle.contextParamMembers {
             key += "\u{0}"
             if let value = params[member.name] { key += value.serializedString() }
@@ -271,14 +268,14 @@ public final class AWSEngine: Sendable {
             // botocore's defaults (args.py `compute_endpoint_resolver_builtin_defaults`).
             case "AWS::S3::UseGlobalEndpoint":
                 input[parameter] = .bool(region == "us-east-1" && environment["AWS_S3_US_EAST_1_REGIONAL_ENDPOINT"] != "regional")
-            case "AWS::S3::ForcePathStyle": input[parameter] = .bool(AWSEngine.s3PathStyle(handle, params: params, endpointOverride: override))
+            case "AWS::S3::ForcePathStyle": input[parameter] = .bool(AWSEngine.pathStyle(handle, params: params, endpointOverride: override))
             case "AWS::S3::Accelerate", "AWS::S3::DisableMultiRegionAccessPoints", "AWS::S3Control::UseArnRegion", "AWS::STS::UseGlobalEndpoint":
                 input[parameter] = .bool(false)
             case "AWS::S3::UseArnRegion": input[parameter] = .bool(true)
             default: break
             }
         }
-        if s3Global {
+        if global {
             // `customize_endpoint_resolver_builtins` for presigned URLs.
             for (parameter, builtIn) in handle.ruleSet.builtIns {
                 if builtIn == "AWS::Region" { input[parameter] = .string("aws-global") }
@@ -314,11 +311,11 @@ public final class AWSEngine: Sendable {
         throw .unsupportedProtocol(service: handle.service.name, protocolName: handle.service.metadata.resolvedProtocol + " with " + reason)
     }
 
-    /// Path-style S3 addressing, as botocore decides it: with a custom endpoint (MinIO,
-    /// LocalStack), and for `GetBucketLocation`; never for a bucket ARN
-    /// (`customize_endpoint_resolver_builtins`).
-    static func s3PathStyle(_ handle: OperationHandle, params: JSONObject, endpointOverride: String?) -> Bool {
-        if handle.operation.name == "GetBucketLocation", handle.service.name == "s3" { return true }
+    /// Path-style bucket addressing, as botocore decides it: with a custom endpoint (MinIO,
+    /// LocalStack), and where the service's customization forces it (S3's
+    /// `GetBucketLocation`); never for a bucket ARN (`customize_endpoint_resolver_builtins`).
+    static func pathStyle(_ handle: OperationHandle, params: JSONObject, endpointOverride: String?) -> Bool {
+        if handle.customization.forcesPathStyle(handle.operation) { return true }
         if case .string(let bucket)? = params["Bucket"], bucket.hasPrefix("arn:"),
            bucket.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).count == 6 { return false }
         return endpointOverride != nil && !(endpointOverride ?? "").contains("s3-accelerate")
@@ -352,7 +349,7 @@ public final class AWSEngine: Sendable {
         }
         let endpoint = try resolveEndpoint(handle, params: params, region: region, endpointOverride: endpointOverride)
         guard var parsed = URLParts(endpoint.url) else { throw .endpoint("invalid endpoint URL \(endpoint.url)") }
-        if let predict = try ServiceCustomizations.predictEndpoint(params, service: handle.service.name, operation: handle.operation.name) {
+        if let predict = try handle.customization.endpoint(params: params, operation: handle.operation) {
             parsed = URLParts(scheme: predict.scheme, authority: predict.authority, path: parsed.path)
         }
         let host = (serialized.hostPrefix ?? "") + parsed.authority
@@ -363,10 +360,8 @@ public final class AWSEngine: Sendable {
         let signingName = scheme?.signingName ?? handle.service.metadata.signingName
         let signingRegion = scheme?.signingRegion ?? region
         var options = SigV4Options()
-        options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false) && handle.service.name != "s3"
-        options.normalizePath = handle.service.name != "s3"
-        // S3's signer (S3SigV4Auth, for S3 Control too) always sends the payload hash.
-        if handle.service.name == "s3" || handle.service.name == "s3control" { options.addContentSHA256Header = true }
+        options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false)
+        handle.customization.signing(&options, presigning: false)
         // Uploads that opt out of payload signing say so in `X-Amz-Content-SHA256`.
         if handle.hasUnsignedPayload {
             options.unsignedPayload = true
@@ -376,7 +371,7 @@ public final class AWSEngine: Sendable {
         let signer = handle.isUnsigned && scheme == nil ? nil : credentials
 
         var body = serialized.body
-        if let style = CrossRegionCopy.style(service: handle.service.name, operation: handle.operation.name) {
+        if let style = handle.customization.crossRegionCopy(handle.operation) {
             let requestURL = parsed.scheme + "://" + host + path
             body = CrossRegionCopy.apply(style, body: body, requestURL: requestURL, destinationRegion: region) { url, query, sourceRegion in
                 guard let credentials = signer else { return nil }
@@ -390,8 +385,9 @@ public final class AWSEngine: Sendable {
         request.headers.reserveCapacity(serialized.headers.count + endpoint.headers.count + 8)
         request.headers.append(("Host", host))
         var headers = serialized.headers
-        ServiceCustomizations.headers(&headers, body: body, params: params, service: handle.service.name, operation: handle.operation,
-                                      apiVersion: handle.service.metadata.apiVersion)
+        // `inject_api_version_header_if_needed`: an endpoint-discovery operation names the API version.
+        if handle.operation.isEndpointOperation { headers.append(("x-amz-api-version", handle.service.metadata.apiVersion)) }
+        handle.customization.headers(&headers, body: body, params: params, operation: handle.operation, apiVersion: handle.service.metadata.apiVersion)
         RequestCompression.apply(&body, headers: &headers, operation: handle.operation, environment: environment, mtime: time.seconds)
         var chunked = false
         if handle.hasStreamingInput, parsed.scheme == "https",
@@ -405,7 +401,7 @@ public final class AWSEngine: Sendable {
             let checksumHeader = try FlexibleChecksums.apply(&headers, body: body, operation: handle.operation, params: params)
             // S3's signer leaves the payload unsigned for an upload over https whose body a
             // checksum header already covers (S3SigV4Auth `_should_sha256_sign_payload`).
-            if handle.service.name == "s3" || handle.service.name == "s3control", parsed.scheme == "https", handle.hasStreamingInput,
+            if handle.customization.leavesChecksummedUploadsUnsigned, parsed.scheme == "https", handle.hasStreamingInput,
                headers.contains(where: { $0.name.equalsIgnoringASCIICase(checksumHeader ?? "content-md5") }) {
                 options.unsignedPayload = true
             }
@@ -461,15 +457,12 @@ public final class AWSEngine: Sendable {
                                              requestId: response.header("x-amz-request-id") ?? response.header("x-amzn-RequestId"),
                                              shape: nil, fields: JSONObject()))
         }
-        let parsed = handle.codec.parse(response)
-        guard context.decodeListedKeys, case .success(let result) = parsed else { return parsed }
-        return .success(S3ListDecoding.decode(result, operation: handle.operation.name))
+        return handle.codec.parse(response).map { handle.customization.result($0, context: context, operation: handle.operation) }
     }
 
     /// What parsing a call's answer needs to know about the caller's params.
     public func responseContext(for handle: OperationHandle, callerParams: JSONObject) -> ResponseContext {
-        ResponseContext(decodeListedKeys: handle.service.name == "s3" && S3ListDecoding.operations.contains(handle.operation.name)
-                        && callerParams["EncodingType"] == nil)
+        handle.customization.responseContext(callerParams: callerParams, operation: handle.operation)
     }
 }
 

@@ -44,7 +44,6 @@ extension AWSEngine {
         guard let parsed = URLParts(endpoint.url) else { throw .endpoint("invalid endpoint URL \(endpoint.url)") }
         let host = (serialized.hostPrefix ?? "") + parsed.authority
         let path = AWSEngine.joinPath(parsed.path, serialized.path)
-        let isS3 = handle.service.name == "s3" || handle.service.name == "s3control"
 
         // The query as botocore rebuilds it: parsed (blank values kept, the first of a
         // repeated key), body members added, every part percent-encoded again.
@@ -72,12 +71,10 @@ extension AWSEngine {
 
         let scheme = endpoint.sigV4Scheme
         let signingName = scheme?.signingName ?? handle.service.metadata.signingName
-        let bucketIsARN = (params["Bucket"]?.stringValue).map { $0.hasPrefix("arn:") } ?? false
-        let signingRegion = isS3 && !bucketIsARN ? region : (scheme?.signingRegion ?? region)
+        let signingRegion = handle.customization.presignSigningRegion(params: params, region: region) ?? (scheme?.signingRegion ?? region)
         var options = SigV4Options()
-        options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false) && !isS3
-        options.normalizePath = !isS3
-        options.unsignedPayload = isS3
+        options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false)
+        handle.customization.signing(&options, presigning: true)
 
         let queryText = query.map { PercentEncoding.encode($0.key) + "=" + PercentEncoding.encode($0.value) }.joined(separator: "&")
         var request = SignableRequest(method: serialized.method, path: path, query: queryText, headers: [("host", host)] + headers, body: [])
@@ -91,18 +88,4 @@ extension AWSEngine {
         "baggage", "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "traceparent", "tracestate",
         "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id",
     ]
-
-    /// `_should_use_global_endpoint` with `customize_endpoint_resolver_builtins`: an S3
-    /// presign in the aws partition goes to the global endpoint unless the bucket needs
-    /// path style, path style was asked for, or the bucket is an ARN.
-    static func presignsToS3GlobalEndpoint(_ handle: OperationHandle, params: JSONObject, region: String, endpointOverride: String?) -> Bool {
-        guard handle.service.name == "s3", !s3PathStyle(handle, params: params, endpointOverride: endpointOverride) else { return false }
-        for prefix in ["cn-", "us-gov-", "us-iso", "eu-isoe-"] where region.hasPrefix(prefix) { return false }
-        guard case .string(let bucket)? = params["Bucket"] else { return true }
-        if bucket.hasPrefix("arn:") || bucket.hasSuffix("--x-s3") { return false }
-        // VALID_HOST_LABEL_RE: letters, digits and hyphens, 1 to 63, not starting or ending with a hyphen.
-        let valid = (1...63).contains(bucket.utf8.count) && bucket.utf8.allSatisfy { PercentEncoding.isUnreserved($0) && $0 != 0x2E && $0 != 0x5F && $0 != 0x7E }
-            && bucket.first != "-" && bucket.last != "-"
-        return valid
-    }
 }

@@ -117,7 +117,7 @@ struct HandlerTests {
     ])
     func glacierTreeHash(size: Int, expected: String) {
         let body = (0..<size).map { UInt8(($0 * 7) % 251) }
-        #expect(ServiceCustomizations.treeHash(body) == expected)
+        #expect(GlacierCustomization.treeHash(body) == expected)
     }
 
     @Test("S3 answers are checked against their checksum headers as botocore checks them")

@@ -14,12 +14,12 @@ struct XMLTranscoderTests {
     /// The transcoder's result written out, or nil when it leaves the answer to the tree.
     static func transcoded(_ body: [UInt8], _ shape: Shape, codec: JSONValueCodec = codec) -> [UInt8]? {
         guard let table = try? XMLElementTable.parse(body) else { return nil }
-        return XMLResultTranscoder.members(of: table, element: 0, as: shape, codec: codec).map { JSON.object($0).serialized() }
+        return XMLResultTranscoder.members(of: table, element: 0, as: shape, results: codec.results).map { JSON.object($0).serialized() }
     }
 
     static func tree(_ body: [UInt8], _ shape: Shape, codec: JSONValueCodec = codec) -> [UInt8]? {
         guard let root = try? XMLDocument.parse(body) else { return nil }
-        return XMLValueReader(json: codec).parseStructure(root, shape).map { JSON.object($0).serialized() }
+        return XMLValueReader(results: codec.results).parseStructure(root, shape).map { JSON.object($0).serialized() }
     }
 
     static func model(_ shapes: String) throws -> ServiceModel {
@@ -126,8 +126,8 @@ struct XMLTranscoderTests {
                     start = table.firstChild(of: 0, named: wrapper)
                     guard start >= 0 else { continue }
                 }
-                guard let transcoded = XMLResultTranscoder.members(of: table, element: start, as: output, codec: codec) else { continue }
-                let tree = XMLValueReader(json: codec).parseStructure(table.tree(at: start), output)
+                guard let transcoded = XMLResultTranscoder.members(of: table, element: start, as: output, results: codec.results) else { continue }
+                let tree = XMLValueReader(results: codec.results).parseStructure(table.tree(at: start), output)
                 #expect(JSON.object(transcoded).serializedString() == tree.map { JSON.object($0).serializedString() }, "\(c.testDescription)")
                 compared += 1
             }

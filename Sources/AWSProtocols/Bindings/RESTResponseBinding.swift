@@ -6,7 +6,7 @@ import Foundation
 /// members bound to the status code, a header, or a header prefix. Shared by rest-json
 /// and rest-xml; the body is each codec's own.
 struct RESTResponseBinding: Sendable {
-    let json: JSONValueCodec
+    let results: ResultValues
 
     func bind(_ response: ResponseData, _ shape: Shape, into result: inout JSONObject) {
         for member in shape.members {
@@ -48,9 +48,9 @@ struct RESTResponseBinding: Sendable {
         case .boolean:
             return .bool(text.lowercased() == "true")
         case .timestamp:
-            return Timestamp.parse(text).map(json.timestampResult)
+            return Timestamp.parse(text).map(results.timestamp)
         case .blob:
-            return json.blobResult(Base64.decode(text) ?? [])
+            return results.blob(Base64.decode(text) ?? [])
         case .list:
             guard let element = shape.listMember else { return nil }
             return .array(RESTResponseBinding.splitHeaderList(text, timestamps: element.shape.type == .timestamp).compactMap { headerValue($0, element) })

@@ -54,15 +54,18 @@ public enum ProtocolCodecs {
     }
 
     /// The codec for an operation, in the protocol botocore 1.44.5 would speak to its
-    /// service; nil when that protocol is not served yet.
-    public static func codec(for operation: AWSModels.Operation, in service: ServiceModel, options: CodecOptions) -> (any ProtocolCodec)? {
+    /// service, with the service's customization at its hooks; nil when that protocol is
+    /// not served yet.
+    public static func codec(for operation: AWSModels.Operation, in service: ServiceModel, options: CodecOptions,
+                             customization: any ProtocolCustomization = NoProtocolCustomization()) -> (any ProtocolCodec)? {
+        let operation = customization.operation(operation)
         switch service.metadata.resolvedProtocol {
-        case "rest-json": return RestJSONCodec(operation: operation, service: service, options: options)
-        case "rest-xml": return RestXMLCodec(operation: operation, service: service, options: options)
+        case "rest-json": return RestJSONCodec(operation: operation, service: service, options: options, customization: customization)
+        case "rest-xml": return RestXMLCodec(operation: operation, service: service, options: options, customization: customization)
         case "smithy-rpc-v2-cbor": return RPCv2CBORCodec(operation: operation, service: service, options: options)
-        case "json": return AWSJSONCodec(operation: operation, service: service, options: options)
-        case "query": return QueryCodec(operation: operation, service: service, options: options, isEC2: false)
-        case "ec2": return QueryCodec(operation: operation, service: service, options: options, isEC2: true)
+        case "json": return AWSJSONCodec(operation: operation, service: service, options: options, customization: customization)
+        case "query": return QueryCodec(operation: operation, service: service, options: options, isEC2: false, customization: customization)
+        case "ec2": return QueryCodec(operation: operation, service: service, options: options, isEC2: true, customization: customization)
         default: return nil
         }
     }

@@ -10,11 +10,11 @@ public struct AWSJSONCodec: ProtocolCodec {
     let json: JSONValueCodec
     /// Headers every request of this operation carries, in botocore's order.
     let headers: [(name: String, value: String)]
+    let customization: any ProtocolCustomization
 
-    /// The error a DynamoDB answer with a wrong CRC32 is, retried as transient.
-    public static let crc32Mismatch = "CRC32CheckFailed"
-
-    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions) {
+    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions,
+                customization: any ProtocolCustomization = NoProtocolCustomization()) {
+        self.customization = customization
         self.operation = operation
         self.service = service
         json = JSONValueCodec(options: options)
@@ -34,13 +34,7 @@ public struct AWSJSONCodec: ProtocolCodec {
     }
 
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
-        // DynamoDB sends a CRC32 of its body; botocore retries an answer that does not match.
-        if service.name == "dynamodb", let expected = response.header("x-amz-crc32").flatMap(UInt32.init),
-           CRC32.checksum(response.body) != expected {
-            return .failure(AWSErrorResponse(code: AWSJSONCodec.crc32Mismatch, message: "the answer's CRC32 does not match x-amz-crc32",
-                                             httpStatus: response.status, requestId: response.header("x-amzn-RequestId"), shape: nil,
-                                             fields: JSONObject()))
-        }
+        if let refusal = customization.refusal(of: response) { return .failure(refusal) }
         if response.status >= 301 {
             return .failure(JSONErrorParser(readsErrorTypeHeader: false).parse(response, model: service) { shape in self.parseBody(response.body, shape) })
         }
@@ -97,7 +91,7 @@ public struct AWSJSONCodec: ProtocolCodec {
         }
         if let payload = shape.members.first(where: \.eventPayload) {
             switch payload.shape.type {
-            case .blob: event[payload.name] = json.blobResult(message.payload)
+            case .blob: event[payload.name] = json.results.blob(message.payload)
             case .string: event[payload.name] = .string(String(decoding: message.payload, as: UTF8.self))
             default:
                 if let value = json.parseBodyJSON(message.payload), let parsed = json.parseValue(value, payload.shape) { event[payload.name] = parsed }

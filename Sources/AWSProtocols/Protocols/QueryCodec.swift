@@ -11,18 +11,21 @@ public struct QueryCodec: ProtocolCodec {
     let service: ServiceModel
     let isEC2: Bool
     let options: CodecOptions
-    let json: JSONValueCodec
+    let results: ResultValues
     let xml: XMLValueReader
     /// The element the result is wrapped in (query), nil for ec2.
     let resultWrapper: String?
+    let customization: any ProtocolCustomization
 
-    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions, isEC2: Bool, resultWrapper: String? = nil) {
+    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions, isEC2: Bool, resultWrapper: String? = nil,
+                customization: any ProtocolCustomization = NoProtocolCustomization()) {
+        self.customization = customization
         self.operation = operation
         self.service = service
         self.isEC2 = isEC2
         self.options = options
-        json = JSONValueCodec(options: options)
-        xml = XMLValueReader(json: json)
+        results = ResultValues(options: options)
+        xml = XMLValueReader(results: results)
         self.resultWrapper = isEC2 ? nil : (resultWrapper ?? operation.outputResultWrapper)
     }
 
@@ -32,7 +35,7 @@ public struct QueryCodec: ProtocolCodec {
         var form = FormBody()
         form.set("Action", operation.name)
         form.set("Version", service.metadata.apiVersion)
-        let params = QueryCustomizations.params(params, service: service.name, operation: operation.name)
+        let params = customization.paramsToWrite(params, operation: operation)
         if let input = operation.input {
             var writer = FormWriter(isEC2: isEC2, options: options, form: form)
             form = FormBody()
@@ -64,7 +67,7 @@ public struct QueryCodec: ProtocolCodec {
             guard start >= 0 else { return .success(JSONObject()) }
         }
         guard let result = xml.structureMembers(table, element: start, output) else { return .success(JSONObject()) }
-        return .success(QueryCustomizations.result(result, service: service.name, operation: operation))
+        return .success(customization.result(result, response: response, operation: operation))
     }
 
     func parseError(_ response: ResponseData) -> AWSErrorResponse {

@@ -9,13 +9,13 @@ public struct RPCv2CBORCodec: ProtocolCodec {
     let operation: AWSModels.Operation
     let service: ServiceModel
     let options: CodecOptions
-    let json: JSONValueCodec
+    let results: ResultValues
 
     public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions) {
         self.operation = operation
         self.service = service
         self.options = options
-        json = JSONValueCodec(options: options)
+        results = ResultValues(options: options)
     }
 
     // MARK: Request
@@ -81,7 +81,7 @@ public struct RPCv2CBORCodec: ProtocolCodec {
             }
             return .object(result)
         case (.blob, .bytes(let bytes)):
-            return json.blobResult(bytes)
+            return results.blob(bytes)
         default:
             return plain(value)
         }
@@ -95,7 +95,7 @@ public struct RPCv2CBORCodec: ProtocolCodec {
         case .float(let d): return .double(d)
         case .text(let s): return .string(s)
         case .bool(let b): return .bool(b)
-        case .bytes(let bytes): return json.blobResult(bytes)
+        case .bytes(let bytes): return results.blob(bytes)
         case .null, .undefined: return nil
         case .array(let items): return .array(items.map { plain($0) ?? .null })
         case .map(let pairs):
@@ -107,7 +107,7 @@ public struct RPCv2CBORCodec: ProtocolCodec {
             return .object(object)
         case .tag(1, let inner):
             guard let t = RPCv2CBORCodec.epochTimestamp(inner) else { return nil }
-            return json.timestampResult(t)
+            return results.timestamp(t)
         case .tag(_, let inner): return plain(inner)
         }
     }

@@ -23,11 +23,11 @@ public struct RestJSONParser: Sendable {
     public func parseOutput(_ response: ResponseData, shape: Shape?, payload: String? = nil) -> JSONObject {
         guard let shape else { return JSONObject() }
         var result = JSONObject()
-        RESTResponseBinding(json: json).bind(response, shape, into: &result)
+        RESTResponseBinding(results: json.results).bind(response, shape, into: &result)
         // The body: one payload member, or the members without a location.
         if let payloadName = payload ?? shape.payload, let payload = shape.member(named: payloadName) {
             if payload.shape.type == .blob {
-                result.append(payloadName, json.blobResult(response.body))
+                result.append(payloadName, json.results.blob(response.body))
             } else if payload.shape.type == .string {
                 result.append(payloadName, .string(String(decoding: response.body, as: UTF8.self)))
             } else if let body = json.parseBodyJSON(response.body), let value = json.parseValue(body, payload.shape) {

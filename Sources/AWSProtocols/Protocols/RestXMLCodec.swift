@@ -9,21 +9,23 @@ public struct RestXMLCodec: ProtocolCodec {
     let serializer: RESTSerializer
     let operation: AWSModels.Operation
     let service: ServiceModel
-    let json: JSONValueCodec
+    let results: ResultValues
     let xml: XMLValueReader
+    let customization: any ProtocolCustomization
 
-    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions) {
-        let operation = S3Customizations.operation(operation, service: service.name)
-        serializer = RESTSerializer(operation: operation, format: .xml, options: options)
+    public init(operation: AWSModels.Operation, service: ServiceModel, options: CodecOptions,
+                customization: any ProtocolCustomization = NoProtocolCustomization()) {
+        serializer = RESTSerializer(operation: operation, payload: RESTXMLPayload(options: options), options: options)
         self.operation = operation
         self.service = service
-        json = JSONValueCodec(options: options)
-        xml = XMLValueReader(json: json)
+        results = ResultValues(options: options)
+        xml = XMLValueReader(results: results)
+        self.customization = customization
     }
 
     public func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest {
-        var request = try serializer.serialize(params)
-        if service.name == "s3" { request.body = S3Customizations.escapeXMLPayload(request.body, operation: operation.name) }
+        var request = try serializer.serialize(customization.paramsToWrite(params, operation: operation))
+        customization.written(&request, operation: operation)
         return request
     }
 
@@ -31,7 +33,7 @@ public struct RestXMLCodec: ProtocolCodec {
         var response = response
         // S3's `_handle_200_error` reads the document first: parsed once, kept for the output.
         var document: XMLElementTable?
-        if service.name == "s3", S3Customizations.mayHideErrorIn200(response, operation: operation) {
+        if customization.mayHideErrorIn200(response, operation: operation) {
             document = try? XMLElementTable.parse(response.body)
             // An <Error> (or a body cut short) inside a 200 is treated as a 500, retried like one.
             if document == nil || document?.nameString(0) == "Error" { response.status = 500 }
@@ -42,9 +44,8 @@ public struct RestXMLCodec: ProtocolCodec {
             return parseEventStream(response, output: output, stream: stream)
         }
         do {
-            var result = try parseOutput(response, output, payload: operation.outputPayload, document: document)
-            if service.name == "s3" { result = S3Customizations.result(result, response: response, operation: operation) }
-            return .success(result)
+            let result = try parseOutput(response, output, payload: operation.outputPayload, document: document)
+            return .success(customization.result(result, response: response, operation: operation))
         } catch {
             return .failure(AWSErrorResponse(code: String(response.status), message: "the answer is not valid XML: \(error.description)",
                                              httpStatus: response.status, requestId: RestXMLCodec.requestId(response), shape: nil,
@@ -56,10 +57,10 @@ public struct RestXMLCodec: ProtocolCodec {
     /// another payload member from the root element, else the members under the root.
     func parseOutput(_ response: ResponseData, _ shape: Shape, payload: String?, document: XMLElementTable? = nil) throws(XMLError) -> JSONObject {
         var result = JSONObject()
-        RESTResponseBinding(json: json).bind(response, shape, into: &result)
+        RESTResponseBinding(results: results).bind(response, shape, into: &result)
         if let payloadName = payload ?? shape.payload, let member = shape.member(named: payloadName) {
             switch member.shape.type {
-            case .blob: result.append(payloadName, json.blobResult(response.body))
+            case .blob: result.append(payloadName, results.blob(response.body))
             case .string: result.append(payloadName, .string(String(decoding: response.body, as: UTF8.self)))
             default:
                 let value = try RestXMLCodec.document(response.body, parsed: document).map { xml.value($0, element: 0, member.shape) }
@@ -85,7 +86,7 @@ public struct RestXMLCodec: ProtocolCodec {
                                              requestId: RestXMLCodec.requestId(response), shape: nil, fields: JSONObject()))
         }
         var result = JSONObject()
-        RESTResponseBinding(json: json).bind(response, output, into: &result)
+        RESTResponseBinding(results: results).bind(response, output, into: &result)
         var events: [JSON] = []
         for message in messages {
             switch message.headers[":message-type"] {
@@ -117,7 +118,7 @@ public struct RestXMLCodec: ProtocolCodec {
                 if let text = message.headers[member.name], let value = eventHeaderValue(text, member.shape) { event.append(member.name, value) }
             } else if member.eventPayload {
                 switch member.shape.type {
-                case .blob: event.append(member.name, json.blobResult(message.payload))
+                case .blob: event.append(member.name, results.blob(message.payload))
                 case .string: event.append(member.name, .string(String(decoding: message.payload, as: UTF8.self)))
                 default:
                     if let root = try? XMLDocument.parse(message.payload), let value = xml.parseValue(root, member.shape) {
@@ -140,8 +141,8 @@ public struct RestXMLCodec: ProtocolCodec {
         case .integer, .long: return Int64(text).map(JSON.int)
         case .timestamp:
             guard let milliseconds = Int64(text) else { return nil }
-            return json.timestampResult(Timestamp(seconds: milliseconds / 1000, microseconds: Int((milliseconds % 1000) * 1000)))
-        case .blob: return json.blobResult(Base64.decode(text) ?? [])
+            return results.timestamp(Timestamp(seconds: milliseconds / 1000, microseconds: Int((milliseconds % 1000) * 1000)))
+        case .blob: return results.blob(Base64.decode(text) ?? [])
         default: return .string(text)
         }
     }
@@ -180,7 +181,7 @@ public struct RestXMLCodec: ProtocolCodec {
         let shape = service.errorShapesByCode[code]
         var fields = JSONObject()
         if let shape {
-            RESTResponseBinding(json: json).bind(response, shape, into: &fields)
+            RESTResponseBinding(results: results).bind(response, shape, into: &fields)
             if let errorNode, let parsed = xml.parseStructure(errorNode, shape) {
                 for member in parsed.members { fields.append(member.key, member.value) }
             }

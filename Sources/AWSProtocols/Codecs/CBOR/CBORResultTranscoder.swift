@@ -110,7 +110,7 @@ struct CBORResultTranscoder {
         try enter()
         defer { reader.depth -= 1 }
         guard let t = RPCv2CBORCodec.epochTimestamp(try reader.item()) else { return false }
-        codec.json.writeTimestampResult(t, to: &out)
+        codec.results.writeTimestamp(t, to: &out)
         return true
     }
 

@@ -6,6 +6,8 @@ import AWSModels
 /// otherwise, blobs as base64, documents as they are, unions with unknown members.
 struct JSONValueCodec: Sendable {
     let options: CodecOptions
+    /// Timestamps and blobs as results write them.
+    var results: ResultValues { ResultValues(options: options) }
 
     // MARK: Writing
 
@@ -78,10 +80,10 @@ struct JSONValueCodec: Sendable {
             }
             return .object(result)
         case .timestamp:
-            return Timestamp.parse(value).map(timestampResult) ?? value
+            return Timestamp.parse(value).map(results.timestamp) ?? value
         case .blob:
             guard case .string(let s) = value else { return value }
-            return blobResult(Base64.decode(s) ?? [])
+            return results.blob(Base64.decode(s) ?? [])
         case .float, .double, .bigdecimal:
             if case .string(let s) = value {
                 switch s {
@@ -207,32 +209,6 @@ struct JSONValueCodec: Sendable {
         }
         guard let setKey, !shape.members.contains(where: { $0.wireName == setKey }) else { return nil }
         return setKey
-    }
-
-    /// `timestampResult` written straight to a result's text.
-    func writeTimestampResult(_ t: Timestamp, to out: inout [UInt8]) {
-        switch options.resultTimestamps {
-        case .iso8601:
-            out.append(UInt8(ascii: "\""))
-            t.appendISO8601Result(to: &out)
-            out.append(UInt8(ascii: "\""))
-        case .epochSeconds:
-            t.unixJSON.write(to: &out, style: .compact)
-        }
-    }
-
-    func timestampResult(_ t: Timestamp) -> JSON {
-        switch options.resultTimestamps {
-        case .iso8601: return .string(t.iso8601Result)
-        case .epochSeconds: return t.unixJSON
-        }
-    }
-
-    func blobResult(_ bytes: [UInt8]) -> JSON {
-        switch options.resultBlobs {
-        case .base64: return .string(Base64.encode(bytes))
-        case .utf8Text: return .string(String(decoding: bytes, as: UTF8.self))
-        }
     }
 }
 

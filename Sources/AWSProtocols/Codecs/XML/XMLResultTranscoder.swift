@@ -14,21 +14,21 @@ struct XMLResultTranscoder {
     enum Stop: Error { case needsTree }
 
     private let table: XMLElementTable
-    private let codec: JSONValueCodec
+    private let results: ResultValues
     private var out: [UInt8] = []
     /// Scratch shared by all levels (each above its own base): the first element of each
     /// member of the structures being written.
     private var firstElements: [Int] = []
 
-    private init(table: XMLElementTable, codec: JSONValueCodec) {
+    private init(table: XMLElementTable, results: ResultValues) {
         self.table = table
-        self.codec = codec
+        self.results = results
     }
 
     /// The members of `element` read as `shape` (a structure), in model order, each value
     /// one fragment of JSON text; nil where the tree's rules are needed.
-    static func members(of table: XMLElementTable, element: Int, as shape: Shape, codec: JSONValueCodec) -> JSONObject? {
-        var transcoder = XMLResultTranscoder(table: table, codec: codec)
+    static func members(of table: XMLElementTable, element: Int, as shape: Shape, results: ResultValues) -> JSONObject? {
+        var transcoder = XMLResultTranscoder(table: table, results: results)
         guard !shape.isUnion, (try? transcoder.findMembers(element, shape)) != nil else { return nil }
         var result = JSONObject()
         do {
@@ -47,8 +47,8 @@ struct XMLResultTranscoder {
 
     /// `element` read as `shape`, as one fragment; nil where the tree gives nil, or
     /// where its rules are needed (`needsTree` is then reported by `tree`).
-    static func value(of table: XMLElementTable, element: Int, as shape: Shape, codec: JSONValueCodec) -> (JSON?, needsTree: Bool) {
-        var transcoder = XMLResultTranscoder(table: table, codec: codec)
+    static func value(of table: XMLElementTable, element: Int, as shape: Shape, results: ResultValues) -> (JSON?, needsTree: Bool) {
+        var transcoder = XMLResultTranscoder(table: table, results: results)
         do {
             guard try transcoder.value(element, shape) else { return (nil, false) }
             return (.fragment(JSONFragment(bytes: transcoder.out)), false)
@@ -93,10 +93,10 @@ struct XMLResultTranscoder {
             return true
         case .timestamp:
             let text = table.textString(element)
-            if let t = Timestamp.parse(text) { codec.writeTimestampResult(t, to: &out) } else { JSON.string(text).write(to: &out, style: .compact) }
+            if let t = Timestamp.parse(text) { results.writeTimestamp(t, to: &out) } else { JSON.string(text).write(to: &out, style: .compact) }
             return true
         case .blob:
-            codec.blobResult(Base64.decode(table.textString(element).trimmingSpaces) ?? []).write(to: &out, style: .compact)
+            results.blob(Base64.decode(table.textString(element).trimmingSpaces) ?? []).write(to: &out, style: .compact)
             return true
         }
     }

@@ -6,18 +6,18 @@ import AWSModels
 /// `member`/`item` and flattened lists, `entry` and flattened maps, attributes, unions
 /// with an unknown member, and scalars from element text.
 struct XMLValueReader: Sendable {
-    let json: JSONValueCodec
+    let results: ResultValues
 
     /// A structure's members from `element` of a document: transcoded straight to JSON
     /// text, or read through the tree where its rules are needed.
     func structureMembers(_ table: XMLElementTable, element: Int, _ shape: Shape) -> JSONObject? {
-        if let members = XMLResultTranscoder.members(of: table, element: element, as: shape, codec: json) { return members }
+        if let members = XMLResultTranscoder.members(of: table, element: element, as: shape, results: results) { return members }
         return parseStructure(table.tree(at: element), shape)
     }
 
     /// A value of `shape` from `element` of a document, as `structureMembers` reads it.
     func value(_ table: XMLElementTable, element: Int, _ shape: Shape) -> JSON? {
-        let (value, needsTree) = XMLResultTranscoder.value(of: table, element: element, as: shape, codec: json)
+        let (value, needsTree) = XMLResultTranscoder.value(of: table, element: element, as: shape, results: results)
         return needsTree ? parseValue(table.tree(at: element), shape) : value
     }
 
@@ -49,9 +49,9 @@ struct XMLValueReader: Sendable {
         case .float, .double, .bigdecimal:
             return Double(node.text.trimmingSpaces).map(JSON.double)
         case .timestamp:
-            return Timestamp.parse(node.text).map(json.timestampResult) ?? .string(node.text)
+            return Timestamp.parse(node.text).map(results.timestamp) ?? .string(node.text)
         case .blob:
-            return json.blobResult(Base64.decode(node.text.trimmingSpaces) ?? [])
+            return results.blob(Base64.decode(node.text.trimmingSpaces) ?? [])
         case .string, .character:
             return .string(node.text)
         }

@@ -2,14 +2,6 @@ import AWSJSON
 import Foundation
 import AWSProtocols
 
-/// What the request asked for that changes how its answer is read.
-public struct ResponseContext: Sendable {
-    /// S3 list keys were asked for URL-encoded by awsgw, not by the caller: decode them.
-    public var decodeListedKeys = false
-
-    public init(decodeListedKeys: Bool = false) { self.decodeListedKeys = decodeListedKeys }
-}
-
 /// botocore's `decode_list_object`, `decode_list_object_v2` and
 /// `decode_list_object_versions`: keys and prefixes URL-decoded (`unquote_plus`: `+` is a space) when
 /// the answer says `EncodingType: url` and the SDK had asked for it on its own.

@@ -15,7 +15,7 @@ extension S3RegionRedirect {
         private var redirected = false
 
         init(_ call: ClientCall, cache: BucketRegionCache) {
-            let bucket = call.handle.service.name == "s3" ? call.params["Bucket"]?.stringValue : nil
+            let bucket = call.handle.customization.followsRegionRedirects ? call.params["Bucket"]?.stringValue : nil
             self.call = call
             self.bucket = bucket
             self.cache = cache
@@ -69,7 +69,7 @@ enum S3RegionRedirect {
     }
 
     static func region(_ error: AWSErrorResponse, _ response: ResponseData, _ call: ClientCall) -> Decision? {
-        guard call.handle.service.name == "s3", call.params["Bucket"] != nil else { return nil }
+        guard call.handle.customization.followsRegionRedirects, call.params["Bucket"] != nil else { return nil }
         let operation = call.handle.operation.name
         let headerRegion = response.header("x-amz-bucket-region")
         let bodyRegion = elementText("Region", in: response.body)

@@ -3,39 +3,20 @@ import AWSProtocols
 import AWSSigning
 import Foundation
 
-/// botocore's `inject_presigned_url_ec2` and `inject_presigned_url_rds`: a copy from
+/// botocore's `inject_presigned_url_ec2` and `inject_presigned_url_rds` (for the services whose
+/// customization names the operation): a copy from
 /// another region carries a URL, presigned for the source region, that lets the service
 /// read the source on the caller's behalf. The URL is the request itself as a GET with
 /// `DestinationRegion` added, its host the request's with the destination region replaced
 /// by the source region, valid for an hour.
-enum CrossRegionCopy {
-    enum Style {
+public enum CrossRegionCopy {
+    public enum Style: Sendable {
         /// EC2 `CopySnapshot`: `SourceRegion` is modeled and stays; `PresignedUrl` and
         /// `DestinationRegion` are added unless the caller gave `PresignedUrl`.
         case ec2
         /// RDS, Neptune and DocumentDB: `SourceRegion` is the SDKs' own member, always
         /// removed; `PreSignedUrl` is added unless the caller gave one.
         case rds
-    }
-
-    static func style(service: String, operation: String) -> Style? {
-        // By service first: every call asks, and almost none is one of these four services.
-        switch service {
-        case "ec2":
-            return operation == "CopySnapshot" ? .ec2 : nil
-        case "rds":
-            switch operation {
-            case "CopyDBClusterSnapshot", "CreateDBCluster", "CopyDBSnapshot", "CreateDBInstanceReadReplica",
-                 "StartDBInstanceAutomatedBackupsReplication":
-                return .rds
-            default:
-                return nil
-            }
-        case "neptune", "docdb":
-            return operation == "CopyDBClusterSnapshot" || operation == "CreateDBCluster" ? .rds : nil
-        default:
-            return nil
-        }
     }
 
     /// The request body with the handler's changes. `presign` turns the source-region URL
