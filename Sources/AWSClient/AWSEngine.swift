@@ -109,7 +109,7 @@ public final class AWSEngine: Sendable {
     private let partitions = Mutex<Partitions?>(nil)
     /// Resolved endpoints by operation and rule-set input: the rules are pure functions
     /// of their input, and most calls repeat the same few inputs.
-    private let endpointCache = Mutex<[String: ResolvedEndpoint]>([:])
+    let endpointCache = Mutex<[String: ResolvedEndpoint]>([:])
     static let endpointCacheLimit = 4096
     static let spellingCacheLimit = 20_000
     public let codecOptions: CodecOptions
@@ -230,111 +230,6 @@ public final class AWSEngine: Sendable {
         return cleaned
     }
 
-    /// The endpoint for a call: the configured override (`AWS_ENDPOINT_URL_<SERVICE>`,
-    /// `AWS_ENDPOINT_URL`, or `endpointOverride`) goes through the rule set as the SDKs do.
-    public func resolveEndpoint(_ handle: OperationHandle, params: JSONObject, region: String, endpointOverride: String? = nil,
-                                forPresigning: Bool = false) throws(ClientError) -> ResolvedEndpoint {
-        guard !region.isEmpty else {
-            throw .noRegion
-        }
-        guard AWSEngine.isValidRegionName(region) else {
-            throw .endpoint("invalid region name \(region)")
-        }
-        let override = endpointOverride ?? handle.configuredEndpoint
-        // The rule-set input depends only on these, so they make the cache key.
-        let global = forPresigning && handle.customization.presignsToGlobalEndpoint(
-            params: params, region: region, pathStyle: AWSEngine.pathStyle(handle, params: params, endpointOverride: override))
-        // Built in one buffer: joining with `+` made a string per piece.
-        var key = ""
-        key.reserveCapacity(handle.canonicalName.utf8.count + region.utf8.count + (override?.utf8.count ?? 0) + 16 * (handle.contextParamMembers.count + 1))
-        key += handle.canonicalName
-        key += "\u{0}"
-        key += region
-        key += "\u{0}"
-        if let override { key += override }
-        if global { key += "\u{0}global" }
-        for member in handle.contextParamMembers {
-            key += "\u{0}"
-            if let value = params[member.name] { key += value.serializedString() }
-        }
-        if let cached = endpointCache.withLock({ $0[key] }) { return cached }
-
-        var input: [String: JSON] = [:]
-        for (parameter, builtIn) in handle.ruleSet.builtIns {
-            switch builtIn {
-            case "AWS::Region": input[parameter] = .string(region)
-            case "AWS::UseFIPS", "AWS::UseDualStack": input[parameter] = .bool(false)
-            case "SDK::Endpoint": if let override { input[parameter] = .string(override) }
-            // botocore's defaults (args.py `compute_endpoint_resolver_builtin_defaults`).
-            case "AWS::S3::UseGlobalEndpoint":
-                input[parameter] = .bool(region == "us-east-1" && environment["AWS_S3_US_EAST_1_REGIONAL_ENDPOINT"] != "regional")
-            case "AWS::S3::ForcePathStyle": input[parameter] = .bool(AWSEngine.pathStyle(handle, params: params, endpointOverride: override))
-            case "AWS::S3::Accelerate", "AWS::S3::DisableMultiRegionAccessPoints", "AWS::S3Control::UseArnRegion", "AWS::STS::UseGlobalEndpoint":
-                input[parameter] = .bool(false)
-            case "AWS::S3::UseArnRegion": input[parameter] = .bool(true)
-            default: break
-            }
-        }
-        if global {
-            // `customize_endpoint_resolver_builtins` for presigned URLs.
-            for (parameter, builtIn) in handle.ruleSet.builtIns {
-                if builtIn == "AWS::Region" { input[parameter] = .string("aws-global") }
-                if builtIn == "AWS::S3::UseGlobalEndpoint" { input[parameter] = .bool(true) }
-            }
-        }
-        for (name, value) in handle.operation.staticContextParams { input[name] = value }
-        for member in handle.contextParamMembers {
-            if let name = member.contextParam, let value = params[member.name] { input[name] = value }
-        }
-        let resolved: ResolvedEndpoint
-        do {
-            resolved = try handle.ruleSet.resolve(input)
-        } catch {
-            throw .endpoint(error.message)
-        }
-        endpointCache.withLock { cache in
-            if cache.count >= AWSEngine.endpointCacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[key] = resolved
-        }
-        return resolved
-    }
-
-    /// botocore's check: letters, digits and inner hyphens, at most 63 long.
-    /// The endpoint's auth schemes must include SigV4 (or none at all): S3 Express
-    /// directory buckets (`sigv4-s3express`, session credentials from `CreateSession`) and
-    /// SigV4a-only endpoints (multi-Region access points) are refused by name.
-    static func checkAuthSchemes(_ endpoint: ResolvedEndpoint, _ handle: OperationHandle) throws(ClientError) {
-        guard let schemes = endpoint.properties["authSchemes"]?.arrayValue, !schemes.isEmpty else { return }
-        let names = schemes.compactMap { $0["name"]?.stringValue }
-        if names.contains("sigv4") || names.contains("none") { return }
-        let reason = names.contains("sigv4-s3express") ? "S3 Express session auth (directory buckets)" : names.joined(separator: ", ") + " signing"
-        throw .unsupportedProtocol(service: handle.service.name, protocolName: handle.service.metadata.resolvedProtocol + " with " + reason)
-    }
-
-    /// Path-style bucket addressing, as botocore decides it: with a custom endpoint (MinIO,
-    /// LocalStack), and where the service's customization forces it (S3's
-    /// `GetBucketLocation`); never for a bucket ARN (`customize_endpoint_resolver_builtins`).
-    static func pathStyle(_ handle: OperationHandle, params: JSONObject, endpointOverride: String?) -> Bool {
-        if handle.customization.forcesPathStyle(handle.operation) { return true }
-        if case .string(let bucket)? = params["Bucket"], bucket.hasPrefix("arn:"),
-           bucket.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).count == 6 { return false }
-        return endpointOverride != nil && !(endpointOverride ?? "").contains("s3-accelerate")
-    }
-
-    public static func isValidRegionName(_ region: String) -> Bool {
-        let bytes = region.utf8
-        guard !bytes.isEmpty, bytes.count <= 63, bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else { return false }
-        return bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D }
-    }
-
-    /// `AWS_ENDPOINT_URL_<SERVICE_ID>` (serviceId upper-cased, spaces as underscores), then `AWS_ENDPOINT_URL`.
-    func configuredEndpoint(_ service: ServiceModel) -> String? {
-        let key = "AWS_ENDPOINT_URL_" + service.metadata.serviceId.uppercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
-        if let url = environment[key], !url.isEmpty { return url }
-        if let url = environment["AWS_ENDPOINT_URL"], !url.isEmpty { return url }
-        return nil
-    }
-
     /// Serializes, resolves the endpoint and signs. `params` must come from `prepareParams`.
     /// Without credentials the request is left unsigned (a dry run with no keys).
     public func buildRequest(
@@ -359,14 +254,7 @@ public final class AWSEngine: Sendable {
         try AWSEngine.checkAuthSchemes(endpoint, handle)
         let signingName = scheme?.signingName ?? handle.service.metadata.signingName
         let signingRegion = scheme?.signingRegion ?? region
-        var options = SigV4Options()
-        options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false)
-        handle.customization.signing(&options, presigning: false)
-        // Uploads that opt out of payload signing say so in `X-Amz-Content-SHA256`.
-        if handle.hasUnsignedPayload {
-            options.unsignedPayload = true
-            options.addContentSHA256Header = true
-        }
+        var options = AWSEngine.signingOptions(handle, scheme)
         // An operation marked noAuth goes unsigned unless its endpoint names a scheme.
         let signer = handle.isUnsigned && scheme == nil ? nil : credentials
 
@@ -389,23 +277,8 @@ public final class AWSEngine: Sendable {
         if handle.operation.isEndpointOperation { headers.append(("x-amz-api-version", handle.service.metadata.apiVersion)) }
         handle.customization.headers(&headers, body: body, params: params, operation: handle.operation, apiVersion: handle.service.metadata.apiVersion)
         RequestCompression.apply(&body, headers: &headers, operation: handle.operation, environment: environment, mtime: time.seconds)
-        var chunked = false
-        if handle.hasStreamingInput, parsed.scheme == "https",
-           let checksum = try FlexibleChecksums.resolve(headers, operation: handle.operation, params: params) {
-            // A streaming upload over https: the checksum goes in an aws-chunked trailer.
-            FlexibleChecksums.applyTrailer(checksum, headers: &headers, body: &body)
-            options.payloadHash = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-            options.addContentSHA256Header = true
-            chunked = true
-        } else {
-            let checksumHeader = try FlexibleChecksums.apply(&headers, body: body, operation: handle.operation, params: params)
-            // S3's signer leaves the payload unsigned for an upload over https whose body a
-            // checksum header already covers (S3SigV4Auth `_should_sha256_sign_payload`).
-            if handle.customization.leavesChecksummedUploadsUnsigned, parsed.scheme == "https", handle.hasStreamingInput,
-               headers.contains(where: { $0.name.equalsIgnoringASCIICase(checksumHeader ?? "content-md5") }) {
-                options.unsignedPayload = true
-            }
-        }
+        let chunked = try AWSEngine.applyChecksums(handle, params: params, https: parsed.scheme == "https", headers: &headers, body: &body,
+                                                   options: &options)
         request.body = body
         for header in headers { request.headers.append(header) }
         for (name, values) in endpoint.headers { request.headers.append((name, values.joined(separator: ","))) }
@@ -424,6 +297,39 @@ public final class AWSEngine: Sendable {
         let url = parsed.scheme + "://" + host + path + (request.query.isEmpty && !serialized.urlHasQueryMark ? "" : "?" + request.query)
         return PreparedRequest(
             method: request.method, url: url, headers: request.headers, body: request.body, signingName: signingName, signingRegion: signingRegion)
+    }
+
+    /// The signer's options for a call: the endpoint's scheme, the service's signer, and
+    /// uploads that opt out of payload signing (saying so in `X-Amz-Content-SHA256`).
+    static func signingOptions(_ handle: OperationHandle, _ scheme: (signingName: String?, signingRegion: String?, disableDoubleEncoding: Bool)?) -> SigV4Options {
+        var options = SigV4Options()
+        options.doubleEncodePath = !(scheme?.disableDoubleEncoding ?? false)
+        handle.customization.signing(&options, presigning: false)
+        if handle.hasUnsignedPayload {
+            options.unsignedPayload = true
+            options.addContentSHA256Header = true
+        }
+        return options
+    }
+
+    /// The request's checksums (`httpChecksum`): a streaming upload over https sends its
+    /// checksum in an aws-chunked trailer (true: the body is chunked); anything else in a
+    /// header. Whether a checksummed upload's payload goes unsigned is the service's
+    /// signer's choice (S3SigV4Auth `_should_sha256_sign_payload`).
+    static func applyChecksums(_ handle: OperationHandle, params: JSONObject, https: Bool, headers: inout [(name: String, value: String)],
+                               body: inout [UInt8], options: inout SigV4Options) throws(ClientError) -> Bool {
+        if handle.hasStreamingInput, https, let checksum = try FlexibleChecksums.resolve(headers, operation: handle.operation, params: params) {
+            FlexibleChecksums.applyTrailer(checksum, headers: &headers, body: &body)
+            options.payloadHash = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+            options.addContentSHA256Header = true
+            return true
+        }
+        let checksumHeader = try FlexibleChecksums.apply(&headers, body: body, operation: handle.operation, params: params)
+        if handle.customization.leavesChecksummedUploadsUnsigned, https, handle.hasStreamingInput,
+           headers.contains(where: { $0.name.equalsIgnoringASCIICase(checksumHeader ?? "content-md5") }) {
+            options.unsignedPayload = true
+        }
+        return false
     }
 
     /// A SigV4 query-presigned GET of `url` with `query` as its parameters, as botocore's
@@ -463,39 +369,5 @@ public final class AWSEngine: Sendable {
     /// What parsing a call's answer needs to know about the caller's params.
     public func responseContext(for handle: OperationHandle, callerParams: JSONObject) -> ResponseContext {
         handle.customization.responseContext(callerParams: callerParams, operation: handle.operation)
-    }
-}
-
-/// scheme://authority/path of an endpoint URL.
-struct URLParts {
-    let scheme: String
-    let authority: String
-    let path: String
-
-    init(scheme: String, authority: String, path: String) {
-        self.scheme = scheme
-        self.authority = authority
-        self.path = path
-    }
-
-    init?(_ url: String) {
-        // Bytes, not `range(of:)` or `String.Index` walks: this runs for every call.
-        let bytes = Array(url.utf8)
-        var separator = 0
-        while separator + 2 < bytes.count, !(bytes[separator] == UInt8(ascii: ":") && bytes[separator + 1] == UInt8(ascii: "/")
-                                                && bytes[separator + 2] == UInt8(ascii: "/")) {
-            separator += 1
-        }
-        guard separator + 2 < bytes.count else { return nil }
-        scheme = String(decoding: bytes[..<separator], as: UTF8.self)
-        let start = separator + 3
-        if let slash = bytes[start...].firstIndex(of: UInt8(ascii: "/")) {
-            authority = String(decoding: bytes[start..<slash], as: UTF8.self)
-            path = String(decoding: bytes[slash...], as: UTF8.self)
-        } else {
-            authority = String(decoding: bytes[start...], as: UTF8.self)
-            path = ""
-        }
-        if authority.isEmpty { return nil }
     }
 }
