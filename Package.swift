@@ -133,6 +133,7 @@ let package = Package(
                 "GatewayCore", "GatewayServer", "GatewaySharedState", "GatewayTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,7 +146,7 @@ let package = Package(
             name: "GatewayTesting",
             dependencies: [
                 "AWSClient", "AWSCredentials", "AWSJSON", "AWSModels", "AWSProtocols", "AWSSigning",
-                "GatewayCore", "GatewayServer", "GatewayTransport", "TestSupport",
+                "GatewayApp", "GatewayCore", "GatewayServer", "GatewayTransport", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -12,6 +12,7 @@ import GatewayTransport
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import UnixSignals
 
@@ -19,10 +20,10 @@ import UnixSignals
 public final class GatewayRunner: @unchecked Sendable {
     public let gateway: Gateway
     public let server: GatewayServer
-    let transport: UpstreamClient
+    package let transport: UpstreamClient
     /// The audit log, finished on stop.
     let audit: AuditLog?
-    let group: MultiThreadedEventLoopGroup
+    package let group: MultiThreadedEventLoopGroup
     let logger: Logger
     /// The file SIGHUP reloads, and the environment its sources read.
     let configFile: String?
@@ -36,8 +37,9 @@ public final class GatewayRunner: @unchecked Sendable {
     public var sharedStoreFailure: String? { shared.map { $0.health.lastFailure } }
 
     /// Builds the gateway from a configuration; nothing is bound until `start`.
+    /// `overrides`: what a test or a benchmark changes in that wiring (`awsgw serve`: none).
     public init(config: GatewayConfig, configFile: String? = nil, models: ModelStore, environment: [String: String], logger: Logger,
-                threads: Int? = nil) throws {
+                threads: Int? = nil, overrides: RunnerOverrides = RunnerOverrides()) throws {
         self.logger = logger
         self.configFile = configFile
         self.environment = environment
@@ -45,7 +47,7 @@ public final class GatewayRunner: @unchecked Sendable {
         let count = threads ?? environment["AWSGW_THREADS"].flatMap(Int.init) ?? System.coreCount
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, count))
         transport = try UpstreamClient(group: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
-                                       maxResponseBytes: config.limits.maxUpstreamResponseBytes)
+                                       maxResponseBytes: config.limits.maxUpstreamResponseBytes, trustRoots: overrides.upstreamTrust)
         var codecOptions = CodecOptions()
         codecOptions.maxBlobBytes = config.limits.maxBlobBytes
         let engine = AWSEngine(models: models, environment: environment, codecOptions: codecOptions)
@@ -74,9 +76,10 @@ public final class GatewayRunner: @unchecked Sendable {
         dependencies.upstream = config.upstream
         dependencies.logger = logger
         dependencies.metrics = metrics
+        overrides.gateway(&dependencies)
         gateway = Gateway(dependencies)
         try IdlePoller.install(on: group, limit: .microseconds(Int64(config.idlePollMicroseconds)), callsInFlight: { [gateway] in gateway.callsInFlight })
-        try TurnFlusher.install(on: group, callsInFlight: { [gateway] in gateway.callsInFlight })
+        try TurnFlusher.install(on: group, crowd: overrides.flushCrowd, callsInFlight: { [gateway] in gateway.callsInFlight })
         server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
     }
 
@@ -222,6 +225,20 @@ public final class GatewayRunner: @unchecked Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
     }
+}
+
+/// What tests and benchmarks change in the wiring a configuration makes.
+public struct RunnerOverrides: Sendable {
+    /// The trust roots of the HTTP client to AWS (a stand-in's development certificate).
+    public var upstreamTrust: NIOSSLTrustRoots = .default
+    /// Calls in flight above which flushes are gathered (nil: two per event loop, as
+    /// `awsgw serve` does).
+    public var flushCrowd: Int?
+    /// The gateway's parts made by hand (a policy, a cache, an audit log, credential
+    /// sources, the wait between retries), after the configuration made them.
+    public var gateway: @Sendable (inout GatewayDependencies) -> Void = { _ in }
+
+    public init() {}
 }
 
 /// Reloads the configuration on each SIGHUP until shutdown.

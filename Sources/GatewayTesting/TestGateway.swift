@@ -4,6 +4,7 @@ import AWSJSON
 import AWSModels
 import AWSSigning
 import Foundation
+import GatewayApp
 import GatewayCore
 import GatewayServer
 import GatewayTransport
@@ -28,13 +29,18 @@ package final class SleepRecorder: @unchecked Sendable {
     package func record(_ seconds: Double) { lock.withLock { delays.append(seconds) } }
 }
 
-/// A gateway started in-process on real sockets, in front of a FakeAWS.
+/// A gateway started in-process on real sockets, in front of a FakeAWS: wired by the
+/// composition root `awsgw serve` uses (`GatewayRunner`), with the parts a test makes by
+/// hand (policy, limits, cache, audit log, credentials) put in over the configuration's.
 package final class TestGateway: @unchecked Sendable {
     package let fake: FakeAWS
-    package let gateway: Gateway
-    package let server: GatewayServer
-    package let transport: UpstreamClient
-    package let group: MultiThreadedEventLoopGroup
+    package let runner: GatewayRunner
+    package var gateway: Gateway { runner.gateway }
+    package var server: GatewayServer { runner.server }
+    package var transport: UpstreamClient { runner.transport }
+    package var group: MultiThreadedEventLoopGroup { runner.group }
+    /// The stand-in's own event loop, apart from the gateway's.
+    private let fakeGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     package let sleeps = SleepRecorder()
     package let dir: String
 
@@ -58,56 +64,53 @@ package final class TestGateway: @unchecked Sendable {
         cache: ResponseCache? = nil, audit: AuditLog? = nil,
         script: @escaping FakeAWS.Script = FakeAWS.okAssociate
     ) async throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        fake = try await FakeAWS(group: group, tls: upstreamTLS, script: script)
+        fake = try await FakeAWS(group: fakeGroup, tls: upstreamTLS, script: script)
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var config = GatewayConfig()
         config.listen = listen ?? ["unix:" + dir + "/gw.sock", "tcp:127.0.0.1:0"]
         config.limits.shutdownGraceSeconds = 5
+        config.limits.maxUpstreamResponseBytes = 1 << 20
+        config.upstream.connectTimeoutSeconds = 1
+        config.logs = nil
         configure(&config)
         var env = ["AWS_ENDPOINT_URL": fake.url]
         for (key, value) in environment { env[key] = value }
-        transport = try UpstreamClient(group: group, connectTimeoutSeconds: 1, maxResponseBytes: 1 << 20, trustRoots: upstreamTrust)
         let keys = credentials ?? StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"))
-        var logger = Logger(label: "awsgw-test")
-        logger.logLevel = .warning
-        let sleeps = self.sleeps
         var sources: [String: any CredentialProvider] = ["default": keys]
         for (name, source) in extraSources { sources[name] = source }
-        var dependencies = GatewayDependencies(engine: AWSEngine(models: sharedModels, environment: env), transport: transport,
-                                               credentialSources: sources)
-        dependencies.policy = policy
-        dependencies.rateLimiter = rateLimiter
-        dependencies.cache = cache
-        dependencies.defaultRegion = "us-east-1"
-        dependencies.audit = audit
-        dependencies.limits = config.limits
-        dependencies.upstream = config.upstream
-        dependencies.logger = logger
-        dependencies.sleep = { seconds in sleeps.record(seconds) }
-        gateway = Gateway(dependencies)
-        server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
+        var logger = Logger(label: "awsgw-test")
+        logger.logLevel = .warning
+        var overrides = RunnerOverrides()
+        overrides.upstreamTrust = upstreamTrust
+        // Flushes gathered from the first call in flight on (serve: above two per loop), so
+        // that every test here runs with them.
+        overrides.flushCrowd = 0
+        let sleeps = self.sleeps
+        overrides.gateway = { [sources] dependencies in
+            dependencies.credentialSources = sources
+            dependencies.policy = policy
+            dependencies.rateLimiter = rateLimiter
+            dependencies.cache = cache
+            dependencies.defaultRegion = "us-east-1"
+            dependencies.audit = audit
+            dependencies.sleep = { seconds in sleeps.record(seconds) }
+        }
+        runner = try GatewayRunner(config: config, models: sharedModels, environment: env, logger: logger, threads: 2, overrides: overrides)
         do {
-            // As `awsgw serve` runs: the loops poll for a lone caller (`idle_poll`).
-            try IdlePoller.install(on: group, limit: .microseconds(Int64(config.idlePollMicroseconds)), callsInFlight: { [gateway] in gateway.callsInFlight })
-            // Flushes gathered per turn as `awsgw serve` does, but from the first call in
-            // flight on (serve: above two per loop), so that every test here runs with them.
-            try TurnFlusher.install(on: group, crowd: 0, callsInFlight: { [gateway] in gateway.callsInFlight })
-            try await server.start()
+            try await runner.server.start()
         } catch {
+            await runner.stop()
             await fake.stop()
-            await transport.shutdown()
-            try? await group.shutdownGracefully()
+            try? await fakeGroup.shutdownGracefully()
             throw error
         }
     }
 
     package func stop() async {
-        await server.shutdown()
+        await runner.stop()
         await fake.stop()
-        await transport.shutdown()
-        try? await group.shutdownGracefully()
+        try? await fakeGroup.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: dir)
     }
 }
