@@ -320,31 +320,15 @@ struct BenchGateway {
         limits: { max_connections: 4096 }
         teams: { bench: { members: any, allow: ["networkmanager:*", "dynamodb:*", "s3:*"] } }
         """
-        try config.write(toFile: dir + "/bench.yaml", atomically: true, encoding: .utf8)
         let certs = Process()
         certs.executableURL = URL(fileURLWithPath: awsgw)
         certs.arguments = ["certs", "generate", "--dir", dir]
         certs.standardOutput = FileHandle.nullDevice
         try certs.run()
         certs.waitUntilExit()
-
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: awsgw)
-        serve.arguments = ["serve", "--config", dir + "/bench.yaml", "--log-level", "error"]
-        serve.environment = [
-            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "AWS_ENDPOINT_URL": "http://127.0.0.1:\(upstreamPort)", "HOME": dir, "PATH": "/usr/bin:/bin",
-            "AWSGW_THREADS": ProcessInfo.processInfo.environment["AWSGW_THREADS"] ?? "",
-        ]
-        let out = Pipe()
-        serve.standardOutput = out
-        try serve.run()
-        var started = ""
-        while started.components(separatedBy: "listening on").count < 4 {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            started += String(decoding: chunk, as: UTF8.self)
-        }
+        let threads = ProcessInfo.processInfo.environment["AWSGW_THREADS"] ?? ""
+        let serve = try startGateway(awsgw: awsgw, dir: dir, name: "bench", config: config, upstreamPort: upstreamPort,
+                                     listeners: 3, environment: ["AWSGW_THREADS": threads])
         return BenchGateway(process: serve, socketPath: socketPath, tcpPort: tcpPort, tlsPort: tlsPort)
     }
 }
@@ -353,29 +337,33 @@ struct BenchGateway {
 /// c=64, alternated so that drift in the machine's load falls on both.
 func protocolComparisons(clientGroup: EventLoopGroup, socketPath: String, call: String, seconds: Double) throws {
     let getItem = #"{"jsonrpc":"2.0","id":1,"method":"dynamodb.GetItem","params":{"TableName":"orders","Key":{"pk":{"S":"customer#1"}}}}"#
-    var seedRates: [Double] = [], getItemRates: [Double] = []
-    for _ in 0..<3 {
-        seedRates.append(try runLoad(group: clientGroup, target: .unix(socketPath), framing: .http, body: call, concurrency: 64, seconds: seconds).callsPerSecond)
-        getItemRates.append(try runLoad(group: clientGroup, target: .unix(socketPath), framing: .http, body: getItem, concurrency: 64, seconds: seconds).callsPerSecond)
-    }
-    seedRates.sort()
-    getItemRates.sort()
-    print(String(format: "unix HTTP c=64, medians of 3 alternated runs: seed call %.0f calls/s, dynamodb.GetItem %.0f calls/s (%.1f%%; target within 10%%)",
-                 seedRates[1], getItemRates[1], (getItemRates[1] / seedRates[1] - 1) * 100))
     let headObject = #"{"jsonrpc":"2.0","id":1,"method":"s3.HeadObject","params":{"Bucket":"team-data","Key":"reports/a.csv"}}"#
-    var seedAgain: [Double] = [], headRates: [Double] = []
-    for _ in 0..<3 {
-        seedAgain.append(try runLoad(group: clientGroup, target: .unix(socketPath), framing: .http, body: call, concurrency: 64, seconds: seconds).callsPerSecond)
-        headRates.append(try runLoad(group: clientGroup, target: .unix(socketPath), framing: .http, body: headObject, concurrency: 64, seconds: seconds).callsPerSecond)
+    for (name, body, target) in [("dynamodb.GetItem", getItem, 10), ("s3.HeadObject", headObject, 15)] {
+        let runs = try alternatedRuns(call, body) {
+            try runLoad(group: clientGroup, target: .unix(socketPath), framing: .http, body: $0, concurrency: 64, seconds: seconds).callsPerSecond
+        }
+        let (seed, other) = (median(runs.a), median(runs.b))
+        print(String(format: "unix HTTP c=64, medians of 3 alternated runs: seed call %.0f calls/s, %@ %.0f calls/s (%.1f%%; target within %d%%)",
+                     seed, name, other, (other / seed - 1) * 100, target))
     }
-    seedAgain.sort()
-    headRates.sort()
-    print(String(format: "unix HTTP c=64, medians of 3 alternated runs: seed call %.0f calls/s, s3.HeadObject %.0f calls/s (%.1f%%; target within 15%%)",
-                 seedAgain[1], headRates[1], (headRates[1] / seedAgain[1] - 1) * 100))
 }
 
-/// Starts `awsgw serve` on a Unix socket with the given config text; returns the process.
-func startGateway(awsgw: String, dir: String, name: String, config: String, upstreamPort: Int) throws -> Process {
+/// Three runs each of `a` and `b`, alternated so that drift in the machine's load falls on both.
+func alternatedRuns<Load>(_ a: Load, _ b: Load, rate: (Load) throws -> Double) rethrows -> (a: [Double], b: [Double]) {
+    var aRates: [Double] = [], bRates: [Double] = []
+    for _ in 0..<3 {
+        aRates.append(try rate(a))
+        bRates.append(try rate(b))
+    }
+    return (aRates, bRates)
+}
+
+func median(_ runs: [Double]) -> Double { runs.sorted()[runs.count / 2] }
+
+/// Starts `awsgw serve` with the given config text once it says it listens on all of its
+/// `listeners`; returns the process.
+func startGateway(awsgw: String, dir: String, name: String, config: String, upstreamPort: Int,
+                  listeners: Int = 1, environment: [String: String] = [:]) throws -> Process {
     try config.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
     let serve = Process()
     serve.executableURL = URL(fileURLWithPath: awsgw)
@@ -383,11 +371,16 @@ func startGateway(awsgw: String, dir: String, name: String, config: String, upst
     serve.environment = [
         "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:\(upstreamPort)", "HOME": dir, "PATH": "/usr/bin:/bin",
-    ]
+    ].merging(environment) { $1 }
     let out = Pipe()
     serve.standardOutput = out
     try serve.run()
-    _ = out.fileHandleForReading.availableData  // "listening on ..."
+    var started = ""
+    while started.components(separatedBy: "listening on").count <= listeners {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        started += String(decoding: chunk, as: UTF8.self)
+    }
     return serve
 }
 
@@ -430,12 +423,10 @@ final class BenchSetup {
         for (target, body) in [a, b] {
             _ = try runLoad(group: clientGroup, target: target, framing: .ndjson, body: body, concurrency: 16, seconds: 0.5)
         }
-        var aRates: [Double] = [], bRates: [Double] = []
-        for _ in 0..<3 {
-            aRates.append(try runLoad(group: clientGroup, target: a.0, framing: .ndjson, body: a.1, concurrency: 64, seconds: seconds).callsPerSecond)
-            bRates.append(try runLoad(group: clientGroup, target: b.0, framing: .ndjson, body: b.1, concurrency: 64, seconds: seconds).callsPerSecond)
+        let runs = try alternatedRuns(a, b) {
+            try runLoad(group: clientGroup, target: $0.0, framing: .ndjson, body: $0.1, concurrency: 64, seconds: seconds).callsPerSecond
         }
-        return (aRates.sorted()[1], aRates, bRates.sorted()[1], bRates)
+        return (median(runs.a), runs.a, median(runs.b), runs.b)
     }
 
     /// SIGTERM to every gateway started (their logs are finished), then the rest goes.
