@@ -46,8 +46,12 @@ public final class GatewayRunner: @unchecked Sendable {
         self.config = config
         let count = threads ?? environment["AWSGW_THREADS"].flatMap(Int.init) ?? System.coreCount
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, count))
+        let callsInFlight = CallsInFlight()
+        let tunings = try LoopTunings(group: group, idlePoll: .microseconds(Int64(config.idlePollMicroseconds)), flushCrowd: overrides.flushCrowd,
+                                      callsInFlight: { callsInFlight.current })
         transport = try UpstreamClient(group: group, connectTimeoutSeconds: config.upstream.connectTimeoutSeconds,
-                                       maxResponseBytes: config.limits.maxUpstreamResponseBytes, trustRoots: overrides.upstreamTrust)
+                                       maxResponseBytes: config.limits.maxUpstreamResponseBytes, trustRoots: overrides.upstreamTrust,
+                                       tunings: tunings)
         var codecOptions = CodecOptions()
         codecOptions.maxBlobBytes = config.limits.maxBlobBytes
         let engine = AWSEngine(models: models, environment: environment, codecOptions: codecOptions)
@@ -76,11 +80,10 @@ public final class GatewayRunner: @unchecked Sendable {
         dependencies.upstream = config.upstream
         dependencies.logger = logger
         dependencies.metrics = metrics
+        dependencies.callsInFlight = callsInFlight
         overrides.gateway(&dependencies)
         gateway = Gateway(dependencies)
-        try IdlePoller.install(on: group, limit: .microseconds(Int64(config.idlePollMicroseconds)), callsInFlight: { [gateway] in gateway.callsInFlight })
-        try TurnFlusher.install(on: group, crowd: overrides.flushCrowd, callsInFlight: { [gateway] in gateway.callsInFlight })
-        server = GatewayServer(gateway: gateway, config: config, group: group, logger: logger)
+        server = GatewayServer(gateway: gateway, config: config, group: group, tunings: tunings, logger: logger)
     }
 
     public func start() async throws {

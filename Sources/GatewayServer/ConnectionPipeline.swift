@@ -22,7 +22,7 @@ package enum ConnectionPipeline {
 
 extension ServerContext {
     /// A context of a tcp: listener outside any server (tests, the fuzzer): its own
-    /// connection budget, `localhost` and 127.0.0.1 accepted as Host.
+    /// connection budget, `localhost` and 127.0.0.1 accepted as Host, no loop tuning.
     package static func standalone(gateway: Gateway, limits: GatewayLimits, listener: String) -> ServerContext {
         let tracker = ConnectionTracker(limit: limits.maxConnections, perPeerLimit: limits.maxConnectionsPerPeer) { _ in }
         return ServerContext(gateway: gateway, limits: limits, connections: tracker, logger: Logger(label: "awsgw-embedded"),

@@ -137,15 +137,18 @@ public final class GatewayServer: @unchecked Sendable {
     let gateway: Gateway
     let config: GatewayConfig
     let group: EventLoopGroup
+    /// The polling and flushing of `group`'s loops, handed to each connection.
+    package let tunings: LoopTunings
     let logger: Logger
     private(set) public var listeners: [BoundListener] = []
     /// One connection budget per listener.
     private var trackers: [ConnectionTracker] = []
 
-    public init(gateway: Gateway, config: GatewayConfig, group: EventLoopGroup, logger: Logger) {
+    package init(gateway: Gateway, config: GatewayConfig, group: EventLoopGroup, tunings: LoopTunings, logger: Logger) {
         self.gateway = gateway
         self.config = config
         self.group = group
+        self.tunings = tunings
         self.logger = logger
     }
 
@@ -175,8 +178,8 @@ public final class GatewayServer: @unchecked Sendable {
             hosts.insert("localhost")
             if let boundHost { hosts.insert(boundHost.lowercased()) }
         }
-        return ServerContext(gateway: gateway, limits: config.limits, connections: tracker, logger: logger, listener: address.description,
-                             kind: kind, allowedHosts: hosts)
+        return ServerContext(gateway: gateway, limits: config.limits, connections: tracker, tunings: tunings, logger: logger,
+                             listener: address.description, kind: kind, allowedHosts: hosts)
     }
 
     private func bind(_ address: ListenAddress) async throws -> BoundListener {

@@ -42,8 +42,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var acceptedHost: String??
     /// Runs this connection's calls on its own event loop.
     private var calls: EventLoopTaskExecutor!
+    /// Its event loop's polling and flushing.
+    private var tuning = LoopTuning.none
 
-    func handlerAdded(context: ChannelHandlerContext) { calls = EventLoopTaskExecutor(context.eventLoop) }
+    func handlerAdded(context: ChannelHandlerContext) {
+        calls = EventLoopTaskExecutor(context.eventLoop)
+        tuning = server.tunings.on(context.eventLoop)
+    }
 
     init(server: ServerContext, peer: PeerIdentity, activity: ConnectionActivity) {
         self.server = server
@@ -57,7 +62,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var bytes = unwrapInboundIn(data)
         guard bytes.readableBytes > 0 else { return }
         activity.busy()
-        IdlePoller.event()
+        tuning.event()
         if unparsed == nil {
             unparsed = bytes
         } else {
@@ -255,9 +260,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
         }
         else {
-            context.writeAndFlushThisTurn(wrapOutboundOut(buffer))
+            tuning.writeAndFlush(context, wrapOutboundOut(buffer))
         }
-        IdlePoller.work(awaiting: .caller)
+        tuning.work(awaiting: .caller)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

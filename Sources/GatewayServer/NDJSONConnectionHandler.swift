@@ -104,8 +104,13 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
     private var inputClosed = false
     /// Runs this connection's calls on its own event loop.
     private var calls: EventLoopTaskExecutor!
+    /// Its event loop's polling and flushing.
+    private var tuning = LoopTuning.none
 
-    func handlerAdded(context: ChannelHandlerContext) { calls = EventLoopTaskExecutor(context.eventLoop) }
+    func handlerAdded(context: ChannelHandlerContext) {
+        calls = EventLoopTaskExecutor(context.eventLoop)
+        tuning = server.tunings.on(context.eventLoop)
+    }
 
     init(server: ServerContext, peer: PeerIdentity, activity: ConnectionActivity) {
         self.server = server
@@ -118,7 +123,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         guard line.readableBytesView.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
         pending += 1
         activity.busy()
-        IdlePoller.event()
+        tuning.event()
         let bytes = Array(line.readableBytesView)
         let door = server.door
         let callContext = CallContext(listener: server.listener, peer: peer)
@@ -129,8 +134,8 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
                 var buffer = context.channel.allocator.buffer(capacity: body.count + 1)
                 buffer.writeBytes(body)
                 buffer.writeInteger(UInt8(ascii: "\n"))
-                context.writeAndFlushThisTurn(self.wrapOutboundOut(buffer))
-                IdlePoller.work(awaiting: .caller)
+                self.tuning.writeAndFlush(context, self.wrapOutboundOut(buffer))
+                self.tuning.work(awaiting: .caller)
             }
             if self.inputClosed && self.pending == 0 { context.close(promise: nil) }
         }

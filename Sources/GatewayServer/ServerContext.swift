@@ -15,6 +15,8 @@ package final class ServerContext: @unchecked Sendable {
     let door: JSONRPCDoor
     let limits: GatewayLimits
     let connections: ConnectionTracker
+    /// The polling and flushing of the gateway's loops: a connection takes its loop's.
+    let tunings: LoopTunings
     let logger: Logger
     let listener: String
     let kind: ListenerKind
@@ -22,12 +24,13 @@ package final class ServerContext: @unchecked Sendable {
     /// Set while the listener is being bound, read-only afterwards.
     var allowedHosts: Set<String>
 
-    init(gateway: Gateway, limits: GatewayLimits, connections: ConnectionTracker, logger: Logger, listener: String, kind: ListenerKind,
-         allowedHosts: Set<String>) {
+    init(gateway: Gateway, limits: GatewayLimits, connections: ConnectionTracker, tunings: LoopTunings = .none, logger: Logger,
+         listener: String, kind: ListenerKind, allowedHosts: Set<String>) {
         self.gateway = gateway
         door = JSONRPCDoor(gateway: gateway)
         self.limits = limits
         self.connections = connections
+        self.tunings = tunings
         self.logger = logger
         self.listener = listener
         self.kind = kind

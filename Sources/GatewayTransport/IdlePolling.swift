@@ -69,10 +69,6 @@ package final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
     /// Rounds polled (bytes read from the pipe) since the start.
     private(set) var rounds = 0
 
-    /// The poller of the loop running now, when polling is on.
-    private static let current = ThreadSpecificVariable<IdlePoller>()
-    package static var onThisLoop: IdlePoller? { current.currentValue }
-
     /// Calls the gateway carries now. Polling is for a lone caller: with more calls their
     /// events come close together and share wake-ups, and a polling thread would take a
     /// CPU they need.
@@ -105,48 +101,45 @@ package final class IdlePoller: ChannelInboundHandler, @unchecked Sendable {
         return true
     }
 
-    /// Gives each loop of `group` a poller with windows up to `limit`; nothing when
-    /// `limit` is zero.
-    package static func install(on group: MultiThreadedEventLoopGroup, limit: TimeAmount, callsInFlight: @escaping @Sendable () -> Int) throws {
-        guard limit > .zero else { return }
-        for loop in group.makeIterator() {
-            var ends: [CInt] = [-1, -1]
-            guard pipe(&ends) == 0 else { throw IOError(errnoCode: errno, reason: "pipe") }
-            for end in ends {
-                _ = fcntl(end, F_SETFL, O_NONBLOCK)
-                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-            }
-            let poller = IdlePoller(limit: limit.nanoseconds, writeEnd: ends[1], callsInFlight: callsInFlight)
-            do {
-                _ = try NIOPipeBootstrap(group: loop)
-                    .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64))
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(poller) }
-                    }
-                    .takingOwnershipOfDescriptor(input: ends[0]).wait()
-                try loop.submit { IdlePoller.current.currentValue = poller }.wait()
-            } catch {
-                close(ends[1])
-                throw error
-            }
+    /// Starts a poller on `loop` with windows up to `limit`; nil when `limit` is zero.
+    static func start(on loop: EventLoop, limit: TimeAmount, callsInFlight: @escaping @Sendable () -> Int) throws -> IdlePoller? {
+        guard limit > .zero else { return nil }
+        var ends: [CInt] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw IOError(errnoCode: errno, reason: "pipe") }
+        for end in ends {
+            _ = fcntl(end, F_SETFL, O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
         }
+        let poller = IdlePoller(limit: limit.nanoseconds, writeEnd: ends[1], callsInFlight: callsInFlight)
+        do {
+            _ = try NIOPipeBootstrap(group: loop)
+                .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(poller) }
+                }
+                .takingOwnershipOfDescriptor(input: ends[0]).wait()
+        } catch {
+            close(ends[1])
+            throw error
+        }
+        return poller
     }
 
     /// An event came in on this loop (a request, an upstream answer): the gap since the
     /// loop's last work adapts the window, which starts again from now.
     @inline(__always)
-    package static func event() {
+    package func event() {
         // The clock is read only when the loop may poll (a crowd skips it).
-        guard let poller = current.currentValue, !poller.crowded() else { return }
-        poller.observeEvent(at: NIODeadline.now().uptimeNanoseconds)
+        if crowded() { return }
+        observeEvent(at: NIODeadline.now().uptimeNanoseconds)
     }
 
     /// This loop just did work (wrote a request upstream, an answer to a caller) and now
     /// waits for what `awaiting` names: that kind's window starts from now.
     @inline(__always)
-    package static func work(awaiting: IdleWait) {
-        guard let poller = current.currentValue, !poller.crowded() else { return }
-        poller.observeWork(awaiting: awaiting, at: NIODeadline.now().uptimeNanoseconds)
+    package func work(awaiting: IdleWait) {
+        if crowded() { return }
+        observeWork(awaiting: awaiting, at: NIODeadline.now().uptimeNanoseconds)
     }
 
     /// An event at `now` (uptime nanoseconds): the gap adapts the window of what the loop

@@ -28,25 +28,10 @@ package final class TurnFlusher: @unchecked Sendable {
     /// Whether a job to flush `written` is queued.
     private var scheduled = false
 
-    private static let current = ThreadSpecificVariable<TurnFlusher>()
-    /// The flusher of the loop running now: nil off the gateway's loops (an embedded
-    /// channel in tests flushes at once).
-    package static var onThisLoop: TurnFlusher? { current.currentValue }
-
     package init(loop: EventLoop, crowd: Int, callsInFlight: @escaping @Sendable () -> Int) {
         self.loop = loop
         self.crowd = crowd
         self.callsInFlight = callsInFlight
-    }
-
-    /// Gives each loop of `group` a flusher gathering flushes above two calls in flight per
-    /// loop (`crowd` to choose another threshold).
-    package static func install(on group: MultiThreadedEventLoopGroup, crowd: Int? = nil, callsInFlight: @escaping @Sendable () -> Int) throws {
-        let loops = Array(group.makeIterator())
-        for loop in loops {
-            let flusher = TurnFlusher(loop: loop, crowd: crowd ?? 2 * loops.count, callsInFlight: callsInFlight)
-            try loop.submit { TurnFlusher.current.currentValue = flusher }.wait()
-        }
     }
 
     /// `context` was written to: flush it at the end of the turn if the gateway is
@@ -72,19 +57,6 @@ package final class TurnFlusher: @unchecked Sendable {
         swap(&written, &spare)
         for context in spare { context.flush() }
         spare.removeAll(keepingCapacity: true)
-    }
-}
-
-extension ChannelHandlerContext {
-    /// Writes `data` and flushes it now or at the end of this turn of the loop
-    /// (`TurnFlusher`; at once off the gateway's loops).
-    package func writeAndFlushThisTurn(_ data: NIOAny) {
-        if let flusher = TurnFlusher.onThisLoop {
-            write(data, promise: nil)
-            flusher.flush(self)
-        } else {
-            writeAndFlush(data, promise: nil)
-        }
     }
 }
 

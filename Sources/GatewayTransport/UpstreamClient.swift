@@ -20,7 +20,15 @@ public final class UpstreamClient: HTTPTransport, @unchecked Sendable {
     /// One pool per event loop, made up front: a pool is only touched on its own loop.
     private let pools: [ObjectIdentifier: UpstreamPool]
 
-    public init(group: EventLoopGroup, connectTimeoutSeconds: Double, maxResponseBytes: Int, trustRoots: NIOSSLTrustRoots = .default) throws {
+    public convenience init(group: EventLoopGroup, connectTimeoutSeconds: Double, maxResponseBytes: Int, trustRoots: NIOSSLTrustRoots = .default) throws {
+        try self.init(group: group, connectTimeoutSeconds: connectTimeoutSeconds, maxResponseBytes: maxResponseBytes, trustRoots: trustRoots,
+                      tunings: .none)
+    }
+
+    /// `tunings`: the gateway's loops' (its connections tell their loop's poller of their
+    /// work and gather their flushes with the callers').
+    package init(group: EventLoopGroup, connectTimeoutSeconds: Double, maxResponseBytes: Int, trustRoots: NIOSSLTrustRoots = .default,
+                 tunings: LoopTunings) throws {
         self.group = group
         connectTimeout = .milliseconds(Int64(connectTimeoutSeconds * 1000))
         self.maxResponseBytes = maxResponseBytes
@@ -29,7 +37,7 @@ public final class UpstreamClient: HTTPTransport, @unchecked Sendable {
         tls.minimumTLSVersion = .tlsv12
         tlsContext = try NIOSSLContext(configuration: tls)
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
-        for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop) }
+        for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, tuning: tunings.on(loop)) }
         self.pools = pools
     }
 
@@ -40,8 +48,9 @@ public final class UpstreamClient: HTTPTransport, @unchecked Sendable {
     }
 
     public func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData {
-        // A call runs on its connection's event loop: its request goes out on that loop's pool.
-        var pool = CurrentEventLoop.value.flatMap { pools[ObjectIdentifier($0)] }
+        // A call runs on its connection's event loop (its task on that loop's executor): its
+        // request goes out on that loop's pool. Off the group's loops, any pool does.
+        var pool = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { pools[ObjectIdentifier($0)] }
         if pool == nil { pool = pools[ObjectIdentifier(group.next())] }
         guard let pool else { throw TransportError(kind: .other, message: "no connection pool for this event loop") }
         let deadline = NIODeadline.now() + .milliseconds(Int64(max(timeoutSeconds, 0.001) * 1000))
@@ -129,10 +138,4 @@ final class UpstreamOrigin {
 struct UpstreamConnection {
     let channel: Channel
     let handler: UpstreamConnectionHandler
-}
-
-/// The event loop the current call runs on (its task runs on a loop's executor), so that
-/// its request to AWS uses a connection on the same loop.
-enum CurrentEventLoop {
-    static var value: EventLoop? { MultiThreadedEventLoopGroup.currentEventLoop }
 }

@@ -27,8 +27,12 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     /// Whether the connection may carry another request after this answer.
     private(set) var reusable = false
 
-    init(maxResponseBytes: Int) {
+    /// Its event loop's polling and flushing.
+    private let tuning: LoopTuning
+
+    init(maxResponseBytes: Int, tuning: LoopTuning) {
         self.maxResponseBytes = maxResponseBytes
+        self.tuning = tuning
         parser = HTTP1Parser(kind: .response, maxBodyBytes: maxResponseBytes)
     }
 
@@ -58,8 +62,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
             timer?.cancel()
             arm(context: context, at: deadline)
         }
-        context.writeAndFlushThisTurn(wrapOutboundOut(buffer))
-        IdlePoller.work(awaiting: .upstream)
+        tuning.writeAndFlush(context, wrapOutboundOut(buffer))
+        tuning.work(awaiting: .upstream)
     }
 
     private func arm(context: ChannelHandlerContext, at due: NIODeadline) {
@@ -151,7 +155,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        IdlePoller.event()
+        tuning.event()
         var bytes = unwrapInboundIn(data)
         guard answer != nil else {
             // Bytes nobody asked for: the connection is out of step.

@@ -13,6 +13,8 @@ import NIOSSL
 final class UpstreamPool: @unchecked Sendable {
     typealias Answer = (Result<ResponseData, TransportError>) -> Void
     let eventLoop: EventLoop
+    /// The loop's polling and flushing, handed to each of its connections.
+    let tuning: LoopTuning
     /// Connections per host and event loop: AWS is not flooded with new connections
     /// under a burst; requests over the cap wait for a free one.
     static let maxConnectionsPerHost = 64
@@ -62,7 +64,10 @@ final class UpstreamPool: @unchecked Sendable {
         }
     }
 
-    init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
+    init(eventLoop: EventLoop, tuning: LoopTuning) {
+        self.eventLoop = eventLoop
+        self.tuning = tuning
+    }
 
     func execute(_ request: PreparedRequest, deadline: NIODeadline, client: UpstreamClient, answer: @escaping Answer) {
         eventLoop.preconditionInEventLoop()
@@ -153,6 +158,7 @@ final class UpstreamPool: @unchecked Sendable {
 
     private func connect(_ target: UpstreamTarget, client: UpstreamClient, then: @escaping (Result<UpstreamConnection, TransportError>) -> Void) {
         let maxResponse = client.maxResponseBytes
+        let tuning = self.tuning
         let tlsContext = client.tlsContext
         ClientBootstrap(group: eventLoop)
             .connectTimeout(client.connectTimeout)
@@ -163,7 +169,7 @@ final class UpstreamPool: @unchecked Sendable {
                     if target.origin.tls {
                         try sync.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: target.origin.host))
                     }
-                    try sync.addHandler(UpstreamConnectionHandler(maxResponseBytes: maxResponse))
+                    try sync.addHandler(UpstreamConnectionHandler(maxResponseBytes: maxResponse, tuning: tuning))
                 }
             }
             .connect(host: target.origin.host, port: target.origin.port)

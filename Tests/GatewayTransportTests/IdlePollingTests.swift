@@ -40,17 +40,17 @@ struct IdlePollingTests {
     }
 
     /// The loop's poller, read on the loop.
-    static func state(_ loop: EventLoop) async throws -> (rounds: Int, polling: Bool, windows: [Int64]) {
+    static func state(_ tunings: LoopTunings, _ loop: EventLoop) async throws -> (rounds: Int, polling: Bool, windows: [Int64]) {
         try await loop.submit {
-            let poller = IdlePoller.onThisLoop!
+            let poller = tunings.on(loop).poller!
             return (poller.rounds, poller.polling, poller.windows.map(\.current))
         }.get()
     }
 
     /// Waits until the loop has stopped polling; its rounds then.
-    static func stopped(_ loop: EventLoop) async throws -> Int {
+    static func stopped(_ tunings: LoopTunings, _ loop: EventLoop) async throws -> Int {
         for _ in 0..<500 {
-            let now = try await state(loop)
+            let now = try await state(tunings, loop)
             if !now.polling { return now.rounds }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -60,11 +60,11 @@ struct IdlePollingTests {
 
     /// An answer written, then the next request 3 ms later, by a lone call: opens the
     /// caller's window.
-    static func openWindow(_ loop: EventLoop) async throws {
+    static func openWindow(_ poller: IdlePoller, _ loop: EventLoop) async throws {
         try await loop.submit {
             let now = NIODeadline.now().uptimeNanoseconds
-            IdlePoller.onThisLoop!.work(awaiting: .caller, at: now - 3_000_000)
-            IdlePoller.onThisLoop!.event(at: now)
+            poller.work(awaiting: .caller, at: now - 3_000_000)
+            poller.event(at: now)
         }.get()
     }
 
@@ -72,39 +72,40 @@ struct IdlePollingTests {
     func pollerOnALoop() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let inFlight = NIOLockedValueBox(0)
-        try IdlePoller.install(on: group, limit: .seconds(1), callsInFlight: { inFlight.withLockedValue { $0 } })
+        let tunings = try LoopTunings(group: group, idlePoll: .seconds(1), callsInFlight: { inFlight.withLockedValue { $0 } })
         let loop = group.next()
+        let poller = tunings.on(loop).poller!
 
         // An answer written, then the next request 3 ms later: a gap under the limit opens
         // the window for the caller (10 µs).
-        try await Self.openWindow(loop)
-        #expect(try await Self.state(loop).windows == [10_000, 0])
+        try await Self.openWindow(poller, loop)
+        #expect(try await Self.state(tunings, loop).windows == [10_000, 0])
         // Bytes went round the pipe, then the window passed and the loop went back to sleeping.
-        let polled = try await Self.stopped(loop)
+        let polled = try await Self.stopped(tunings, loop)
         #expect(polled >= 1)
         try await Task.sleep(for: .milliseconds(30))
-        #expect(try await Self.state(loop).rounds == polled)
+        #expect(try await Self.state(tunings, loop).rounds == polled)
 
         // Two calls in flight: no polling, whatever the gaps.
         inFlight.withLockedValue { $0 = 2 }
-        try await loop.submit { IdlePoller.work(awaiting: .caller) }.get()
-        try await loop.submit { IdlePoller.event() }.get()
-        #expect(try await Self.state(loop).polling == false)
+        try await loop.submit { poller.work(awaiting: .caller) }.get()
+        try await loop.submit { poller.event() }.get()
+        #expect(try await Self.state(tunings, loop).polling == false)
         // Back to one call: the crowd is remembered for a while.
         inFlight.withLockedValue { $0 = 1 }
         try await loop.submit {
-            IdlePoller.work(awaiting: .caller)
-            IdlePoller.event()
+            poller.work(awaiting: .caller)
+            poller.event()
         }.get()
-        let after = try await Self.state(loop)
+        let after = try await Self.state(tunings, loop)
         #expect(after.polling == false)
         #expect(after.rounds == polled)
 
         // Once the crowd is forgotten, a lone call's work polls again.
         try await loop.submit {
-            for _ in 0...IdlePoller.crowdEvents { IdlePoller.work(awaiting: .caller) }
+            for _ in 0...IdlePoller.crowdEvents { poller.work(awaiting: .caller) }
         }.get()
-        #expect(try await Self.stopped(loop) > polled)
+        #expect(try await Self.stopped(tunings, loop) > polled)
         try await group.shutdownGracefully()
     }
 
@@ -113,35 +114,36 @@ struct IdlePollingTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let inFlight = NIOLockedValueBox(1)
         let reads = NIOLockedValueBox(0)
-        try IdlePoller.install(on: group, limit: .seconds(1), callsInFlight: {
+        let tunings = try LoopTunings(group: group, idlePoll: .seconds(1), callsInFlight: {
             reads.withLockedValue { $0 += 1 }
             return inFlight.withLockedValue { $0 }
         })
         let loop = group.next()
-        try await Self.openWindow(loop)
-        let polled = try await Self.stopped(loop)
+        let poller = tunings.on(loop).poller!
+        try await Self.openWindow(poller, loop)
+        let polled = try await Self.stopped(tunings, loop)
         // A crowd for 1,000 events, then a lone call: no polling for the next 240 events...
         inFlight.withLockedValue { $0 = 2 }
         let before = reads.withLockedValue { $0 }
-        try await loop.submit { for _ in 0..<1_000 { IdlePoller.work(awaiting: .caller) } }.get()
+        try await loop.submit { for _ in 0..<1_000 { poller.work(awaiting: .caller) } }.get()
         #expect(reads.withLockedValue { $0 } - before <= 1 + 1_000 / 16)
         inFlight.withLockedValue { $0 = 1 }
-        try await loop.submit { for _ in 0..<240 { IdlePoller.work(awaiting: .caller) } }.get()
-        #expect(try await Self.state(loop).polling == false)
-        #expect(try await Self.state(loop).rounds == polled)
+        try await loop.submit { for _ in 0..<240 { poller.work(awaiting: .caller) } }.get()
+        #expect(try await Self.state(tunings, loop).polling == false)
+        #expect(try await Self.state(tunings, loop).rounds == polled)
         // ...and polling again within 17 more.
-        try await loop.submit { for _ in 0..<17 { IdlePoller.work(awaiting: .caller) } }.get()
-        #expect(try await Self.stopped(loop) > polled)
+        try await loop.submit { for _ in 0..<17 { poller.work(awaiting: .caller) } }.get()
+        #expect(try await Self.stopped(tunings, loop) > polled)
         try await group.shutdownGracefully()
     }
 
     @Test("each kind of wait has its own window: a slow upstream stops polling for AWS, not for the caller")
     func windowPerWait() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        try IdlePoller.install(on: group, limit: .microseconds(100), callsInFlight: { 1 })
+        let tunings = try LoopTunings(group: group, idlePoll: .microseconds(100), callsInFlight: { 1 })
         let loop = group.next()
         let windows = try await loop.submit {
-            let poller = IdlePoller.onThisLoop!
+            let poller = tunings.on(loop).poller!
             var now = NIODeadline.now().uptimeNanoseconds - 1_000_000_000
             var seen: [[Int64]] = []
             for _ in 0..<4 {
@@ -159,11 +161,15 @@ struct IdlePollingTests {
         try await group.shutdownGracefully()
     }
 
-    @Test("idle_poll 0 installs nothing")
+    @Test("idle_poll 0 installs nothing; a loop not of the group has no tuning")
     func off() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        try IdlePoller.install(on: group, limit: .zero, callsInFlight: { 0 })
-        #expect(try await group.next().submit { IdlePoller.onThisLoop == nil }.get())
+        let tunings = try LoopTunings(group: group, idlePoll: .zero, callsInFlight: { 0 })
+        #expect(tunings.on(group.next()).poller == nil)
+        #expect(tunings.on(group.next()).flusher != nil)
+        let other = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        #expect(tunings.on(other.next()) === LoopTuning.none)
+        try await other.shutdownGracefully()
         try await group.shutdownGracefully()
     }
 
@@ -181,7 +187,7 @@ struct IdlePollingTests {
                 #expect(reply.json?.objectValue?["result"]?.objectValue?["ConnectPeerAssociation"] != nil)
             }
             var rounds = 0
-            for loop in gw.group.makeIterator() { rounds += try await Self.state(loop).rounds }
+            for loop in gw.group.makeIterator() { rounds += try await Self.state(gw.server.tunings, loop).rounds }
             #expect(rounds > 0)
         }
         await gw.stop()

@@ -34,14 +34,19 @@ struct TurnFlusherTests {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let recorder: Recorder
+        let tunings: LoopTunings
         let seenInTurn = NIOLockedValueBox<[String]>([])
 
-        init(recorder: Recorder) { self.recorder = recorder }
+        init(recorder: Recorder, tunings: LoopTunings) {
+            self.recorder = recorder
+            self.tunings = tunings
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let words = String(buffer: unwrapInboundIn(data)).split(whereSeparator: \.isWhitespace)
+            let tuning = tunings.on(context.eventLoop)
             for word in words where !word.hasSuffix("close") {
-                context.writeAndFlushThisTurn(wrapOutboundOut(context.channel.allocator.buffer(string: String(word))))
+                tuning.writeAndFlush(context, wrapOutboundOut(context.channel.allocator.buffer(string: String(word))))
             }
             seenInTurn.withLockedValue { $0 = recorder.log.withLockedValue { $0 } }
             if words.contains("close") { context.close(promise: nil) }
@@ -54,9 +59,9 @@ struct TurnFlusherTests {
     /// the recorder saw during the turn and at the end.
     static func exchange(_ request: String, inFlight: Int, install: Bool = true) async throws -> (read: String, inTurn: [String], all: [String]) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        if install { try TurnFlusher.install(on: group, crowd: 2, callsInFlight: { inFlight }) }
+        let tunings = install ? try LoopTunings(group: group, idlePoll: .zero, flushCrowd: 2, callsInFlight: { inFlight }) : .none
         let recorder = Recorder()
-        let writer = Writer(recorder: recorder)
+        let writer = Writer(recorder: recorder, tunings: tunings)
         let server = try await ServerBootstrap(group: group)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
@@ -124,9 +129,9 @@ struct TurnFlusherTests {
     @Test("the gateway's loops get a flusher gathering above two calls per loop")
     func installed() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        try TurnFlusher.install(on: group, callsInFlight: { 0 })
+        let tunings = try LoopTunings(group: group, idlePoll: .zero, callsInFlight: { 0 })
         for loop in group.makeIterator() {
-            #expect(try await loop.submit { TurnFlusher.onThisLoop?.crowd }.get() == 4)
+            #expect(tunings.on(loop).flusher?.crowd == 4)
         }
         try await group.shutdownGracefully()
     }

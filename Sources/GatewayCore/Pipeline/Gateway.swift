@@ -24,6 +24,8 @@ public struct GatewayDependencies: Sendable {
     public var upstream = UpstreamSettings()
     public var logger = Logger(label: "awsgw")
     public var metrics = GatewayMetrics()
+    /// Counts the calls in flight (shared with the event loops' tuning).
+    public var callsInFlight = CallsInFlight()
     /// Sleeps between attempts; tests may shorten it.
     public var sleep: @Sendable (Double) async -> Void = { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
 
@@ -54,8 +56,8 @@ public final class Gateway: Sendable {
     /// The client's send: retries, S3's redirect, the blob bound.
     let caller: AWSCaller
     let logger: Logger
-    /// Calls admitted and not yet answered. An atomic: idle polling reads it at every event.
-    private let inFlight = Atomic<Int>(0)
+    /// Calls admitted and not yet answered.
+    private let inFlight: CallsInFlight
 
     /// How long an overloaded gateway asks callers to wait before trying again.
     public static let overloadRetryAfterMs = 100
@@ -68,6 +70,7 @@ public final class Gateway: Sendable {
         rulesBox = Mutex(GatewayRules(credentialSources: dependencies.credentialSources, policy: dependencies.policy,
                                       cache: dependencies.cache, defaultRegion: dependencies.defaultRegion))
         limits = dependencies.limits
+        inFlight = dependencies.callsInFlight
         logger = dependencies.logger
         caller = AWSCaller(engine: dependencies.engine, transport: dependencies.transport, settings: dependencies.upstream,
                            sleep: dependencies.sleep)
@@ -82,7 +85,7 @@ public final class Gateway: Sendable {
     }
 
     /// Calls being carried out now.
-    public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
+    public var callsInFlight: Int { inFlight.current }
 
     // MARK: Calls from the doors
 
@@ -122,21 +125,10 @@ public final class Gateway: Sendable {
 
     // MARK: One call
 
-    /// Counts a call in, unless `max_in_flight` are already.
-    private func admit() -> Bool {
-        var count = inFlight.load(ordering: .relaxed)
-        while count < limits.maxInFlightCalls {
-            let (taken, found) = inFlight.compareExchange(expected: count, desired: count + 1, ordering: .relaxed)
-            if taken { return true }
-            count = found
-        }
-        return false
-    }
-
     /// Carries out one call within the in-flight limit and returns the operation's result
     /// or the refusal or failure (unrecorded: doors call `run`).
     public func perform(_ call: GatewayCall, context: CallContext, trace: CallTrace = CallTrace()) async -> Result<JSONObject, RPCError> {
-        guard admit() else {
+        guard inFlight.admit(limit: limits.maxInFlightCalls) else {
             metrics.overloadedCalls.increment()
             return .failure(RPCError(code: RPCError.overloaded, message: "gateway overloaded: \(limits.maxInFlightCalls) calls in flight; retry later",
                                      data: .object(JSONObject([("retryAfterMs", .int(Int64(Gateway.overloadRetryAfterMs))),
@@ -145,7 +137,7 @@ public final class Gateway: Sendable {
         metrics.inFlight.increment()
         let started = Date()
         defer {
-            inFlight.wrappingSubtract(1, ordering: .relaxed)
+            inFlight.release()
             metrics.inFlight.decrement()
         }
         let outcome: Result<JSONObject, RPCError>
