@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "AWSPrimitives"),
         // A small, fast, order-preserving JSON value with its own parser and writer.
         .target(name: "AWSJSON", dependencies: ["AWSPrimitives"]),
+        // JMESPath, as botocore's paginators and waiters use it (Python jmespath's behaviour).
+        .target(name: "AWSJMESPath", dependencies: ["AWSJSON"]),
         // botocore-format service models: lazy loading, shapes, name resolution.
         .target(name: "AWSModels", dependencies: ["AWSJSON", "CZlib"]),
         // Protocol serializers/parsers and parameter validation.
@@ -185,6 +187,7 @@ let package = Package(
         // Locating the fetched fixtures and ../shared/conformance from tests.
         .target(name: "TestSupport", dependencies: ["AWSJSON"], path: "Tests/TestSupport"),
         .testTarget(name: "AWSJSONTests", dependencies: ["TestSupport", "AWSJSON"]),
+        .testTarget(name: "AWSJMESPathTests", dependencies: ["TestSupport", "AWSJSON", "AWSJMESPath"]),
         .testTarget(name: "AWSModelsTests", dependencies: ["AWSJSON", "TestSupport", "AWSModels"]),
         .testTarget(name: "AWSProtocolsTests", dependencies: ["AWSJSON", "AWSModels", "TestSupport", "AWSProtocols"]),
         .testTarget(name: "AWSEndpointsTests", dependencies: ["AWSJSON", "TestSupport", "AWSEndpoints", "AWSModels"]),

@@ -8,6 +8,11 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # systemd-analyze verifies deploy/awsgw.service (DeployTests).
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# Python's jmespath (botocore's) is the reference AWSJMESPathTests compares with; from PyPI.
+if ! python3 -c 'import jmespath' >/dev/null 2>&1; then
+  echo "tools: installing jmespath==1.1.0 from PyPI" >&2
+  python3 -m pip install --quiet jmespath==1.1.0 >&2 || echo "tools: pip install jmespath==1.1.0 failed; the JMESPath agreement test is skipped" >&2
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "tools: installing ${missing[*]}" >&2
