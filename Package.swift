@@ -64,7 +64,7 @@ let package = Package(
         // The SDK core: (service, operation, params) into a signed HTTP request, answers into
         // results (AWSEngine), and the send with retries (AWSCaller).
         .target(name: "AWSClient", dependencies: [
-            "AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSCredentials", "AWSJSON", "AWSPrimitives", "CZlib",
+            "AWSModels", "AWSProtocols", "AWSEndpoints", "AWSSigning", "AWSCredentials", "AWSJSON", "AWSJMESPath", "AWSPrimitives", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: callerIsolation),
         // The gateway's pipeline (JSON-RPC, dispatch, retries, configuration), free of NIO.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the pinned botocore source distribution from PyPI, checks its sha256, and
-# unpacks its service models into ./models and AWS's test suites into ./fixtures.
+# unpacks its service models into ./models, AWS's test suites into ./fixtures, and
+# botocore's own Python code into ./fixtures/botocore/python (the reference the
+# pagination and waiter tests run: the pinned release, whatever botocore the system has).
 # Does nothing when both are already there for this version. Nothing here is committed.
 set -euo pipefail
 
@@ -10,7 +12,8 @@ BOTOCORE_SHA256="a988f39e3a4484def0b8010f41128f71157da0515a4804fccce4739aa8f216d
 root="$(cd "$(dirname "$0")/.." && pwd)"
 stamp="botocore-$BOTOCORE_VERSION"
 if [ "$(cat "$root/models/.version" 2>/dev/null)" = "$stamp" ] &&
-   [ "$(cat "$root/fixtures/botocore/.version" 2>/dev/null)" = "$stamp" ]; then
+   [ "$(cat "$root/fixtures/botocore/.version" 2>/dev/null)" = "$stamp" ] &&
+   [ -f "$root/fixtures/botocore/python/botocore/paginate.py" ]; then
   exit 0
 fi
 
@@ -28,7 +31,7 @@ fi
 
 src="botocore-$BOTOCORE_VERSION"
 tar -xzf "$archive" -C "$work" \
-  "$src/botocore/data" \
+  "$src/botocore" \
   "$src/tests/unit/protocols" \
   "$src/tests/unit/auth/aws4_testsuite" \
   "$src/tests/functional/endpoint-rules"
@@ -37,6 +40,8 @@ rm -rf "$root/models" "$root/fixtures/botocore"
 mkdir -p "$root/fixtures/botocore"
 mv "$work/$src/botocore/data" "$root/models"
 mv "$work/$src/tests" "$root/fixtures/botocore/tests"
+mkdir -p "$root/fixtures/botocore/python"
+mv "$work/$src/botocore" "$root/fixtures/botocore/python/botocore"
 echo "$stamp" > "$root/models/.version"
 echo "$stamp" > "$root/fixtures/botocore/.version"
 echo "setup: models in ./models, test suites in ./fixtures/botocore" >&2

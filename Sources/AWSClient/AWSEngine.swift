@@ -110,6 +110,8 @@ public final class AWSEngine: Sendable {
     /// Resolved endpoints by operation and rule-set input: the rules are pure functions
     /// of their input, and most calls repeat the same few inputs.
     let endpointCache = Mutex<[String: ResolvedEndpoint]>([:])
+    /// Compiled paginators by canonical method (nil: the operation has none).
+    let paginatorCache = Mutex<[String: Paginator?]>([:])
     static let endpointCacheLimit = 4096
     static let spellingCacheLimit = 20_000
     public let codecOptions: CodecOptions

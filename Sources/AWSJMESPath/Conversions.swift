@@ -9,11 +9,11 @@ extension JMESPathFunctions {
             return .array([value])
         case "to_string":
             if case .string = value { return value }
-            return .string(PythonJSON.dumps(value))
+            return .string(PythonJSON.dumps(value, separators: .compact))
         case "to_number":
             switch value {
             case .int, .double: return value
-            case .string(let s): return PythonJSON.number(s)
+            case .string(let s): return PythonNumber.number(s)
             default: return .null
             }
         default:  // type
@@ -22,90 +22,8 @@ extension JMESPathFunctions {
     }
 }
 
-/// How Python writes and reads numbers and JSON, for `to_string` and `to_number`.
-enum PythonJSON {
-    /// `json.dumps(value, separators=(',', ':'))`: ASCII only, floats as Python's `repr`.
-    static func dumps(_ value: JSON) -> String {
-        var out = ""
-        write(value.resolved, to: &out)
-        return out
-    }
-
-    private static func write(_ value: JSON, to out: inout String) {
-        switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += repr(d)
-        case .string(let s): writeString(s, to: &out)
-        case .array(let elements):
-            out += "["
-            for (i, element) in elements.enumerated() {
-                if i > 0 { out += "," }
-                write(element.resolved, to: &out)
-            }
-            out += "]"
-        case .object(let object):
-            out += "{"
-            for (i, member) in object.members.enumerated() {
-                if i > 0 { out += "," }
-                writeString(member.key, to: &out)
-                out += ":"
-                write(member.value.resolved, to: &out)
-            }
-            out += "}"
-        case .fragment(let fragment): write(fragment.value, to: &out)
-        }
-    }
-
-    private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value >= 0x20 && scalar.value < 0x7F {
-                    out.unicodeScalars.append(scalar)
-                } else if scalar.value > 0xFFFF {
-                    let v = scalar.value - 0x10000
-                    out += hex4(0xD800 + (v >> 10)) + hex4(0xDC00 + (v & 0x3FF))
-                } else {
-                    out += hex4(scalar.value)
-                }
-            }
-        }
-        out += "\""
-    }
-
-    private static func hex4(_ v: UInt32) -> String {
-        let digits = String(v, radix: 16)
-        return "\\u" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
-
-    /// Python's `repr` of a float: the shortest text that reads back the same, with
-    /// `.0` on whole numbers and an exponent from 1e16 up and under 1e-4.
-    static func repr(_ d: Double) -> String {
-        if d.isNaN { return "NaN" }
-        if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
-        // Swift's description is also the shortest round-trip form, with the same
-        // thresholds for exponents; only its exponent needs two digits, as Python writes it.
-        var text = d.description
-        if let e = text.firstIndex(of: "e") {
-            let mantissa = text[..<e]
-            var exponent = text[text.index(after: e)...]
-            let sign = exponent.first == "-" ? "-" : "+"
-            if exponent.first == "-" || exponent.first == "+" { exponent = exponent.dropFirst() }
-            text = mantissa + "e" + sign + (exponent.count < 2 ? "0" : "") + exponent
-        }
-        return text
-    }
-
+/// How Python reads numbers, for `to_number`.
+enum PythonNumber {
     /// `int(s)`, else `float(s)`, else null, as `to_number` reads a string.
     static func number(_ text: String) -> JSON {
         let s = text.trimmingPythonWhitespace()

@@ -5,8 +5,8 @@ import AWSJSON
 /// object into the model as `botocore.utils.merge_dicts` does: objects merge key by key
 /// (new keys last), anything else replaces.
 enum ModelExtras {
-    static func merged(_ model: JSON, extrasIn directory: String) throws(ModelError) -> JSON {
-        let path = directory + "/service-2.sdk-extras.json"
+    static func merged(_ model: JSON, extrasIn directory: String, file: String = "service-2") throws(ModelError) -> JSON {
+        let path = directory + "/" + file + ".sdk-extras.json"
         guard ModelFiles.exists(path) else { return model }
         guard case .object(let extras) = try ModelFiles.readJSON(atPath: path), case .object(let merge)? = extras["merge"] else {
             return model

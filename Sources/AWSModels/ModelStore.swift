@@ -16,6 +16,7 @@ public final class ModelStore: Sendable {
     private struct State {
         var services: [String: ServiceModel] = [:]
         var ruleSets: [String: JSON] = [:]
+        var paginators: [String: JSONObject] = [:]
         var serviceIdIndex: [String: String]?
         var partitions: JSON?
     }
@@ -124,6 +125,20 @@ public final class ModelStore: Sendable {
         let (_, json) = try loadJSON(service: service, file: "endpoint-rule-set-1.json")
         state.withLock { $0.ruleSets[service] = json }
         return json
+    }
+
+    /// The service's paginators (`pagination` of `paginators-1.json` with its sdk-extras)
+    /// by operation name; empty when it has none. Loaded on first use.
+    public func paginators(_ service: String) throws(ModelError) -> JSONObject {
+        if let cached = state.withLock({ $0.paginators[service] }) { return cached }
+        let dir = try latestVersionDirectory(service)
+        var table = JSONObject()
+        if ModelFiles.exists(dir + "/paginators-1.json") {
+            let json = try ModelExtras.merged(try ModelFiles.readJSON(atPath: dir + "/paginators-1.json"), extrasIn: dir, file: "paginators-1")
+            table = json["pagination"]?.objectValue ?? JSONObject()
+        }
+        state.withLock { $0.paginators[service] = table }
+        return table
     }
 
     /// `partitions.json` from the root.

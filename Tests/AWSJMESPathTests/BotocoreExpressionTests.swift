@@ -5,39 +5,12 @@ import Testing
 import TestSupport
 
 /// Python's `jmespath` (botocore's) on every expression of botocore's paginators and
-/// waiters, on documents shaped like each operation's output, as
-/// `scripts/jmespath_reference.py` gives them; nil when Python or its jmespath is missing.
-let pythonReference: Result<JSON, ReferenceUnavailable> = {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", Fixtures.repoRoot + "/scripts/jmespath_reference.py", "--models", Fixtures.modelsDir]
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    do {
-        try process.run()
-    } catch {
-        return .failure(ReferenceUnavailable(reason: "python3 could not be started: \(error)"))
-    }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let problem = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let json = try? JSON.parse(Array(data)) else {
-        return .failure(ReferenceUnavailable(reason: "scripts/jmespath_reference.py failed: \(problem.suffix(300))"))
-    }
-    return .success(json)
-}()
-
-struct ReferenceUnavailable: Error {
-    let reason: String
-}
-
+/// waiters, on documents shaped like each operation's output.
+let pythonReference = PythonReference.run("jmespath_reference.py")
 let referenceAvailable: Bool = (try? pythonReference.get()) != nil
-let referenceRequired = ProcessInfo.processInfo.environment["CI"] == "true"
 
 @Suite("JMESPath: botocore's paginators and waiters, against Python's jmespath",
-       .enabled(if: referenceAvailable || referenceRequired,
+       .enabled(if: referenceAvailable || PythonReference.required,
                 "python3 with jmespath is not installed (pip install jmespath==1.1.0): the agreement with botocore's evaluator is not checked"))
 struct BotocoreExpressionTests {
     @Test("every expression compiles and gives what Python's jmespath 1.1.0 gives, on four documents of its operation's output")
