@@ -20,8 +20,19 @@ public struct CallOptions: Sendable {
     public var token: String?
     /// Answer a presigned URL valid this many seconds instead of calling.
     public var presign: Int?
+    /// Follow the operation's paginator and answer the merged result (`$paginate`).
+    public var paginate: Pagination.Limits?
 
-    static let known = "$region, $cache, $timeoutMs, $token, $presign"
+    static let known = "$region, $cache, $timeoutMs, $token, $presign, $paginate"
+
+    /// Whether a call asks to be paged (`$paginate` given, and not `false`).
+    static func asksForPages(_ params: JSONObject) -> Bool {
+        // Most calls give no `$` option: one byte looked at per member.
+        for member in params.members where member.key.utf8.first == UInt8(ascii: "$") && member.key == "$paginate" {
+            return member.value != .bool(false)
+        }
+        return false
+    }
 
     /// Splits a call's params once: the options, and the operation's own params.
     /// Wrong options are -32602 naming each one.
@@ -55,6 +66,8 @@ public struct CallOptions: Sendable {
                 if case .int(let i) = member.value, i >= 1, i <= Int64(AWSEngine.maxPresignSeconds) { options.presign = Int(i) } else {
                     problem(member.key, "expected the seconds the URL stays valid, 1 to \(AWSEngine.maxPresignSeconds)")
                 }
+            case "$paginate":
+                do { options.paginate = try paginateLimits(member.value) } catch { problem(member.key, error.text) }
             case "$token":
                 if case .string(let s) = member.value { options.token = s } else { problem(member.key, "expected string") }
             default:
@@ -63,5 +76,31 @@ public struct CallOptions: Sendable {
         }
         if !problems.isEmpty { throw .invalidParams(problems) }
         return (options, operationParams)
+    }
+
+    private struct OptionProblem: Error {
+        let text: String
+    }
+
+    /// `$paginate`: `true`, `false` (none), or `{"maxItems": N, "maxPages": N, "startingToken": "..."}`.
+    private static func paginateLimits(_ value: JSON) throws(OptionProblem) -> Pagination.Limits? {
+        let expected = "expected true or {\"maxItems\": N, \"maxPages\": N, \"startingToken\": \"...\"}"
+        switch value {
+        case .bool(let on): return on ? Pagination.Limits() : nil
+        case .object(let object):
+            var limits = Pagination.Limits()
+            for member in object {
+                switch (member.key, member.value) {
+                case ("maxItems", .int(let n)) where n > 0: limits.maxItems = Int(n)
+                case ("maxPages", .int(let n)) where n > 0: limits.maxPages = Int(n)
+                case ("startingToken", .string(let token)): limits.startingToken = token
+                case ("maxItems", _), ("maxPages", _): throw OptionProblem(text: "\(member.key): expected a positive integer")
+                case ("startingToken", _): throw OptionProblem(text: "startingToken: expected the NextToken of an earlier result")
+                default: throw OptionProblem(text: "unknown member \(member.key); " + expected)
+                }
+            }
+            return limits
+        default: throw OptionProblem(text: expected)
+        }
     }
 }

@@ -24,6 +24,8 @@ public struct GatewayLimits: Sendable {
     /// Largest blob, decoded, in params or a result (an S3 object's body, for one); a
     /// blob in params can also be no larger than the body limit allows.
     public var maxBlobBytes = 16 << 20
+    /// Most pages one `$paginate` call fetches; it then stops as with `maxPages`.
+    public var maxPages = 1000
     /// How long a graceful shutdown waits for calls in flight.
     public var shutdownGraceSeconds = 10.0
 

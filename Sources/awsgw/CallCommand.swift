@@ -26,6 +26,7 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "A bearer token to present to the gateway (default: AWSGW_TOKEN).") var token: String?
     @Option(help: "The AWS region (wins over the environment).") var region: String?
     @Option(help: "The botocore data folder (default: AWSGW_MODELS or ./models).") var models: String?
+    @Flag(help: "Follow the operation's paginator through every page and print the merged result ($paginate).") var paginate = false
     @Flag(help: "Build and sign the request here and print it; send nothing.") var dryRun = false
     @Flag(help: "With --dry-run, print the session token instead of masking it (the request can then be replayed).")
     var showSecrets = false
@@ -41,6 +42,10 @@ struct CallCommand: AsyncParsableCommand {
         guard dryRun else {
             try await callGateway(paramsObject)
             return
+        }
+        if paginate {
+            printError("awsgw: --paginate calls the gateway once a page; --dry-run builds one request")
+            throw ExitCode(2)
         }
         let environment = ProcessInfo.processInfo.environment
         let engine = InProcess.engine(models: models, environment: environment)
@@ -88,6 +93,7 @@ struct CallCommand: AsyncParsableCommand {
         }
         var callParams = params
         if let region { callParams["$region"] = .string(region) }
+        if paginate, callParams["$paginate"] == nil { callParams["$paginate"] = true }
         if let token = setting(token, "AWSGW_TOKEN") { callParams["$token"] = .string(token) }
         let request = JSON.object(JSONObject([("jsonrpc", "2.0"), ("id", 1), ("method", .string(method)), ("params", .object(callParams))]))
 

@@ -17,6 +17,37 @@ import Glibc
 
 @Suite("awsgw serve as a process", .serialized)
 struct ServeProcessTests {
+    @Test("call --paginate: every page fetched through the gateway (one request each, the token in the query), the merged result printed")
+    func callPaginate() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let fake = try await FakeAWS(group: group) { request, _ in
+            let page = request.uri.contains("nextToken=t2") ? (#"[{"CoreNetworkId":"c3"}]"#, "")
+                : request.uri.contains("nextToken=t1") ? (#"[{"CoreNetworkId":"c2"}]"#, #","NextToken":"t2""#)
+                : (#"[{"CoreNetworkId":"c1"}]"#, #","NextToken":"t1""#)
+            return .respond(status: 200, headers: [("Content-Type", "application/json")], body: #"{"CoreNetworks":\#(page.0)\#(page.1)}"#)
+        }
+        let dir = try tempDir("paginate")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ReloadTests.config(dir: dir, allow: "networkmanager:*").replacingOccurrences(of: "1/m burst 3", with: "100/s")
+            .write(toFile: dir + "/awsgw.yaml", atomically: true, encoding: .utf8)
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
+                           "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
+        let serve = try ServeProcess(["--config", dir + "/awsgw.yaml", "--log-level", "error"], environment: environment)
+        _ = try await serve.listening(1)
+        let (status, out, err) = try await runProcess(["call", "networkmanager.ListCoreNetworks", "--paginate", "--connect", "unix:\(dir)/gw.sock"],
+                                                      environment: environment)
+        #expect(status == 0, "\(err)")
+        #expect(try JSON.parse(out) == JSON.parse(#"{"CoreNetworks":[{"CoreNetworkId":"c1"},{"CoreNetworkId":"c2"},{"CoreNetworkId":"c3"}]}"#))
+        // (The gateway's start-up check of its credentials is the other request.)
+        #expect(fake.requests.map(\.uri).filter { $0.hasPrefix("/core-networks") } == ["/core-networks", "/core-networks?nextToken=t1", "/core-networks?nextToken=t2"])
+        let dryRun = try await runProcess(["call", "networkmanager.ListCoreNetworks", "--paginate", "--dry-run"], environment: environment)
+        #expect(dryRun.0 == 2)
+        serve.signal(SIGTERM)
+        _ = try await serve.exit()
+        await fake.stop()
+        try? await group.shutdownGracefully()
+    }
+
     @Test("serve, call over the socket and over TCP, then SIGTERM: exit 0 and the socket file is gone")
     func serveCallAndStop() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

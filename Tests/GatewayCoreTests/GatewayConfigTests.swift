@@ -17,7 +17,7 @@ struct GatewayConfigTests {
           default: { source: chain }
           netops:  { source: profile, profile: netops }
           ci:      { source: static, access_key_id: AKIAEXAMPLE, secret_access_key_env: CI_SECRET, session_token_env: CI_TOKEN }
-        limits: { max_body: 512KiB, max_batch: 10, header_timeout: 500ms, idle_timeout: 5m, max_connections: 64 }
+        limits: { max_body: 512KiB, max_batch: 10, header_timeout: 500ms, idle_timeout: 5m, max_connections: 64, max_pages: 7 }
         upstream: { connect_timeout: 2s, request_timeout: 1m, max_attempts: 5 }
         """)
         #expect(config.listen.count == 3)
@@ -30,6 +30,7 @@ struct GatewayConfigTests {
         #expect(config.limits.maxBodyBytes == 512 * 1024)
         #expect(config.limits.headerTimeoutSeconds == 0.5)
         #expect(config.limits.idleTimeoutSeconds == 300)
+        #expect(config.limits.maxPages == 7)
         #expect(config.upstream.requestTimeoutSeconds == 60)
         #expect(config.upstream.retry.maxAttempts == 5)
     }
@@ -52,7 +53,7 @@ struct GatewayConfigTests {
             tls: { cert: a, certificate: b }
             credentials:
               default: { source: static, access_key_id: A, secret_access_key: SHOULD-NOT-BE-HERE, secret_access_key_env: X }
-            limits: { max_body: lots, header_timeout: 10 }
+            limits: { max_body: lots, header_timeout: 10, max_pages: 0 }
             logs: { params: everything, dir: 5 }
             log_format: xml
             teams:
@@ -62,7 +63,7 @@ struct GatewayConfigTests {
         } catch {
             let paths = error.problems.map(\.path)
             for expected in ["listne", "listen[0]", "listen[1]", "socket_mode", "tls.certificate", "credentials.default.secret_access_key",
-                             "limits.max_body", "limits.header_timeout", "logs.params", "logs.dir", "log_format", "teams.ops.members[0]", "teams.ops.members[1]",
+                             "limits.max_body", "limits.header_timeout", "limits.max_pages", "logs.params", "logs.dir", "log_format", "teams.ops.members[0]", "teams.ops.members[1]",
                              "teams.ops.credentials", "teams.ops.allow[0]", "teams.ops.rate.*", "teams.ops.rate.bad"] {
                 #expect(paths.contains(expected), "\(expected) in \(paths)")
             }
@@ -233,6 +234,7 @@ struct ExampleConfigTests {
         #expect(config.listen.count == 3)
         #expect(config.limits.maxBodyBytes == 1 << 20)
         #expect(config.limits.shutdownGraceSeconds == 10)
+        #expect(config.limits.maxPages == 1000)
         #expect(config.credentials.count == 3)
         #expect(config.teams?.map(\.name) == ["operator", "netops", "ci"])
         #expect(config.teams?.first?.members == [.uid(UInt32(getuid()))])

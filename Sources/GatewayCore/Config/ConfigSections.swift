@@ -104,7 +104,7 @@ extension ConfigReader {
     mutating func limits(_ value: Any, into limits: inout GatewayLimits) {
         guard let map = value as? [String: Any] else { return fail("limits", "expected a mapping") }
         unknownKeys(map, allowed: ["max_body", "max_batch", "max_json_depth", "header_timeout", "idle_timeout", "max_connections",
-                                   "max_connections_per_peer", "max_in_flight", "max_upstream_response", "max_blob", "shutdown_grace"], at: "limits")
+                                   "max_connections_per_peer", "max_in_flight", "max_upstream_response", "max_blob", "shutdown_grace", "max_pages"], at: "limits")
         if let v = size(map["max_body"], "limits.max_body") { limits.maxBodyBytes = v }
         if let v = positiveInt(map["max_batch"], "limits.max_batch") { limits.maxBatchSize = v }
         if let v = positiveInt(map["max_json_depth"], "limits.max_json_depth") {
@@ -121,6 +121,7 @@ extension ConfigReader {
         if let v = size(map["max_upstream_response"], "limits.max_upstream_response") { limits.maxUpstreamResponseBytes = v }
         if let v = size(map["max_blob"], "limits.max_blob") { limits.maxBlobBytes = v }
         if let v = duration(map["shutdown_grace"], "limits.shutdown_grace") { limits.shutdownGraceSeconds = v }
+        if let v = positiveInt(map["max_pages"], "limits.max_pages") { limits.maxPages = v }
     }
 
     /// `upstream`.

@@ -94,6 +94,7 @@ public final class Gateway: Sendable {
     /// decided, carried out and audited here, never by the door.
     public func run<Answer>(_ call: GatewayCall, context: CallContext, bytesIn: Int?,
                             answer: (Result<JSONObject, RPCError>) -> (Answer, bytesOut: Int)) async -> Answer {
+        if CallOptions.asksForPages(call.params) { return await runPaged(call, context: context, bytesIn: bytesIn, answer: answer) }
         let started = Date()
         let trace = CallTrace()
         let outcome = await perform(call, context: context, trace: trace)
@@ -112,7 +113,7 @@ public final class Gateway: Sendable {
         record(CallTrace(), call: nil, context: context, code: error.code, bytesIn: bytesIn, bytesOut: bytesOut, started: Date())
     }
 
-    private func record(_ trace: CallTrace, call: GatewayCall?, context: CallContext, code: Int?, bytesIn: Int, bytesOut: Int, started: Date) {
+    func record(_ trace: CallTrace, call: GatewayCall?, context: CallContext, code: Int?, bytesIn: Int, bytesOut: Int, started: Date) {
         guard let audit else { return }
         let record = AuditRecord(
             started: started, listener: context.listener, door: context.door, identity: trace.identity ?? Policy.describe(context.peer),
@@ -128,6 +129,12 @@ public final class Gateway: Sendable {
     /// Carries out one call within the in-flight limit and returns the operation's result
     /// or the refusal or failure (unrecorded: doors call `run`).
     public func perform(_ call: GatewayCall, context: CallContext, trace: CallTrace = CallTrace()) async -> Result<JSONObject, RPCError> {
+        await inFlightLimited(call, trace: trace) { try await self.execute(call, context: context, trace: trace) }
+    }
+
+    /// Carries out `body` as one of the calls in flight, unless `max_in_flight` are
+    /// already: its failure as the caller's error, its outcome counted in the metrics.
+    func inFlightLimited(_ call: GatewayCall, trace: CallTrace, _ body: () async throws -> JSONObject) async -> Result<JSONObject, RPCError> {
         guard inFlight.admit(limit: limits.maxInFlightCalls) else {
             metrics.overloadedCalls.increment()
             return .failure(RPCError(code: RPCError.overloaded, message: "gateway overloaded: \(limits.maxInFlightCalls) calls in flight; retry later",
@@ -142,7 +149,7 @@ public final class Gateway: Sendable {
         }
         let outcome: Result<JSONObject, RPCError>
         do {
-            outcome = .success(try await execute(call, context: context, trace: trace))
+            outcome = .success(try await body())
         } catch {
             outcome = .failure(Gateway.rpcError(error, logger: logger, method: call.method))
         }
@@ -156,6 +163,13 @@ public final class Gateway: Sendable {
 
     /// The call path, step by step.
     private func execute(_ call: GatewayCall, context: CallContext, trace: CallTrace) async throws -> JSONObject {
+        let admitted = try admit(call, context: context, trace: trace)
+        return try await carryOut(admitted, params: admitted.params, trace: trace)
+    }
+
+    /// Identify → resolve → authorize: who calls which operation, and may they? Decided
+    /// before any work is done for the call.
+    func admit(_ call: GatewayCall, context: CallContext, trace: CallTrace) throws -> AdmittedCall {
         let rules = self.rules
         let (options, params) = try CallOptions.split(call.params)
         // Who is calling, before the method is resolved: resolving loads the service's
@@ -171,6 +185,13 @@ public final class Gateway: Sendable {
         }
         let handle = try resolve(call.method, team: team, identity: identity, policy: rules.policy, trace: trace)
         try authorize(handle, team: team, identity: identity, policy: rules.policy, trace: trace)
+        return AdmittedCall(handle: handle, params: params, options: options, team: team, rules: rules)
+    }
+
+    /// Rate-limit → prepare → cache → forward (or presign): one request to AWS for an
+    /// admitted call, with `params` (a page's, when paging).
+    func carryOut(_ admitted: AdmittedCall, params: JSONObject, trace: CallTrace) async throws -> JSONObject {
+        let (handle, options, team, rules) = (admitted.handle, admitted.options, admitted.team, admitted.rules)
         try await rateLimit(team: team.name, handle, trace: trace)
         let prepared = try prepare(handle, params: params, options: options, team: team, rules: rules)
         if let seconds = options.presign {
@@ -184,7 +205,7 @@ public final class Gateway: Sendable {
 
     /// Forward: the client sends the call (retrying as the SDKs do); what happens on the way
     /// goes into the trace, the metrics and the team's rate-limit holds.
-    private func forward(_ prepared: PreparedCall, trace: CallTrace) async throws -> JSONObject {
+    func forward(_ prepared: PreparedCall, trace: CallTrace) async throws -> JSONObject {
         let observer = PipelineObserver(trace: trace, team: prepared.team, handle: prepared.call.handle, rateLimiter: rateLimiter, metrics: metrics)
         do {
             return try await caller.send(prepared.call, observer: observer)
@@ -218,7 +239,7 @@ public final class Gateway: Sendable {
     /// service's model, so a service none of the team's rules names is refused first, with
     /// the answer `authorize` would give: a team allowed one service must not be able to
     /// make the gateway load every other (megabytes each).
-    private func resolve(_ method: String, team: Team, identity: String, policy: Policy, trace: CallTrace) throws -> OperationHandle {
+    func resolve(_ method: String, team: Team, identity: String, policy: Policy, trace: CallTrace) throws -> OperationHandle {
         let handle: OperationHandle
         if let resolved = engine.resolvedOperation(method) {
             handle = resolved
@@ -234,7 +255,7 @@ public final class Gateway: Sendable {
     }
 
     /// Identify: who is calling, and which team admits them? Before any work is done.
-    private func identify(context: CallContext, token: String?, policy: Policy, trace: CallTrace) throws -> (Team, identity: String) {
+    func identify(context: CallContext, token: String?, policy: Policy, trace: CallTrace) throws -> (Team, identity: String) {
         let (found, identity) = policy.team(for: context.peer, token: token ?? context.bearerToken)
         trace.identity = identity
         trace.team = found?.name
@@ -248,14 +269,14 @@ public final class Gateway: Sendable {
     }
 
     /// Authorize: may the caller's team call this operation?
-    private func authorize(_ handle: OperationHandle, team: Team, identity: String, policy: Policy, trace: CallTrace) throws {
+    func authorize(_ handle: OperationHandle, team: Team, identity: String, policy: Policy, trace: CallTrace) throws {
         let decision = policy.decide(team, service: handle.service.name, operation: handle.operation.name)
         guard decision.allowed else { throw Gateway.denied(identity: identity, rule: decision.rule) }
         trace.allowed = true
     }
 
     /// Rate-limit: the team's buckets, and any hold after AWS throttled this operation.
-    private func rateLimit(team: String, _ handle: OperationHandle, trace: CallTrace) async throws {
+    func rateLimit(team: String, _ handle: OperationHandle, trace: CallTrace) async throws {
         let decision = await rateLimiter.decide(team: team, service: handle.service.name, operation: handle.operation.name)
         if rateLimiter.shared != nil { trace.limiter = decision.limiter }
         if let waitMs = decision.waitMs {
@@ -268,7 +289,7 @@ public final class Gateway: Sendable {
 
     /// Prepare: validate params (filling the idempotency token once), pick the region
     /// and the team's credential source.
-    private func prepare(_ handle: OperationHandle, params: JSONObject, options: CallOptions, team: Team, rules: GatewayRules) throws -> PreparedCall {
+    func prepare(_ handle: OperationHandle, params: JSONObject, options: CallOptions, team: Team, rules: GatewayRules) throws -> PreparedCall {
         let validated = try engine.prepareParams(params, for: handle, forPresigning: options.presign != nil)
         guard let source = rules.credentialSources[team.credentials] else {
             logger.warning("team names a credential source that is not configured", metadata: ["team": "\(team.name)", "source": "\(team.credentials)"])
@@ -283,7 +304,7 @@ public final class Gateway: Sendable {
     /// Cache: a read-only call may be answered from the cache; identical misses in flight
     /// together make one call to AWS. A call that may change things drops its service's
     /// entries for the same credentials.
-    private func cached(_ prepared: PreparedCall, mode: CacheMode, credentialsName: String, cache: ResponseCache?, trace: CallTrace,
+    func cached(_ prepared: PreparedCall, mode: CacheMode, credentialsName: String, cache: ResponseCache?, trace: CallTrace,
                         forward: @escaping @Sendable () async throws -> JSONObject) async throws -> JSONObject {
         let handle = prepared.call.handle
         let service = handle.service.name, operation = handle.operation.name
@@ -421,6 +442,16 @@ public struct GatewayRules: Sendable {
         self.cache = cache
         self.defaultRegion = defaultRegion
     }
+}
+
+/// A call its caller may make: the operation, its params and options, the team and
+/// the rules it was admitted under.
+struct AdmittedCall: Sendable {
+    let handle: OperationHandle
+    let params: JSONObject
+    let options: CallOptions
+    let team: Team
+    let rules: GatewayRules
 }
 
 /// A call that passed every check, ready for the client, with the team it is made for.
