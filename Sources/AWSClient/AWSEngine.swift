@@ -112,6 +112,8 @@ public final class AWSEngine: Sendable {
     let endpointCache = Mutex<[String: ResolvedEndpoint]>([:])
     /// Compiled paginators by canonical method (nil: the operation has none).
     let paginatorCache = Mutex<[String: Paginator?]>([:])
+    /// Compiled waiters by service and waiter name.
+    let waiterCache = Mutex<[String: Waiter]>([:])
     static let endpointCacheLimit = 4096
     static let spellingCacheLimit = 20_000
     public let codecOptions: CodecOptions

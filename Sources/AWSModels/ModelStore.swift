@@ -17,6 +17,7 @@ public final class ModelStore: Sendable {
         var services: [String: ServiceModel] = [:]
         var ruleSets: [String: JSON] = [:]
         var paginators: [String: JSONObject] = [:]
+        var waiters: [String: JSONObject] = [:]
         var serviceIdIndex: [String: String]?
         var partitions: JSON?
     }
@@ -131,14 +132,26 @@ public final class ModelStore: Sendable {
     /// by operation name; empty when it has none. Loaded on first use.
     public func paginators(_ service: String) throws(ModelError) -> JSONObject {
         if let cached = state.withLock({ $0.paginators[service] }) { return cached }
-        let dir = try latestVersionDirectory(service)
-        var table = JSONObject()
-        if ModelFiles.exists(dir + "/paginators-1.json") {
-            let json = try ModelExtras.merged(try ModelFiles.readJSON(atPath: dir + "/paginators-1.json"), extrasIn: dir, file: "paginators-1")
-            table = json["pagination"]?.objectValue ?? JSONObject()
-        }
+        let table = try sideTable(service, file: "paginators-1", key: "pagination")
         state.withLock { $0.paginators[service] = table }
         return table
+    }
+
+    /// The service's waiters (`waiters` of `waiters-2.json` with its sdk-extras) by name;
+    /// empty when it has none. Loaded on first use.
+    public func waiters(_ service: String) throws(ModelError) -> JSONObject {
+        if let cached = state.withLock({ $0.waiters[service] }) { return cached }
+        let table = try sideTable(service, file: "waiters-2", key: "waiters")
+        state.withLock { $0.waiters[service] = table }
+        return table
+    }
+
+    /// `key` of the service's `file`.json, its sdk-extras merged in; empty without the file.
+    private func sideTable(_ service: String, file: String, key: String) throws(ModelError) -> JSONObject {
+        let dir = try latestVersionDirectory(service)
+        guard ModelFiles.exists(dir + "/" + file + ".json") else { return JSONObject() }
+        let json = try ModelExtras.merged(try ModelFiles.readJSON(atPath: dir + "/" + file + ".json"), extrasIn: dir, file: file)
+        return json[key]?.objectValue ?? JSONObject()
     }
 
     /// `partitions.json` from the root.

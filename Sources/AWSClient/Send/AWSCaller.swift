@@ -38,7 +38,8 @@ public protocol SendObserver: Sendable {
     /// A request of the client's own is being sent to learn something for the call (S3's
     /// `HeadBucket`, for a bucket's region).
     func probing()
-    func answered(requestId: String?)
+    /// AWS answered an attempt with HTTP `status`.
+    func answered(requestId: String?, status: Int)
     func failed(awsType: String, kind: FailureKind) async
     func succeeded() async
 }
@@ -48,7 +49,7 @@ public struct NoSendObserver: SendObserver {
     public init() {}
     public func attempting(_ attempt: Int) {}
     public func probing() {}
-    public func answered(requestId: String?) {}
+    public func answered(requestId: String?, status: Int) {}
     public func failed(awsType: String, kind: FailureKind) async {}
     public func succeeded() async {}
 }
@@ -128,7 +129,7 @@ public struct AWSCaller: Sendable {
             observer.attempting(attempts.count)
             do {
                 let response = try await transport.send(request, timeoutSeconds: timeout)
-                observer.answered(requestId: response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id"))
+                observer.answered(requestId: response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id"), status: response.status)
                 switch engine.parseResponse(response, for: call.handle, context: call.responseContext) {
                 case .success(let result):
                     if let member = Self.blobLimitExceeded(response, call.handle, engine.codecOptions.maxBlobBytes) {

@@ -422,6 +422,8 @@ public final class CallTrace: @unchecked Sendable {
     public var attempts = 0
     public var awsType: String?
     public var awsRequestId: String?
+    /// The HTTP status of AWS's last answer (a waiter's `status` acceptor reads it).
+    public var httpStatus: Int?
     /// Which limiter admitted or refused the call, when replicas share one.
     public var limiter: RateLimiter.Limiter?
     public init() {}
@@ -478,7 +480,10 @@ struct PipelineObserver: SendObserver {
 
     func probing() { metrics.recordAttempt() }
 
-    func answered(requestId: String?) { trace.awsRequestId = requestId }
+    func answered(requestId: String?, status: Int) {
+        trace.awsRequestId = requestId
+        trace.httpStatus = status
+    }
 
     func failed(awsType: String, kind: FailureKind) async {
         trace.awsType = awsType
