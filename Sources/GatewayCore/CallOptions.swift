@@ -22,8 +22,15 @@ public struct CallOptions: Sendable {
     public var presign: Int?
     /// Follow the operation's paginator and answer the merged result (`$paginate`).
     public var paginate: Pagination.Limits?
+    /// Poll with the service's waiter until it succeeds, fails or runs out (`$wait`).
+    public var wait: WaitRequest?
 
-    static let known = "$region, $cache, $timeoutMs, $token, $presign, $paginate"
+    static let known = "$region, $cache, $timeoutMs, $token, $presign, $paginate, $wait"
+
+    /// Whether a call asks to wait (`$wait` given).
+    static func asksToWait(_ params: JSONObject) -> Bool {
+        params.members.contains { $0.key.utf8.first == UInt8(ascii: "$") && $0.key == "$wait" }
+    }
 
     /// Whether a call asks to be paged (`$paginate` given, and not `false`).
     static func asksForPages(_ params: JSONObject) -> Bool {
@@ -68,6 +75,8 @@ public struct CallOptions: Sendable {
                 }
             case "$paginate":
                 do { options.paginate = try paginateLimits(member.value) } catch { problem(member.key, error.text) }
+            case "$wait":
+                do { options.wait = try waitRequest(member.value) } catch { problem(member.key, error.text) }
             case "$token":
                 if case .string(let s) = member.value { options.token = s } else { problem(member.key, "expected string") }
             default:
@@ -80,6 +89,29 @@ public struct CallOptions: Sendable {
 
     private struct OptionProblem: Error {
         let text: String
+    }
+
+    /// `$wait`: a waiter's name, or `{"name": ..., "delay": S, "maxAttempts": N}`.
+    private static func waitRequest(_ value: JSON) throws(OptionProblem) -> WaitRequest {
+        let expected = "expected a waiter's name or {\"name\": ..., \"delay\": S, \"maxAttempts\": N}"
+        switch value {
+        case .string(let name) where !name.isEmpty: return WaitRequest(name: name)
+        case .object(let object):
+            var request = WaitRequest(name: "")
+            for member in object {
+                switch (member.key, member.value) {
+                case ("name", .string(let name)): request.name = name
+                case ("delay", .int(let n)) where n >= 0 && n <= 3600: request.delaySeconds = Int(n)
+                case ("maxAttempts", .int(let n)) where n > 0 && n <= 10_000: request.maxAttempts = Int(n)
+                case ("delay", _): throw OptionProblem(text: "delay: expected seconds, 0 to 3600")
+                case ("maxAttempts", _): throw OptionProblem(text: "maxAttempts: expected an integer, 1 to 10000")
+                default: throw OptionProblem(text: "unknown member \(member.key); " + expected)
+                }
+            }
+            guard !request.name.isEmpty else { throw OptionProblem(text: "name: the waiter's name is missing") }
+            return request
+        default: throw OptionProblem(text: expected)
+        }
     }
 
     /// `$paginate`: `true`, `false` (none), or `{"maxItems": N, "maxPages": N, "startingToken": "..."}`.
@@ -103,4 +135,11 @@ public struct CallOptions: Sendable {
         default: throw OptionProblem(text: expected)
         }
     }
+}
+
+/// What `$wait` asks: the service's waiter `name`, with its delay and attempts unless given.
+public struct WaitRequest: Sendable, Equatable {
+    public var name: String
+    public var delaySeconds: Int?
+    public var maxAttempts: Int?
 }

@@ -31,6 +31,7 @@ public struct RPCError: Error, Sendable {
     public static let awsError = -32010
     public static let awsUnreachable = -32011
     public static let noCredentials = -32012
+    public static let waiterEnded = -32013
     public static let internalError = -32603
 }
 

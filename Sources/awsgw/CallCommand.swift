@@ -27,6 +27,7 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "The AWS region (wins over the environment).") var region: String?
     @Option(help: "The botocore data folder (default: AWSGW_MODELS or ./models).") var models: String?
     @Flag(help: "Follow the operation's paginator through every page and print the merged result ($paginate).") var paginate = false
+    @Option(help: "Poll with the service's waiter NAME until it succeeds ($wait), e.g. --wait TableExists.") var wait: String?
     @Flag(help: "Build and sign the request here and print it; send nothing.") var dryRun = false
     @Flag(help: "With --dry-run, print the session token instead of masking it (the request can then be replayed).")
     var showSecrets = false
@@ -43,8 +44,8 @@ struct CallCommand: AsyncParsableCommand {
             try await callGateway(paramsObject)
             return
         }
-        if paginate {
-            printError("awsgw: --paginate calls the gateway once a page; --dry-run builds one request")
+        if paginate || wait != nil {
+            printError("awsgw: --paginate and --wait call the gateway once a page or poll; --dry-run builds one request")
             throw ExitCode(2)
         }
         let environment = ProcessInfo.processInfo.environment
@@ -94,6 +95,7 @@ struct CallCommand: AsyncParsableCommand {
         var callParams = params
         if let region { callParams["$region"] = .string(region) }
         if paginate, callParams["$paginate"] == nil { callParams["$paginate"] = true }
+        if let wait, callParams["$wait"] == nil { callParams["$wait"] = .string(wait) }
         if let token = setting(token, "AWSGW_TOKEN") { callParams["$token"] = .string(token) }
         let request = JSON.object(JSONObject([("jsonrpc", "2.0"), ("id", 1), ("method", .string(method)), ("params", .object(callParams))]))
 

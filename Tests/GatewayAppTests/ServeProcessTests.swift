@@ -17,7 +17,7 @@ import Glibc
 
 @Suite("awsgw serve as a process", .serialized)
 struct ServeProcessTests {
-    @Test("call --paginate: every page fetched through the gateway (one request each, the token in the query), the merged result printed")
+    @Test("call --paginate: every page fetched through the gateway (one request each, the token in the query), the merged result printed; call --wait")
     func callPaginate() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let fake = try await FakeAWS(group: group) { request, _ in
@@ -28,7 +28,7 @@ struct ServeProcessTests {
         }
         let dir = try tempDir("paginate")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try ReloadTests.config(dir: dir, allow: "networkmanager:*").replacingOccurrences(of: "1/m burst 3", with: "100/s")
+        try ReloadTests.config(dir: dir, allow: "*:*").replacingOccurrences(of: "1/m burst 3", with: "100/s")
             .write(toFile: dir + "/awsgw.yaml", atomically: true, encoding: .utf8)
         let environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
                            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"]
@@ -42,6 +42,11 @@ struct ServeProcessTests {
         #expect(fake.requests.map(\.uri).filter { $0.hasPrefix("/core-networks") } == ["/core-networks", "/core-networks?nextToken=t1", "/core-networks?nextToken=t2"])
         let dryRun = try await runProcess(["call", "networkmanager.ListCoreNetworks", "--paginate", "--dry-run"], environment: environment)
         #expect(dryRun.0 == 2)
+        // --wait: the table is ACTIVE at once.
+        fake.setScript { _, _ in .respond(status: 200, headers: [], body: #"{"Table":{"TableName":"t","TableStatus":"ACTIVE"}}"#) }
+        let waited = try await runProcess(["call", "dynamodb.DescribeTable", #"{"TableName":"t"}"#, "--wait", "TableExists",
+                                           "--connect", "unix:\(dir)/gw.sock"], environment: environment)
+        #expect(waited.0 == 0 && waited.1.contains(#""TableStatus":"ACTIVE""#), "\(waited.2)")
         serve.signal(SIGTERM)
         _ = try await serve.exit()
         await fake.stop()

@@ -58,6 +58,8 @@ public final class Gateway: Sendable {
     let logger: Logger
     /// Calls admitted and not yet answered.
     private let inFlight: CallsInFlight
+    /// Waits between a waiter's polls (tests shorten it).
+    let sleep: @Sendable (Double) async -> Void
 
     /// How long an overloaded gateway asks callers to wait before trying again.
     public static let overloadRetryAfterMs = 100
@@ -71,6 +73,7 @@ public final class Gateway: Sendable {
                                       cache: dependencies.cache, defaultRegion: dependencies.defaultRegion))
         limits = dependencies.limits
         inFlight = dependencies.callsInFlight
+        sleep = dependencies.sleep
         logger = dependencies.logger
         caller = AWSCaller(engine: dependencies.engine, transport: dependencies.transport, settings: dependencies.upstream,
                            sleep: dependencies.sleep)
@@ -94,7 +97,8 @@ public final class Gateway: Sendable {
     /// decided, carried out and audited here, never by the door.
     public func run<Answer>(_ call: GatewayCall, context: CallContext, bytesIn: Int?,
                             answer: (Result<JSONObject, RPCError>) -> (Answer, bytesOut: Int)) async -> Answer {
-        if CallOptions.asksForPages(call.params) { return await runPaged(call, context: context, bytesIn: bytesIn, answer: answer) }
+        if CallOptions.asksToWait(call.params) { return await runRepeated(call, context: context, bytesIn: bytesIn, answer: answer) { try await self.waitOut($0) } }
+        if CallOptions.asksForPages(call.params) { return await runRepeated(call, context: context, bytesIn: bytesIn, answer: answer) { try await self.paginate($0) } }
         let started = Date()
         let trace = CallTrace()
         let outcome = await perform(call, context: context, trace: trace)
@@ -451,7 +455,7 @@ public struct GatewayRules: Sendable {
 struct AdmittedCall: Sendable {
     let handle: OperationHandle
     let params: JSONObject
-    let options: CallOptions
+    var options: CallOptions
     let team: Team
     let rules: GatewayRules
 }
