@@ -45,6 +45,7 @@ public enum RetryClassifier {
     static let transientStatuses: Set<Int> = [500, 502, 503, 504]
 
     public static func classify(_ error: AWSErrorResponse) -> FailureKind {
+        if error.inStream { return .permanent }
         if let shape = error.shape, shape.isRetryable { return shape.isThrottlingRetry ? .throttling : .transient }
         if throttlingCodes.contains(error.code) { return .throttling }
         if transientCodes.contains(error.code) || transientStatuses.contains(error.httpStatus) { return .transient }

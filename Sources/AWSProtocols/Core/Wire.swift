@@ -74,6 +74,9 @@ public struct AWSErrorResponse: Sendable, Error {
     public var shape: Shape?
     /// The modeled error's members, parsed.
     public var fields: JSONObject
+    /// Carried by an event of a stream that had begun: the call is never made again for
+    /// it (botocore raises it while the caller reads the events).
+    public var inStream = false
 
     public init(code: String, message: String, httpStatus: Int, requestId: String?, shape: Shape?, fields: JSONObject) {
         self.code = code

@@ -49,57 +49,15 @@ public struct AWSJSONCodec: ProtocolCodec {
     /// `initial-response` event gives the other members, each further event one entry of
     /// the stream member's list (`{"EventType": {...}}`); an error event is the error.
     func parseEventStream(_ response: ResponseData, output: Shape, stream: Member) -> Result<JSONObject, AWSErrorResponse> {
-        let messages: [EventStreamMessage]
-        do {
-            messages = try EventStreamDecoder.messages(response.body)
-        } catch {
-            return .failure(AWSErrorResponse(code: "MalformedEventStream", message: error.description, httpStatus: response.status,
-                                             requestId: response.header("x-amzn-RequestId"), shape: nil, fields: JSONObject()))
-        }
         var result = JSONObject()
-        var events: [JSON] = []
-        for message in messages {
-            switch message.headers[":message-type"] {
-            case "event" where message.headers[":event-type"] == "initial-response":
-                result = parseBody(message.payload, output)
-            case "event":
-                guard let type = message.headers[":event-type"], let eventMember = stream.shape.member(named: type) else { continue }
-                events.append(.object(JSONObject([(type, .object(parseEvent(message, eventMember.shape)))])))
-            case "exception":
-                let type = message.headers[":exception-type"] ?? ""
-                let shape = stream.shape.member(named: type)?.shape
-                let fields = shape.map { parseBody(message.payload, $0) } ?? JSONObject()
-                return .failure(AWSErrorResponse(code: type, message: fields["Message"]?.stringValue ?? fields["message"]?.stringValue ?? "",
-                                                 httpStatus: response.status, requestId: response.header("x-amzn-RequestId"), shape: shape,
-                                                 fields: fields))
-            default:
-                return .failure(AWSErrorResponse(code: message.headers[":error-code"] ?? "", message: message.headers[":error-message"] ?? "",
-                                                 httpStatus: response.status, requestId: response.header("x-amzn-RequestId"), shape: nil,
-                                                 fields: JSONObject()))
-            }
+        let reader = EventStreamReader(stream: stream, payloads: JSONEventPayloads(json: json))
+        let events = reader.readAll(response.body, status: response.status, requestId: response.header("x-amzn-RequestId")) { item in
+            if case .initialResponse(let payload) = item { result = parseBody(payload, output) }
         }
-        result[stream.name] = .array(events)
-        return .success(result)
-    }
-
-    /// One event: its payload member (blob, string or structure), else its members from
-    /// the JSON payload; header members from the message headers.
-    func parseEvent(_ message: EventStreamMessage, _ shape: Shape) -> JSONObject {
-        var event = JSONObject()
-        for member in shape.members where member.isEventHeader {
-            if let text = message.headers[member.name] { event[member.name] = .string(text) }
+        return events.map { events in
+            result[stream.name] = .array(events)
+            return result
         }
-        if let payload = shape.members.first(where: \.eventPayload) {
-            switch payload.shape.type {
-            case .blob: event[payload.name] = json.results.blob(message.payload)
-            case .string: event[payload.name] = .string(String(decoding: message.payload, as: UTF8.self))
-            default:
-                if let value = json.parseBodyJSON(message.payload), let parsed = json.parseValue(value, payload.shape) { event[payload.name] = parsed }
-            }
-            return event
-        }
-        for member in parseBody(message.payload, shape).members { event[member.key] = member.value }
-        return event
     }
 
     /// The body as the given structure (the output, or a modeled error).

@@ -17,7 +17,25 @@ public struct RestJSONParser: Sendable {
         if response.status >= 301 {
             return .failure(parseError(response, model: model))
         }
+        if let output = operation.output, let payloadName = operation.outputPayload ?? output.payload,
+           let stream = output.member(named: payloadName), stream.shape.isEventStream {
+            return parseEventStream(response, output: output, stream: stream)
+        }
         return .success(parseOutput(response, shape: operation.output, payload: operation.outputPayload))
+    }
+
+    /// An event-stream payload (Bedrock's `ConverseStream`, Lambda's
+    /// `InvokeWithResponseStream`), read whole: the status and header members, then each
+    /// event one `{"EventType": {...}}` entry of the payload member's list; an exception
+    /// event is the error.
+    func parseEventStream(_ response: ResponseData, output: Shape, stream: Member) -> Result<JSONObject, AWSErrorResponse> {
+        var result = JSONObject()
+        RESTResponseBinding(results: json.results).bind(response, output, into: &result)
+        let reader = EventStreamReader(stream: stream, payloads: JSONEventPayloads(json: json))
+        return reader.readAll(response.body, status: response.status, requestId: response.header("x-amzn-RequestId")).map { events in
+            result.append(stream.name, .array(events))
+            return result
+        }
     }
 
     public func parseOutput(_ response: ResponseData, shape: Shape?, payload: String? = nil) -> JSONObject {

@@ -75,75 +75,15 @@ public struct RestXMLCodec: ProtocolCodec {
     }
 
     /// An event-stream payload (S3 `SelectObjectContent`, botocore's EventStreamXMLParser),
-    /// read whole: each event one `{"EventType": {...}}` entry of the payload member's
-    /// list; an exception event is the error.
+    /// read whole: the status and header members, then each event one `{"EventType": {...}}`
+    /// entry of the payload member's list; an exception event is the error.
     func parseEventStream(_ response: ResponseData, output: Shape, stream: Member) -> Result<JSONObject, AWSErrorResponse> {
-        let messages: [EventStreamMessage]
-        do {
-            messages = try EventStreamDecoder.messages(response.body)
-        } catch {
-            return .failure(AWSErrorResponse(code: "MalformedEventStream", message: error.description, httpStatus: response.status,
-                                             requestId: RestXMLCodec.requestId(response), shape: nil, fields: JSONObject()))
-        }
         var result = JSONObject()
         RESTResponseBinding(results: results).bind(response, output, into: &result)
-        var events: [JSON] = []
-        for message in messages {
-            switch message.headers[":message-type"] {
-            case "event":
-                guard let type = message.headers[":event-type"], let eventMember = stream.shape.member(named: type) else { continue }
-                events.append(.object(JSONObject([(type, .object(parseEvent(message, eventMember.shape)))])))
-            case "exception":
-                let type = message.headers[":exception-type"] ?? ""
-                let shape = stream.shape.member(named: type)?.shape
-                let fields = shape.flatMap { shape in (try? XMLDocument.parse(message.payload)).flatMap { xml.parseStructure($0, shape) } } ?? JSONObject()
-                return .failure(AWSErrorResponse(code: type, message: fields["Message"]?.stringValue ?? "", httpStatus: response.status,
-                                                 requestId: RestXMLCodec.requestId(response), shape: shape, fields: fields))
-            default:
-                return .failure(AWSErrorResponse(code: message.headers[":error-code"] ?? "", message: message.headers[":error-message"] ?? "",
-                                                 httpStatus: response.status, requestId: RestXMLCodec.requestId(response), shape: nil,
-                                                 fields: JSONObject()))
-            }
-        }
-        result.append(stream.name, .array(events))
-        return .success(result)
-    }
-
-    /// One event: header members from the message headers (typed as the model says), the
-    /// payload member (blob, string or an XML structure), else members from the XML payload.
-    func parseEvent(_ message: EventStreamMessage, _ shape: Shape) -> JSONObject {
-        var event = JSONObject()
-        for member in shape.members {
-            if member.isEventHeader {
-                if let text = message.headers[member.name], let value = eventHeaderValue(text, member.shape) { event.append(member.name, value) }
-            } else if member.eventPayload {
-                switch member.shape.type {
-                case .blob: event.append(member.name, results.blob(message.payload))
-                case .string: event.append(member.name, .string(String(decoding: message.payload, as: UTF8.self)))
-                default:
-                    if let root = try? XMLDocument.parse(message.payload), let value = xml.parseValue(root, member.shape) {
-                        event.append(member.name, value)
-                    }
-                }
-            }
-        }
-        if !shape.members.contains(where: \.eventPayload), let root = try? XMLDocument.parse(message.payload),
-           let parsed = xml.parseStructure(root, shape) {
-            for member in parsed.members where event[member.key] == nil { event.append(member.key, member.value) }
-        }
-        return event
-    }
-
-    /// A header value as the decoder gives it (text), turned back into the member's type.
-    func eventHeaderValue(_ text: String, _ shape: Shape) -> JSON? {
-        switch shape.type {
-        case .boolean: return .bool(text == "true")
-        case .integer, .long: return Int64(text).map(JSON.int)
-        case .timestamp:
-            guard let milliseconds = Int64(text) else { return nil }
-            return results.timestamp(Timestamp(seconds: milliseconds / 1000, microseconds: Int((milliseconds % 1000) * 1000)))
-        case .blob: return results.blob(Base64.decode(text) ?? [])
-        default: return .string(text)
+        let reader = EventStreamReader(stream: stream, payloads: XMLEventPayloads(xml: xml))
+        return reader.readAll(response.body, status: response.status, requestId: RestXMLCodec.requestId(response)).map { events in
+            result.append(stream.name, .array(events))
+            return result
         }
     }
 

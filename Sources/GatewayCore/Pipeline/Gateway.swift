@@ -223,6 +223,8 @@ public final class Gateway: Sendable {
     /// to the operator's log.
     private func rpcError(_ error: SendError, _ prepared: PreparedCall) -> RPCError {
         switch error {
+        case .aws(let awsError, _) where awsError.inStream && awsError.code == AWSErrorResponse.brokenStreamCode:
+            return Gateway.unreachable(attempts: 1, cause: "the event stream broke: " + awsError.message)
         case .aws(let awsError, let retryable):
             return awsError.rpcError(retryable: retryable)
         case .unreachable(let attempts, let cause):

@@ -296,3 +296,19 @@ struct JSONBodyWriter: ShapeVisitor {
 
     private static let itemSeparator: [UInt8] = Array(", ".utf8), keySeparator: [UInt8] = Array(": ".utf8)
 }
+
+/// Event payloads in JSON (json, rest-json): an event's members, or its payload member.
+struct JSONEventPayloads: EventPayloadParser {
+    let json: JSONValueCodec
+    var results: ResultValues { json.results }
+
+    func structure(_ payload: [UInt8], _ shape: Shape) -> JSONObject {
+        if case .object(let parsed)? = json.parseBody(payload, as: shape) { return parsed }
+        guard let value = json.parseBodyJSON(payload), case .object(let parsed)? = json.parseValue(value, shape) else { return JSONObject() }
+        return parsed
+    }
+
+    func value(_ payload: [UInt8], _ shape: Shape) -> JSON? {
+        json.parseBodyJSON(payload).flatMap { json.parseValue($0, shape) }
+    }
+}

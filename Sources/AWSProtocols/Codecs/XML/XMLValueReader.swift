@@ -97,3 +97,17 @@ struct XMLValueReader: Sendable {
         return result
     }
 }
+
+/// Event payloads in XML (rest-xml: S3's `SelectObjectContent`).
+struct XMLEventPayloads: EventPayloadParser {
+    let xml: XMLValueReader
+    var results: ResultValues { xml.results }
+
+    func structure(_ payload: [UInt8], _ shape: Shape) -> JSONObject {
+        (try? XMLDocument.parse(payload)).flatMap { xml.parseStructure($0, shape) } ?? JSONObject()
+    }
+
+    func value(_ payload: [UInt8], _ shape: Shape) -> JSON? {
+        (try? XMLDocument.parse(payload)).flatMap { xml.parseValue($0, shape) }
+    }
+}

@@ -1,0 +1,35 @@
+import AWSProtocols
+
+/// AWS's event-stream framing, written: what a stand-in for Bedrock or Kinesis sends.
+package enum EventStreamFrames {
+    /// One message with string headers (`:message-type`, `:event-type`, ...) and a payload.
+    package static func message(_ headers: [(String, String)], _ payload: [UInt8]) -> [UInt8] {
+        var encodedHeaders: [UInt8] = []
+        for (name, value) in headers {
+            encodedHeaders.append(UInt8(name.utf8.count))
+            encodedHeaders += Array(name.utf8)
+            encodedHeaders.append(7)
+            encodedHeaders += bigEndian(UInt32(value.utf8.count)).suffix(2)
+            encodedHeaders += Array(value.utf8)
+        }
+        let total = UInt32(16 + encodedHeaders.count + payload.count)
+        var bytes = bigEndian(total) + bigEndian(UInt32(encodedHeaders.count))
+        bytes += bigEndian(CRC32.checksum(bytes))
+        bytes += encodedHeaders + payload
+        return bytes + bigEndian(CRC32.checksum(bytes))
+    }
+
+    /// An event of type `type` with a JSON payload.
+    package static func event(_ type: String, json: String) -> [UInt8] {
+        message([(":message-type", "event"), (":event-type", type), (":content-type", "application/json")], Array(json.utf8))
+    }
+
+    /// A modeled exception event.
+    package static func exception(_ type: String, json: String) -> [UInt8] {
+        message([(":message-type", "exception"), (":exception-type", type), (":content-type", "application/json")], Array(json.utf8))
+    }
+
+    static func bigEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+    }
+}
