@@ -81,6 +81,10 @@ public final class OperationHandle: Sendable {
     public let isUnsigned: Bool
     let hasUnsignedPayload: Bool
     let hasStreamingInput: Bool
+    /// How the answer is read as it arrives, when it is an event stream.
+    let eventStreamOutput: EventStreamOutput?
+    /// Whether the answer is an event stream (Bedrock's `ConverseStream`, ...).
+    public var answersWithEvents: Bool { eventStreamOutput != nil }
 
     init(service: ServiceModel, operation: AWSModels.Operation, codec: any ProtocolCodec, customization: any ServiceCustomization,
          ruleSet: EndpointRuleSet, contextParamMembers: [Member], configuredEndpoint: String?) {
@@ -95,6 +99,7 @@ public final class OperationHandle: Sendable {
         isUnsigned = operation.isUnsigned
         hasUnsignedPayload = operation.hasUnsignedPayload
         hasStreamingInput = operation.hasStreamingInput
+        eventStreamOutput = codec.eventStreamOutput()
     }
 }
 

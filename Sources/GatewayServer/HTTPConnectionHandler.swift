@@ -203,14 +203,26 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                authorization.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { ASCIICase.lowercased($0) == $1 }) {
                 bearer = String(authorization.dropFirst(7)).trimmingSpaces
             }
-            let callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)
+            var callContext = CallContext(listener: server.listener, peer: peer, bearerToken: bearer)
             let version = head.minorVersion
+            // A caller that accepts NDJSON or server-sent events (over HTTP/1.1, which can
+            // send a body in pieces) gets a call's events and pages before its answer.
+            var streamed: StreamedAnswer?
+            if version >= 1 && (head.acceptsEventStream || head.acceptsNDJSON) {
+                let answer = StreamedAnswer(framing: head.acceptsEventStream ? .serverSentEvents : .ndjson, channel: context.channel)
+                callContext.notifications = answer
+                streamed = answer
+            }
             calls.call(door, bytes, callContext) { answer in
                 self.callPending = false
                 // A client that has stopped sending is told this is the last answer, unless
                 // requests it pipelined are still to be answered.
                 let close = !keepAlive || (self.inputClosed && self.unparsed == nil)
-                if let retryAfterMs = answer.retryAfterMs, let answerBody = answer.body {
+                if let streamed, answer.retryAfterMs == nil, let answerBody = answer.body {
+                    if close { self.closing = true }
+                    streamed.finish(answerBody, close: close)
+                    self.tuning.work(awaiting: .caller)
+                } else if let retryAfterMs = answer.retryAfterMs, let answerBody = answer.body {
                     self.respond(context: context, status: .serviceUnavailable, body: answerBody, contentType: "application/json", close: close,
                                  version: version, extraHeaders: [("Retry-After", String(max(1, (retryAfterMs + 999) / 1000)))])
                 } else if let answerBody = answer.body {

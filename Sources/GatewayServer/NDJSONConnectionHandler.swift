@@ -126,7 +126,9 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         tuning.event()
         let bytes = Array(line.readableBytesView)
         let door = server.door
-        let callContext = CallContext(listener: server.listener, peer: peer)
+        var callContext = CallContext(listener: server.listener, peer: peer)
+        // Events and pages go out as lines as they come, before the call's answer.
+        callContext.notifications = NDJSONMessages(channel: context.channel)
         calls.call(door, bytes, callContext) { answer in
             self.pending -= 1
             if self.pending == 0 { self.activity.idle() }
@@ -165,5 +167,25 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         }
         server.logger.debug("ndjson connection error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
+    }
+}
+
+/// Messages before a call's answer on an NDJSON connection: a line each.
+final class NDJSONMessages: CallerMessages {
+    let channel: Channel
+
+    init(channel: Channel) { self.channel = channel }
+
+    func send(_ message: [UInt8]) -> Bool {
+        guard channel.isActive else { return false }
+        var buffer = channel.allocator.buffer(capacity: message.count + 1)
+        buffer.writeBytes(message)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        channel.writeAndFlush(buffer, promise: nil)
+        return true
+    }
+
+    func whenGone(_ hangUp: @escaping @Sendable () -> Void) {
+        channel.closeFuture.whenComplete { _ in hangUp() }
     }
 }

@@ -33,3 +33,33 @@ package enum EventStreamFrames {
         [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
     }
 }
+
+extension EventStreamFrames {
+    /// A Bedrock `ConverseStream` answer's events, as the model sends them.
+    package static let converseStream: [[UInt8]] = [
+        event("messageStart", json: #"{"role":"assistant"}"#),
+        event("contentBlockDelta", json: #"{"contentBlockIndex":0,"delta":{"text":"Hel"}}"#),
+        event("contentBlockDelta", json: #"{"contentBlockIndex":0,"delta":{"text":"lo"}}"#),
+        event("messageStop", json: #"{"stopReason":"end_turn"}"#),
+        event("metadata", json: #"{"usage":{"inputTokens":1,"outputTokens":2,"totalTokens":3},"metrics":{"latencyMs":5}}"#),
+    ]
+}
+
+extension FakeAWS {
+    /// An event-stream answer: the first frame, then (once `gate` opens) the rest cut in
+    /// 7-byte pieces, so that messages arrive split across reads; the frame at `hold.at`
+    /// also waits for `hold.gate`.
+    package static func eventStream(_ frames: [[UInt8]], gate: Gate?, hold: (at: Int, gate: Gate)? = nil) -> Script {
+        var pieces = [Piece(frames[0])]
+        for (index, frame) in frames.enumerated().dropFirst() {
+            for start in stride(from: 0, to: frame.count, by: 7) {
+                let after = start > 0 ? nil : index == 1 ? gate : index == hold?.at ? hold?.gate : nil
+                pieces.append(Piece(Array(frame[start..<min(start + 7, frame.count)]), after: after))
+            }
+        }
+        let body = pieces
+        return { _, _ in
+            .stream(status: 200, headers: [("Content-Type", "application/vnd.amazon.eventstream"), ("x-amzn-RequestId", "req-stream")], pieces: body)
+        }
+    }
+}

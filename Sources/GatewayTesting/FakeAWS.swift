@@ -21,6 +21,45 @@ package final class FakeAWS: @unchecked Sendable {
         case respond(status: Int, headers: [(String, String)], body: String, delay: Double = 0)
         /// Close the connection without answering.
         case drop
+        /// A body sent in pieces (`Transfer-Encoding: chunked`), as AWS sends an event
+        /// stream: each piece written once its gate (if any) is opened.
+        case stream(status: Int, headers: [(String, String)], pieces: [Piece])
+    }
+
+    /// One piece of a streamed body, held back until `after` is opened.
+    package struct Piece: Sendable {
+        package let bytes: [UInt8]
+        package let after: Gate?
+        package init(_ bytes: [UInt8], after: Gate? = nil) {
+            self.bytes = bytes
+            self.after = after
+        }
+    }
+
+    /// A point a streamed answer waits at until the test opens it.
+    package final class Gate: @unchecked Sendable {
+        private let lock = NIOLock()
+        private var opened = false
+        private var waiting: [@Sendable () -> Void] = []
+        package init() {}
+
+        package func open() {
+            let waiters = lock.withLock {
+                opened = true
+                defer { waiting = [] }
+                return waiting
+            }
+            for waiter in waiters { waiter() }
+        }
+
+        /// Runs `then` once the gate is open (now, if it is).
+        package func whenOpen(_ then: @escaping @Sendable () -> Void) {
+            let now = lock.withLock {
+                if !opened { waiting.append(then) }
+                return opened
+            }
+            if now { then() }
+        }
     }
 
     package typealias Script = @Sendable (_ request: Request, _ attempt: Int) -> Reply
@@ -28,6 +67,8 @@ package final class FakeAWS: @unchecked Sendable {
     private let lock = NIOLock()
     private var recorded: [Request] = []
     private var accepted = 0
+    private var piecesSent = 0
+    private var cutOff = 0
     private var script: Script
     package let group: EventLoopGroup
     private(set) var channel: Channel!
@@ -60,6 +101,12 @@ package final class FakeAWS: @unchecked Sendable {
     package var connections: Int { lock.withLock { accepted } }
 
     package var requests: [Request] { lock.withLock { recorded } }
+    /// Pieces of streamed answers written so far.
+    package var streamedPieces: Int { lock.withLock { piecesSent } }
+    /// Streamed answers whose connection the gateway closed before the last piece.
+    package var streamsCutOff: Int { lock.withLock { cutOff } }
+    package func countPiece() { lock.withLock { piecesSent += 1 } }
+    package func countCutOff() { lock.withLock { cutOff += 1 } }
 
     package func setScript(_ script: @escaping Script) { lock.withLock { self.script = script } }
 
@@ -101,6 +148,12 @@ package final class FakeAWSHandler: ChannelInboundHandler {
             switch server.arrived(request) {
             case .drop:
                 context.close(promise: nil)
+            case .stream(let status, let headers, let pieces):
+                var responseHeaders = HTTPHeaders(headers)
+                responseHeaders.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: responseHeaders))), promise: nil)
+                streaming = true
+                send(pieces[...], context: context)
             case .respond(let status, let headers, let text, let delay):
                 let write = {
                     var responseHeaders = HTTPHeaders(headers)
@@ -116,5 +169,32 @@ package final class FakeAWSHandler: ChannelInboundHandler {
                 }
             }
         }
+    }
+
+    /// Whether a streamed answer is under way (the gateway closing now cuts it off).
+    private var streaming = false
+
+    /// Writes the pieces in turn, each once its gate (if any) is open.
+    private func send(_ pieces: ArraySlice<FakeAWS.Piece>, context: ChannelHandlerContext, passed: Bool = false) {
+        guard context.channel.isActive else { return }
+        guard let piece = pieces.first else {
+            streaming = false
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
+        if let gate = piece.after, !passed {
+            let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            gate.whenOpen { handler.eventLoop.execute { handler.value.0.send(pieces, context: handler.value.1, passed: true) } }
+            return
+        }
+        server.countPiece()  // before the write: the gateway may pass it on before this thread goes on
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: piece.bytes)))), promise: nil)
+        send(pieces.dropFirst(), context: context)
+    }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        if streaming { server.countCutOff() }
+        streaming = false
+        context.fireChannelInactive()
     }
 }

@@ -40,10 +40,11 @@ package final class ServeProcess: @unchecked Sendable {
     private var errorText = Data()
 
     /// `executable`: an installed copy instead of the built binary; `directory`: the
-    /// working directory.
-    package init(_ arguments: [String], environment: [String: String], executable: String = awsgwBinary, directory: String? = nil) throws {
+    /// working directory; `command`: another of awsgw's commands, read as it runs.
+    package init(_ arguments: [String], environment: [String: String], executable: String = awsgwBinary, directory: String? = nil,
+                 command: String = "serve") throws {
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve"] + arguments
+        process.arguments = [command] + arguments
         process.environment = environment
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardOutput = out

@@ -192,11 +192,23 @@ package final class RawSocket: @unchecked Sendable {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { break }
             out += buffer[0..<n]
         }
         return out
+    }
+
+    /// Reads onto `data` until `done(data)` holds; false when the peer closed (or the
+    /// timeout came) first.
+    package func read(onto data: inout [UInt8], until done: ([UInt8]) -> Bool) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !done(data) {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { return false }
+            data += buffer[0..<n]
+        }
+        return true
     }
 
     /// Reads until `count` newline-terminated lines have arrived (or the peer closes).
@@ -204,7 +216,7 @@ package final class RawSocket: @unchecked Sendable {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while data.filter({ $0 == 0x0A }).count < count {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { break }
             data += buffer[0..<n]
         }
@@ -231,6 +243,22 @@ package struct HTTPReply {
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
         return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
+    }
+}
+
+/// A chunked body's data (`Transfer-Encoding: chunked`), the chunks joined; nil when
+/// the framing is broken or the last chunk has not come.
+package func dechunk(_ body: [UInt8]) -> [UInt8]? {
+    var data: [UInt8] = []
+    var at = 0
+    while true {
+        guard let lineEnd = body[at...].firstIndex(of: 0x0D), lineEnd + 1 < body.count,
+              let size = Int(String(decoding: body[at..<lineEnd], as: UTF8.self), radix: 16) else { return nil }
+        at = lineEnd + 2
+        if size == 0 { return data }
+        guard at + size + 2 <= body.count else { return nil }
+        data += body[at..<(at + size)]
+        at += size + 2
     }
 }
 

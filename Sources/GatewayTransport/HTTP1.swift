@@ -36,6 +36,9 @@ package struct HTTP1Head {
     package var closeRequested = false
     package var keepAliveRequested = false
     package var expectsContinue = false
+    /// `Accept` names server-sent events or NDJSON: the caller takes messages before the answer.
+    package var acceptsEventStream = false
+    package var acceptsNDJSON = false
 
     package func value(at index: Int) -> String? { index >= 0 ? headers[index].value : nil }
 
@@ -56,6 +59,9 @@ package struct HTTP1Head {
             hasOrigin = true
         case 6 where HTTP1.nameIs(name, "expect"):
             if HTTP1.tokens(value, contain: "100-continue") { expectsContinue = true }
+        case 6 where HTTP1.nameIs(name, "accept"):
+            if HTTP1.tokens(value, contain: "text/event-stream", ignoringParameters: true) { acceptsEventStream = true }
+            if HTTP1.tokens(value, contain: "application/x-ndjson", ignoringParameters: true) { acceptsNDJSON = true }
         case 10 where HTTP1.nameIs(name, "connection"):
             if HTTP1.tokens(value, contain: "close") { closeRequested = true }
             if HTTP1.tokens(value, contain: "keep-alive") { keepAliveRequested = true }
@@ -104,6 +110,12 @@ package struct HTTP1Parser {
     package let maxBodyBytes: Int
     /// The response being read answers a HEAD request, so it has no body.
     package var answersHead = false
+    /// Asked at each head whether its body is streamed: its pieces are then taken with
+    /// `takePieces` as they arrive, not gathered, and not bounded by `maxBodyBytes`.
+    package var decideStreaming: ((HTTP1Head) -> Bool)?
+    /// Whether the body being read is streamed.
+    package private(set) var streamsBody = false
+    private var pieces: [ByteBuffer] = []
 
     /// The head of the message whose body is still arriving.
     package private(set) var head: HTTP1Head?
@@ -158,6 +170,7 @@ package struct HTTP1Parser {
     private mutating func finish() -> HTTP1Message {
         let message = HTTP1Message(head: head!, body: body ?? ByteBuffer(), keepAlive: keepAlive)
         head = nil
+        streamsBody = false
         body = nil
         bodyBytes = 0
         trailerBytes = 0
@@ -200,9 +213,16 @@ package struct HTTP1Parser {
         if kind == .response && (100..<200).contains(parsed.status) {
             return true  // 100 Continue and the like: the answer follows
         }
+        streamsBody = decideStreaming?(parsed) ?? false
         try frame(parsed)
         head = parsed
         return true
+    }
+
+    /// The pieces of a streamed body read so far, taken.
+    package mutating func takePieces() -> [ByteBuffer] {
+        defer { pieces.removeAll(keepingCapacity: true) }
+        return pieces
     }
 
     private func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTP1Error) -> HTTP1Head {
@@ -295,7 +315,7 @@ package struct HTTP1Parser {
             guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(text) else {
                 throw .malformed("invalid Content-Length")
             }
-            if length > maxBodyBytes { throw .bodyTooLarge(declared: length) }
+            if length > maxBodyBytes && !streamsBody { throw .bodyTooLarge(declared: length) }
             framing = .length(length)
             return
         }
@@ -315,7 +335,7 @@ package struct HTTP1Parser {
             switch framing {
             case .length(let remaining):
                 if remaining == 0 { return true }
-                if body == nil && buffer.readableBytes >= remaining {
+                if body == nil && !streamsBody && buffer.readableBytes >= remaining {
                     body = buffer.readSlice(length: remaining)  // the whole body in this read: no copy
                     framing = .length(0)
                     return true
@@ -329,7 +349,7 @@ package struct HTTP1Parser {
             case .chunkSize:
                 guard let line = try chunkLine(&buffer) else { return false }
                 let size = try HTTP1.chunkSize(line)
-                if bodyBytes + size > maxBodyBytes { throw .bodyTooLarge(declared: nil) }
+                if bodyBytes + size > maxBodyBytes && !streamsBody { throw .bodyTooLarge(declared: nil) }
                 framing = size == 0 ? .trailer : .chunkData(size)
             case .chunkData(let remaining):
                 let taken = try take(&buffer, upTo: remaining)
@@ -352,6 +372,10 @@ package struct HTTP1Parser {
     private mutating func take(_ buffer: inout ByteBuffer, upTo limit: Int) throws(HTTP1Error) -> Int {
         let count = min(limit, buffer.readableBytes)
         if count == 0 { return 0 }
+        if streamsBody {
+            pieces.append(buffer.readSlice(length: count)!)
+            return count
+        }
         if bodyBytes + count > maxBodyBytes { throw .bodyTooLarge(declared: nil) }
         var slice = buffer.readSlice(length: count)!
         if body == nil { body = ByteBufferAllocator().buffer(capacity: min(max(limit, count), 64 * 1024)) }
@@ -399,12 +423,14 @@ package enum HTTP1 {
     }
 
     /// Whether a comma-separated value (Connection, Expect) lists `token`, without case.
-    package static func tokens(_ value: UnsafeRawBufferPointer, contain token: StaticString) -> Bool {
+    /// `ignoringParameters`: a media type's `;q=0.9` and the like are not part of it.
+    package static func tokens(_ value: UnsafeRawBufferPointer, contain token: StaticString, ignoringParameters: Bool = false) -> Bool {
         // Item by item in place (`split` made an array of them for every field).
         var start = value.startIndex
         while start <= value.endIndex {
             let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
             var part = value[start..<end]
+            if ignoringParameters, let semicolon = part.firstIndex(of: UInt8(ascii: ";")) { part = part[..<semicolon] }
             while let first = part.first, first == 0x20 || first == 0x09 { part = part.dropFirst() }
             while let last = part.last, last == 0x20 || last == 0x09 { part = part.dropLast() }
             if nameIs(UnsafeRawBufferPointer(rebasing: part), token) { return true }

@@ -48,18 +48,27 @@ public final class UpstreamClient: HTTPTransport, @unchecked Sendable {
     }
 
     public func send(_ request: PreparedRequest, timeoutSeconds: Double) async throws(TransportError) -> ResponseData {
+        try await send(request, timeoutSeconds: timeoutSeconds, stream: nil)
+    }
+
+    public func send(_ request: PreparedRequest, timeoutSeconds: Double, streaming stream: BodyStream) async throws(TransportError) -> ResponseData {
+        try await send(request, timeoutSeconds: timeoutSeconds, stream: stream)
+    }
+
+    private func send(_ request: PreparedRequest, timeoutSeconds: Double, stream: (any BodyStream)?) async throws(TransportError) -> ResponseData {
         // A call runs on its connection's event loop (its task on that loop's executor): its
         // request goes out on that loop's pool. Off the group's loops, any pool does.
         var pool = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { pools[ObjectIdentifier($0)] }
         if pool == nil { pool = pools[ObjectIdentifier(group.next())] }
         guard let pool else { throw TransportError(kind: .other, message: "no connection pool for this event loop") }
-        let deadline = NIODeadline.now() + .milliseconds(Int64(max(timeoutSeconds, 0.001) * 1000))
+        let timeout = TimeAmount.milliseconds(Int64(max(timeoutSeconds, 0.001) * 1000))
+        let deadline = NIODeadline.now() + timeout
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<ResponseData, TransportError>, Never>) in
             if pool.eventLoop.inEventLoop {
-                pool.execute(request, deadline: deadline, client: self) { continuation.resume(returning: $0) }
+                pool.execute(request, deadline: deadline, client: self, stream: stream, pause: timeout) { continuation.resume(returning: $0) }
             } else {
                 pool.eventLoop.execute {
-                    pool.execute(request, deadline: deadline, client: self) { continuation.resume(returning: $0) }
+                    pool.execute(request, deadline: deadline, client: self, stream: stream, pause: timeout) { continuation.resume(returning: $0) }
                 }
             }
         }
@@ -112,6 +121,8 @@ final class UpstreamOrigin {
     /// Idle keep-alive connections, how many are open, and the requests waiting for one.
     var idle: [UpstreamConnection] = []
     var open = 0
+    /// Connections opened over `open`'s cap for event streams, closed when theirs ends.
+    var streams = 0
     var waiting: [UpstreamPool.Waiter] = []
 
     init?(_ text: Substring) {

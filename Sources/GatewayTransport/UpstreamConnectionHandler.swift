@@ -26,6 +26,10 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// Whether the connection may carry another request after this answer.
     private(set) var reusable = false
+    /// Where the answer's body goes as it arrives, for a streamed request.
+    private var stream: (any BodyStream)?
+    /// How long a streamed body may pause between pieces.
+    private var pause = TimeAmount.zero
 
     /// Its event loop's polling and flushing.
     private let tuning: LoopTuning
@@ -40,12 +44,28 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    /// Writes `request` and tells `answer` its answer, or a failure by `deadline`.
-    func send(_ request: PreparedRequest, target: UpstreamTarget, deadline: NIODeadline, answer: @escaping UpstreamPool.Answer) {
+    /// Writes `request` and tells `answer` its answer, or a failure by `deadline`. With a
+    /// `stream`, its body goes there as it arrives, and `deadline` then moves on by
+    /// `pause` with each piece.
+    func send(_ request: PreparedRequest, target: UpstreamTarget, deadline: NIODeadline, stream: (any BodyStream)? = nil,
+              pause: TimeAmount = .zero, answer: @escaping UpstreamPool.Answer) {
         self.answer = answer
         reusable = false
         unparsed = nil
         parser.answersHead = request.method == "HEAD"
+        self.stream = stream
+        self.pause = pause
+        parser.decideStreaming = stream.map { stream in { head in stream.head(status: head.status, headers: head.headers) } }
+        if let stream, let loop = context?.eventLoop {
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            stream.attach { [weak stream] in
+                loop.execute {
+                    // Only while this answer is still the one being read.
+                    guard let stream, handler.value.stream === stream else { return }
+                    handler.value.fail(TransportError(kind: .connectionClosed, message: "the caller stopped reading the answer"), close: true)
+                }
+            }
+        }
         guard let context else {
             fail(TransportError(kind: .other, message: "connection set-up failed"), close: true)
             return
@@ -171,7 +191,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         var buffer = unparsed!
         unparsed = nil
         do {
-            guard let message = try parser.next(&buffer) else {
+            let message = try parser.next(&buffer)
+            if parser.streamsBody || message != nil, !deliverPieces() { return }
+            guard let message else {
                 if buffer.readableBytes > 0 { unparsed = buffer }
                 return
             }
@@ -181,9 +203,25 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Hands a streamed body's new pieces to its reader, and moves the deadline on; false
+    /// when the reader is gone (the answer then ends, and the connection is closed).
+    private func deliverPieces() -> Bool {
+        guard let stream else { return true }
+        let pieces = parser.takePieces()
+        if pieces.isEmpty { return true }
+        deadline = .now() + pause
+        for piece in pieces where !stream.received(Array(piece.readableBytesView)) {
+            fail(TransportError(kind: .connectionClosed, message: "the caller stopped reading the answer"), close: true)
+            return false
+        }
+        return true
+    }
+
     private func complete(_ message: HTTP1Message, leftover: Int) {
         guard let answer else { return }
         self.answer = nil
+        stream = nil
+        parser.decideStreaming = nil
         reusable = message.keepAlive && leftover == 0
         answer(.success(ResponseData(status: message.head.status, headers: message.head.headers, body: Array(message.body.readableBytesView))))
     }
@@ -206,6 +244,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     private func fail(_ error: TransportError, close: Bool) {
         guard let answer else { return }
         self.answer = nil
+        stream = nil
+        parser.decideStreaming = nil
         reusable = false
         answer(.failure(error))
         if close { context?.close(promise: nil) }

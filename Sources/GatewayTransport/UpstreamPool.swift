@@ -18,6 +18,10 @@ final class UpstreamPool: @unchecked Sendable {
     /// Connections per host and event loop: AWS is not flooded with new connections
     /// under a burst; requests over the cap wait for a free one.
     static let maxConnectionsPerHost = 64
+    /// Event streams (a model's answer, a shard's records) hold their connection for as
+    /// long as they last: with every pooled connection taken they get one of their own,
+    /// up to this many, so that long streams do not stop the host's other calls.
+    static let maxStreamsPerHost = 2048
 
     /// A request waiting for a connection; answered once, by a connection or its deadline.
     final class Waiter {
@@ -69,7 +73,10 @@ final class UpstreamPool: @unchecked Sendable {
         self.tuning = tuning
     }
 
-    func execute(_ request: PreparedRequest, deadline: NIODeadline, client: UpstreamClient, answer: @escaping Answer) {
+    /// Sends `request` on an idle connection to its origin, a new one, or the first freed;
+    /// a `stream` gets the answer's body as it arrives (see `UpstreamConnectionHandler.send`).
+    func execute(_ request: PreparedRequest, deadline: NIODeadline, client: UpstreamClient, stream: (any BodyStream)? = nil,
+                 pause: TimeAmount = .zero, answer: @escaping Answer) {
         eventLoop.preconditionInEventLoop()
         guard let target = target(request.url) else {
             answer(.failure(TransportError(kind: .other, message: "cannot send to \(request.url)")))
@@ -78,15 +85,44 @@ final class UpstreamPool: @unchecked Sendable {
         // Most calls find an idle connection: sent at once, with no closure made to wait.
         while let connection = target.origin.idle.popLast() {
             if connection.channel.isActive {
-                send(request, target: target, on: connection, deadline: deadline, client: client, answer: answer)
+                send(request, target: target, on: connection, deadline: deadline, client: client, stream: stream, pause: pause, answer: answer)
                 return
             }
             target.origin.open -= 1
         }
+        if stream != nil && target.origin.open >= Self.maxConnectionsPerHost {
+            sendOnOwnConnection(request, target: target, deadline: deadline, client: client, stream: stream, pause: pause, answer: answer)
+            return
+        }
         acquire(target, deadline: deadline, client: client) { result in
             switch result {
-            case .success(let connection): self.send(request, target: target, on: connection, deadline: deadline, client: client, answer: answer)
+            case .success(let connection):
+                self.send(request, target: target, on: connection, deadline: deadline, client: client, stream: stream, pause: pause, answer: answer)
             case .failure(let error): answer(.failure(error))
+            }
+        }
+    }
+
+    /// A stream with every pooled connection busy: a connection of its own, closed after.
+    private func sendOnOwnConnection(_ request: PreparedRequest, target: UpstreamTarget, deadline: NIODeadline, client: UpstreamClient,
+                                     stream: (any BodyStream)?, pause: TimeAmount, answer: @escaping Answer) {
+        let host = target.origin
+        guard host.streams < Self.maxStreamsPerHost else {
+            answer(.failure(TransportError(kind: .connect, message: "\(Self.maxStreamsPerHost) event streams to \(host.host) already open")))
+            return
+        }
+        host.streams += 1
+        connect(target, client: client) { result in
+            switch result {
+            case .success(let connection):
+                connection.handler.send(request, target: target, deadline: deadline, stream: stream, pause: pause) { result in
+                    host.streams -= 1
+                    connection.channel.close(promise: nil)
+                    answer(result)
+                }
+            case .failure(let error):
+                host.streams -= 1
+                answer(.failure(error))
             }
         }
     }
@@ -146,9 +182,9 @@ final class UpstreamPool: @unchecked Sendable {
     }
 
     private func send(_ request: PreparedRequest, target: UpstreamTarget, on connection: UpstreamConnection, deadline: NIODeadline,
-                      client: UpstreamClient, answer: @escaping Answer) {
+                      client: UpstreamClient, stream: (any BodyStream)?, pause: TimeAmount, answer: @escaping Answer) {
         let handler = connection.handler
-        handler.send(request, target: target, deadline: deadline) { result in
+        handler.send(request, target: target, deadline: deadline, stream: stream, pause: pause) { result in
             let reusable: Bool
             if case .success = result { reusable = handler.reusable } else { reusable = false }
             self.release(connection, reusable: reusable, target: target, client: client)

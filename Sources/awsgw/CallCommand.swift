@@ -109,6 +109,8 @@ struct CallCommand: AsyncParsableCommand {
         var outgoing = HTTPClientRequest(url: connection.url)
         outgoing.method = .POST
         outgoing.headers.add(name: "Content-Type", value: "application/json")
+        // Events (an event-stream answer) come as NDJSON lines before the answer.
+        outgoing.headers.add(name: "Accept", value: "application/x-ndjson, application/json")
         outgoing.body = .bytes(ByteBuffer(bytes: request.serialized()))
         let answer: JSON
         let response: HTTPClientResponse
@@ -120,10 +122,13 @@ struct CallCommand: AsyncParsableCommand {
             Foundation.exit(1)
         }
         do {
-            let body = try await response.body.collect(upTo: 256 << 20)
+            var lines = AnswerLines()
+            for try await piece in response.body {
+                for message in try lines.append(piece) { printEvent(message) }
+            }
             try? await client.shutdown()
-            guard let parsed = try? JSON.parse(Array(body.readableBytesView)), parsed["error"] != nil || response.status == .ok else {
-                printError("awsgw: the gateway at \(target) answered HTTP \(response.status.code): \(String(buffer: body).prefix(200))")
+            guard let parsed = try? lines.last(), parsed["error"] != nil || response.status == .ok else {
+                printError("awsgw: the gateway at \(target) answered HTTP \(response.status.code): \(lines.text.prefix(200))")
                 Foundation.exit(1)
             }
             // Refusals (503 overload, 421, 413) carry a JSON-RPC error too.
@@ -141,6 +146,13 @@ struct CallCommand: AsyncParsableCommand {
         } else {
             fail(RPCError(code: RPCError.internalError, message: "the gateway's answer has neither result nor error"))
         }
+    }
+
+    /// An event as it comes: one line of its own (`{"<EventName>":{...}}`); pages are in
+    /// the merged result printed at the end.
+    private func printEvent(_ message: JSON) {
+        guard message["method"] == "$event", let event = message["params"]?["event"] else { return }
+        printNow(event.serializedString(.compact))
     }
 
     private func readParams() throws -> JSONObject { try readParamsArgument(params) }
@@ -169,4 +181,39 @@ enum DryRunOutput {
         }
         return .object(object)
     }
+}
+
+/// The gateway's answer read as it arrives: NDJSON lines (events and pages before the
+/// answer, each a message with a `method`), or one JSON body (a refusal).
+struct AnswerLines {
+    private var pending: [UInt8] = []
+    private var answerLine: [UInt8]?
+    /// At most this much of an answer is held (a merged `$paginate` result can be large).
+    static let maxBytes = 256 << 20
+
+    /// The messages before the answer that `piece` completed, at once.
+    mutating func append(_ piece: ByteBuffer) throws -> [JSON] {
+        pending += piece.readableBytesView
+        guard pending.count <= Self.maxBytes else { throw AnswerTooLarge() }
+        var messages: [JSON] = []
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = Array(pending[..<newline])
+            pending.removeSubrange(...newline)
+            if line.isEmpty { continue }
+            if let message = try? JSON.parse(line), message["method"] != nil {
+                messages.append(message)
+            } else {
+                answerLine = line
+            }
+        }
+        return messages
+    }
+
+    /// The answer: its line, or the whole body when it was not lines.
+    func last() throws -> JSON { try JSON.parse(pending.isEmpty ? answerLine ?? [] : pending) }
+
+    /// What came, as text, for a message about an answer that is not JSON-RPC.
+    var text: String { String(decoding: pending.isEmpty ? answerLine ?? [] : pending, as: UTF8.self) }
+
+    struct AnswerTooLarge: Error {}
 }

@@ -6,6 +6,7 @@ import GatewayTesting
 import GatewayTransport
 import Logging
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -47,6 +48,94 @@ struct ServeProcessTests {
         let waited = try await runProcess(["call", "dynamodb.DescribeTable", #"{"TableName":"t"}"#, "--wait", "TableExists",
                                            "--connect", "unix:\(dir)/gw.sock"], environment: environment)
         #expect(waited.0 == 0 && waited.1.contains(#""TableStatus":"ACTIVE""#), "\(waited.2)")
+        serve.signal(SIGTERM)
+        _ = try await serve.exit()
+        await fake.stop()
+        try? await group.shutdownGracefully()
+    }
+
+    @Test("call prints an event stream's events as lines as they come (the first while AWS holds the rest), then the result")
+    func callPrintsEvents() async throws {
+        let gate = FakeAWS.Gate()
+        let gw = try await TestGateway(script: FakeAWS.eventStream(EventStreamFrames.converseStream, gate: gate))
+        let params = #"{"modelId":"m","messages":[{"role":"user","content":[{"text":"hi"}]}]}"#
+        let call = try ServeProcess(["bedrock-runtime.ConverseStream", params, "--connect", "unix:" + gw.socketPath], environment: ["PATH": "/usr/bin:/bin", "HOME": gw.dir],
+                                    command: "call")
+        let first = try await call.output(through: #"{"messageStart""#)
+        #expect(first == [#"{"messageStart":{"role":"assistant"}}"#])
+        #expect(gw.fake.streamedPieces == 1)
+        gate.open()
+        let rest = try await call.output(through: "{}")
+        let (status, errors) = try await call.exit()
+        #expect(status == 0, "\(errors)")
+        #expect(rest == [#"{"contentBlockDelta":{"delta":{"text":"Hel"},"contentBlockIndex":0}}"#,
+                         #"{"contentBlockDelta":{"delta":{"text":"lo"},"contentBlockIndex":0}}"#,
+                         #"{"messageStop":{"stopReason":"end_turn"}}"#,
+                         #"{"metadata":{"usage":{"inputTokens":1,"outputTokens":2,"totalTokens":3},"metrics":{"latencyMs":5}}}"#, "{}"])
+        await gw.stop()
+    }
+
+    /// A process's resident memory, in bytes.
+    static func residentBytes(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    @Test("1,000 event streams at once through awsgw serve (far more than its pooled connections to AWS): all held open, the gateway's memory bounded, then all end")
+    func thousandStreams() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let gate = FakeAWS.Gate()
+        let fake = try await FakeAWS(group: group, script: FakeAWS.eventStream(EventStreamFrames.converseStream, gate: gate))
+        let dir = try tempDir("streams")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ReloadTests.config(dir: dir, allow: "*:*").replacingOccurrences(of: "1/m burst 3", with: "100000/s burst 100000")
+            .write(toFile: dir + "/awsgw.yaml", atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(["--config", dir + "/awsgw.yaml", "--log-level", "error"], environment: [
+            "PATH": "/usr/bin:/bin", "HOME": dir, "AWSGW_MODELS": Fixtures.modelsDir, "AWS_ENDPOINT_URL": fake.url,
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"])
+        _ = try await serve.listening(1)
+        let before = Self.residentBytes(serve.process.processIdentifier)
+        let (connections, perConnection) = (10, 100)
+        let held = NIOLockedValueBox(0)
+        let socketPath = dir + "/gw.sock"
+        let answers = try await withThrowingTaskGroup(of: Int.self) { tasks in
+            for connection in 0..<connections {
+                tasks.addTask {
+                    try await onThread {
+                        let socket = try RawSocket(.unix(path: socketPath), timeoutSeconds: 30)
+                        try socket.write((0..<perConnection).map { rpc(.int(Int64(connection * perConnection + $0)), "bedrock-runtime.ConverseStream",
+                                                                       ["modelId": "m", "messages": []]) + "\n" }.joined())
+                        var data: [UInt8] = []
+                        var counted = (from: 0, firsts: 0, answers: 0)
+                        // Counts what the new bytes completed (the buffer is not read again each time).
+                        let count = { (data: [UInt8]) -> (Int, Int) in
+                            let text = String(decoding: data[counted.from...], as: UTF8.self)
+                            counted.from = data.count
+                            counted.firsts += text.components(separatedBy: "messageStart").count - 1
+                            counted.answers += text.components(separatedBy: #""result":{}"#).count - 1
+                            return (counted.firsts, counted.answers)
+                        }
+                        _ = socket.read(onto: &data, until: { count($0).0 == perConnection })
+                        held.withLockedValue { $0 += 1 }
+                        _ = socket.read(onto: &data, until: { count($0).1 == perConnection })
+                        return counted.answers
+                    }
+                }
+            }
+            for _ in 0..<3000 where held.withLockedValue({ $0 }) < connections { try await Task.sleep(nanoseconds: 10_000_000) }
+            // Every stream has sent its first event and waits: the peak.
+            let peak = Self.residentBytes(serve.process.processIdentifier)
+            #expect(held.withLockedValue { $0 } == connections)
+            #expect(fake.requests.filter { $0.uri.contains("/converse-stream") }.count == connections * perConnection)
+            #expect(fake.streamedPieces == fake.requests.count)  // each one's first piece (the start-up check's too)
+            print("1,000 held streams: awsgw serve's resident memory \(before >> 20) → \(peak >> 20) MiB (\((peak - before) / 1000 / 1024) KiB a stream)")
+            #expect(peak - before < 128 << 20)
+            gate.open()
+            return try await tasks.reduce(0, +)
+        }
+        #expect(answers == connections * perConnection)
+        #expect(fake.streamsCutOff == 0)
         serve.signal(SIGTERM)
         _ = try await serve.exit()
         await fake.stop()

@@ -102,8 +102,11 @@ public struct AWSCaller: Sendable {
         self.sleep = sleep
     }
 
-    /// The call's result, or why there is none.
-    public func send(_ call: ClientCall, observer: some SendObserver) async throws(SendError) -> JSONObject {
+    /// The call's result, or why there is none. With `events`, an event-stream answer's
+    /// events go there as they arrive, and the result holds the output's other members;
+    /// once the first has come the call is not made again.
+    public func send(_ call: ClientCall, observer: some SendObserver, events: EventSink? = nil) async throws(SendError) -> JSONObject {
+        let streamOutput = events == nil ? nil : call.handle.eventStreamOutput
         var attempts = AttemptClock(deadline: call.deadlineSeconds, requestTimeout: settings.requestTimeoutSeconds)
         var lastRetryCost: Int?
         var redirect = S3RegionRedirect.State(call, cache: bucketRegions)
@@ -127,9 +130,22 @@ public struct AWSCaller: Sendable {
             let retryAfterMs: Int?
             let finalError: SendError
             observer.attempting(attempts.count)
+            let stream = streamOutput.map { StreamedEvents(output: $0, sink: events!) }
             do {
-                let response = try await transport.send(request, timeoutSeconds: timeout)
+                let response: ResponseData
+                if let stream {
+                    response = try await transport.send(request, timeoutSeconds: timeout, streaming: stream)
+                } else {
+                    response = try await transport.send(request, timeoutSeconds: timeout)
+                }
                 observer.answered(requestId: response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id"), status: response.status)
+                if let stream, stream.started {
+                    let result: JSONObject
+                    do { result = try stream.finish(head: response) } catch { throw await Self.ended(error, observer) }
+                    quota.release(lastRetryCost: lastRetryCost)
+                    await observer.succeeded()
+                    return result
+                }
                 switch engine.parseResponse(response, for: call.handle, context: call.responseContext) {
                 case .success(let result):
                     if let member = Self.blobLimitExceeded(response, call.handle, engine.codecOptions.maxBlobBytes) {
@@ -155,6 +171,8 @@ public struct AWSCaller: Sendable {
                 // An answer over the size limit came from AWS and would come again: it is
                 // final (a mutating call that succeeded must not be sent twice).
                 if error.kind == .responseTooLarge { throw .unreachable(attempts: attempts.count, cause: error.description) }
+                // A stream that began is not asked for again: its events were given.
+                if let stream, stream.started { throw await Self.ended(stream.broken(error), observer) }
                 failure = .transient
                 retryAfterMs = nil
                 finalError = .unreachable(attempts: attempts.count, cause: error.description)
@@ -169,6 +187,12 @@ public struct AWSCaller: Sendable {
             lastRetryCost = cost
             await sleep(delay)
         }
+    }
+
+    /// A stream's ending error, told to the observer when AWS's (an exception event).
+    static func ended(_ error: SendError, _ observer: some SendObserver) async -> SendError {
+        if case .aws(let awsError, _) = error { await observer.failed(awsType: awsError.code, kind: .permanent) }
+        return error
     }
 
     /// A presigned URL for the call instead of sending it.

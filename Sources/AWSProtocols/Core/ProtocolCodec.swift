@@ -8,6 +8,8 @@ import AWSModels
 public protocol ProtocolCodec: Sendable {
     func serialize(_ params: JSONObject) throws(SerializationError) -> SerializedRequest
     func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse>
+    /// How the operation's answer is read as it arrives, when it is an event stream.
+    func eventStreamOutput() -> EventStreamOutput?
 }
 
 public enum ProtocolCodecs {

@@ -33,6 +33,14 @@ public struct AWSJSONCodec: ProtocolCodec {
                                  body: body, hostPrefix: try HostPrefix.expand(operation, params))
     }
 
+    public func eventStreamOutput() -> EventStreamOutput? {
+        guard let output = operation.output, let stream = output.members.first(where: { $0.shape.isEventStream }) else { return nil }
+        let codec = self
+        return EventStreamOutput(reader: EventStreamReader(stream: stream, payloads: JSONEventPayloads(json: json))) { _, initial in
+            initial.map { codec.parseBody($0, output) } ?? JSONObject()
+        }
+    }
+
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
         if let refusal = customization.refusal(of: response) { return .failure(refusal) }
         if response.status >= 301 {

@@ -25,6 +25,18 @@ public struct RestJSONCodec: ProtocolCodec {
         return request
     }
 
+    public func eventStreamOutput() -> EventStreamOutput? {
+        guard let output = operation.output, let payloadName = operation.outputPayload ?? output.payload,
+              let stream = output.member(named: payloadName), stream.shape.isEventStream else { return nil }
+        let parser = self.parser
+        let reader = EventStreamReader(stream: stream, payloads: JSONEventPayloads(json: parser.json))
+        return EventStreamOutput(reader: reader) { head, _ in
+            var result = JSONObject()
+            RESTResponseBinding(results: parser.json.results).bind(head, output, into: &result)
+            return result
+        }
+    }
+
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
         parser.parse(response, operation: operation, model: service).map { customization.result($0, response: response, operation: operation) }
     }

@@ -29,6 +29,18 @@ public struct RestXMLCodec: ProtocolCodec {
         return request
     }
 
+    public func eventStreamOutput() -> EventStreamOutput? {
+        guard let output = operation.output, let payloadName = operation.outputPayload ?? output.payload,
+              let stream = output.member(named: payloadName), stream.shape.isEventStream else { return nil }
+        let results = self.results
+        let reader = EventStreamReader(stream: stream, payloads: XMLEventPayloads(xml: xml))
+        return EventStreamOutput(reader: reader) { head, _ in
+            var result = JSONObject()
+            RESTResponseBinding(results: results).bind(head, output, into: &result)
+            return result
+        }
+    }
+
     public func parse(_ response: ResponseData) -> Result<JSONObject, AWSErrorResponse> {
         var response = response
         // S3's `_handle_200_error` reads the document first: parsed once, kept for the output.

@@ -154,6 +154,21 @@ public enum RPCEnvelope {
         answer(id: id, member: "error", value: error.json)
     }
 
+    /// `{"jsonrpc":"2.0","method":"$event","params":{"id":…,"event":…}}` (or `$page` with
+    /// `page`): what a call sends before its answer, serialized.
+    public static func notification(_ method: String, id: RPCID, member: String, value: JSONObject) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","method":""#.utf8)
+        out.append(contentsOf: method.utf8)
+        out.append(contentsOf: #"","params":{"id":"#.utf8)
+        id.write(to: &out)
+        out.append(contentsOf: ",\"\(member)\":".utf8)
+        JSON.object(value).write(to: &out, style: .compact)
+        out.append(contentsOf: "}}".utf8)
+        return out
+    }
+
     private static func answer(id: RPCID, member: String, value: JSON) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128)

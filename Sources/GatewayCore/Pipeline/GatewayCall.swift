@@ -1,3 +1,4 @@
+import AWSClient
 import AWSJSON
 
 /// The ways into the gateway. Each turns its bytes into calls and writes each call's
@@ -19,6 +20,9 @@ public struct CallContext: Sendable {
     public var peer: PeerIdentity
     /// A bearer token from the HTTP `Authorization` header (NDJSON callers use `$token`).
     public var bearerToken: String?
+    /// Where a framing that can send messages before a call's answer (NDJSON, an HTTP
+    /// caller that accepts NDJSON or server-sent events) takes them.
+    public var notifications: (any CallerMessages)?
 
     public init(listener: String, door: Door = .jsonrpc, peer: PeerIdentity = PeerIdentity(), bearerToken: String? = nil) {
         self.listener = listener
@@ -36,10 +40,24 @@ public struct GatewayCall: Sendable {
     public var params: JSONObject
     /// Carried out, but nobody waits for its answer (a JSON-RPC notification).
     public var isNotification: Bool
+    /// Where the door wants an event-stream answer's events as they arrive (a framing
+    /// that can send them before the answer); without it the events come in the result.
+    public var onEvent: EventSink?
+    /// Where the door wants each page of a `$paginate` call as it arrives.
+    public var onPage: (@Sendable (JSONObject) -> Void)?
 
     public init(method: String, params: JSONObject, isNotification: Bool = false) {
         self.method = method
         self.params = params
         self.isNotification = isNotification
     }
+}
+
+/// A caller's connection that takes messages before the call's answer (`$event`, `$page`).
+public protocol CallerMessages: AnyObject, Sendable {
+    /// Sends one serialized JSON-RPC notification, from any thread; false once the caller
+    /// is gone.
+    func send(_ message: [UInt8]) -> Bool
+    /// Runs `hangUp` once the caller's connection is gone (at once if it is).
+    func whenGone(_ hangUp: @escaping @Sendable () -> Void)
 }

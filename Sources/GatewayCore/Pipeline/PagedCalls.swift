@@ -16,6 +16,8 @@ extension Gateway {
                 throw RPCError(code: RPCError.awsUnreachable, message: error.description,
                                data: .object(JSONObject([("attempts", .int(1)), ("cause", .string(error.description))])))
             }
+            // The page as the service answered it, to a caller that takes pages as they come.
+            requests.call.onPage?(page)
         }
         return pagination.result
     }

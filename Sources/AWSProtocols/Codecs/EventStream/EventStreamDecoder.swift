@@ -22,23 +22,29 @@ public enum EventStreamDecoder {
         var offset = 0
         while offset < bytes.count {
             guard bytes.count - offset >= 16 else { throw Malformed(description: "event stream cut short at byte \(offset)") }
-            let total = Int(readUInt32(bytes, offset))
-            let headersLength = Int(readUInt32(bytes, offset + 4))
-            guard total >= 16, headersLength <= total - 16, total <= bytes.count - offset else {
-                throw Malformed(description: "event stream message at byte \(offset) has impossible lengths")
-            }
-            guard CRC32.checksum(bytes[offset..<(offset + 8)]) == readUInt32(bytes, offset + 8) else {
-                throw Malformed(description: "event stream prelude checksum mismatch at byte \(offset)")
-            }
-            guard CRC32.checksum(bytes[offset..<(offset + total - 4)]) == readUInt32(bytes, offset + total - 4) else {
-                throw Malformed(description: "event stream message checksum mismatch at byte \(offset)")
-            }
-            let headers = try parseHeaders(bytes[(offset + 12)..<(offset + 12 + headersLength)])
-            let payload = Array(bytes[(offset + 12 + headersLength)..<(offset + total - 4)])
-            messages.append(EventStreamMessage(headers: headers, payload: payload))
-            offset += total
+            let message = try message(bytes, at: offset)
+            offset += Int(readUInt32(bytes, offset))
+            messages.append(message)
         }
         return messages
+    }
+
+    /// The message at `offset` (its prelude there), its lengths and both CRCs checked.
+    static func message(_ bytes: [UInt8], at offset: Int) throws(Malformed) -> EventStreamMessage {
+        let total = Int(readUInt32(bytes, offset))
+        let headersLength = Int(readUInt32(bytes, offset + 4))
+        guard total >= 16, headersLength <= total - 16, total <= bytes.count - offset else {
+            throw Malformed(description: "event stream message at byte \(offset) has impossible lengths")
+        }
+        guard CRC32.checksum(bytes[offset..<(offset + 8)]) == readUInt32(bytes, offset + 8) else {
+            throw Malformed(description: "event stream prelude checksum mismatch at byte \(offset)")
+        }
+        guard CRC32.checksum(bytes[offset..<(offset + total - 4)]) == readUInt32(bytes, offset + total - 4) else {
+            throw Malformed(description: "event stream message checksum mismatch at byte \(offset)")
+        }
+        let headers = try parseHeaders(bytes[(offset + 12)..<(offset + 12 + headersLength)])
+        let payload = Array(bytes[(offset + 12 + headersLength)..<(offset + total - 4)])
+        return EventStreamMessage(headers: headers, payload: payload)
     }
 
     static func readUInt32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
