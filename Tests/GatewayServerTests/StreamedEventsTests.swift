@@ -140,12 +140,21 @@ struct StreamedEventsTests {
                 "\(broken.last ?? "")")
         #expect(gw.fake.requests.count == 1)
 
+        // A corrupted length in a prelude: refused as soon as the prelude is here, not
+        // waited on for bytes that never come.
+        var longer = Self.frames
+        longer[1][2] ^= 1
+        gw.fake.setScript(Self.script(longer, gate: nil))
+        let prelude = try await Self.ndjsonCall(gw)
+        #expect(prelude.count == 2 && prelude.last?.contains("the event stream broke: event stream prelude checksum mismatch") == true,
+                "\(prelude)")
+
         gw.fake.setScript(Self.script([Self.frames[0], EventStreamFrames.exception("throttlingException", json: #"{"message":"slow down"}"#)], gate: nil))
         let refused = try await Self.ndjsonCall(gw)
         #expect(refused.count == 2 && refused[0].contains("messageStart"))
         let thrown = try JSON.parse(refused.last ?? "")["error"]
         #expect(thrown?["code"] == -32010 && thrown?["data"]?["type"] == "throttlingException" && thrown?["data"]?["message"] == "slow down")
-        #expect(gw.fake.requests.count == 2)
+        #expect(gw.fake.requests.count == 3)
         await gw.stop()
     }
 

@@ -50,6 +50,11 @@ public struct EventStreamBuffer: Sendable {
         guard total >= 16, total <= Self.maxMessageBytes else {
             throw EventStreamDecoder.Malformed(description: "event stream message of \(total) bytes is impossible")
         }
+        // A prelude is checked as soon as it is here (as botocore does): a corrupted length
+        // must not leave the stream waiting for bytes that will never come.
+        guard CRC32.checksum(bytes[start..<(start + 8)]) == EventStreamDecoder.readUInt32(bytes, start + 8) else {
+            throw EventStreamDecoder.Malformed(description: "event stream prelude checksum mismatch")
+        }
         guard pending >= total else { return nil }
         let message = try EventStreamDecoder.message(bytes, at: start)
         start += total
