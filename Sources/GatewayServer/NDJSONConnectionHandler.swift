@@ -106,10 +106,13 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
     private var calls: EventLoopTaskExecutor!
     /// Its event loop's polling and flushing.
     private var tuning = LoopTuning.none
+    /// Where this connection's calls send events and pages: a line each (made once).
+    private var messages: NDJSONMessages!
 
     func handlerAdded(context: ChannelHandlerContext) {
         calls = EventLoopTaskExecutor(context.eventLoop)
         tuning = server.tunings.on(context.eventLoop)
+        messages = NDJSONMessages(channel: context.channel)
     }
 
     init(server: ServerContext, peer: PeerIdentity, activity: ConnectionActivity) {
@@ -128,7 +131,7 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
         let door = server.door
         var callContext = CallContext(listener: server.listener, peer: peer)
         // Events and pages go out as lines as they come, before the call's answer.
-        callContext.notifications = NDJSONMessages(channel: context.channel)
+        callContext.notifications = messages
         calls.call(door, bytes, callContext) { answer in
             self.pending -= 1
             if self.pending == 0 { self.activity.idle() }

@@ -61,6 +61,10 @@ if only == "pipeline" {
     try pipelineBenchmark(modelsDir: modelsDir, loops: profileLoops)
     exit(0)
 }
+if only == "streams" {
+    try streamBenchmarks(modelsDir: modelsDir)
+    exit(0)
+}
 if only == "shared" {
     try sharedStateBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     exit(0)
@@ -282,4 +286,5 @@ if only != "engine" {
     try policyAndCacheBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     try auditBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
     try sharedStateBenchmarks(modelsDir: modelsDir, seconds: loadSeconds)
+    try streamBenchmarks(modelsDir: modelsDir)
 }

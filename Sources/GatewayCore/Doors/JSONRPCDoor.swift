@@ -1,4 +1,3 @@
-import AWSClient
 import AWSJSON
 
 /// What to send back for one request body: a JSON-RPC answer, or nothing when every
@@ -59,11 +58,9 @@ public struct JSONRPCDoor: Sendable {
             return (response, error.code)
         case .call(let call):
             var gatewayCall = GatewayCall(method: call.method, params: call.params, isNotification: call.isNotification)
-            if let caller = context.notifications, let id = call.id {
+            if let messages = context.notifications, let id = call.id {
                 // Events and pages go to the caller as they come, tagged with the call's id.
-                gatewayCall.onEvent = EventSink(deliver: { event in caller.send(RPCEnvelope.notification("$event", id: id, member: "event", value: event)) },
-                                                whenGone: { caller.whenGone($0) })
-                gatewayCall.onPage = { page in _ = caller.send(RPCEnvelope.notification("$page", id: id, member: "page", value: page)) }
+                gatewayCall.caller = CallerLink(messages: messages, id: id)
             }
             return await gateway.run(gatewayCall, context: context, bytesIn: bytesIn) { outcome in
                 let response: [UInt8]?

@@ -189,7 +189,7 @@ public final class Gateway: Sendable {
         }
         let handle = try resolve(call.method, team: team, identity: identity, policy: rules.policy, trace: trace)
         try authorize(handle, team: team, identity: identity, policy: rules.policy, trace: trace)
-        return AdmittedCall(handle: handle, params: params, options: options, team: team, rules: rules, onEvent: call.onEvent)
+        return AdmittedCall(handle: handle, params: params, options: options, team: team, rules: rules, caller: call.caller)
     }
 
     /// Rate-limit → prepare → cache → forward (or presign): one request to AWS for an
@@ -202,10 +202,10 @@ public final class Gateway: Sendable {
             // After the same policy and rate checks, a URL instead of the call.
             do { return try await caller.presign(prepared.call, seconds: seconds) } catch { throw rpcError(error, prepared) }
         }
-        if let onEvent = admitted.onEvent, handle.answersWithEvents {
+        if let caller = admitted.caller, handle.answersWithEvents {
             // Events go to the caller as they arrive: nothing to cache, nothing from the cache.
             note(.none, trace)
-            return try await forward(prepared, trace: trace, events: onEvent)
+            return try await forward(prepared, trace: trace, events: caller.events)
         }
         return try await cached(prepared, mode: options.cache, credentialsName: team.credentials, cache: rules.cache, trace: trace) {
             try await self.forward(prepared, trace: trace)
@@ -465,8 +465,8 @@ struct AdmittedCall: Sendable {
     var options: CallOptions
     let team: Team
     let rules: GatewayRules
-    /// The door's sink for an event-stream answer's events, when its framing streams.
-    let onEvent: EventSink?
+    /// The caller, when its framing takes events before the answer.
+    let caller: CallerLink?
 }
 
 /// A call that passed every check, ready for the client, with the team it is made for.

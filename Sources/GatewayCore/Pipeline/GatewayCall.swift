@@ -40,11 +40,10 @@ public struct GatewayCall: Sendable {
     public var params: JSONObject
     /// Carried out, but nobody waits for its answer (a JSON-RPC notification).
     public var isNotification: Bool
-    /// Where the door wants an event-stream answer's events as they arrive (a framing
-    /// that can send them before the answer); without it the events come in the result.
-    public var onEvent: EventSink?
-    /// Where the door wants each page of a `$paginate` call as it arrives.
-    public var onPage: (@Sendable (JSONObject) -> Void)?
+    /// A caller whose framing takes messages before the answer: an event-stream answer's
+    /// events and a `$paginate` call's pages go to it as they arrive (without it, the
+    /// events come in the result).
+    public var caller: CallerLink?
 
     public init(method: String, params: JSONObject, isNotification: Bool = false) {
         self.method = method
@@ -60,4 +59,27 @@ public protocol CallerMessages: AnyObject, Sendable {
     func send(_ message: [UInt8]) -> Bool
     /// Runs `hangUp` once the caller's connection is gone (at once if it is).
     func whenGone(_ hangUp: @escaping @Sendable () -> Void)
+}
+
+/// A caller that takes messages before its call's answer, and the call's id they carry.
+public struct CallerLink: Sendable {
+    public let messages: any CallerMessages
+    public let id: RPCID
+
+    public init(messages: any CallerMessages, id: RPCID) {
+        self.messages = messages
+        self.id = id
+    }
+
+    /// `{"jsonrpc":"2.0","method":"$page","params":{"id":…,"page":…}}`.
+    func send(page: JSONObject) {
+        _ = messages.send(RPCEnvelope.notification("$page", id: id, member: "page", value: page))
+    }
+
+    /// Where an event-stream answer's events go: a `$event` each.
+    var events: EventSink {
+        let (messages, id) = (self.messages, self.id)
+        return EventSink(deliver: { messages.send(RPCEnvelope.notification("$event", id: id, member: "event", value: $0)) },
+                         whenGone: { messages.whenGone($0) })
+    }
 }

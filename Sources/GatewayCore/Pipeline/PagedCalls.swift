@@ -17,7 +17,7 @@ extension Gateway {
                                data: .object(JSONObject([("attempts", .int(1)), ("cause", .string(error.description))])))
             }
             // The page as the service answered it, to a caller that takes pages as they come.
-            requests.call.onPage?(page)
+            requests.call.caller?.send(page: page)
         }
         return pagination.result
     }
