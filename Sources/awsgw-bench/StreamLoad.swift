@@ -120,36 +120,49 @@ func streamBenchmarks(modelsDir: String) throws {
         made.withLock { $0 = fake }
     }
     guard let fake = made.withLock({ $0 }) else { throw BenchError("the stand-in did not start") }
-    let gateway = try startGateway(awsgw: awsgw, dir: dir, name: "streams", config: """
-        models: \(modelsDir)
-        region: us-east-1
-        listen: ["unix:\(dir)/gw.sock"]
-        """, upstreamPort: fake.port)
+    func start(_ name: String, _ extra: String) throws -> Process {
+        try startGateway(awsgw: awsgw, dir: dir, name: name, config: """
+            models: \(modelsDir)
+            region: us-east-1
+            listen: ["unix:\(dir)/\(name).sock"]
+            \(extra)
+            """, upstreamPort: fake.port)
+    }
+    let gateway = try start("polling", "")
+    let sleeping = try start("sleeping", "idle_poll: off")
     defer {
-        kill(gateway.processIdentifier, SIGTERM)
-        gateway.waitUntilExit()
+        for process in [gateway, sleeping] {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
     }
     print("Event streams (awsgw serve, release, NDJSON over its Unix socket; a stand-in AWS on loopback holding each event until asked)")
     let events = 2000
-    var through: [Double] = [], direct: [Double] = []
-    for _ in 0..<5 {
-        var (script, gates) = heldStream(count: events)
+    /// Median microseconds per event through the gateway at `socket`, or straight from the stand-in.
+    func latency(through socket: String?) throws -> Double {
+        let (script, gates) = heldStream(count: events)
         fake.setScript(script)
-        let client = try MarkerReader(unixPath: dir + "/gw.sock")
+        guard let socket else {
+            let raw = try MarkerReader(tcpPort: fake.port)
+            raw.write("POST /model/m/converse-stream HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n")
+            return try eventLatency(raw, gates: gates)
+        }
+        let client = try MarkerReader(unixPath: socket)
         client.write(#"{"jsonrpc":"2.0","id":1,"method":"bedrock-runtime.ConverseStream","params":{"modelId":"m","messages":[]}}"# + "\n")
-        through.append(try eventLatency(client, gates: gates))
+        let figure = try eventLatency(client, gates: gates)
         try client.read(until: Array(#""result":{}"#.utf8))
-
-        (script, gates) = heldStream(count: events)
-        fake.setScript(script)
-        let raw = try MarkerReader(tcpPort: fake.port)
-        raw.write("POST /model/m/converse-stream HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n")
-        direct.append(try eventLatency(raw, gates: gates))
+        return figure
     }
-    let added = median(through) - median(direct)
-    print(String(format: "  event latency, p50 of %d events: through awsgw %.1f µs, straight from AWS %.1f µs: added %.1f µs (runs: %@ / %@)",
-                 events - 1, median(through), median(direct), added, runsText(through), runsText(direct)))
-    try pagingCPU(fake: fake, socketPath: dir + "/gw.sock", pid: gateway.processIdentifier)
+    var polling: [Double] = [], asleep: [Double] = [], direct: [Double] = []
+    for _ in 0..<5 {
+        polling.append(try latency(through: dir + "/polling.sock"))
+        asleep.append(try latency(through: dir + "/sleeping.sock"))
+        direct.append(try latency(through: nil))
+    }
+    print(String(format: "  event latency, p50 of %d events: straight from AWS %.1f µs; through awsgw %.1f µs (added %.1f), with idle_poll: off %.1f µs (added %.1f)",
+                 events - 1, median(direct), median(polling), median(polling) - median(direct), median(asleep), median(asleep) - median(direct)))
+    print("    runs: \(runsText(direct)) / \(runsText(polling)) / \(runsText(asleep))")
+    try pagingCPU(fake: fake, socketPath: dir + "/polling.sock", pid: gateway.processIdentifier)
     try? group.syncShutdownGracefully()
 }
 
