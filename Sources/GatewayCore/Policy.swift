@@ -97,16 +97,87 @@ public struct Team: Sendable, Equatable {
     public var region: String?
     public var allow: [OperationPattern]
     public var deny: [OperationPattern]
+    /// Key pairs the gateway issued to the team, for callers of the AWS door to sign with.
+    public var accessKeys: [GatewayKey]
 
     public init(name: String, members: [MemberPattern], credentials: String = "default", region: String? = nil,
-                allow: [OperationPattern], deny: [OperationPattern] = []) {
+                allow: [OperationPattern], deny: [OperationPattern] = [], accessKeys: [GatewayKey] = []) {
         self.name = name
         self.members = members
         self.credentials = credentials
         self.region = region
         self.allow = allow
         self.deny = deny
+        self.accessKeys = accessKeys
     }
+}
+
+/// A key pair the gateway issued (`teams.<name>.access_keys`): its id, and where its
+/// secret is kept (never in the file).
+public struct GatewayKey: Sendable, Equatable {
+    public let id: String
+    public var secret: SecretReference
+
+    public init(id: String, secret: SecretReference) {
+        self.id = id
+        self.secret = secret
+    }
+
+    /// AWS's form of an access key id: 16 to 128 upper-case letters and digits.
+    public static func isValidID(_ id: String) -> Bool {
+        (16...128).contains(id.utf8.count) && id.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+}
+
+/// Where a secret is: an environment variable of the gateway, or a file (its first line).
+public enum SecretReference: Sendable, Equatable {
+    case environment(String)
+    case file(String)
+
+    /// The secret, or why there is none (never the secret itself in the reason).
+    public func read(environment: [String: String]) -> Result<String, SecretProblem> {
+        switch self {
+        case .environment(let name):
+            guard let value = environment[name], !value.isEmpty else { return .failure(SecretProblem("environment variable \(name) is not set")) }
+            return .success(value)
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else { return .failure(SecretProblem("cannot read \(path)")) }
+            let value = String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+            guard !value.isEmpty else { return .failure(SecretProblem("\(path) is empty")) }
+            return .success(value)
+        }
+    }
+}
+
+public struct SecretProblem: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The gateway keys of every team, their secrets read: who a key id belongs to.
+public struct GatewayKeys: Sendable {
+    private let byID: [String: (team: String, secret: String)]
+    /// Keys whose secret could not be read, and why: they sign nothing.
+    public let problems: [String]
+
+    public init(teams: [Team], environment: [String: String]) {
+        var byID: [String: (team: String, secret: String)] = [:]
+        var problems: [String] = []
+        for team in teams {
+            for key in team.accessKeys {
+                switch key.secret.read(environment: environment) {
+                case .success(let secret): byID[key.id] = (team.name, secret)
+                case .failure(let problem): problems.append("teams.\(team.name).access_keys \(key.id): \(problem)")
+                }
+            }
+        }
+        self.byID = byID
+        self.problems = problems
+    }
+
+    public func secret(for id: String) -> String? { byID[id]?.secret }
+    public func team(for id: String) -> String? { byID[id]?.team }
+    public var isEmpty: Bool { byID.isEmpty }
 }
 
 /// Teams in the order the file lists them; the first whose members match a caller is its team.

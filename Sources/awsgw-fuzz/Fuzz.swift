@@ -16,7 +16,7 @@ import RedisClient
 /// - a plain build: `awsgw-fuzz TARGET [ITERATIONS] [SEED]`, a seeded mutation loop over
 ///   the same targets (any crash replays from the printed seed).
 enum FuzzTarget: String, CaseIterable {
-    case json, envelope, request, response, config, framing, http1, timestamp, xml, cbor, resp
+    case json, envelope, request, response, config, framing, http1, timestamp, xml, cbor, resp, sigv4
 }
 
 /// What the targets share, made once.
@@ -129,6 +129,8 @@ final class FuzzWorld: @unchecked Sendable {
                     if let (part, _) = try? parser.parse(Array(bytes[..<cut])), part != whole { fatalError("a prefix parsed as another reply") }
                 }
             }
+        case .sigv4:
+            SignatureFuzz.run(bytes)
         case .timestamp:
             if let t = Timestamp.parse(String(decoding: bytes, as: UTF8.self)) {
                 _ = (t.iso8601, t.rfc822, t.amzDate, t.unixJSON)
@@ -276,3 +278,63 @@ struct FuzzMain {
     }
 }
 #endif
+
+/// The AWS door's signature check on any request: verified or refused, never a crash; and
+/// whatever the path, query and headers, a request signed by the gateway's own signer
+/// verifies (what the one writes, the other reads), and with its signature changed does not.
+enum SignatureFuzz {
+    static let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    static let verifier = SigV4Verifier { $0 == "AKIDEXAMPLE" ? secret : nil }
+    static let now = Timestamp(seconds: 1_765_000_000)
+
+    /// `METHOD TARGET` then `name:value` lines, as the bytes say.
+    static func request(_ bytes: [UInt8]) -> SignableRequest {
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let first = lines.first.map(String.init) ?? ""
+        let target = first.split(separator: " ", maxSplits: 1).dropFirst().first.map(String.init) ?? "/"
+        let pathAndQuery = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var request = SignableRequest(method: first.split(separator: " ").first.map(String.init) ?? "GET", path: String(pathAndQuery[0]),
+                                      query: pathAndQuery.count > 1 ? String(pathAndQuery[1]) : "", headers: [], body: [])
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            request.headers.append((String(line[..<colon]), String(line[line.index(after: colon)...])))
+        }
+        return request
+    }
+
+    static func run(_ bytes: [UInt8]) {
+        let options: (String) -> SigV4Options = { service in
+            var options = SigV4Options()
+            options.doubleEncodePath = service != "s3"
+            options.normalizePath = service != "s3"
+            options.unsignedPayload = service == "s3"
+            return options
+        }
+        var arrived = request(bytes)
+        _ = verifier.verify(arrived, body: bytes, at: now, options: options)
+        // Signed here: names reduced to what a header name may be, values to one line.
+        arrived.headers = arrived.headers.compactMap { name, value in
+            let cleanName = String(name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
+            guard !cleanName.isEmpty, !["authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"].contains(cleanName) else { return nil }
+            return (cleanName, String(value.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }))
+        }
+        arrived.headers.append(("host", "127.0.0.1:4566"))
+        arrived.path = "/" + String(arrived.path.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && $0 != "?" && $0 != "#" })
+        arrived.query = String(arrived.query.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && $0 != "#" })
+        let service = bytes.first.map { $0 % 2 == 0 ? "s3" : "dynamodb" } ?? "dynamodb"
+        var signed = arrived
+        var signing = options(service)
+        signing.addContentSHA256Header = service == "s3"  // as S3 requires, and its SDKs send
+        SigV4Signer(credentials: Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: secret), region: "us-east-1", service: service,
+                    options: signing).sign(&signed, at: now)
+        let body: [UInt8] = service == "s3" ? [] : signed.body
+        guard case .success = verifier.verify(signed, body: body, at: now, options: options) else {
+            fatalError("a request signed by the signer did not verify: \(signed.method) \(signed.path)?\(signed.query) \(signed.headers)")
+        }
+        if let index = signed.headers.firstIndex(where: { $0.name == "Authorization" }) {
+            let value = signed.headers[index].value
+            signed.headers[index].value = String(value.dropLast()) + (value.hasSuffix("0") ? "1" : "0")
+            if case .success = verifier.verify(signed, body: body, at: now, options: options) { fatalError("a changed signature verified") }
+        }
+    }
+}

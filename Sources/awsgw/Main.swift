@@ -8,7 +8,7 @@ struct AWSGW: AsyncParsableCommand {
         commandName: "awsgw",
         abstract: "A local gateway: unsigned JSON-RPC in, signed AWS API calls out.",
         version: "awsgw \(AWSGWVersion.awsgw) (AWS models and protocols of botocore \(AWSGWVersion.botocore))",
-        subcommands: [ServeCommand.self, CallCommand.self, PresignCommand.self, ModelsCommand.self, CertsCommand.self, ConfigCommand.self, CredentialsCommand.self, LogsCommand.self]
+        subcommands: [ServeCommand.self, CallCommand.self, PresignCommand.self, ModelsCommand.self, CertsCommand.self, ConfigCommand.self, CredentialsCommand.self, KeysCommand.self, LogsCommand.self]
     )
 
     /// ArgumentParser's own entry point, except that usage errors exit 2 (as INTERFACE.md

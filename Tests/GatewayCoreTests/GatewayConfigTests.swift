@@ -112,6 +112,51 @@ struct GatewayConfigTests {
         }
     }
 
+    @Test("access_keys: gateway keys by id, their secrets by environment variable or file (relative to the config), never in the file; ids unique across teams")
+    func accessKeys() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("awsgw-keys-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/secrets", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "file-secret-0123456789\n".write(toFile: dir + "/secrets/ops.key", atomically: true, encoding: .utf8)
+        try """
+        teams:
+          data: { members: any, allow: ["s3:*"], access_keys: [ { id: AKGWDATA00000001, secret_env: AWSGW_KEY_DATA } ] }
+          ops: { members: any, allow: ["*:*"], access_keys: [ { id: AKGWOPS000000001, secret_file: secrets/ops.key } ] }
+        """.write(toFile: dir + "/awsgw.yaml", atomically: true, encoding: .utf8)
+        let environment = ["AWSGW_KEY_DATA": "env-secret-abcdefghij"]
+        let config = try GatewayConfig.load(file: dir + "/awsgw.yaml", environment: environment)
+        #expect(config.teams?[1].accessKeys == [GatewayKey(id: "AKGWOPS000000001", secret: .file(dir + "/secrets/ops.key"))])
+        let keys = GatewayKeys(teams: config.teams ?? [], environment: environment)
+        #expect(keys.secret(for: "AKGWDATA00000001") == "env-secret-abcdefghij" && keys.team(for: "AKGWDATA00000001") == "data")
+        #expect(keys.secret(for: "AKGWOPS000000001") == "file-secret-0123456789" && keys.team(for: "AKGWOPS000000001") == "ops")
+        #expect(keys.secret(for: "AKIDEXAMPLE") == nil && keys.problems.isEmpty)
+        // An unset variable: said at start and by config check, never fatal, never the secret.
+        let warnings = config.warnings(environment: [:])
+        #expect(warnings.contains("teams.data.access_keys AKGWDATA00000001: environment variable AWSGW_KEY_DATA is not set; callers cannot sign with this key until it is"))
+
+        let team = "teams: { a: { members: any, allow: [\"*:*\"], access_keys: "
+        let bad: [(String, String, String)] = [
+            (team + "[ { id: AKGWDATA00000001, secret: hunter2 } ] } }", "teams.a.access_keys[0]", "not written in the file"),
+            (team + "[ { id: akgw-lower, secret_env: X } ] } }", "teams.a.access_keys[0].id", "upper-case letters and digits"),
+            (team + "[ { id: AKGWDATA00000001 } ] } }", "teams.a.access_keys[0]", "one of secret_env and secret_file"),
+            (team + "[ { id: AKGWDATA00000001, secret_env: X, secret_file: f } ] } }", "teams.a.access_keys[0]", "one of secret_env and secret_file"),
+            (team + "[ { secret_env: X } ] } }", "teams.a.access_keys[0].id", "required"),
+            (team + "AKGWDATA00000001 } }", "teams.a.access_keys", "expected a list"),
+            (team + "[ { id: AKGWDATA00000001, secret_env: X } ] }, b: { members: any, allow: [\"*:*\"], "
+                + "access_keys: [ { id: AKGWDATA00000001, secret_env: Y } ] } }", "teams.b.access_keys", "teams.a's already"),
+        ]
+        for (text, path, words) in bad {
+            do {
+                _ = try GatewayConfig.parse(text)
+                Issue.record("accepted: \(text)")
+            } catch {
+                let problem = error.problems.first { $0.path == path }
+                #expect(problem?.problem.contains(words) == true, "\(text): \(error.problems)")
+                #expect(!error.description.contains("hunter2"))
+            }
+        }
+    }
+
     @Test("broken YAML is an error, not a crash")
     func brokenYAML() {
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("listen: [unclosed") }

@@ -85,7 +85,7 @@ struct ConfigReader {
             fail(path, "expected a mapping with members, allow and the rest")
             return nil
         }
-        unknownKeys(map, allowed: ["members", "credentials", "region", "allow", "deny", "rate"], at: path)
+        unknownKeys(map, allowed: ["members", "credentials", "region", "allow", "deny", "rate", "access_keys"], at: path)
         var members: [MemberPattern] = []
         if let list = map["members"] as? [Any] {
             for (i, item) in list.enumerated() {
@@ -119,7 +119,44 @@ struct ConfigReader {
             return result
         }
         return Team(name: name, members: members, credentials: source, region: string(map["region"], path + ".region"),
-                    allow: patterns("allow"), deny: patterns("deny"))
+                    allow: patterns("allow"), deny: patterns("deny"), accessKeys: accessKeys(map["access_keys"], at: path + ".access_keys"))
+    }
+
+    /// `access_keys: [ { id: AKGW..., secret_env: NAME } | { id, secret_file: PATH } ]`.
+    mutating func accessKeys(_ value: Any?, at path: String) -> [GatewayKey] {
+        guard let value else { return [] }
+        guard let list = value as? [Any] else {
+            fail(path, "expected a list of { id, secret_env } or { id, secret_file }")
+            return []
+        }
+        var keys: [GatewayKey] = []
+        for (i, item) in list.enumerated() {
+            let at = "\(path)[\(i)]"
+            guard let map = item as? [String: Any] else {
+                fail(at, "expected { id: AKGW..., secret_env: NAME } or { id, secret_file: PATH }")
+                continue
+            }
+            if map["secret"] != nil || map["secret_access_key"] != nil {
+                fail(at, "secrets are not written in the file; name the environment variable (secret_env) or the file (secret_file) that holds it")
+                continue
+            }
+            unknownKeys(map, allowed: ["id", "secret_env", "secret_file"], at: at)
+            guard let id = string(map["id"], at + ".id") else {
+                if map["id"] == nil { fail(at + ".id", "required: the key's id (awsgw keys generate makes one)") }
+                continue
+            }
+            guard GatewayKey.isValidID(id) else {
+                fail(at + ".id", "expected 16 to 128 upper-case letters and digits, as AWS's access key ids")
+                continue
+            }
+            let env = string(map["secret_env"], at + ".secret_env"), file = string(map["secret_file"], at + ".secret_file")
+            switch (env, file) {
+            case (let name?, nil): keys.append(GatewayKey(id: id, secret: .environment(name)))
+            case (nil, let file?): keys.append(GatewayKey(id: id, secret: .file(file)))
+            default: fail(at, "expected one of secret_env and secret_file")
+            }
+        }
+        return keys
     }
 
     /// `logs: { dir: logs/, rotate_bytes: 64MiB, rotate_age: 1h, keep: 20, params: keys, queue: 65536, enabled: true }`.

@@ -139,6 +139,16 @@ extension ConfigReader {
         guard let map = value as? [String: Any] else { return fail("teams", "expected a mapping of team names to teams") }
         let order = keyOrder("teams") ?? map.keys.sorted()
         config.teams = order.compactMap { name in team(name, map[name], credentials: config.credentials) }
+        // A key id names one team: a caller signing with it must not be two teams' at once.
+        var owners: [String: String] = [:]
+        for team in config.teams ?? [] {
+            for key in team.accessKeys {
+                if let owner = owners[key.id] {
+                    fail("teams.\(team.name).access_keys", "the key id \(key.id) is teams.\(owner)'s already")
+                }
+                owners[key.id] = team.name
+            }
+        }
         for name in order {
             if let limits = rateLimits(name, (map[name] as? [String: Any])?["rate"]) { config.rateLimits[name] = limits }
         }

@@ -105,6 +105,9 @@ public struct GatewayConfig: Sendable {
                 out.append("credentials.\(name): environment variable \(tokenEnv) is not set; calls are signed without a session token")
             }
         }
+        for problem in GatewayKeys(teams: teams ?? [], environment: environment).problems {
+            out.append(problem + "; callers cannot sign with this key until it is")
+        }
         if let name = shared?.passwordEnv, environment[name, default: ""].isEmpty {
             out.append("shared.password_env: environment variable \(name) is not set; Redis is asked without a password")
         }
@@ -135,6 +138,14 @@ public struct GatewayConfig: Sendable {
         models = models.map(resolve)
         if let dir = logs?.dir { logs?.dir = resolve(dir) }
         if let caFile = shared?.caFile { shared?.caFile = resolve(caFile) }
+        if var teams {
+            for t in teams.indices {
+                for k in teams[t].accessKeys.indices {
+                    if case .file(let path) = teams[t].accessKeys[k].secret { teams[t].accessKeys[k].secret = .file(resolve(path)) }
+                }
+            }
+            self.teams = teams
+        }
         for (name, source) in credentials {
             if case .webIdentity(let roleArn, let tokenFile, let sessionName) = source {
                 credentials[name] = .webIdentity(roleArn: roleArn, tokenFile: resolve(tokenFile), sessionName: sessionName)
