@@ -1,0 +1,98 @@
+import AWSClient
+import AWSJSON
+import AWSModels
+import AWSPrimitives
+import Foundation
+import Testing
+import TestSupport
+
+/// The AWS door finds a request's operation: every request the engine builds (byte for
+/// byte what boto3 sends) routes back to the operation it was built for.
+@Suite("Routing requests to operations (the AWS door)")
+struct OperationRouterTests {
+    /// The request as the door receives it from an SDK pointed at it (path-style S3).
+    static func incoming(_ request: PreparedRequest) -> IncomingRequest {
+        let afterScheme = request.url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+        let target = afterScheme.count > 3 ? "/" + afterScheme[3] : "/"
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        return IncomingRequest(method: request.method, path: String(parts[0]), query: parts.count > 1 ? String(parts[1]) : "",
+                               headers: request.headers, body: request.body)
+    }
+
+    @Test("every operation of every service, with generated params: the request built routes back to its operation (or to one the model binds identically)")
+    func everyOperation() throws {
+        let engine = try makeEngine(environment: ["AWS_ENDPOINT_URL": "http://localhost:4566"])
+        var built = 0, routed = 0, identical: [String] = [], wrong: [String] = []
+        for serviceName in engine.models.serviceNames {
+            guard let service = try engine.models.service(serviceName) else { continue }
+            let router = OperationRouter(service: service)
+            for operationName in service.operationNames {
+                guard let handle = try? engine.operation(serviceName + "." + operationName) else { continue }
+                var generator = HostileValues(rng: SplitMix64(seed: fnv1a(serviceName + "." + operationName)), wild: false)
+                let params = generator.params(for: handle.operation.input)
+                guard let prepared = try? engine.prepareParams(params, for: handle, newToken: { "token" }),
+                      let request = try? engine.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
+                else { continue }
+                built += 1
+                switch router.route(Self.incoming(request)) {
+                case .success(operationName):
+                    routed += 1
+                case .success(let other):
+                    // Two operations the model binds to the same method, path and query
+                    // (S3's deprecated PutBucketNotification beside its successor) cannot be told apart.
+                    let a = service.operation(named: operationName), b = service.operation(named: other)
+                    if a?.httpMethod == b?.httpMethod && a?.requestURI == b?.requestURI {
+                        identical.append("\(serviceName).\(operationName) ~ \(other)")
+                    } else {
+                        wrong.append("\(serviceName).\(operationName) -> \(other): \(request.method) \(request.url.prefix(200))")
+                    }
+                case .failure(let failure):
+                    wrong.append("\(serviceName).\(operationName): \(String(failure.description.prefix(200))) (\(request.method) \(request.url.prefix(200)))")
+                }
+            }
+        }
+        print("routing: \(built) requests built, \(routed) routed to their operation, \(identical.count) to one bound identically, \(wrong.count) wrong")
+        #expect(built > 10_000)
+        #expect(wrong.isEmpty, "\(wrong.count) wrong:\n\(wrong.prefix(60).joined(separator: "\n"))")
+        #expect(identical.count <= 5, "\(identical)")
+    }
+
+    @Test("S3 virtual-hosted: the bucket from the Host; sub-resources (?acl, ?uploads, ?list-type=2) tell operations apart")
+    func s3() throws {
+        let engine = try makeEngine()
+        let service = try #require(try engine.models.service("s3"))
+        let router = OperationRouter(service: service)
+        func route(_ method: String, _ path: String, _ query: String = "", headers: [(name: String, value: String)] = [], bucket: String? = nil) -> String? {
+            try? router.route(IncomingRequest(method: method, path: path, query: query, headers: headers, bucketFromHost: bucket)).get()
+        }
+        #expect(route("GET", "/") == "ListBuckets")
+        #expect(route("GET", "/", "list-type=2&prefix=a", bucket: "my-bucket") == "ListObjectsV2")
+        #expect(route("GET", "/", "prefix=a", bucket: "my-bucket") == "ListObjects")
+        #expect(route("GET", "/a/b%20c", bucket: "my-bucket") == "GetObject")
+        #expect(route("GET", "/my-bucket/a/b%2Fc", "acl") == "GetObjectAcl")
+        #expect(route("POST", "/my-bucket/big.bin", "uploads") == "CreateMultipartUpload")
+        #expect(route("PUT", "/my-bucket/big.bin", "partNumber=1&uploadId=u") == "UploadPart")
+        #expect(route("PUT", "/my-bucket/copy", "") == "PutObject")
+        #expect(route("PUT", "/my-bucket/copy", "", headers: [("x-amz-copy-source", "/other/key")]) == "CopyObject")
+        #expect(route("PUT", "/my-bucket/big.bin", "partNumber=1&uploadId=u", headers: [("X-Amz-Copy-Source", "/other/key")]) == "UploadPartCopy")
+        #expect(route("DELETE", "/my-bucket/k", "uploadId=u") == "AbortMultipartUpload")
+        #expect(route("HEAD", "/my-bucket") == "HeadBucket")
+        #expect(route("DELETE", "/my-bucket/k") == "DeleteObject")
+        #expect(route("PATCH", "/my-bucket/k") == nil)
+    }
+
+    @Test("json, query and rpc-v2-cbor: a target, an Action or a path that names no operation is refused, saying what it got")
+    func refusals() throws {
+        let engine = try makeEngine()
+        let dynamodb = OperationRouter(service: try #require(try engine.models.service("dynamodb")))
+        let target = { (value: String) in IncomingRequest(method: "POST", path: "/", query: "", headers: [("X-Amz-Target", value)]) }
+        #expect(try dynamodb.route(target("DynamoDB_20120810.GetItem")).get() == "GetItem")
+        #expect(dynamodb.route(target("DynamoDB_20120810.Nope")) == .failure(RouteFailure("X-Amz-Target DynamoDB_20120810.Nope names no operation of DynamoDB")))
+        #expect(dynamodb.route(target("Kinesis_20131202.GetItem")) == .failure(RouteFailure("X-Amz-Target Kinesis_20131202.GetItem names no operation of DynamoDB")))
+        let sts = OperationRouter(service: try #require(try engine.models.service("sts")))
+        let form = IncomingRequest(method: "POST", path: "/", query: "", headers: [], body: Array("Action=GetCallerIdentity&Version=2011-06-15".utf8))
+        #expect(try sts.route(form).get() == "GetCallerIdentity")
+        #expect(try sts.route(IncomingRequest(method: "GET", path: "/", query: "Action=AssumeRole&Version=2011-06-15", headers: [])).get() == "AssumeRole")
+        #expect(sts.route(IncomingRequest(method: "POST", path: "/", query: "", headers: [], body: [])) == .failure(RouteFailure("no Action parameter")))
+    }
+}
