@@ -5,7 +5,7 @@
 set -euo pipefail
 binary="$(realpath "$1")"
 runs="${FUZZ_RUNS:-2000000}"
-targets="${FUZZ_TARGETS:-json envelope request response config framing http1 timestamp xml cbor resp sigv4}"
+targets="${FUZZ_TARGETS:-json envelope request response config framing http1 timestamp xml cbor resp sigv4 route}"
 # Without this the Swift runtime's backtracer catches a trap and libFuzzer writes no crash file.
 export SWIFT_BACKTRACE=enable=no
 work="$(mktemp -d)"

@@ -16,7 +16,7 @@ import RedisClient
 /// - a plain build: `awsgw-fuzz TARGET [ITERATIONS] [SEED]`, a seeded mutation loop over
 ///   the same targets (any crash replays from the printed seed).
 enum FuzzTarget: String, CaseIterable {
-    case json, envelope, request, response, config, framing, http1, timestamp, xml, cbor, resp, sigv4
+    case json, envelope, request, response, config, framing, http1, timestamp, xml, cbor, resp, sigv4, route
 }
 
 /// What the targets share, made once.
@@ -28,6 +28,8 @@ final class FuzzWorld: @unchecked Sendable {
     let cborOperations: [OperationHandle]
     let gateway: Gateway
     var limits = GatewayLimits()
+    /// The AWS door's router over every model.
+    let serviceRouter: ServiceRouter
 
     init() {
         let models = ProcessInfo.processInfo.environment["AWSGW_MODELS"] ?? "models"
@@ -36,6 +38,7 @@ final class FuzzWorld: @unchecked Sendable {
             exit(2)
         }
         engine = AWSEngine(models: store, environment: [:])
+        serviceRouter = ServiceRouter(models: store)
         // A spread of operations over services, loaded up front so each input is cheap.
         var handles: [OperationHandle] = []
         for name in ["networkmanager", "iot-managed-integrations", "lambda-core", "iot", "application-signals", "apigateway", "lambda",
@@ -131,6 +134,14 @@ final class FuzzWorld: @unchecked Sendable {
             }
         case .sigv4:
             SignatureFuzz.run(bytes)
+        case .route:
+            // Any request, under a signing name the first byte picks: an operation or a refusal.
+            guard let first = bytes.first else { return }
+            let names = ["s3", "dynamodb", "bedrock", "rds", "ec2", "lambda", "s3express", "execute-api", "monitoring", "sts"]
+            let arrived = SignatureFuzz.request(Array(bytes.dropFirst()))
+            let request = IncomingRequest(method: arrived.method, path: arrived.path, query: arrived.query, headers: arrived.headers,
+                                          body: Array(bytes.dropFirst()), bucketFromHost: first % 3 == 0 ? "bucket" : nil)
+            _ = serviceRouter.route(request, signingName: names[Int(first) % names.count])
         case .timestamp:
             if let t = Timestamp.parse(String(decoding: bytes, as: UTF8.self)) {
                 _ = (t.iso8601, t.rfc822, t.amzDate, t.unixJSON)

@@ -57,6 +57,56 @@ struct OperationRouterTests {
         #expect(identical.count <= 5, "\(identical)")
     }
 
+    @Test("by signing name alone, as the door knows it from the credential scope: every operation of every service finds its service and operation (or one bound identically)")
+    func bySigningName() throws {
+        let engine = try makeEngine(environment: ["AWS_ENDPOINT_URL": "http://localhost:4566"])
+        let router = ServiceRouter(models: engine.models)
+        #expect(Set(router.services(signingName: "bedrock")).isSuperset(of: ["bedrock", "bedrock-runtime", "bedrock-agent", "bedrock-agent-runtime"]))
+        var built = 0, routed = 0, identical: [String] = [], wrong: [String] = []
+        // Every third operation: the whole set is the test above, per service.
+        var count = 0
+        for serviceName in engine.models.serviceNames {
+            guard let service = try engine.models.service(serviceName) else { continue }
+            for operationName in service.operationNames {
+                count += 1
+                guard count % 3 == 0, let handle = try? engine.operation(serviceName + "." + operationName) else { continue }
+                var generator = HostileValues(rng: SplitMix64(seed: fnv1a(serviceName + "." + operationName)), wild: false)
+                guard let prepared = try? engine.prepareParams(generator.params(for: handle.operation.input), for: handle, newToken: { "token" }),
+                      let request = try? engine.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
+                else { continue }
+                built += 1
+                switch router.route(Self.incoming(request), signingName: request.signingName) {
+                case .success(let found) where found.service == serviceName && found.operation == operationName:
+                    routed += 1
+                case .success(let found):
+                    let other = try engine.models.service(found.service)?.operation(named: found.operation)
+                    let mine = service.operation(named: operationName)
+                    // Bound identically: the same wire (rds, docdb and neptune share one
+                    // API; greengrass and greengrassv2 share connectivityInfo's paths).
+                    let otherService = try engine.models.service(found.service)
+                    func shape(_ uri: String?) -> String? { uri?.replacingOccurrences(of: #"\{[^}+]*\+\}"#, with: "{+}", options: .regularExpression)
+                        .replacingOccurrences(of: #"\{[^}]*\}"#, with: "{}", options: .regularExpression) }
+                    let sameWire = otherService?.metadata.resolvedProtocol == service.metadata.resolvedProtocol && other?.httpMethod == mine?.httpMethod
+                        && shape(other?.requestURI) == shape(mine?.requestURI) && (service.metadata.resolvedProtocol.hasPrefix("rest") || found.operation == operationName)
+                        && otherService?.metadata.targetPrefix == service.metadata.targetPrefix
+                        && (!["query", "ec2"].contains(service.metadata.resolvedProtocol) || otherService?.metadata.apiVersion == service.metadata.apiVersion)
+                    if sameWire {
+                        identical.append("\(serviceName).\(operationName) ~ \(found.service).\(found.operation)")
+                    } else {
+                        wrong.append("\(serviceName).\(operationName) -> \(found.service).\(found.operation): \(request.method) \(request.url.prefix(150))")
+                    }
+                case .failure(let failure):
+                    wrong.append("\(serviceName).\(operationName) (signs as \(request.signingName)): \(String(failure.description.prefix(150)))")
+                }
+            }
+        }
+        print("routing by signing name: \(built) built, \(routed) found, \(identical.count) bound identically elsewhere, \(wrong.count) wrong")
+        #expect(built > 3000)
+        #expect(wrong.isEmpty, "\(wrong.count) wrong:\n\(wrong.prefix(40).joined(separator: "\n"))")
+        // rds, docdb and neptune (one query API, one signing name) make most of these.
+        #expect(identical.count <= 100, "\(identical.prefix(120))")
+    }
+
     @Test("S3 virtual-hosted: the bucket from the Host; sub-resources (?acl, ?uploads, ?list-type=2) tell operations apart")
     func s3() throws {
         let engine = try makeEngine()

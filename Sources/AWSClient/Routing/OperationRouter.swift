@@ -49,8 +49,26 @@ public struct OperationRouter: Sendable {
             : []
     }
 
+    /// How sure a route by header, `Action` or path is: above any REST template's score.
+    static let exactScore = 1_000_000
+
     /// The operation's name.
     public func route(_ request: IncomingRequest) -> Result<String, RouteFailure> {
+        scoredRoute(request).map(\.name)
+    }
+
+    /// The operation's name, and how well the request fits it (to choose among services
+    /// that share a signing name).
+    func scoredRoute(_ request: IncomingRequest) -> Result<(name: String, score: Int), RouteFailure> {
+        switch exactRoute(request) {
+        case .some(.success(let name)): return .success((name, Self.exactScore))
+        case .some(.failure(let failure)): return .failure(failure)
+        case .none: return restRoute(request)
+        }
+    }
+
+    /// json, rpc-v2-cbor, query and ec2: the operation the request names; nil for REST.
+    private func exactRoute(_ request: IncomingRequest) -> Result<String, RouteFailure>? {
         switch service.metadata.resolvedProtocol {
         case "json":
             guard let target = request.header("x-amz-target") else { return .failure(RouteFailure("no X-Amz-Target header")) }
@@ -73,29 +91,35 @@ public struct OperationRouter: Sendable {
             guard let action, service.operation(named: action) != nil else {
                 return .failure(RouteFailure(action.map { "Action \($0) is no operation of \(service.metadata.serviceId)" } ?? "no Action parameter"))
             }
+            // Services that sign alike (elb and elbv2) differ by their API version.
+            var version = Self.parameter("Version", in: request.query)
+            if version == nil, let body = request.body { version = Self.parameter("Version", in: String(decoding: body, as: UTF8.self)) }
+            if let version, version != service.metadata.apiVersion {
+                return .failure(RouteFailure("Version \(version) is not \(service.metadata.serviceId)'s (\(service.metadata.apiVersion))"))
+            }
             return .success(action)
         default:
-            return restRoute(request)
+            return nil
         }
     }
 
     /// The template that fits best; on a tie, the one the model lists first.
-    private func restRoute(_ request: IncomingRequest) -> Result<String, RouteFailure> {
+    private func restRoute(_ request: IncomingRequest) -> Result<(name: String, score: Int), RouteFailure> {
         // Segments decoded one by one (an encoded slash stays inside its segment); a
         // trailing slash leaves an empty last segment, which an empty label may be.
         var segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { PercentEncoding.decode(String($0)) }
         if let bucket = request.bucketFromHost { segments.insert(bucket, at: 0) }
         let keys = Self.parameterNames(request.query)
-        var best: (score: Int, name: String)?
+        var best: (name: String, score: Int)?
         let headerNames = Set(request.headers.map { $0.name.lowercased() })
         // botocore sends CloudSearch Domain's Search (GET in the model) as a POST.
         let getAsPost = request.method == "POST" && service.metadata.endpointPrefix == "cloudsearchdomain"
         for template in templates where template.method == request.method || (getAsPost && template.method == "GET") {
             guard let score = template.score(segments, queryKeys: keys, query: request.query, headerNames: headerNames) else { continue }
-            if best == nil || score > best!.score { best = (score, template.name) }
+            if best == nil || score > best!.score { best = (template.name, score) }
         }
         guard let best else { return .failure(RouteFailure("\(request.method) \(request.path) matches no operation of \(service.metadata.serviceId)")) }
-        return .success(best.name)
+        return .success(best)
     }
 
     static func parameter(_ name: String, in query: String) -> String? {
