@@ -191,7 +191,7 @@ let package = Package(
         .testTarget(name: "AWSModelsTests", dependencies: ["AWSJSON", "TestSupport", "AWSModels"]),
         .testTarget(name: "AWSProtocolsTests", dependencies: ["AWSJSON", "AWSModels", "TestSupport", "AWSProtocols"]),
         .testTarget(name: "AWSEndpointsTests", dependencies: ["AWSJSON", "TestSupport", "AWSEndpoints", "AWSModels"]),
-        .testTarget(name: "AWSSigningTests", dependencies: ["AWSJSON", "TestSupport", "AWSSigning", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AWSSigningTests", dependencies: ["AWSJSON", "AWSPrimitives", "TestSupport", "AWSSigning", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSSigning", "TestSupport", "AWSCredentials"]),
         .testTarget(name: "RedisClientTests", dependencies: [
             "TestSupport", "RedisClient",
@@ -208,11 +208,11 @@ let package = Package(
         .testTarget(name: "GatewayServerTests", dependencies: gatewayTestDependencies, swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GatewaySharedStateTests", dependencies: gatewayTestDependencies + ["GatewayApp", "GatewaySharedState", "RedisClient"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "GatewayAppTests", dependencies: gatewayTestDependencies + ["GatewayApp"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GatewayAppTests", dependencies: gatewayTestDependencies + ["GatewayApp", "AWSPrimitives"], swiftSettings: [.swiftLanguageMode(.v5)]),
         // Runs the built awsgw binary as a user would.
         .testTarget(name: "awsgwCLITests", dependencies: ["AWSJSON", "TestSupport", "awsgw"]),
         .testTarget(
-            name: "AWSClientTests", dependencies: ["AWSJSON", "AWSModels", "AWSSigning", "TestSupport", "AWSClient", "AWSProtocols", "GatewayCore"],
+            name: "AWSClientTests", dependencies: ["AWSJSON", "AWSModels", "AWSPrimitives", "AWSSigning", "TestSupport", "AWSClient", "AWSProtocols", "GatewayCore"],
             exclude: ["boto3-seed-requests.json", "boto3-seed-responses.json", "boto3-json-requests.json", "boto3-query-requests.json", "boto3-xml-requests.json", "boto3-presign-urls.json"]),
     ]
 )

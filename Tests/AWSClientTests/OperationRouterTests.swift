@@ -19,36 +19,51 @@ struct OperationRouterTests {
                                headers: request.headers, body: request.body)
     }
 
+    /// Every operation (or every `every`th) of every service, with params generated for it
+    /// (seeded by its name), built as boto3 would send it; those the generator's values
+    /// make unbuildable are left out.
+    static func builtRequests(_ engine: AWSEngine, every: Int = 1) throws -> [(ServiceModel, String, PreparedRequest)] {
+        var out: [(ServiceModel, String, PreparedRequest)] = []
+        var count = 0
+        for serviceName in engine.models.serviceNames {
+            guard let service = try engine.models.service(serviceName) else { continue }
+            for operationName in service.operationNames {
+                count += 1
+                guard count % every == 0, let handle = try? engine.operation(serviceName + "." + operationName) else { continue }
+                var generator = HostileValues(rng: SplitMix64(seed: fnv1a(serviceName + "." + operationName)), wild: false)
+                guard let prepared = try? engine.prepareParams(generator.params(for: handle.operation.input), for: handle, newToken: { "token" }),
+                      let request = try? engine.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
+                else { continue }
+                out.append((service, operationName, request))
+            }
+        }
+        return out
+    }
+
     @Test("every operation of every service, with generated params: the request built routes back to its operation (or to one the model binds identically)")
     func everyOperation() throws {
         let engine = try makeEngine(environment: ["AWS_ENDPOINT_URL": "http://localhost:4566"])
         var built = 0, routed = 0, identical: [String] = [], wrong: [String] = []
-        for serviceName in engine.models.serviceNames {
-            guard let service = try engine.models.service(serviceName) else { continue }
-            let router = OperationRouter(service: service)
-            for operationName in service.operationNames {
-                guard let handle = try? engine.operation(serviceName + "." + operationName) else { continue }
-                var generator = HostileValues(rng: SplitMix64(seed: fnv1a(serviceName + "." + operationName)), wild: false)
-                let params = generator.params(for: handle.operation.input)
-                guard let prepared = try? engine.prepareParams(params, for: handle, newToken: { "token" }),
-                      let request = try? engine.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
-                else { continue }
-                built += 1
-                switch router.route(Self.incoming(request)) {
-                case .success(operationName):
-                    routed += 1
-                case .success(let other):
-                    // Two operations the model binds to the same method, path and query
-                    // (S3's deprecated PutBucketNotification beside its successor) cannot be told apart.
-                    let a = service.operation(named: operationName), b = service.operation(named: other)
-                    if a?.httpMethod == b?.httpMethod && a?.requestURI == b?.requestURI {
-                        identical.append("\(serviceName).\(operationName) ~ \(other)")
-                    } else {
-                        wrong.append("\(serviceName).\(operationName) -> \(other): \(request.method) \(request.url.prefix(200))")
-                    }
-                case .failure(let failure):
-                    wrong.append("\(serviceName).\(operationName): \(String(failure.description.prefix(200))) (\(request.method) \(request.url.prefix(200)))")
+        var routers: [String: OperationRouter] = [:]
+        for (service, operationName, request) in try Self.builtRequests(engine) {
+            let serviceName = service.name
+            let router = routers[serviceName] ?? OperationRouter(service: service)
+            routers[serviceName] = router
+            built += 1
+            switch router.route(Self.incoming(request)) {
+            case .success(operationName):
+                routed += 1
+            case .success(let other):
+                // Two operations the model binds to the same method, path and query
+                // (S3's deprecated PutBucketNotification beside its successor) cannot be told apart.
+                let a = service.operation(named: operationName), b = service.operation(named: other)
+                if a?.httpMethod == b?.httpMethod && a?.requestURI == b?.requestURI {
+                    identical.append("\(serviceName).\(operationName) ~ \(other)")
+                } else {
+                    wrong.append("\(serviceName).\(operationName) -> \(other): \(request.method) \(request.url.prefix(200))")
                 }
+            case .failure(let failure):
+                wrong.append("\(serviceName).\(operationName): \(String(failure.description.prefix(200))) (\(request.method) \(request.url.prefix(200)))")
             }
         }
         print("routing: \(built) requests built, \(routed) routed to their operation, \(identical.count) to one bound identically, \(wrong.count) wrong")
@@ -64,40 +79,31 @@ struct OperationRouterTests {
         #expect(Set(router.services(signingName: "bedrock")).isSuperset(of: ["bedrock", "bedrock-runtime", "bedrock-agent", "bedrock-agent-runtime"]))
         var built = 0, routed = 0, identical: [String] = [], wrong: [String] = []
         // Every third operation: the whole set is the test above, per service.
-        var count = 0
-        for serviceName in engine.models.serviceNames {
-            guard let service = try engine.models.service(serviceName) else { continue }
-            for operationName in service.operationNames {
-                count += 1
-                guard count % 3 == 0, let handle = try? engine.operation(serviceName + "." + operationName) else { continue }
-                var generator = HostileValues(rng: SplitMix64(seed: fnv1a(serviceName + "." + operationName)), wild: false)
-                guard let prepared = try? engine.prepareParams(generator.params(for: handle.operation.input), for: handle, newToken: { "token" }),
-                      let request = try? engine.buildRequest(handle, params: prepared, region: "us-east-1", credentials: exampleKeys, at: frozenTime)
-                else { continue }
-                built += 1
-                switch router.route(Self.incoming(request), signingName: request.signingName) {
-                case .success(let found) where found.service == serviceName && found.operation == operationName:
-                    routed += 1
-                case .success(let found):
-                    let other = try engine.models.service(found.service)?.operation(named: found.operation)
-                    let mine = service.operation(named: operationName)
-                    // Bound identically: the same wire (rds, docdb and neptune share one
-                    // API; greengrass and greengrassv2 share connectivityInfo's paths).
-                    let otherService = try engine.models.service(found.service)
-                    func shape(_ uri: String?) -> String? { uri?.replacingOccurrences(of: #"\{[^}+]*\+\}"#, with: "{+}", options: .regularExpression)
-                        .replacingOccurrences(of: #"\{[^}]*\}"#, with: "{}", options: .regularExpression) }
-                    let sameWire = otherService?.metadata.resolvedProtocol == service.metadata.resolvedProtocol && other?.httpMethod == mine?.httpMethod
-                        && shape(other?.requestURI) == shape(mine?.requestURI) && (service.metadata.resolvedProtocol.hasPrefix("rest") || found.operation == operationName)
-                        && otherService?.metadata.targetPrefix == service.metadata.targetPrefix
-                        && (!["query", "ec2"].contains(service.metadata.resolvedProtocol) || otherService?.metadata.apiVersion == service.metadata.apiVersion)
-                    if sameWire {
-                        identical.append("\(serviceName).\(operationName) ~ \(found.service).\(found.operation)")
-                    } else {
-                        wrong.append("\(serviceName).\(operationName) -> \(found.service).\(found.operation): \(request.method) \(request.url.prefix(150))")
-                    }
-                case .failure(let failure):
-                    wrong.append("\(serviceName).\(operationName) (signs as \(request.signingName)): \(String(failure.description.prefix(150)))")
+        for (service, operationName, request) in try Self.builtRequests(engine, every: 3) {
+            let serviceName = service.name
+            built += 1
+            switch router.route(Self.incoming(request), signingName: request.signingName) {
+            case .success(let found) where found.service == serviceName && found.operation == operationName:
+                routed += 1
+            case .success(let found):
+                let other = try engine.models.service(found.service)?.operation(named: found.operation)
+                let mine = service.operation(named: operationName)
+                // Bound identically: the same wire (rds, docdb and neptune share one
+                // API; greengrass and greengrassv2 share connectivityInfo's paths).
+                let otherService = try engine.models.service(found.service)
+                func shape(_ uri: String?) -> String? { uri?.replacingOccurrences(of: #"\{[^}+]*\+\}"#, with: "{+}", options: .regularExpression)
+                    .replacingOccurrences(of: #"\{[^}]*\}"#, with: "{}", options: .regularExpression) }
+                let sameWire = otherService?.metadata.resolvedProtocol == service.metadata.resolvedProtocol && other?.httpMethod == mine?.httpMethod
+                    && shape(other?.requestURI) == shape(mine?.requestURI) && (service.metadata.resolvedProtocol.hasPrefix("rest") || found.operation == operationName)
+                    && otherService?.metadata.targetPrefix == service.metadata.targetPrefix
+                    && (!["query", "ec2"].contains(service.metadata.resolvedProtocol) || otherService?.metadata.apiVersion == service.metadata.apiVersion)
+                if sameWire {
+                    identical.append("\(serviceName).\(operationName) ~ \(found.service).\(found.operation)")
+                } else {
+                    wrong.append("\(serviceName).\(operationName) -> \(found.service).\(found.operation): \(request.method) \(request.url.prefix(150))")
                 }
+            case .failure(let failure):
+                wrong.append("\(serviceName).\(operationName) (signs as \(request.signingName)): \(String(failure.description.prefix(150)))")
             }
         }
         print("routing by signing name: \(built) built, \(routed) found, \(identical.count) bound identically elsewhere, \(wrong.count) wrong")

@@ -132,19 +132,10 @@ public struct AWSCaller: Sendable {
             observer.attempting(attempts.count)
             let stream = streamOutput.map { StreamedEvents(output: $0, sink: events!) }
             do {
-                let response: ResponseData
-                if let stream {
-                    response = try await transport.send(request, timeoutSeconds: timeout, streaming: stream)
-                } else {
-                    response = try await transport.send(request, timeoutSeconds: timeout)
-                }
+                let response = try await exchange(request, timeoutSeconds: timeout, stream: stream)
                 observer.answered(requestId: response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id"), status: response.status)
                 if let stream, stream.started {
-                    let result: JSONObject
-                    do { result = try stream.finish(head: response) } catch { throw await Self.ended(error, observer) }
-                    quota.release(lastRetryCost: lastRetryCost)
-                    await observer.succeeded()
-                    return result
+                    return try await finish(stream, head: response, lastRetryCost: lastRetryCost, observer: observer)
                 }
                 switch engine.parseResponse(response, for: call.handle, context: call.responseContext) {
                 case .success(let result):
@@ -187,6 +178,21 @@ public struct AWSCaller: Sendable {
             lastRetryCost = cost
             await sleep(delay)
         }
+    }
+
+    /// One request to AWS: its answer read whole, or streamed to `stream`.
+    private func exchange(_ request: PreparedRequest, timeoutSeconds: Double, stream: StreamedEvents?) async throws(TransportError) -> ResponseData {
+        guard let stream else { return try await transport.send(request, timeoutSeconds: timeoutSeconds) }
+        return try await transport.send(request, timeoutSeconds: timeoutSeconds, streaming: stream)
+    }
+
+    /// A streamed answer that ended: the output's other members, or why it failed.
+    private func finish(_ stream: StreamedEvents, head: ResponseData, lastRetryCost: Int?, observer: some SendObserver) async throws(SendError) -> JSONObject {
+        let result: JSONObject
+        do { result = try stream.finish(head: head) } catch { throw await Self.ended(error, observer) }
+        quota.release(lastRetryCost: lastRetryCost)
+        await observer.succeeded()
+        return result
     }
 
     /// A stream's ending error, told to the observer when AWS's (an exception event).
