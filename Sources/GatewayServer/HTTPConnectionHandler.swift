@@ -45,6 +45,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// Its event loop's polling and flushing.
     private var tuning = LoopTuning.none
 
+    /// Streamed answers' hang-up list, made with the connection's first one.
+    private var hangUps: HangUps?
+
     func handlerAdded(context: ChannelHandlerContext) {
         calls = EventLoopTaskExecutor(context.eventLoop)
         tuning = server.tunings.on(context.eventLoop)
@@ -209,7 +212,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             // send a body in pieces) gets a call's events and pages before its answer.
             var streamed: StreamedAnswer?
             if version >= 1 && (head.acceptsEventStream || head.acceptsNDJSON) {
-                let answer = StreamedAnswer(framing: head.acceptsEventStream ? .serverSentEvents : .ndjson, channel: context.channel)
+                if hangUps == nil { hangUps = HangUps(channel: context.channel) }
+                let answer = StreamedAnswer(framing: head.acceptsEventStream ? .serverSentEvents : .ndjson, channel: context.channel, hangUps: hangUps!)
                 callContext.notifications = answer
                 streamed = answer
             }

@@ -176,8 +176,12 @@ final class NDJSONConnectionHandler: ChannelInboundHandler {
 /// Messages before a call's answer on an NDJSON connection: a line each.
 final class NDJSONMessages: CallerMessages {
     let channel: Channel
+    let hangUps: HangUps
 
-    init(channel: Channel) { self.channel = channel }
+    init(channel: Channel) {
+        self.channel = channel
+        hangUps = HangUps(channel: channel)
+    }
 
     func send(_ message: [UInt8]) -> Bool {
         guard channel.isActive else { return false }
@@ -188,7 +192,7 @@ final class NDJSONMessages: CallerMessages {
         return true
     }
 
-    func whenGone(_ hangUp: @escaping @Sendable () -> Void) {
-        channel.closeFuture.whenComplete { _ in hangUp() }
+    func whenGone(_ hangUp: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+        hangUps.add(hangUp)
     }
 }

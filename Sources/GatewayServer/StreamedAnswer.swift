@@ -16,9 +16,13 @@ final class StreamedAnswer: CallerMessages, @unchecked Sendable {
     /// Whether the head went out (loop only).
     private var headWritten = false
 
-    init(framing: Framing, channel: Channel) {
+    /// The connection's hang-up list (it may carry more requests after this one).
+    let hangUps: HangUps
+
+    init(framing: Framing, channel: Channel, hangUps: HangUps) {
         self.framing = framing
         self.channel = channel
+        self.hangUps = hangUps
     }
 
     /// A message before the answer, from any thread; false once the caller is gone.
@@ -32,8 +36,8 @@ final class StreamedAnswer: CallerMessages, @unchecked Sendable {
         return true
     }
 
-    func whenGone(_ hangUp: @escaping @Sendable () -> Void) {
-        channel.closeFuture.whenComplete { _ in hangUp() }
+    func whenGone(_ hangUp: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+        hangUps.add(hangUp)
     }
 
     /// The answer, on the loop: the last message, then the end of the body. `close` asks

@@ -1,6 +1,9 @@
 import AWSJSON
 import Foundation
+@testable import GatewayServer
 import GatewayTesting
+import NIOConcurrencyHelpers
+import NIOEmbedded
 import Testing
 
 /// Event-stream answers sent on as they arrive: a stand-in AWS sends a Bedrock
@@ -207,5 +210,23 @@ struct StreamedEventsTests {
         let plain = try await httpExchange(gw.address("unix"), body: call)
         #expect(plain.body == expected[2])
         await gw.stop()
+    }
+
+    @Test("a connection's hang-up list: a stream that ended leaves it (a long-lived connection gathers none); the rest run once at close; one added after runs at once")
+    func hangUpList() throws {
+        let channel = EmbeddedChannel()
+        let hangUps = HangUps(channel: channel)
+        let fired = NIOLockedValueBox<[String]>([])
+        var leaves: [@Sendable () -> Void] = []
+        for name in ["a", "b", "c"] { leaves.append(hangUps.add { fired.withLockedValue { $0.append(name) } }) }
+        leaves[0]()
+        leaves[2]()
+        #expect(hangUps.count == 1)
+        for _ in 0..<1000 { hangUps.add {}() }
+        #expect(hangUps.count == 1)
+        _ = try channel.finish()
+        #expect(fired.withLockedValue { $0 } == ["b"] && hangUps.count == 0)
+        _ = hangUps.add { fired.withLockedValue { $0.append("late") } }
+        #expect(fired.withLockedValue { $0 } == ["b", "late"])
     }
 }

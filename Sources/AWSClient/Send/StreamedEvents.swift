@@ -8,10 +8,12 @@ import Synchronization
 public struct EventSink: Sendable {
     /// Takes one event; false once the reader is gone.
     public let deliver: @Sendable (JSONObject) -> Bool
-    /// Registers what to run when the reader goes (at once if it has).
-    public let whenGone: @Sendable (@escaping @Sendable () -> Void) -> Void
+    /// Registers what to run when the reader goes (at once if it has); gives back how to
+    /// take it back (once the stream has ended).
+    public let whenGone: @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void
 
-    public init(deliver: @escaping @Sendable (JSONObject) -> Bool, whenGone: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) {
+    public init(deliver: @escaping @Sendable (JSONObject) -> Bool,
+                whenGone: @escaping @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void) {
         self.deliver = deliver
         self.whenGone = whenGone
     }
@@ -36,11 +38,16 @@ final class StreamedEvents: BodyStream, @unchecked Sendable {
     /// The transport's cancel, and whether the reader has gone (from the reader's thread).
     private let hangUp = Mutex<(cancel: (@Sendable () -> Void)?, gone: Bool)>((nil, false))
 
+    /// Takes the hang-up registration back (the caller's connection may carry more calls).
+    private var leave: (@Sendable () -> Void)?
+
     init(output: EventStreamOutput, sink: EventSink) {
         self.output = output
         self.sink = sink
-        sink.whenGone { [weak self] in self?.readerGone() }
+        leave = sink.whenGone { [weak self] in self?.readerGone() }
     }
+
+    deinit { leave?() }
 
     func attach(cancel: @escaping @Sendable () -> Void) {
         let gone = hangUp.withLock { state in

@@ -57,8 +57,9 @@ public protocol CallerMessages: AnyObject, Sendable {
     /// Sends one serialized JSON-RPC notification, from any thread; false once the caller
     /// is gone.
     func send(_ message: [UInt8]) -> Bool
-    /// Runs `hangUp` once the caller's connection is gone (at once if it is).
-    func whenGone(_ hangUp: @escaping @Sendable () -> Void)
+    /// Runs `hangUp` once the caller's connection is gone (at once if it is); gives back
+    /// how to take it back when the call no longer cares.
+    func whenGone(_ hangUp: @escaping @Sendable () -> Void) -> @Sendable () -> Void
 }
 
 /// A caller that takes messages before its call's answer, and the call's id they carry.
