@@ -14,12 +14,10 @@ first stream with one byte of its last message flipped (a CRC mismatch). Prints
 {"botocore": version, "cases": [{"service", "operation", "case", "status", "headers",
 "body" (base64), "result"? | "error": {"code", "message"}}]}.
 """
-import argparse
 import base64
 import binascii
 import json
 import os
-import random
 import struct
 import sys
 
@@ -31,10 +29,10 @@ import botocore  # noqa: E402
 from botocore.awsrequest import HeadersDict  # noqa: E402
 from botocore.eventstream import EventStream  # noqa: E402
 from botocore.exceptions import EventStreamError  # noqa: E402
-from botocore.loaders import Loader  # noqa: E402
 from botocore.model import ServiceModel  # noqa: E402
 from botocore.parsers import create_parser  # noqa: E402
 from boto3_parse_reference import to_json  # noqa: E402
+from reference_setup import start  # noqa: E402
 
 
 class Wire:
@@ -187,13 +185,8 @@ def outcome(model, operation, protocol, body):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--models", required=True)
-    parser.add_argument("--seed", type=int, default=17)
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
+    _, rng, loader = start(default_seed=17)
     wire = Wire(rng)
-    loader = Loader(extra_search_paths=[os.path.abspath(args.models)], include_default_search_paths=False)
     cases = []
     for service in loader.list_available_services("service-2"):
         model = ServiceModel(loader.load_service_model(service, "service-2"), service)

@@ -11,11 +11,9 @@ that cut's `NextToken`. Prints one JSON object:
 {"botocore": version, "paginators": [{"service", "operation", "params", "scenarios":
 [{"maxItems"?, "startingToken"?, "pages": [...], "requests": [...], "result"?, "error"?}]}]}.
 """
-import argparse
 import copy
 import json
 import os
-import random
 import sys
 
 # The pinned botocore's own code (scripts/setup.sh unpacks it), not the system's.
@@ -24,9 +22,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "fixtures", "botocore", "python"))
 sys.path.insert(0, HERE)
 
 import botocore  # noqa: E402
-from botocore.loaders import Loader  # noqa: E402
 from botocore.paginate import Paginator  # noqa: E402
 from jmespath_reference import Documents  # noqa: E402
+from reference_setup import start  # noqa: E402
 
 
 def first_names(config):
@@ -129,12 +127,7 @@ def first_count(config, page):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--models", required=True)
-    parser.add_argument("--seed", type=int, default=11)
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-    loader = Loader(extra_search_paths=[os.path.abspath(args.models)], include_default_search_paths=False)
+    _, rng, loader = start(default_seed=11)
     out = []
     for service in loader.list_available_services("paginators-1"):
         paginators = loader.load_service_model(service, "paginators-1").get("pagination", {})

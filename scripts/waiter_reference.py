@@ -15,11 +15,9 @@ wait runs with MaxAttempts 4 and Delay 0. Prints one JSON object:
 acceptor's expression failed on an answer, e.g. length() of a missing member), an answer being
 {"result": {...}, "status": N} or {"error": {"code", "message"}, "status": N}.
 """
-import argparse
 import copy
 import json
 import os
-import random
 import re
 import sys
 
@@ -29,10 +27,10 @@ sys.path.insert(0, HERE)
 
 import botocore  # noqa: E402
 from botocore.exceptions import WaiterError  # noqa: E402
-from botocore.loaders import Loader  # noqa: E402
 from botocore.waiter import SingleWaiterConfig, Waiter  # noqa: E402
 from jmespath_reference import Documents  # noqa: E402
 from pagination_reference import set_path, simple_path  # noqa: E402
+from reference_setup import start  # noqa: E402
 
 LIST_PATH = re.compile(r"^([A-Za-z_][\w.]*)\[\*?\]\.([A-Za-z_][\w.]*)$")
 
@@ -109,13 +107,7 @@ def run(name, config, answers):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--models", required=True)
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--scenarios", type=int, default=8)
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-    loader = Loader(extra_search_paths=[os.path.abspath(args.models)], include_default_search_paths=False)
+    args, rng, loader = start(default_seed=13, extra=[("--scenarios", {"type": int, "default": 8})])
     out = []
     for service in loader.list_available_services("waiters-2"):
         waiters = loader.load_service_model(service, "waiters-2").get("waiters", {})

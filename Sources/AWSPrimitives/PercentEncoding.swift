@@ -41,6 +41,18 @@ public enum PercentEncoding {
     }
 
     /// Decodes `%XX` sequences (a malformed one is kept as it is). `+` is left alone.
+    /// A query string's (or form body's) parameters, decoded; the first of a name given
+    /// twice; a name without `=` has the empty value.
+    public static func parameters(_ query: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decode(String(parts[0]))
+            if out[name] == nil { out[name] = parts.count > 1 ? decode(String(parts[1])) : "" }
+        }
+        return out
+    }
+
     public static func decode(_ s: String) -> String {
         let bytes = Array(s.utf8)
         guard bytes.contains(0x25) else { return s }

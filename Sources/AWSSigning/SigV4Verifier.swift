@@ -162,7 +162,7 @@ struct Claim {
             claim.signedQuery = request.query
             return claim.scope(credential).map { claim }
         }
-        let parameters = Self.parameters(request.query)
+        let parameters = PercentEncoding.parameters(request.query)
         guard let signature = parameters["X-Amz-Signature"] else { return .failure(.missingAuthentication) }
         guard parameters["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256" else { return .failure(.incomplete("X-Amz-Algorithm must be AWS4-HMAC-SHA256")) }
         guard let credential = parameters["X-Amz-Credential"], let date = parameters["X-Amz-Date"],
@@ -215,17 +215,5 @@ struct Claim {
               let minute = number(11, 2), let second = number(13, 2), (1...12).contains(month), (1...31).contains(day),
               hour < 24, minute < 60, second < 61 else { return nil }
         return Timestamp(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-    }
-
-    /// The query's parameters, decoded (the last of a name given twice).
-    static func parameters(_ query: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = PercentEncoding.decode(String(parts[0]))
-            let value = parts.count > 1 ? PercentEncoding.decode(String(parts[1])) : ""
-            out[name] = value
-        }
-        return out
     }
 }

@@ -86,15 +86,15 @@ public struct OperationRouter: Sendable {
             }
             return .success(segments[segments.count - 1])
         case "query", "ec2":
-            var action = Self.parameter("Action", in: request.query)
-            if action == nil, let body = request.body { action = Self.parameter("Action", in: String(decoding: body, as: UTF8.self)) }
+            // Action and Version in the query, or in a form body.
+            var parameters = PercentEncoding.parameters(request.query)
+            if parameters["Action"] == nil, let body = request.body { parameters = PercentEncoding.parameters(String(decoding: body, as: UTF8.self)) }
+            let action = parameters["Action"]
             guard let action, service.operation(named: action) != nil else {
                 return .failure(RouteFailure(action.map { "Action \($0) is no operation of \(service.metadata.serviceId)" } ?? "no Action parameter"))
             }
             // Services that sign alike (elb and elbv2) differ by their API version.
-            var version = Self.parameter("Version", in: request.query)
-            if version == nil, let body = request.body { version = Self.parameter("Version", in: String(decoding: body, as: UTF8.self)) }
-            if let version, version != service.metadata.apiVersion {
+            if let version = parameters["Version"], version != service.metadata.apiVersion {
                 return .failure(RouteFailure("Version \(version) is not \(service.metadata.serviceId)'s (\(service.metadata.apiVersion))"))
             }
             return .success(action)
@@ -109,29 +109,17 @@ public struct OperationRouter: Sendable {
         // trailing slash leaves an empty last segment, which an empty label may be.
         var segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { PercentEncoding.decode(String($0)) }
         if let bucket = request.bucketFromHost { segments.insert(bucket, at: 0) }
-        let keys = Self.parameterNames(request.query)
+        let query = PercentEncoding.parameters(request.query)
         var best: (name: String, score: Int)?
         let headerNames = Set(request.headers.map { $0.name.lowercased() })
         // botocore sends CloudSearch Domain's Search (GET in the model) as a POST.
         let getAsPost = request.method == "POST" && service.metadata.endpointPrefix == "cloudsearchdomain"
         for template in templates where template.method == request.method || (getAsPost && template.method == "GET") {
-            guard let score = template.score(segments, queryKeys: keys, query: request.query, headerNames: headerNames) else { continue }
+            guard let score = template.score(segments, query: query, headerNames: headerNames) else { continue }
             if best == nil || score > best!.score { best = (template.name, score) }
         }
         guard let best else { return .failure(RouteFailure("\(request.method) \(request.path) matches no operation of \(service.metadata.serviceId)")) }
         return .success(best)
-    }
-
-    static func parameter(_ name: String, in query: String) -> String? {
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if PercentEncoding.decode(String(parts[0])) == name { return parts.count > 1 ? PercentEncoding.decode(String(parts[1])) : "" }
-        }
-        return nil
-    }
-
-    static func parameterNames(_ query: String) -> Set<String> {
-        Set(query.split(separator: "&").map { PercentEncoding.decode(String($0.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0])) })
     }
 }
 
@@ -183,13 +171,13 @@ struct RouteTemplate: Sendable {
     /// what the template and the input's required members say goes in the query and
     /// headers: each one present adds, each one missing takes away (an SDK leaves out an
     /// empty list, and some template literals, so a missing one is not a mismatch).
-    func score(_ path: [String], queryKeys: Set<String>, query: String, headerNames: Set<String>) -> Int? {
+    func score(_ path: [String], query: [String: String], headerNames: Set<String>) -> Int? {
         guard var score = pathScore(path) else { return nil }
         for literal in queryLiterals {
-            let present = queryKeys.contains(literal.key) && (literal.value == nil || OperationRouter.parameter(literal.key, in: query) == literal.value)
+            let present = query[literal.key] != nil && (literal.value == nil || query[literal.key] == literal.value)
             score += present ? 100 : -60
         }
-        for key in requiredQuery { score += queryKeys.contains(key) ? 20 : -50 }
+        for key in requiredQuery { score += query[key] != nil ? 20 : -50 }
         for name in requiredHeaders { score += headerNames.contains(name) ? 20 : -50 }
         return score
     }

@@ -21,23 +21,24 @@ public final class ServiceRouter: Sendable {
     /// The services whose models sign with `signingName` (the index is read once, from
     /// each model's `metadata` alone), the one named like it first.
     public func services(signingName: String) -> [String] {
-        let index: [String: [String]]
-        if let known = state.withLock({ $0.bySigningName }) {
-            index = known
-        } else {
-            var built: [String: [String]] = [:]
-            for name in models.serviceNames {
-                guard let metadata = models.metadata(name) else { continue }
-                built[metadata.signingName, default: []].append(name)
-            }
-            for (alias, names) in Self.ruleSigningNames { built[alias, default: []] += names.flatMap { built[$0] ?? [] } }
-            for (name, services) in built {
-                built[name] = services.filter { $0 == name } + services.filter { $0 != name }.sorted()
-            }
-            state.withLock { $0.bySigningName = built }
-            index = built
+        // Built under the lock: callers that come first together wait for one build.
+        state.withLock { state in
+            if state.bySigningName == nil { state.bySigningName = buildIndex() }
+            return state.bySigningName?[signingName] ?? []
         }
-        return index[signingName] ?? []
+    }
+
+    private func buildIndex() -> [String: [String]] {
+        var index: [String: [String]] = [:]
+        for name in models.serviceNames {
+            guard let metadata = models.metadata(name) else { continue }
+            index[metadata.signingName, default: []].append(name)
+        }
+        for (alias, names) in Self.ruleSigningNames { index[alias, default: []] += names.flatMap { index[$0] ?? [] } }
+        for (name, services) in index {
+            index[name] = services.filter { $0 == name } + services.filter { $0 != name }.sorted()
+        }
+        return index
     }
 
     /// The service and operation the request is. Where services fit equally (rds, docdb

@@ -106,7 +106,7 @@ public struct AWSCaller: Sendable {
     /// events go there as they arrive, and the result holds the output's other members;
     /// once the first has come the call is not made again.
     public func send(_ call: ClientCall, observer: some SendObserver, events: EventSink? = nil) async throws(SendError) -> JSONObject {
-        let streamOutput = events == nil ? nil : call.handle.eventStreamOutput
+        let streamed = events.flatMap { sink in call.handle.eventStreamOutput.map { (output: $0, sink: sink) } }
         var attempts = AttemptClock(deadline: call.deadlineSeconds, requestTimeout: settings.requestTimeoutSeconds)
         var lastRetryCost: Int?
         var redirect = S3RegionRedirect.State(call, cache: bucketRegions)
@@ -130,7 +130,7 @@ public struct AWSCaller: Sendable {
             let retryAfterMs: Int?
             let finalError: SendError
             observer.attempting(attempts.count)
-            let stream = streamOutput.map { StreamedEvents(output: $0, sink: events!) }
+            let stream = streamed.map { StreamedEvents(output: $0.output, sink: $0.sink) }
             do {
                 let response = try await exchange(request, timeoutSeconds: timeout, stream: stream)
                 observer.answered(requestId: response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id"), status: response.status)
